@@ -103,8 +103,10 @@ size_t SymmetricDifference(const IdSet& a, const IdSet& b) {
 
 bool NeedsJoint(const raftpb::ConfState& current, const raftpb::ConfChange& change) {
   if (IsLeaveJoint(change)) return false;
-  if (change.transition() != raftpb::TRANSITION_AUTO) return true;
   Membership m(current);
+  // Bootstrapping: with no voters yet there is no old majority to stay safe with.
+  if (m.voters.empty()) return false;
+  if (change.transition() != raftpb::TRANSITION_AUTO) return true;
   IdSet before = m.voters;
   for (const auto& c : change.changes()) {
     if (!m.Apply(c).ok()) return false;

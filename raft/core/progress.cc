@@ -18,6 +18,12 @@ void Inflights::FreeTo(uint64_t index) {
   }
 }
 
+void Inflights::FreeFirst() {
+  if (window_.empty()) return;
+  bytes_ -= window_.front().bytes;
+  window_.pop_front();
+}
+
 void Inflights::Reset() {
   window_.clear();
   bytes_ = 0;

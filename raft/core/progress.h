@@ -19,6 +19,8 @@ class Inflights {
   void Add(uint64_t last_index, uint64_t bytes);
   // Frees every message whose last entry is <= `index` (acknowledged).
   void FreeTo(uint64_t index);
+  // Frees the oldest message: it was probably lost.
+  void FreeFirst();
   void Reset();
 
  private:

@@ -575,7 +575,12 @@ void Raft::HandleHeartbeatResponse(const raftpb::Message& m, Progress& pr) {
   pr.probe_sent = false;
   pr.acked_read_round = std::max(pr.acked_read_round, m.read_round());
   pr.acked_lease_tick = std::max(pr.acked_lease_tick, m.lease_tick());
-  if (pr.match < log_.LastIndex()) SendAppend(m.from(), false);
+  if (pr.match < log_.LastIndex()) {
+    // Appends may have been lost. Free a slot of a full window and send even an empty
+    // append: if the follower misses entries it rejects it, and we fall back to probing.
+    if (pr.state == ProgressState::kReplicate && pr.inflights.Full()) pr.inflights.FreeFirst();
+    SendAppend(m.from(), /*send_if_empty=*/true);
+  }
   ReleaseConfirmedReads();
 }
 
