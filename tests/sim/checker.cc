@@ -58,8 +58,11 @@ void Checker::OnCommit(uint64_t node, const raft::Raft& core, uint64_t old_commi
                         " with term ", term, " but term ", it->second, " was committed there"));
       return;
     }
+    // Raft §5.4.3 binds leaders of terms after the one in which the commit happened (at
+    // least the committing node's term), not after the entry's own term: an older-term entry
+    // can be committed late by a leader that a stale leader of an in-between term never saw.
     for (const raft::Raft* leader : leaders) {
-      if (leader->term() > term && i >= leader->log().FirstIndex() &&
+      if (leader->term() > core.term() && i >= leader->log().FirstIndex() &&
           leader->log().Term(i) != term) {
         Fail(absl::StrCat("leader completeness: leader ", leader->id(), " of term ",
                           leader->term(), " lacks entry ", i, " of term ", term,

@@ -138,6 +138,9 @@ SimResult Simulator::Run() {
   r.stats.proposals_acked = acked_.size();
   r.stats.reads = checker_.reads_served();
   if (checker_.violation()) {
+    for (auto& [id, n] : nodes_) {
+      Trace(n->up() ? n->core().DebugString() : absl::StrCat("id=", id, " down"));
+    }
     r.ok = false;
     r.violation = *checker_.violation();
   }

@@ -1,0 +1,189 @@
+// Membership changes (joint consensus, learners) and leader transfer (Raft thesis §3.10, §4).
+#include "gtest/gtest.h"
+#include "raft/core/confchange.h"
+#include "tests/core/test_cluster.h"
+
+namespace warren::raft {
+namespace {
+
+using testing::Change;
+using testing::TestCluster;
+
+TEST(MembershipTest, LearnerReceivesTheLogButNeitherVotesNorCounts) {
+  TestCluster c(3);
+  c.Elect(1);
+  c.AddNode(4, RestoredState{});
+  ASSERT_TRUE(c.node(1).ProposeConfChange(Change({{raftpb::ADD_LEARNER, 4}})).ok());
+  c.Stabilize();
+  c.Propose(1, "to the learner too");
+  EXPECT_EQ(c.AppliedData(4).back(), "to the learner too");
+  EXPECT_EQ(ConfStateString(c.node(4).tracker().conf_state()), "voters=(1,2,3) learners=(4)");
+
+  // Commit still needs two of {1,2,3}: the learner's copy does not count.
+  c.Cut(1, 2);
+  c.Cut(1, 3);
+  EntryId id = c.Propose(1, "not committed");
+  EXPECT_EQ(c.node(4).log().LastIndex(), id.index);
+  EXPECT_LT(c.node(1).log().committed(), id.index);
+
+  // And a learner never campaigns.
+  c.Heal();
+  c.Stabilize();
+  c.Tick(4, 100);
+  c.Stabilize();
+  EXPECT_EQ(c.node(4).role(), Role::kFollower);
+}
+
+TEST(MembershipTest, PromotedLearnerVotesAndCounts) {
+  TestCluster c(3);
+  c.Elect(1);
+  c.AddNode(4, RestoredState{});
+  ASSERT_TRUE(c.node(1).ProposeConfChange(Change({{raftpb::ADD_LEARNER, 4}})).ok());
+  c.Stabilize();
+  ASSERT_TRUE(c.node(1).ProposeConfChange(Change({{raftpb::ADD_VOTER, 4}})).ok());
+  c.Stabilize();
+  EXPECT_EQ(ConfStateString(c.node(1).tracker().conf_state()), "voters=(1,2,3,4)");
+  // With 4 voters a quorum is 3: leader + 4 + one more.
+  c.Cut(1, 2);
+  EntryId id = c.Propose(1, "needs 4");
+  EXPECT_GE(c.node(1).log().committed(), id.index);
+  c.Cut(1, 3);
+  id = c.Propose(1, "1 and 4 are not enough");
+  EXPECT_LT(c.node(1).log().committed(), id.index);
+}
+
+TEST(MembershipTest, JointChangeEntersAndLeavesAutomatically) {
+  TestCluster c(3);
+  c.Elect(1);
+  c.AddNode(4, RestoredState{});
+  c.AddNode(5, RestoredState{});
+  ASSERT_TRUE(c.node(1).ProposeConfChange(Change({{raftpb::ADD_LEARNER, 4}})).ok());
+  c.Stabilize();
+  ASSERT_TRUE(c.node(1).ProposeConfChange(Change({{raftpb::ADD_LEARNER, 5}})).ok());
+  c.Stabilize();
+  // Replace 2 and 3 by 4 and 5 in one step: only joint consensus makes that safe.
+  auto cc = Change({{raftpb::ADD_VOTER, 4},
+                    {raftpb::ADD_VOTER, 5},
+                    {raftpb::REMOVE_NODE, 2},
+                    {raftpb::REMOVE_NODE, 3}});
+  ASSERT_TRUE(c.node(1).ProposeConfChange(cc).ok());
+  c.Stabilize();
+  for (uint64_t id : {1, 4, 5}) {
+    EXPECT_EQ(ConfStateString(c.node(id).tracker().conf_state()), "voters=(1,4,5)")
+        << "node " << id;
+  }
+  // Both transitions went through the log: the joint entry and the leave entry.
+  int conf_entries = 0;
+  for (const auto& e : c.applied(4)) conf_entries += e.type() == raftpb::ENTRY_CONF_CHANGE;
+  EXPECT_GE(conf_entries, 4);
+}
+
+TEST(MembershipTest, ExplicitJointWaitsForTheCallerToLeave) {
+  TestCluster c(3);
+  c.Elect(1);
+  ASSERT_TRUE(c.node(1)
+                  .ProposeConfChange(Change({{raftpb::REMOVE_NODE, 3}},
+                                            raftpb::TRANSITION_JOINT_EXPLICIT))
+                  .ok());
+  c.Stabilize();
+  EXPECT_TRUE(c.node(1).tracker().config().IsJoint());
+  // Joint: decisions need both {1,2} and {1,2,3}; while joint, another change is refused.
+  EXPECT_FALSE(c.node(1).ProposeConfChange(Change({{raftpb::ADD_LEARNER, 4}})).ok());
+  ASSERT_TRUE(c.node(1).ProposeConfChange(Change({})).ok());
+  c.Stabilize();
+  EXPECT_EQ(ConfStateString(c.node(1).tracker().conf_state()), "voters=(1,2)");
+}
+
+TEST(MembershipTest, OneChangeAtATime) {
+  TestCluster c(3);
+  c.Elect(1);
+  c.Cut(1, 2);
+  c.Cut(1, 3);
+  ASSERT_TRUE(c.node(1).ProposeConfChange(Change({{raftpb::ADD_LEARNER, 4}})).ok());
+  auto second = c.node(1).ProposeConfChange(Change({{raftpb::ADD_LEARNER, 5}}));
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(MembershipTest, InvalidChangesAreRefusedUpFront) {
+  TestCluster c(1);
+  c.Campaign(1);
+  auto r = c.node(1).ProposeConfChange(Change({{raftpb::REMOVE_NODE, 1}}));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("no voters"), std::string::npos);
+}
+
+TEST(MembershipTest, RemovedLeaderStepsDownAndTheRestElectANewOne) {
+  TestCluster c(3);
+  c.Elect(1);
+  ASSERT_TRUE(c.node(1).ProposeConfChange(Change({{raftpb::REMOVE_NODE, 1}})).ok());
+  c.Stabilize();
+  EXPECT_EQ(c.node(1).role(), Role::kFollower);
+  EXPECT_FALSE(c.node(1).tracker().IsVoter(1));
+  for (int i = 0; i < 40 && c.Leader() == 0; ++i) {
+    c.TickAll();
+    c.Stabilize();
+  }
+  uint64_t leader = c.Leader();
+  EXPECT_TRUE(leader == 2 || leader == 3);
+  c.Propose(leader, "without 1");
+  EXPECT_EQ(c.AppliedData(leader == 2 ? 3 : 2).back(), "without 1");
+}
+
+TEST(TransferTest, CaughtUpTargetTakesOverAtOnce) {
+  TestCluster c(3);
+  c.Elect(1);
+  c.Propose(1, "x");
+  uint64_t term = c.node(1).term();
+  ASSERT_TRUE(c.node(1).TransferLeader(2).ok());
+  c.Stabilize();
+  EXPECT_EQ(c.node(2).role(), Role::kLeader);
+  EXPECT_EQ(c.node(2).term(), term + 1);
+  EXPECT_EQ(c.node(1).role(), Role::kFollower);
+  EXPECT_EQ(c.node(1).leader(), 2u);
+}
+
+TEST(TransferTest, LaggingTargetIsCaughtUpFirst) {
+  TestCluster c(3);
+  c.Elect(1);
+  c.Cut(1, 3);
+  for (int i = 0; i < 5; ++i) c.Propose(1, "behind");
+  c.Heal();
+  c.sent().clear();
+  ASSERT_TRUE(c.node(1).TransferLeader(3).ok());
+  // Proposals are refused while the transfer is under way.
+  EXPECT_EQ(c.node(1).Propose("y").status().code(), absl::StatusCode::kUnavailable);
+  c.Stabilize();
+  EXPECT_EQ(c.node(3).role(), Role::kLeader);
+  // TimeoutNow went out only after an append that caught 3 up.
+  bool saw_app = false, timeout_after_app = false;
+  for (const auto& m : c.sent()) {
+    if (m.to() != 3) continue;
+    if (m.type() == raftpb::MSG_APP && m.entries_size() > 0) saw_app = true;
+    if (m.type() == raftpb::MSG_TIMEOUT_NOW) timeout_after_app = saw_app;
+  }
+  EXPECT_TRUE(timeout_after_app);
+  EXPECT_EQ(c.AppliedData(3).size(), 5u);
+}
+
+TEST(TransferTest, RefusedForLearnersAndOnFollowers) {
+  TestCluster c(3);
+  c.Elect(1);
+  EXPECT_EQ(c.node(1).TransferLeader(9).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(c.node(2).TransferLeader(3).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(TransferTest, AbandonedAfterAnElectionTimeout) {
+  TestCluster c(3);
+  c.Elect(1);
+  c.Cut(1, 3);  // the target never hears of it
+  ASSERT_TRUE(c.node(1).TransferLeader(3).ok());
+  c.Stabilize();
+  EXPECT_EQ(c.node(1).lead_transferee(), 3u);
+  c.TickAll(10);
+  c.Stabilize();
+  EXPECT_EQ(c.node(1).lead_transferee(), 0u);
+  EXPECT_TRUE(c.node(1).Propose("accepted again").ok());
+}
+
+}  // namespace
+}  // namespace warren::raft
