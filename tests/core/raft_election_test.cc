@@ -28,7 +28,9 @@ TEST(ElectionTest, ThreeNodesElectExactlyOneLeaderByTimeouts) {
   for (uint64_t id = 1; id <= 3; ++id) {
     EXPECT_EQ(c.node(id).leader(), leader);
     EXPECT_EQ(c.node(id).term(), c.node(leader).term());
-    if (id != leader) EXPECT_EQ(c.node(id).role(), Role::kFollower);
+    if (id != leader) {
+      EXPECT_EQ(c.node(id).role(), Role::kFollower);
+    }
   }
   // The no-op of the new term is committed everywhere.
   EXPECT_EQ(c.node(leader).log().committed(), 2u);

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, and runs every test: unit tests and the deterministic
+# simulation over 2,000 seeds (3 and 5 nodes); then the core tests and a shorter simulation
+# again under AddressSanitizer + UndefinedBehaviorSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+
+echo "== build and test (RelWithDebInfo)"
+scripts/build.sh build
+(cd build && ctest --output-on-failure -j "$(nproc)")
+
+echo "== build and test under ASan + UBSan"
+scripts/build.sh build-asan -DWARREN_SANITIZE=ON -DWARREN_SIM_SEEDS=150
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --output-on-failure -j "$(nproc)")
