@@ -220,6 +220,8 @@ void Raft::TickElection() {
 }
 
 void Raft::TickHeartbeat() {
+  // The leader's own acknowledgement of its lease is always current.
+  if (Progress* self = tracker_.Get(id_)) self->acked_lease_tick = now_;
   ++heartbeat_elapsed_;
   ++election_elapsed_;
   if (election_elapsed_ >= config_.election_tick) {
@@ -647,7 +649,7 @@ void Raft::SendTimeoutNow(uint64_t to) {
 
 bool Raft::MaybeCommit() {
   uint64_t old = log_.committed();
-  uint64_t index = tracker_.QuorumMatch();
+  uint64_t index = tracker_.QuorumValue(&Progress::match);
   // Raft §5.4.2: only entries of the current term are committed by counting replicas.
   if (index == std::numeric_limits<uint64_t>::max() || !log_.MaybeCommit(index, term_)) {
     return false;
@@ -769,11 +771,7 @@ bool Raft::LeaseValid() const {
   if (tracker_.IsSingleton(id_)) return true;
   // The lease starts when a quorum-acknowledged heartbeat was sent: none of its voters will
   // vote for anyone else until an election timeout after receiving it.
-  uint64_t start = tracker_.config().CommittedIndex([&](uint64_t id) -> uint64_t {
-    if (id == id_) return now_;
-    auto it = tracker_.progress().find(id);
-    return it == tracker_.progress().end() ? 0 : it->second.acked_lease_tick;
-  });
+  uint64_t start = tracker_.QuorumValue(&Progress::acked_lease_tick);
   if (start == 0) return false;
   return now_ < start + config_.election_tick - config_.lease_clock_drift_ticks;
 }
@@ -814,7 +812,7 @@ void Raft::RespondToRead(uint64_t from, uint64_t index, std::string context) {
 void Raft::ReleaseConfirmedReads() {
   if (pending_reads_.empty()) return;
   if (Progress* self = tracker_.Get(id_)) self->acked_read_round = read_round_;
-  uint64_t confirmed = tracker_.QuorumReadRound();
+  uint64_t confirmed = tracker_.QuorumValue(&Progress::acked_read_round);
   while (!pending_reads_.empty() && pending_reads_.front().round <= confirmed) {
     auto& r = pending_reads_.front();
     RespondToRead(r.from, r.index, std::move(r.context));

@@ -38,24 +38,10 @@ Progress* ProgressTracker::Get(uint64_t id) {
   return it == progress_.end() ? nullptr : &it->second;
 }
 
-uint64_t ProgressTracker::QuorumMatch() const {
+uint64_t ProgressTracker::QuorumValue(uint64_t Progress::*field) const {
   return config_.CommittedIndex([&](uint64_t id) {
     auto it = progress_.find(id);
-    return it == progress_.end() ? 0 : it->second.match;
-  });
-}
-
-uint64_t ProgressTracker::QuorumReadRound() const {
-  return config_.CommittedIndex([&](uint64_t id) {
-    auto it = progress_.find(id);
-    return it == progress_.end() ? 0 : it->second.acked_read_round;
-  });
-}
-
-uint64_t ProgressTracker::QuorumLeaseTick() const {
-  return config_.CommittedIndex([&](uint64_t id) {
-    auto it = progress_.find(id);
-    return it == progress_.end() ? 0 : it->second.acked_lease_tick;
+    return it == progress_.end() ? 0 : it->second.*field;
   });
 }
 

@@ -30,11 +30,9 @@ class ProgressTracker {
   const std::map<uint64_t, Progress>& progress() const { return progress_; }
   Progress* Get(uint64_t id);
 
-  // The largest index replicated on a quorum of voters.
-  uint64_t QuorumMatch() const;
-  // The largest read round / lease tick echoed back by a quorum of voters.
-  uint64_t QuorumReadRound() const;
-  uint64_t QuorumLeaseTick() const;
+  // The largest value of `field` that a quorum of voters has reached: with &Progress::match,
+  // the commit point; with the echoed read round or lease tick, what a quorum confirmed.
+  uint64_t QuorumValue(uint64_t Progress::*field) const;
   // A quorum was heard from since the flags were last cleared.
   bool QuorumActive() const;
   void ClearRecentActive(uint64_t self);
