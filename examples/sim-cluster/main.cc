@@ -84,7 +84,8 @@ class Demo {
     uint64_t l = Leader();
     auto r = nodes_[l]->Propose(cmd);
     Say("client sends \"" + cmd + "\" to node " + std::to_string(l) +
-        (r.ok() ? ": appended at index " + std::to_string(r->index) : ": " + r.status().ToString()));
+        (r.ok() ? ": appended at index " + std::to_string(r->index)
+                : ": " + r.status().ToString()));
     Step();
   }
 

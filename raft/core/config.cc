@@ -7,13 +7,13 @@ namespace warren::raft {
 absl::Status Config::Validate() const {
   if (id == kNoNode) return absl::InvalidArgumentError("config: id must not be 0");
   if (heartbeat_tick <= 0) {
-    return absl::InvalidArgumentError(absl::StrCat("config: heartbeat_tick must be > 0, got ",
-                                                   heartbeat_tick));
+    return absl::InvalidArgumentError(
+        absl::StrCat("config: heartbeat_tick must be > 0, got ", heartbeat_tick));
   }
   if (election_tick <= heartbeat_tick) {
     return absl::InvalidArgumentError(absl::StrCat("config: election_tick (", election_tick,
-                                                   ") must be > heartbeat_tick (",
-                                                   heartbeat_tick, ")"));
+                                                   ") must be > heartbeat_tick (", heartbeat_tick,
+                                                   ")"));
   }
   if (max_inflight_msgs <= 0) {
     return absl::InvalidArgumentError("config: max_inflight_msgs must be > 0");

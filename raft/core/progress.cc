@@ -31,9 +31,12 @@ void Inflights::Reset() {
 
 const char* ProgressStateName(ProgressState s) {
   switch (s) {
-    case ProgressState::kProbe: return "probe";
-    case ProgressState::kReplicate: return "replicate";
-    case ProgressState::kSnapshot: return "snapshot";
+    case ProgressState::kProbe:
+      return "probe";
+    case ProgressState::kReplicate:
+      return "replicate";
+    case ProgressState::kSnapshot:
+      return "snapshot";
   }
   return "?";
 }
@@ -102,9 +105,12 @@ bool Progress::MaybeDecrTo(uint64_t rejected, uint64_t hint) {
 
 bool Progress::IsPaused() const {
   switch (state) {
-    case ProgressState::kProbe: return probe_sent;
-    case ProgressState::kReplicate: return inflights.Full();
-    case ProgressState::kSnapshot: return true;
+    case ProgressState::kProbe:
+      return probe_sent;
+    case ProgressState::kReplicate:
+      return inflights.Full();
+    case ProgressState::kSnapshot:
+      return true;
   }
   return true;
 }

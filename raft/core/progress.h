@@ -12,7 +12,9 @@ class Inflights {
  public:
   Inflights(int max_msgs, uint64_t max_bytes) : max_msgs_(max_msgs), max_bytes_(max_bytes) {}
 
-  bool Full() const { return static_cast<int>(window_.size()) >= max_msgs_ || bytes_ >= max_bytes_; }
+  bool Full() const {
+    return static_cast<int>(window_.size()) >= max_msgs_ || bytes_ >= max_bytes_;
+  }
   int count() const { return static_cast<int>(window_.size()); }
   uint64_t bytes() const { return bytes_; }
   // Records a MSG_APP whose last entry is `last_index`.

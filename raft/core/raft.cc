@@ -10,10 +10,14 @@ namespace warren::raft {
 
 const char* RoleName(Role r) {
   switch (r) {
-    case Role::kFollower: return "follower";
-    case Role::kPreCandidate: return "pre-candidate";
-    case Role::kCandidate: return "candidate";
-    case Role::kLeader: return "leader";
+    case Role::kFollower:
+      return "follower";
+    case Role::kPreCandidate:
+      return "pre-candidate";
+    case Role::kCandidate:
+      return "candidate";
+    case Role::kLeader:
+      return "leader";
   }
   return "?";
 }
@@ -42,12 +46,12 @@ absl::StatusOr<std::unique_ptr<Raft>> Raft::Create(const Config& config, Restore
   uint64_t expect = state.snapshot.index() + 1;
   for (const auto& e : state.entries) {
     if (e.index() != expect) {
-      return absl::DataLossError(absl::StrCat("restored log has a gap: expected index ", expect,
-                                              ", found ", e.index()));
+      return absl::DataLossError(
+          absl::StrCat("restored log has a gap: expected index ", expect, ", found ", e.index()));
     }
     if (e.term() > state.hard_state.term()) {
-      return absl::DataLossError(absl::StrCat("restored entry ", e.index(), " has term ",
-                                              e.term(), " above the hard state term ",
+      return absl::DataLossError(absl::StrCat("restored entry ", e.index(), " has term ", e.term(),
+                                              " above the hard state term ",
                                               state.hard_state.term()));
     }
     ++expect;
@@ -263,8 +267,8 @@ absl::Status Raft::Validate(const raftpb::Message& m) const {
               "MSG_APP entries not contiguous: expected index ", expect, ", got ", e.index()));
         }
         if (e.term() > m.term() || e.term() < m.log_term()) {
-          return absl::InvalidArgumentError(absl::StrCat("MSG_APP entry ", e.index(),
-                                                         " has out-of-order term ", e.term()));
+          return absl::InvalidArgumentError(
+              absl::StrCat("MSG_APP entry ", e.index(), " has out-of-order term ", e.term()));
         }
         ++expect;
       }
@@ -362,8 +366,8 @@ void Raft::HandleVoteRequest(const raftpb::Message& m) {
   // We may vote again for the same candidate (its request may have been duplicated), or for
   // anyone if we have neither voted nor followed a leader in this term. A pre-vote for a
   // later term binds nothing.
-  bool can_vote = vote_ == m.from() || (vote_ == kNoNode && lead_ == kNoNode) ||
-                  (pre && m.term() > term_);
+  bool can_vote =
+      vote_ == m.from() || (vote_ == kNoNode && lead_ == kNoNode) || (pre && m.term() > term_);
   raftpb::Message resp;
   resp.set_type(pre ? raftpb::MSG_PRE_VOTE_RESP : raftpb::MSG_VOTE_RESP);
   resp.set_to(m.from());
@@ -1000,11 +1004,10 @@ void Raft::Advance(const Ready& rd) {
 }
 
 std::string Raft::DebugString() const {
-  std::string out = absl::StrCat("id=", id_, " ", RoleName(role_), " term=", term_,
-                                 " vote=", vote_, " lead=", lead_, " log=[",
-                                 log_.FirstIndex(), ",", log_.LastIndex(), "] commit=",
-                                 log_.committed(), " applied=", log_.applied(), " ",
-                                 ConfStateString(tracker_.conf_state()));
+  std::string out = absl::StrCat(
+      "id=", id_, " ", RoleName(role_), " term=", term_, " vote=", vote_, " lead=", lead_, " log=[",
+      log_.FirstIndex(), ",", log_.LastIndex(), "] commit=", log_.committed(),
+      " applied=", log_.applied(), " ", ConfStateString(tracker_.conf_state()));
   if (role_ == Role::kLeader) {
     for (const auto& [id, pr] : tracker_.progress()) {
       absl::StrAppend(&out, "\n  ", id, ": ", pr.DebugString());

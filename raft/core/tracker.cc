@@ -20,8 +20,8 @@ void ProgressTracker::ApplyConfState(const raftpb::ConfState& cs, uint64_t next_
     it = members.count(it->first) ? std::next(it) : progress_.erase(it);
   }
   for (uint64_t id : members) {
-    auto [it, inserted] = progress_.try_emplace(id, next_index, max_inflight_msgs_,
-                                                max_inflight_bytes_, false);
+    auto [it, inserted] =
+        progress_.try_emplace(id, next_index, max_inflight_msgs_, max_inflight_bytes_, false);
     // A member that voted in the outgoing half only is still not a learner until it leaves.
     it->second.is_learner = !config_.IsVoter(id);
     if (inserted) it->second.recent_active = true;  // give newcomers one round of grace
@@ -47,10 +47,10 @@ uint64_t ProgressTracker::QuorumValue(uint64_t Progress::*field) const {
 
 bool ProgressTracker::QuorumActive() const {
   return config_.Vote([&](uint64_t id) -> std::optional<bool> {
-           auto it = progress_.find(id);
-           if (it == progress_.end()) return std::nullopt;
-           return it->second.recent_active;
-         }) == VoteResult::kWon;
+    auto it = progress_.find(id);
+    if (it == progress_.end()) return std::nullopt;
+    return it->second.recent_active;
+  }) == VoteResult::kWon;
 }
 
 void ProgressTracker::ClearRecentActive(uint64_t self) {

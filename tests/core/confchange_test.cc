@@ -40,7 +40,7 @@ TEST(ConfChangeTest, Transitions) {
       {Voters({1, 2, 3}, {4}), Change({{raftpb::ADD_VOTER, 4}, {raftpb::ADD_LEARNER, 1}}),
        "voters=(2,3,4)&&(1,2,3) learners_next=(1) autoleave"},
       // Errors.
-      {Voters({1, 2, 3}), Change({}), "error"},  // leave while not joint
+      {Voters({1, 2, 3}), Change({}), "error"},                    // leave while not joint
       {Voters({1}), Change({{raftpb::REMOVE_NODE, 1}}), "error"},  // no voters left
       {Voters({1, 2, 3}), Change({{raftpb::ADD_VOTER, 0}}), "error"},
   };

@@ -17,7 +17,7 @@ TEST(MajorityConfigTest, CommittedIndexIsWhatAMajorityHas) {
       {{1}, {{1, 5}}, 5},
       {{1, 2, 3}, {{1, 5}, {2, 3}, {3, 1}}, 3},
       {{1, 2, 3}, {{1, 5}, {2, 5}, {3, 1}}, 5},
-      {{1, 2, 3}, {{1, 5}}, 0},  // unknown members count as 0
+      {{1, 2, 3}, {{1, 5}}, 0},                             // unknown members count as 0
       {{1, 2, 3, 4}, {{1, 9}, {2, 8}, {3, 7}, {4, 1}}, 7},  // 3 of 4 needed
       {{1, 2, 3, 4, 5}, {{1, 9}, {2, 8}, {3, 7}, {4, 1}, {5, 1}}, 7},
   };

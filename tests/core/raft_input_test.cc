@@ -46,7 +46,8 @@ TEST(InputTest, MalformedMessagesAreRefusedAndChangeNothing) {
          e->set_term(9);
        },
        "out-of-order term"},
-      {"empty snapshot", [](raftpb::Message& m) { m.set_type(raftpb::MSG_SNAP); }, "empty snapshot"},
+      {"empty snapshot", [](raftpb::Message& m) { m.set_type(raftpb::MSG_SNAP); },
+       "empty snapshot"},
   };
   for (const auto& c : cases) {
     TestCluster cl(3);
@@ -126,7 +127,8 @@ TEST(InputTest, RestartRecoversMembershipFromTheLog) {
   ASSERT_TRUE(c.node(1).ProposeConfChange(testing::Change({{raftpb::ADD_LEARNER, 4}})).ok());
   c.Stabilize();
   RestoredState s;
-  for (uint64_t i = 1; i <= c.node(2).log().LastIndex(); ++i) s.entries.push_back(c.node(2).log().At(i));
+  for (uint64_t i = 1; i <= c.node(2).log().LastIndex(); ++i)
+    s.entries.push_back(c.node(2).log().At(i));
   s.hard_state.set_term(c.node(2).term());
   s.hard_state.set_commit(c.node(2).log().committed());
   Config cfg;

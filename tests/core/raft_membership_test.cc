@@ -81,10 +81,10 @@ TEST(MembershipTest, JointChangeEntersAndLeavesAutomatically) {
 TEST(MembershipTest, ExplicitJointWaitsForTheCallerToLeave) {
   TestCluster c(3);
   c.Elect(1);
-  ASSERT_TRUE(c.node(1)
-                  .ProposeConfChange(Change({{raftpb::REMOVE_NODE, 3}},
-                                            raftpb::TRANSITION_JOINT_EXPLICIT))
-                  .ok());
+  ASSERT_TRUE(
+      c.node(1)
+          .ProposeConfChange(Change({{raftpb::REMOVE_NODE, 3}}, raftpb::TRANSITION_JOINT_EXPLICIT))
+          .ok());
   c.Stabilize();
   EXPECT_TRUE(c.node(1).tracker().config().IsJoint());
   // Joint: decisions need both {1,2} and {1,2,3}; while joint, another change is refused.

@@ -1,7 +1,6 @@
 // The simulator's checker must be able to fail: feed it histories that break each invariant.
-#include "tests/sim/checker.h"
-
 #include "gtest/gtest.h"
+#include "tests/sim/checker.h"
 #include "tests/sim/sim_node.h"
 
 namespace warren::sim {

@@ -37,8 +37,8 @@ void Checker::OnPersist(uint64_t node, const std::vector<raftpb::Entry>& entries
   for (const auto& e : entries) {
     EntryFacts facts{DataHash(e), prev_term};
     auto [it, inserted] = entries_.emplace(std::make_pair(e.index(), e.term()), facts);
-    if (!inserted && (it->second.data_hash != facts.data_hash ||
-                      it->second.prev_term != facts.prev_term)) {
+    if (!inserted &&
+        (it->second.data_hash != facts.data_hash || it->second.prev_term != facts.prev_term)) {
       Fail(absl::StrCat("log matching: node ", node, " holds entry ", e.index(), " of term ",
                         e.term(), " that differs from the same entry on another node"));
       return;
@@ -54,8 +54,8 @@ void Checker::OnCommit(uint64_t node, const raft::Raft& core, uint64_t old_commi
     uint64_t term = *log.Term(i);
     auto [it, inserted] = committed_terms_.emplace(i, term);
     if (!inserted && it->second != term) {
-      Fail(absl::StrCat("state machine safety: node ", node, " committed index ", i,
-                        " with term ", term, " but term ", it->second, " was committed there"));
+      Fail(absl::StrCat("state machine safety: node ", node, " committed index ", i, " with term ",
+                        term, " but term ", it->second, " was committed there"));
       return;
     }
     // Raft §5.4.3 binds leaders of terms after the one in which the commit happened (at
@@ -64,9 +64,8 @@ void Checker::OnCommit(uint64_t node, const raft::Raft& core, uint64_t old_commi
     for (const raft::Raft* leader : leaders) {
       if (leader->term() > core.term() && i >= leader->log().FirstIndex() &&
           leader->log().Term(i) != term) {
-        Fail(absl::StrCat("leader completeness: leader ", leader->id(), " of term ",
-                          leader->term(), " lacks entry ", i, " of term ", term,
-                          " committed on node ", node));
+        Fail(absl::StrCat("leader completeness: leader ", leader->id(), " of term ", leader->term(),
+                          " lacks entry ", i, " of term ", term, " committed on node ", node));
         return;
       }
     }
@@ -76,8 +75,7 @@ void Checker::OnCommit(uint64_t node, const raft::Raft& core, uint64_t old_commi
 void Checker::OnApply(uint64_t node, uint64_t prev_applied, const raftpb::Entry& e,
                       uint64_t chain) {
   if (e.index() != prev_applied + 1) {
-    Fail(absl::StrCat("apply order: node ", node, " applied ", e.index(), " after ",
-                      prev_applied));
+    Fail(absl::StrCat("apply order: node ", node, " applied ", e.index(), " after ", prev_applied));
     return;
   }
   auto [it, inserted] = chain_at_.emplace(e.index(), chain);
@@ -103,8 +101,8 @@ void Checker::OnReadState(uint64_t node, const raft::ReadState& rs) {
   auto it = read_floor_.find(rs.context);
   if (it == read_floor_.end()) return;  // answered twice (duplicated message): first one counts
   if (rs.index < it->second) {
-    Fail(absl::StrCat("linearizable read: node ", node, " got read index ", rs.index,
-                      " for ", rs.context, " but ", it->second,
+    Fail(absl::StrCat("linearizable read: node ", node, " got read index ", rs.index, " for ",
+                      rs.context, " but ", it->second,
                       " was already committed when the read was issued"));
   }
   ++reads_served_;

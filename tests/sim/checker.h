@@ -33,7 +33,9 @@ class Checker {
   void OnReadRequest(const std::string& context, uint64_t floor);
   void OnReadState(uint64_t node, const raft::ReadState& rs);
 
-  uint64_t max_committed() const { return committed_terms_.empty() ? 0 : committed_terms_.rbegin()->first; }
+  uint64_t max_committed() const {
+    return committed_terms_.empty() ? 0 : committed_terms_.rbegin()->first;
+  }
   uint64_t reads_served() const { return reads_served_; }
   const std::optional<std::string>& violation() const { return violation_; }
   void Fail(std::string what) {
@@ -47,8 +49,8 @@ class Checker {
   };
   std::map<uint64_t, uint64_t> leader_of_term_;
   std::map<std::pair<uint64_t, uint64_t>, EntryFacts> entries_;  // (index, term)
-  std::map<uint64_t, uint64_t> committed_terms_;                  // index -> term
-  std::map<uint64_t, uint64_t> chain_at_;                         // index -> chain hash
+  std::map<uint64_t, uint64_t> committed_terms_;                 // index -> term
+  std::map<uint64_t, uint64_t> chain_at_;                        // index -> chain hash
   std::map<std::string, uint64_t> read_floor_;
   uint64_t reads_served_ = 0;
   std::optional<std::string> violation_;

@@ -15,7 +15,7 @@ namespace warren::sim {
 // What survives a crash: only what a Ready asked to persist and the node did persist.
 struct DurableState {
   raftpb::HardState hard_state;
-  raftpb::Snapshot snapshot;  // metadata index 0: none
+  raftpb::Snapshot snapshot;           // metadata index 0: none
   std::vector<raftpb::Entry> entries;  // after the snapshot
 };
 

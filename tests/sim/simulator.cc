@@ -125,9 +125,8 @@ SimResult Simulator::Run() {
   }
   if (!settled) {
     SimNode* l = AnyLeader();
-    checker_.Fail(absl::StrCat("liveness: not settled ", liveness_ticks,
-                               " ticks after healing: ", why,
-                               l ? "\n  leader: " + l->core().DebugString() : ""));
+    checker_.Fail(absl::StrCat("liveness: not settled ", liveness_ticks, " ticks after healing: ",
+                               why, l ? "\n  leader: " + l->core().DebugString() : ""));
   }
   if (!checker_.violation()) CheckDurability();
 
@@ -172,8 +171,8 @@ void Simulator::Deliver() {
     bool delivered = it != nodes_.end() && it->second->up();
     if (delivered) {
       if (auto s = it->second->core().Step(m); !s.ok()) {
-        checker_.Fail(absl::StrCat("node ", m.to(), " refused a message of the protocol: ",
-                                   s.ToString()));
+        checker_.Fail(
+            absl::StrCat("node ", m.to(), " refused a message of the protocol: ", s.ToString()));
         return;
       }
     }
@@ -236,9 +235,8 @@ void Simulator::ProcessReady(SimNode& node) {
   if (rd.snapshot.has_value()) {
     node.sm() = SimStateMachine::Parse(rd.snapshot->data());
     if (node.sm().applied != rd.snapshot->metadata().index()) {
-      checker_.Fail(absl::StrCat("node ", id, " got snapshot data for index ",
-                                 node.sm().applied, " labelled ",
-                                 rd.snapshot->metadata().index()));
+      checker_.Fail(absl::StrCat("node ", id, " got snapshot data for index ", node.sm().applied,
+                                 " labelled ", rd.snapshot->metadata().index()));
     }
     checker_.OnRestore(id, node.sm().applied, node.sm().chain);
     Trace(absl::StrCat("node ", id, " restored a snapshot at index ", node.sm().applied));
@@ -403,8 +401,8 @@ void Simulator::ChangeMembership() {
   auto r = l->core().ProposeConfChange(cc);
   if (!r.ok()) return;
   ++stats_.conf_changes;
-  if (!cc.changes().empty() && cc.changes(0).type() == raftpb::ADD_LEARNER &&
-      !spares_.empty() && cc.changes(0).node_id() == spares_.front()) {
+  if (!cc.changes().empty() && cc.changes(0).type() == raftpb::ADD_LEARNER && !spares_.empty() &&
+      cc.changes(0).node_id() == spares_.front()) {
     // The new node starts empty and learns everything from the leader.
     uint64_t id = spares_.front();
     spares_.erase(spares_.begin());
@@ -510,8 +508,8 @@ void Simulator::CheckDurability() {
     const auto& sm = nodes_[id]->sm();
     for (const auto& [pid, index] : acked_) {
       if (!sm.proposals.count(pid)) {
-        checker_.Fail(absl::StrCat("durability: acknowledged proposal ", pid, " (index ",
-                                   index, ") is missing on member ", id));
+        checker_.Fail(absl::StrCat("durability: acknowledged proposal ", pid, " (index ", index,
+                                   ") is missing on member ", id));
         return;
       }
     }

@@ -102,7 +102,8 @@ class Simulator {
   uint64_t next_proposal_ = 1;
   uint64_t next_read_ = 1;
   std::map<uint64_t, Pending> pending_;
-  std::map<std::pair<uint64_t, uint64_t>, std::pair<uint64_t, uint64_t>> landed_;  // (i,t)->(node,pid)
+  std::map<std::pair<uint64_t, uint64_t>, std::pair<uint64_t, uint64_t>>
+      landed_;                          // (i,t)->(node,pid)
   std::map<uint64_t, uint64_t> acked_;  // pid -> index it was acknowledged at
 };
 
