@@ -65,12 +65,6 @@ VoteResult ProgressTracker::TallyVotes() const {
   });
 }
 
-size_t ProgressTracker::GrantedVotes() const {
-  size_t n = 0;
-  for (const auto& [id, granted] : votes_) n += granted ? 1 : 0;
-  return n;
-}
-
 void ProgressTracker::ResetProgress(uint64_t last_index) {
   for (auto& [id, pr] : progress_) {
     bool learner = pr.is_learner;

@@ -40,7 +40,6 @@ class ProgressTracker {
   void ResetVotes() { votes_.clear(); }
   void RecordVote(uint64_t id, bool granted) { votes_.emplace(id, granted); }
   VoteResult TallyVotes() const;
-  size_t GrantedVotes() const;
 
   // Resets every follower's progress, as a new leader does.
   void ResetProgress(uint64_t last_index);

@@ -152,6 +152,19 @@ TEST(ReplicationTest, FigureEightLeaderNeverCommitsAnOldTermEntryAlone) {
   EXPECT_EQ(n.log().committed(), 3u);  // the no-op of term 2 commits, and 2 with it
 }
 
+TEST(ReplicationTest, UnreachableFollowerFallsBackToProbing) {
+  TestCluster c(3);
+  c.Elect(1);
+  c.Propose(1, "x");
+  ASSERT_EQ(c.node(1).tracker().progress().at(2).state, ProgressState::kReplicate);
+  c.node(1).ReportUnreachable(2);
+  EXPECT_EQ(c.node(1).tracker().progress().at(2).state, ProgressState::kProbe);
+  // The next exchange finds where the logs match and streams again.
+  c.Propose(1, "y");
+  EXPECT_EQ(c.node(1).tracker().progress().at(2).state, ProgressState::kReplicate);
+  EXPECT_EQ(c.AppliedData(2).back(), "y");
+}
+
 TEST(ReplicationTest, LaggingFollowerGetsASnapshot) {
   TestCluster c(3);
   c.Elect(1);

@@ -43,7 +43,6 @@ class SimNetwork {
   void HealAll() { blocked_.clear(); }
   bool Blocked(uint64_t from, uint64_t to) const { return blocked_.count({from, to}) > 0; }
   bool Partitioned() const { return !blocked_.empty(); }
-  size_t in_flight() const { return queue_.size(); }
 
  private:
   void Enqueue(raftpb::Message m, uint64_t now);
