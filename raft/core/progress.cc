@@ -12,10 +12,7 @@ void Inflights::Add(uint64_t last_index, uint64_t bytes) {
 }
 
 void Inflights::FreeTo(uint64_t index) {
-  while (!window_.empty() && window_.front().last_index <= index) {
-    bytes_ -= window_.front().bytes;
-    window_.pop_front();
-  }
+  while (!window_.empty() && window_.front().last_index <= index) FreeFirst();
 }
 
 void Inflights::FreeFirst() {

@@ -316,9 +316,13 @@ absl::Status Raft::Step(const raftpb::Message& m) {
         }
     }
   }
+  ReactToCommits();
+  return absl::OkStatus();
+}
+
+void Raft::ReactToCommits() {
   ApplyCommittedConfChanges();
   MaybeAutoLeaveJoint();
-  return absl::OkStatus();
 }
 
 void Raft::StepByTerm(const raftpb::Message& m, bool* drop) {
@@ -567,9 +571,7 @@ void Raft::HandleAppendResponse(const raftpb::Message& m, Progress& pr) {
       pr.inflights.FreeTo(m.index());
       break;
   }
-  if (MaybeCommit()) {
-    broadcast_append_pending_ = true;
-  }
+  MaybeCommit();
   // Pipelining: keep the window full.
   while (SendAppend(m.from(), false)) {
   }
@@ -651,19 +653,19 @@ void Raft::SendTimeoutNow(uint64_t to) {
   Send(std::move(m));
 }
 
-bool Raft::MaybeCommit() {
+void Raft::MaybeCommit() {
   uint64_t old = log_.committed();
   uint64_t index = tracker_.QuorumValue(&Progress::match);
   // Raft §5.4.2: only entries of the current term are committed by counting replicas.
   if (index == std::numeric_limits<uint64_t>::max() || !log_.MaybeCommit(index, term_)) {
-    return false;
+    return;
   }
+  broadcast_append_pending_ = true;  // followers learn the new commit index
   for (uint64_t i = old + 1; i <= log_.committed(); ++i) {
     uint64_t size = EntrySize(log_.At(i));
     uncommitted_bytes_ = size > uncommitted_bytes_ ? 0 : uncommitted_bytes_ - size;
   }
   if (CommittedInCurrentTerm()) ReleaseQueuedReadRequests();
-  return true;
 }
 
 bool Raft::CommittedInCurrentTerm() const { return log_.Term(log_.committed()) == term_; }
@@ -815,7 +817,6 @@ void Raft::RespondToRead(uint64_t from, uint64_t index, std::string context) {
 
 void Raft::ReleaseConfirmedReads() {
   if (pending_reads_.empty()) return;
-  if (Progress* self = tracker_.Get(id_)) self->acked_read_round = read_round_;
   uint64_t confirmed = tracker_.QuorumValue(&Progress::acked_read_round);
   while (!pending_reads_.empty() && pending_reads_.front().round <= confirmed) {
     auto& r = pending_reads_.front();
@@ -872,13 +873,9 @@ void Raft::OnConfStateChanged() {
     BecomeFollower(term_, kNoNode);
     return;
   }
-  if (Progress* self = tracker_.Get(id_)) {
-    self->BecomeReplicate();
-    self->MaybeUpdate(log_.persisted());
-  }
   if (lead_transferee_ != kNoNode && !tracker_.IsVoter(lead_transferee_)) AbortLeaderTransfer();
   MaybeCommit();
-  broadcast_append_pending_ = true;
+  broadcast_append_pending_ = true;  // new members need appends, quorum or not
 }
 
 void Raft::MaybeAutoLeaveJoint() {
@@ -948,13 +945,13 @@ void Raft::Flush() {
   }
 }
 
+bool Raft::HardStateChanged() const {
+  return term_ != prev_hard_state_.term() || vote_ != prev_hard_state_.vote() ||
+         log_.committed() != prev_hard_state_.commit();
+}
+
 bool Raft::HasReady() const {
-  if (soft_state() != prev_soft_state_) return true;
-  raftpb::HardState hs = hard_state();
-  if (hs.term() != prev_hard_state_.term() || hs.vote() != prev_hard_state_.vote() ||
-      hs.commit() != prev_hard_state_.commit()) {
-    return true;
-  }
+  if (soft_state() != prev_soft_state_ || HardStateChanged()) return true;
   if (pending_snapshot_.has_value() || !msgs_.empty() || !read_states_.empty()) return true;
   if (log_.persisted() < log_.LastIndex()) return true;
   if (log_.HasNextCommitted()) return true;
@@ -965,11 +962,7 @@ Ready Raft::GetReady() {
   Flush();
   Ready rd;
   if (soft_state() != prev_soft_state_) rd.soft_state = soft_state();
-  raftpb::HardState hs = hard_state();
-  if (hs.term() != prev_hard_state_.term() || hs.vote() != prev_hard_state_.vote() ||
-      hs.commit() != prev_hard_state_.commit()) {
-    rd.hard_state = hs;
-  }
+  if (HardStateChanged()) rd.hard_state = hard_state();
   rd.snapshot = pending_snapshot_;
   rd.entries = log_.UnpersistedEntries();
   rd.committed_entries = log_.NextCommitted(config_.max_apply_bytes_per_ready);
@@ -995,12 +988,9 @@ void Raft::Advance(const Ready& rd) {
     // The leader counts itself toward a quorum only for what it has made durable, which is
     // what lets it send entries to followers before writing them (Raft thesis §10.2.1).
     Progress* self = tracker_.Get(id_);
-    if (self != nullptr && self->MaybeUpdate(log_.persisted()) && MaybeCommit()) {
-      broadcast_append_pending_ = true;
-    }
-    ApplyCommittedConfChanges();
-    MaybeAutoLeaveJoint();
+    if (self != nullptr && self->MaybeUpdate(log_.persisted())) MaybeCommit();
   }
+  ReactToCommits();
 }
 
 std::string Raft::DebugString() const {

@@ -124,7 +124,8 @@ class Raft {
   void BroadcastHeartbeat();
   void SendTimeoutNow(uint64_t to);
   void AbortLeaderTransfer() { lead_transferee_ = kNoNode; }
-  bool MaybeCommit();
+  // Advances commit by the quorum rule; on success followers are told at the next flush.
+  void MaybeCommit();
   absl::StatusOr<EntryId> AppendLocal(raftpb::EntryType type, std::string data);
   bool CommittedInCurrentTerm() const;
   uint64_t FindConflictByTerm(uint64_t index, uint64_t term) const;
@@ -136,6 +137,8 @@ class Raft {
   void ReleaseQueuedReadRequests();
 
   // Membership: changes take effect on a peer once it knows they are committed.
+  // What every input that may have advanced commit must do next.
+  void ReactToCommits();
   void ApplyCommittedConfChanges();
   void OnConfStateChanged();
   void MaybeAutoLeaveJoint();
@@ -147,6 +150,7 @@ class Raft {
   void ResetRandomizedElectionTimeout();
   SoftState soft_state() const { return {lead_, role_}; }
   raftpb::HardState hard_state() const;
+  bool HardStateChanged() const;
 
   const uint64_t id_;
   const Config config_;

@@ -435,9 +435,13 @@ void Simulator::ClientPropose() {
   SimNode* l = AnyLeader();
   if (l == nullptr) return;
   uint64_t pid = next_proposal_++;
-  auto r = l->core().Propose(ProposalData(pid));
   pending_[pid] = Pending{now_ / kUnitsPerTick};
-  if (r.ok()) landed_[{r->index, r->term}] = {l->id(), pid};
+  ProposeAt(*l, pid);
+}
+
+void Simulator::ProposeAt(SimNode& leader, uint64_t pid) {
+  auto r = leader.core().Propose(ProposalData(pid));
+  if (r.ok()) landed_[{r->index, r->term}] = {leader.id(), pid};
 }
 
 void Simulator::ClientRetry(bool all) {
@@ -450,8 +454,7 @@ void Simulator::ClientRetry(bool all) {
     if (tick < p.last_try_tick + 30) continue;
     p.last_try_tick = tick;
     --budget;
-    auto r = l->core().Propose(ProposalData(pid));
-    if (r.ok()) landed_[{r->index, r->term}] = {l->id(), pid};
+    ProposeAt(*l, pid);
   }
 }
 

@@ -69,6 +69,8 @@ class Simulator {
   void TransferLeadership();
   void ClientPropose();
   void ClientRetry(bool all);
+  // Proposes client proposal `pid` and remembers where it landed, for acknowledgement.
+  void ProposeAt(SimNode& leader, uint64_t pid);
   void ClientRead();
 
   bool Settled(std::string* why);
