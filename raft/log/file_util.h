@@ -1,0 +1,28 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace warren {
+
+// Thin wrappers over POSIX file calls that report errors as absl::Status naming the file.
+absl::Status ErrnoStatus(std::string_view what, const std::string& path);
+absl::Status WriteAll(int fd, std::string_view data, uint64_t offset, const std::string& path);
+absl::Status ReadAll(int fd, char* buf, size_t n, uint64_t offset, const std::string& path);
+// fsyncs a directory so that files created, renamed or removed in it stay so after a crash.
+absl::Status SyncDir(const std::string& dir);
+// Writes a whole file durably: temp file, fsync, rename, fsync of the directory.
+absl::Status WriteFileAtomically(const std::string& path, std::string_view contents);
+absl::StatusOr<std::string> ReadFile(const std::string& path);
+
+// Little-endian fixed-width integers, the byte order of every on-disk format here.
+void PutFixed32(std::string* out, uint32_t v);
+void PutFixed64(std::string* out, uint64_t v);
+uint32_t GetFixed32(const char* p);
+uint64_t GetFixed64(const char* p);
+
+}  // namespace warren

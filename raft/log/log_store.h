@@ -1,0 +1,50 @@
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "proto/raft.pb.h"
+
+namespace warren::raft {
+
+// Where a Raft peer keeps its log and hard state. Writes may be buffered; they are durable
+// only once Sync() returns OK. Indexes are contiguous in [FirstIndex(), LastIndex()]; an
+// empty log has LastIndex() == FirstIndex() - 1. Not thread-safe: one thread owns a store.
+class LogStore {
+ public:
+  virtual ~LogStore() = default;
+
+  // Appends entries with consecutive indexes. entries[0].index() may lie anywhere in
+  // [FirstIndex(), LastIndex() + 1]: stored entries at that index and above are replaced.
+  virtual absl::Status Append(std::span<const raftpb::Entry> entries) = 0;
+  // Drops the entries at `index` and above.
+  virtual absl::Status TruncateSuffix(uint64_t index) = 0;
+  // Drops the entries at `index` and below (they are covered by a snapshot). Purging past the
+  // last entry leaves an empty log whose next entry is index + 1.
+  virtual absl::Status PurgePrefix(uint64_t index) = 0;
+
+  // Entries with index in [lo, hi); OutOfRange outside [FirstIndex(), LastIndex() + 1].
+  virtual absl::StatusOr<std::vector<raftpb::Entry>> Read(uint64_t lo, uint64_t hi) const = 0;
+  virtual absl::StatusOr<uint64_t> Term(uint64_t index) const = 0;
+  virtual uint64_t FirstIndex() const = 0;
+  virtual uint64_t LastIndex() const = 0;
+
+  // Term and vote must survive a crash once synced; commit may come back lower than set
+  // (it is re-learnt from the leader) but never higher than what was set.
+  virtual absl::Status SetHardState(const raftpb::HardState& hs) = 0;
+  virtual raftpb::HardState hard_state() const = 0;
+
+  // Makes everything written so far durable (one fdatasync for many appends).
+  virtual absl::Status Sync() = 0;
+};
+
+// Checks the arguments of LogStore::Append against the store's bounds.
+absl::Status ValidateAppend(std::span<const raftpb::Entry> entries, uint64_t first,
+                            uint64_t last);
+// Checks [lo, hi) against the store's bounds.
+absl::Status ValidateRange(uint64_t lo, uint64_t hi, uint64_t first, uint64_t last);
+
+}  // namespace warren::raft

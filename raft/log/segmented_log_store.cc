@@ -1,0 +1,398 @@
+#include "raft/log/segmented_log_store.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "glog/logging.h"
+#include "raft/log/crc32c.h"
+#include "raft/log/file_util.h"
+
+namespace warren::raft {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kMagic[8] = {'W', 'R', 'N', 'L', 'O', 'G', '0', '1'};
+constexpr uint64_t kHeaderBytes = 16;        // magic + segment sequence number
+constexpr uint64_t kRecordHeaderBytes = 9;   // payload length, crc32c, type
+constexpr uint32_t kMaxPayloadBytes = 256u << 20;
+
+std::string SegmentName(uint64_t seq) { return absl::StrFormat("seg-%020u.log", seq); }
+
+std::optional<uint64_t> ParseSegmentName(const std::string& name) {
+  uint64_t seq = 0;
+  if (name.size() != 28 || name.rfind("seg-", 0) != 0 || name.substr(24) != ".log") {
+    return std::nullopt;
+  }
+  for (char c : name.substr(4, 20)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    seq = seq * 10 + (c - '0');
+  }
+  return seq;
+}
+
+bool AllZero(std::string_view s) { return s.find_first_not_of('\0') == std::string_view::npos; }
+
+}  // namespace
+
+SegmentedLogStore::SegmentedLogStore(std::string dir, SegmentedLogOptions options,
+                                     HardStateFile hard_state)
+    : dir_(std::move(dir)),
+      options_(options),
+      hard_state_file_(std::move(hard_state)),
+      term_vote_(hard_state_file_.value()) {}
+
+SegmentedLogStore::~SegmentedLogStore() {
+  for (auto& seg : segments_) {
+    if (seg.fd >= 0) ::close(seg.fd);
+  }
+}
+
+absl::StatusOr<std::unique_ptr<SegmentedLogStore>> SegmentedLogStore::Open(
+    const std::string& dir, const SegmentedLogOptions& options) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat("create log directory ", dir, ": ", ec.message()));
+  auto hs = HardStateFile::Open((fs::path(dir) / "hardstate").string());
+  if (!hs.ok()) return hs.status();
+  std::unique_ptr<SegmentedLogStore> store(
+      new SegmentedLogStore(dir, options, std::move(*hs)));
+  if (auto s = store->Recover(); !s.ok()) return s;
+  return store;
+}
+
+// ---------------------------------------------------------------------------------------
+// Recovery
+
+absl::Status SegmentedLogStore::Recover() {
+  std::vector<uint64_t> seqs;
+  for (const auto& f : fs::directory_iterator(dir_)) {
+    if (auto seq = ParseSegmentName(f.path().filename().string())) seqs.push_back(*seq);
+  }
+  std::sort(seqs.begin(), seqs.end());
+  for (uint64_t seq : seqs) {
+    Segment seg;
+    seg.seq = seq;
+    seg.path = (fs::path(dir_) / SegmentName(seq)).string();
+    seg.fd = ::open(seg.path.c_str(), O_RDWR);
+    if (seg.fd < 0) return ErrnoStatus("open", seg.path);
+    segments_.push_back(std::move(seg));
+  }
+
+  for (size_t pos = 0; pos < segments_.size(); ++pos) {
+    Segment& seg = segments_[pos];
+    auto contents = ReadFile(seg.path);
+    if (!contents.ok()) return contents.status();
+    std::string_view data = *contents;
+    if (data.size() < kHeaderBytes || std::string_view(data.data(), 8) != std::string_view(kMagic, 8) ||
+        GetFixed64(data.data() + 8) != seg.seq) {
+      // A segment whose header never made it to disk was being created when we crashed.
+      return CutAt(pos, 0, "bad segment header");
+    }
+    uint64_t off = kHeaderBytes;
+    while (true) {
+      std::string_view rest = data.substr(off);
+      if (rest.size() < kRecordHeaderBytes) {
+        if (!AllZero(rest)) return CutAt(pos, off, "torn record header");
+        break;
+      }
+      uint32_t len = GetFixed32(rest.data());
+      uint32_t crc = GetFixed32(rest.data() + 4);
+      uint8_t type = static_cast<uint8_t>(rest[8]);
+      if (len == 0 && crc == 0 && type == 0) {
+        // Preallocated zeros: the end of the records, unless a record follows (corruption).
+        if (!AllZero(rest)) return CutAt(pos, off, "zeroed record header before more data");
+        break;
+      }
+      if (len > kMaxPayloadBytes || kRecordHeaderBytes + len > rest.size()) {
+        return CutAt(pos, off, "record extends past the end of the segment");
+      }
+      std::string_view typed = rest.substr(8, 1 + len);
+      if (Crc32c(typed) != crc) return CutAt(pos, off, "checksum mismatch");
+      if (!Replay(static_cast<RecordType>(type), typed.substr(1), seg, off + kRecordHeaderBytes)) {
+        return CutAt(pos, off, "record contradicts the log before it");
+      }
+      ++recovery_.records;
+      off += kRecordHeaderBytes + len;
+    }
+    seg.end = off;
+  }
+  recovery_.segments = static_cast<int>(segments_.size());
+  if (segments_.empty()) return StartSegment();
+  return absl::OkStatus();
+}
+
+bool SegmentedLogStore::Replay(RecordType type, std::string_view payload, Segment& seg,
+                               uint64_t offset) {
+  if (type == kEntry) {
+    raftpb::Entry e;
+    if (!e.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) return false;
+    if (e.index() < first_) return true;  // purged already
+    if (e.index() > LastIndex() + 1) return false;
+    DropIndexFrom(e.index());
+    index_.push_back({e.term(), seg.seq, offset, static_cast<uint32_t>(payload.size())});
+    seg.max_index = std::max(seg.max_index, e.index());
+    return true;
+  }
+  if (payload.size() != 8) return false;
+  uint64_t v = GetFixed64(payload.data());
+  switch (type) {
+    case kTruncate:
+      DropIndexFrom(std::max(v, first_));
+      return true;
+    case kPurge:
+      if (v > LastIndex() + 1) {
+        index_.clear();
+        first_ = v;
+      } else if (v > first_) {
+        index_.erase(index_.begin(), index_.begin() + (v - first_));
+        first_ = v;
+      }
+      return true;
+    case kBase:
+      if (index_.empty() && v > first_) first_ = v;
+      return true;
+    case kCommit:
+      commit_ = v;
+      return true;
+    default:
+      return false;
+  }
+}
+
+absl::Status SegmentedLogStore::CutAt(size_t pos, uint64_t offset, const std::string& why) {
+  Segment& seg = segments_[pos];
+  std::string where = absl::StrCat(seg.path, " at byte ", offset, " (", why, ")");
+  LOG(WARNING) << "log recovery: cutting the log at " << where;
+  recovery_.truncated_at = where;
+  for (size_t later = segments_.size(); later > pos + 1; --later) {
+    Segment& doomed = segments_.back();
+    struct stat st;
+    if (::fstat(doomed.fd, &st) == 0) recovery_.bytes_dropped += st.st_size;
+    ::close(doomed.fd);
+    if (::unlink(doomed.path.c_str()) != 0) return ErrnoStatus("remove", doomed.path);
+    segments_.pop_back();
+  }
+  struct stat st;
+  if (::fstat(seg.fd, &st) == 0 && static_cast<uint64_t>(st.st_size) > offset) {
+    recovery_.bytes_dropped += st.st_size - offset;
+  }
+  if (offset < kHeaderBytes) {
+    ::close(seg.fd);
+    if (::unlink(seg.path.c_str()) != 0) return ErrnoStatus("remove", seg.path);
+    segments_.pop_back();
+    dir_dirty_ = true;
+    recovery_.segments = static_cast<int>(segments_.size());
+    return StartSegment();  // the previous segment, if any, ended cleanly
+  }
+  // Zero everything after the cut so no stale record can ever be read back behind it.
+  if (::ftruncate(seg.fd, static_cast<off_t>(offset)) != 0) return ErrnoStatus("truncate", seg.path);
+  if (options_.preallocate && offset < options_.segment_bytes) {
+    ::posix_fallocate(seg.fd, 0, static_cast<off_t>(options_.segment_bytes));
+  }
+  if (::fdatasync(seg.fd) != 0) return ErrnoStatus("fdatasync", seg.path);
+  seg.end = offset;
+  dir_dirty_ = true;
+  recovery_.segments = static_cast<int>(segments_.size());
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------------------
+// Writing
+
+void SegmentedLogStore::EncodeRecord(std::string* out, RecordType type, std::string_view payload) {
+  std::string typed(1, static_cast<char>(type));
+  typed.append(payload);
+  PutFixed32(out, static_cast<uint32_t>(payload.size()));
+  PutFixed32(out, Crc32c(typed));
+  out->append(typed);
+}
+
+void SegmentedLogStore::EncodeU64Record(std::string* out, RecordType type, uint64_t value) {
+  std::string payload;
+  PutFixed64(&payload, value);
+  EncodeRecord(out, type, payload);
+}
+
+absl::Status SegmentedLogStore::StartSegment() {
+  Segment seg;
+  seg.seq = segments_.empty() ? 1 : segments_.back().seq + 1;
+  seg.path = (fs::path(dir_) / SegmentName(seg.seq)).string();
+  seg.fd = ::open(seg.path.c_str(), O_RDWR | O_CREAT | O_TRUNC, 0644);
+  if (seg.fd < 0) return ErrnoStatus("create", seg.path);
+  if (options_.preallocate) {
+    // Not every file system can preallocate; appends then simply grow the file.
+    ::posix_fallocate(seg.fd, 0, static_cast<off_t>(options_.segment_bytes));
+  }
+  std::string head(kMagic, 8);
+  PutFixed64(&head, seg.seq);
+  EncodeU64Record(&head, kBase, LastIndex() + 1);
+  EncodeU64Record(&head, kCommit, commit_);
+  if (auto s = WriteAll(seg.fd, head, 0, seg.path); !s.ok()) {
+    ::close(seg.fd);
+    return s;
+  }
+  seg.end = head.size();
+  seg.dirty = true;
+  segments_.push_back(std::move(seg));
+  dir_dirty_ = true;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint64_t> SegmentedLogStore::WriteRecords(const std::string& bytes) {
+  Segment* seg = &segments_.back();
+  // A segment holds at least one batch, however large.
+  bool has_records = seg->end > kHeaderBytes + 2 * (kRecordHeaderBytes + 8);
+  if (seg->end + bytes.size() > options_.segment_bytes && has_records) {
+    if (auto s = StartSegment(); !s.ok()) return s;
+    seg = &segments_.back();
+  }
+  uint64_t offset = seg->end;
+  if (auto s = WriteAll(seg->fd, bytes, offset, seg->path); !s.ok()) return s;
+  seg->end += bytes.size();
+  seg->dirty = true;
+  return offset;
+}
+
+absl::Status SegmentedLogStore::Append(std::span<const raftpb::Entry> entries) {
+  if (auto s = ValidateAppend(entries, first_, LastIndex()); !s.ok()) return s;
+  if (entries.empty()) return absl::OkStatus();
+  std::string bytes;
+  std::vector<std::pair<uint64_t, uint32_t>> payload_at;  // offset in `bytes`, length
+  payload_at.reserve(entries.size());
+  for (const auto& e : entries) {
+    std::string payload = e.SerializeAsString();
+    payload_at.emplace_back(bytes.size() + kRecordHeaderBytes, payload.size());
+    EncodeRecord(&bytes, kEntry, payload);
+  }
+  auto base = WriteRecords(bytes);
+  if (!base.ok()) return base.status();
+  Segment* seg = &segments_.back();
+  DropIndexFrom(entries.front().index());
+  for (size_t i = 0; i < entries.size(); ++i) {
+    index_.push_back({entries[i].term(), seg->seq, *base + payload_at[i].first, payload_at[i].second});
+  }
+  seg->max_index = std::max(seg->max_index, entries.back().index());
+  return absl::OkStatus();
+}
+
+absl::Status SegmentedLogStore::TruncateSuffix(uint64_t index) {
+  index = std::max(index, first_);
+  if (index > LastIndex()) return absl::OkStatus();
+  std::string bytes;
+  EncodeU64Record(&bytes, kTruncate, index);
+  if (auto s = WriteRecords(bytes); !s.ok()) return s.status();
+  DropIndexFrom(index);
+  return absl::OkStatus();
+}
+
+absl::Status SegmentedLogStore::PurgePrefix(uint64_t index) {
+  if (index < first_) return absl::OkStatus();
+  std::string bytes;
+  EncodeU64Record(&bytes, kPurge, index + 1);
+  if (auto s = WriteRecords(bytes); !s.ok()) return s.status();
+  if (index >= LastIndex()) {
+    index_.clear();
+  } else {
+    index_.erase(index_.begin(), index_.begin() + (index + 1 - first_));
+  }
+  first_ = index + 1;
+  DeletePurgedSegments();
+  return absl::OkStatus();
+}
+
+void SegmentedLogStore::DeletePurgedSegments() {
+  while (segments_.size() > 1 && segments_.front().max_index < first_) {
+    Segment& seg = segments_.front();
+    ::close(seg.fd);
+    if (::unlink(seg.path.c_str()) != 0) {
+      PLOG(WARNING) << "remove purged segment " << seg.path;
+    }
+    segments_.pop_front();
+    dir_dirty_ = true;
+  }
+}
+
+void SegmentedLogStore::DropIndexFrom(uint64_t index) {
+  if (index <= LastIndex()) index_.resize(index - first_);
+}
+
+absl::Status SegmentedLogStore::SetHardState(const raftpb::HardState& hs) {
+  term_vote_ = {hs.term(), hs.vote()};
+  if (hs.commit() != commit_) {
+    std::string bytes;
+    EncodeU64Record(&bytes, kCommit, hs.commit());
+    if (auto s = WriteRecords(bytes); !s.ok()) return s.status();
+    commit_ = hs.commit();
+  }
+  return absl::OkStatus();
+}
+
+raftpb::HardState SegmentedLogStore::hard_state() const {
+  raftpb::HardState hs;
+  hs.set_term(term_vote_.term);
+  hs.set_vote(term_vote_.vote);
+  hs.set_commit(commit_);
+  return hs;
+}
+
+absl::Status SegmentedLogStore::Sync() {
+  for (auto& seg : segments_) {
+    if (!seg.dirty) continue;
+    if (::fdatasync(seg.fd) != 0) return ErrnoStatus("fdatasync", seg.path);
+    seg.dirty = false;
+  }
+  if (dir_dirty_) {
+    if (auto s = SyncDir(dir_); !s.ok()) return s;
+    dir_dirty_ = false;
+  }
+  // Term and vote go last: a vote must never be durable for a log that is not.
+  if (!(term_vote_ == hard_state_file_.value())) return hard_state_file_.Store(term_vote_);
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------------------
+// Reading
+
+const SegmentedLogStore::Segment* SegmentedLogStore::FindSegment(uint64_t seq) const {
+  for (const auto& seg : segments_) {
+    if (seg.seq == seq) return &seg;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<std::vector<raftpb::Entry>> SegmentedLogStore::Read(uint64_t lo,
+                                                                    uint64_t hi) const {
+  if (auto s = ValidateRange(lo, hi, first_, LastIndex()); !s.ok()) return s;
+  std::vector<raftpb::Entry> out;
+  out.reserve(hi - lo);
+  std::string buf;
+  for (uint64_t i = lo; i < hi; ++i) {
+    const Location& loc = index_[i - first_];
+    const Segment* seg = FindSegment(loc.segment_seq);
+    if (seg == nullptr) return absl::InternalError(absl::StrCat("segment of entry ", i, " is gone"));
+    buf.resize(loc.length);
+    if (auto s = ReadAll(seg->fd, buf.data(), loc.length, loc.offset, seg->path); !s.ok()) return s;
+    raftpb::Entry e;
+    if (!e.ParseFromString(buf) || e.index() != i) {
+      return absl::DataLossError(absl::StrCat("entry ", i, " in ", seg->path, " is unreadable"));
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+absl::StatusOr<uint64_t> SegmentedLogStore::Term(uint64_t index) const {
+  if (index < first_ || index > LastIndex()) {
+    return absl::OutOfRangeError(absl::StrCat("no entry at index ", index));
+  }
+  return index_[index - first_].term;
+}
+
+}  // namespace warren::raft
