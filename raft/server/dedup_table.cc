@@ -1,0 +1,72 @@
+#include "raft/server/dedup_table.h"
+
+#include "absl/strings/str_cat.h"
+
+namespace warren::raft {
+
+std::optional<WriteReply> DedupTable::Lookup(const raftpb::ClientCommand& cmd) const {
+  auto it = clients_.find(cmd.client_id());
+  if (it == clients_.end()) return std::nullopt;
+  const Client& c = it->second;
+  if (auto r = c.replies.find(cmd.seq()); r != c.replies.end()) return r->second;
+  if (cmd.seq() < c.first_incomplete_seq) {
+    return WriteReply{absl::FailedPreconditionError(absl::StrCat(
+                          "request ", cmd.seq(), " of client ", cmd.client_id(),
+                          " is older than its acknowledged requests; not applied again")),
+                      ""};
+  }
+  return std::nullopt;
+}
+
+void DedupTable::Record(const raftpb::ClientCommand& cmd, const WriteReply& reply) {
+  Client& c = clients_[cmd.client_id()];
+  c.last_active_ms = std::max(c.last_active_ms, cmd.time_ms());
+  c.first_incomplete_seq = std::max(c.first_incomplete_seq, cmd.first_incomplete_seq());
+  c.replies.erase(c.replies.begin(), c.replies.lower_bound(c.first_incomplete_seq));
+  if (cmd.seq() >= c.first_incomplete_seq) c.replies[cmd.seq()] = reply;
+  Expire(cmd.time_ms());
+}
+
+void DedupTable::Expire(int64_t now_ms) {
+  for (auto it = clients_.begin(); it != clients_.end();) {
+    it = now_ms - it->second.last_active_ms > ttl_ms_ ? clients_.erase(it) : std::next(it);
+  }
+  while (clients_.size() > max_clients_) {
+    auto oldest = clients_.begin();
+    for (auto it = clients_.begin(); it != clients_.end(); ++it) {
+      if (it->second.last_active_ms < oldest->second.last_active_ms) oldest = it;
+    }
+    clients_.erase(oldest);
+  }
+}
+
+void DedupTable::SaveTo(google::protobuf::RepeatedPtrField<raftpb::DedupClient>* out) const {
+  for (const auto& [id, c] : clients_) {
+    auto* dc = out->Add();
+    dc->set_client_id(id);
+    dc->set_first_incomplete_seq(c.first_incomplete_seq);
+    dc->set_last_active_ms(c.last_active_ms);
+    for (const auto& [seq, reply] : c.replies) {
+      auto* r = dc->add_replies();
+      r->set_seq(seq);
+      r->set_code(static_cast<int>(reply.status.code()));
+      r->set_message(std::string(reply.status.message()));
+      r->set_payload(reply.payload);
+    }
+  }
+}
+
+void DedupTable::RestoreFrom(const google::protobuf::RepeatedPtrField<raftpb::DedupClient>& in) {
+  clients_.clear();
+  for (const auto& dc : in) {
+    Client& c = clients_[dc.client_id()];
+    c.first_incomplete_seq = dc.first_incomplete_seq();
+    c.last_active_ms = dc.last_active_ms();
+    for (const auto& r : dc.replies()) {
+      c.replies[r.seq()] = {absl::Status(static_cast<absl::StatusCode>(r.code()), r.message()),
+                            r.payload()};
+    }
+  }
+}
+
+}  // namespace warren::raft

@@ -1,0 +1,780 @@
+#include "raft/server/division.h"
+
+#include <filesystem>
+#include <future>
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+#include "raft/core/confchange.h"
+#include "raft/log/memory_log_store.h"
+#include "raft/log/rocksdb_log_store.h"
+#include "raft/log/segmented_log_store.h"
+#include "raft/server/data_dir.h"
+
+namespace warren::raft {
+namespace {
+
+namespace fs = std::filesystem;
+
+absl::StatusOr<std::unique_ptr<LogStore>> OpenLog(const GroupOptions& o) {
+  switch (o.log) {
+    case LogKind::kMemory:
+      return std::make_unique<MemoryLogStore>();
+    case LogKind::kRocksDb: {
+      auto s = RocksDbLogStore::Open((fs::path(o.data_dir) / "log-rocksdb").string());
+      if (!s.ok()) return s.status();
+      return std::unique_ptr<LogStore>(std::move(*s));
+    }
+    case LogKind::kSegmented:
+      break;
+  }
+  auto s = SegmentedLogStore::Open((fs::path(o.data_dir) / "log").string());
+  if (!s.ok()) return s.status();
+  return std::unique_ptr<LogStore>(std::move(*s));
+}
+
+bool IsLearner(const raftpb::ConfState& cs, uint64_t id) {
+  for (uint64_t l : cs.learners()) {
+    if (l == id) return true;
+  }
+  return false;
+}
+
+bool IsMember(const raftpb::ConfState& cs, uint64_t id) {
+  for (const auto* list : {&cs.voters(), &cs.voters_outgoing(), &cs.learners(),
+                           &cs.learners_next()}) {
+    for (uint64_t m : *list) {
+      if (m == id) return true;
+    }
+  }
+  return false;
+}
+
+void CheckIo(const absl::Status& s, std::string_view what) {
+  // A log that cannot be written cannot keep Raft's promises; stop rather than lie.
+  LOG_IF(FATAL, !s.ok()) << "raft log " << std::string(what) << " failed: " << s;
+}
+
+Result Unavailable(std::string msg, bool not_leader = false) {
+  return Result{absl::UnavailableError(std::move(msg)), "", 0, not_leader, 0};
+}
+
+}  // namespace
+
+Division::Division(GroupOptions options, std::unique_ptr<StateMachine> sm, Transport* transport)
+    : options_(std::move(options)),
+      sm_(std::move(sm)),
+      transport_(transport),
+      dedup_(absl::ToInt64Milliseconds(options_.dedup_ttl), options_.dedup_max_clients) {}
+
+Division::~Division() { Stop(); }
+
+absl::StatusOr<std::unique_ptr<Division>> Division::Open(GroupOptions options,
+                                                         std::unique_ptr<StateMachine> sm,
+                                                         Transport* transport) {
+  if (options.id == kNoNode) return absl::InvalidArgumentError("member id must be > 0");
+  if (options.group.empty()) return absl::InvalidArgumentError("group id must not be empty");
+  if (!options.join && options.members.count(options.id) == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "member ", options.id, " is not among the founding members; pass it or use join"));
+  }
+  std::unique_ptr<Division> d(new Division(std::move(options), std::move(sm), transport));
+  if (auto s = d->Recover(); !s.ok()) return s;
+  return d;
+}
+
+absl::Status Division::Recover() {
+  if (auto s = ClaimDataDir(options_.data_dir, options_.group, options_.id); !s.ok()) return s;
+  auto log = OpenLog(options_);
+  if (!log.ok()) return log.status();
+  log_ = std::move(*log);
+  auto snaps = SnapshotStore::Open((fs::path(options_.data_dir) / "snapshots").string());
+  if (!snaps.ok()) return snaps.status();
+  snapshots_ = std::move(*snaps);
+  for (const auto& [id, address] : options_.members) {
+    addresses_[id] = address;
+    transport_->SetPeer(id, address);
+  }
+  latest_snapshot_ = snapshots_->Latest();
+  if (latest_snapshot_.has_value()) RestoreFrom(*latest_snapshot_);
+
+  auto state = LoadRaftState();
+  if (!state.ok()) return state.status();
+  Config config = options_.raft;
+  config.id = options_.id;
+  config.random_seed = absl::Uniform<uint64_t>(absl::BitGen());
+  auto core = Raft::Create(config, std::move(*state));
+  if (!core.ok()) return core.status();
+  core_ = std::move(*core);
+  LOG(INFO) << "group " << options_.group << " member " << options_.id << " recovered: "
+            << core_->DebugString();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RestoredState> Division::LoadRaftState() {
+  raftpb::HardState hs = log_->hard_state();
+  bool fresh = log_->LastIndex() == 0 && hs.term() == 0 && !latest_snapshot_.has_value();
+  if (fresh && options_.join) return RestoredState{};
+  if (fresh) {
+    std::vector<uint64_t> voters;
+    for (const auto& [id, address] : options_.members) voters.push_back(id);
+    RestoredState state = BootstrapState(voters);
+    CheckIo(log_->Append(state.entries), "append");
+    CheckIo(log_->SetHardState(state.hard_state), "hard state");
+    CheckIo(log_->Sync(), "sync");
+    return state;
+  }
+
+  RestoredState state;
+  if (latest_snapshot_.has_value()) state.snapshot = latest_snapshot_->header.metadata();
+  const uint64_t snap = state.snapshot.index();
+  if (snap > 0) {
+    auto term = log_->Term(snap);
+    bool diverged = term.ok() && *term != state.snapshot.term();
+    if (diverged || log_->LastIndex() < snap) {
+      // A snapshot installed from the leader replaced a log from another history (or one
+      // that was behind); a crash kept us from dropping it then.
+      CheckIo(log_->TruncateSuffix(log_->FirstIndex()), "truncate");
+      CheckIo(log_->PurgePrefix(snap), "purge");
+      CheckIo(log_->Sync(), "sync");
+    } else if (!term.ok() && log_->FirstIndex() != snap + 1) {
+      return absl::DataLossError(absl::StrCat("log in ", options_.data_dir, " starts at index ",
+                                              log_->FirstIndex(), " but the newest snapshot ends at ",
+                                              snap, "; entries in between are missing"));
+    }
+  }
+  uint64_t from = std::max(log_->FirstIndex(), snap + 1);
+  auto entries = log_->Read(from, log_->LastIndex() + 1);
+  if (!entries.ok()) return entries.status();
+  state.entries = std::move(*entries);
+  uint64_t last = state.entries.empty() ? snap : state.entries.back().index();
+  hs.set_commit(std::clamp<uint64_t>(hs.commit(), snap, last));
+  state.hard_state = hs;
+  state.applied = snap;
+  return state;
+}
+
+void Division::Start() {
+  raft_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), ("raft-" + options_.group).substr(0, 15).c_str());
+    RaftLoop();
+  });
+  apply_thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), ("apply-" + options_.group).substr(0, 15).c_str());
+    ApplyLoop();
+  });
+}
+
+void Division::Stop() {
+  {
+    std::lock_guard lock(raft_mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  raft_cv_.notify_all();
+  if (raft_thread_.joinable()) raft_thread_.join();
+  {
+    std::lock_guard lock(apply_mu_);
+    apply_stopping_ = true;
+  }
+  apply_cv_.notify_all();
+  if (apply_thread_.joinable()) apply_thread_.join();
+  if (snapshot_thread_.joinable()) snapshot_thread_.join();
+
+  // Nothing runs any more: answer everything still waiting.
+  std::deque<std::function<void()>> work;
+  {
+    std::lock_guard lock(raft_mu_);
+    work.swap(raft_queue_);
+  }
+  for (auto& fn : work) fn();
+  const Result down = Unavailable("server is shutting down");
+  FailPendingWrites(down.status, false);
+  for (auto& [ctx, r] : reads_by_ctx_) r.done(down);
+  reads_by_ctx_.clear();
+  for (auto& t : transfers_) t.done(down);
+  transfers_.clear();
+  for (auto& task : apply_queue_) {
+    for (auto& r : task.reads) r.done(down);
+  }
+  apply_queue_.clear();
+  for (auto& r : waiting_reads_) r.done(down);
+  waiting_reads_.clear();
+}
+
+// ---------------------------------------------------------------------------------------
+// Requests
+
+void Division::Post(std::function<void()> fn) {
+  {
+    std::lock_guard lock(raft_mu_);
+    raft_queue_.push_back(std::move(fn));
+  }
+  raft_cv_.notify_one();
+}
+
+Result Division::NotLeader() const {
+  uint64_t lead = leader_.load();
+  std::string who = lead == kNoNode ? "unknown" : absl::StrCat(lead);
+  return Result{absl::FailedPreconditionError(absl::StrCat("not leader; leader is ", who)), "", 0,
+                true, lead};
+}
+
+void Division::Write(raftpb::ClientCommand cmd, Done done) {
+  Post([this, cmd = std::move(cmd), done = std::move(done)]() mutable {
+    if (role_ != Role::kLeader) return done(NotLeader());
+    cmd.set_time_ms(absl::ToUnixMillis(absl::Now()));
+    auto id = core_->Propose(cmd.SerializeAsString());
+    if (!id.ok()) {
+      Result r = NotLeader();
+      if (core_->role() == Role::kLeader) r = Result{id.status(), "", 0, false, options_.id};
+      return done(r);
+    }
+    std::lock_guard lock(writes_mu_);
+    pending_writes_[id->index] = {id->term, absl::Now() + options_.request_timeout,
+                                  std::move(done)};
+  });
+}
+
+void Division::Read(raftpb::ReadRequest req, Done done) {
+  PendingRead read{std::move(req), absl::Now() + options_.request_timeout, std::move(done)};
+  if (read.request.consistency() == raftpb::SEQUENTIAL) {
+    read.index = read.request.min_index();
+    ApplyTask task;
+    task.reads.push_back(std::move(read));
+    return PostApply(std::move(task));
+  }
+  Post([this, read = std::move(read)]() mutable {
+    std::string ctx = absl::StrCat(options_.id, ":", next_read_ctx_++);
+    if (auto s = core_->ReadIndex(ctx); !s.ok()) {
+      return read.done(Result{s, "", 0, true, leader_.load()});
+    }
+    reads_by_ctx_.emplace(ctx, std::move(read));
+  });
+}
+
+void Division::ChangeMembership(raftpb::MembershipRequest req, Done done) {
+  Post([this, req = std::move(req), done = std::move(done)]() mutable {
+    if (role_ != Role::kLeader) return done(NotLeader());
+    if (req.id() == kNoNode) {
+      return done(Result{absl::InvalidArgumentError("member id must be > 0"), "", 0, false, 0});
+    }
+    const raftpb::ConfState& cs = core_->tracker().conf_state();
+    raftpb::ConfChange cc;
+    auto* change = cc.add_changes();
+    change->set_node_id(req.id());
+    switch (req.op()) {
+      case raftpb::MembershipRequest::ADD_LEARNER: {
+        if (req.address().empty()) {
+          return done(Result{absl::InvalidArgumentError("add learner needs the member's address"),
+                             "", 0, false, 0});
+        }
+        if (IsMember(cs, req.id())) {
+          return done(Result{absl::AlreadyExistsError(absl::StrCat("member ", req.id(),
+                                                                   " is already in the group")),
+                             "", 0, false, 0});
+        }
+        {
+          std::lock_guard lock(members_mu_);
+          addresses_[req.id()] = req.address();
+        }
+        transport_->SetPeer(req.id(), req.address());
+        change->set_type(raftpb::ADD_LEARNER);
+        raftpb::MemberAddress ma;
+        ma.set_id(req.id());
+        ma.set_address(req.address());
+        cc.set_context(ma.SerializeAsString());
+        return ProposeMembership(cc, std::move(done));
+      }
+      case raftpb::MembershipRequest::PROMOTE: {
+        if (!IsLearner(cs, req.id())) {
+          return done(Result{absl::FailedPreconditionError(
+                                 absl::StrCat("member ", req.id(), " is not a learner")),
+                             "", 0, false, 0});
+        }
+        const auto& progress = core_->tracker().progress();
+        auto pr = progress.find(req.id());
+        uint64_t commit = core_->log().committed();
+        uint64_t match = pr == progress.end() ? 0 : pr->second.match;
+        if (match + options_.max_promote_lag < commit) {
+          return done(Result{absl::FailedPreconditionError(absl::StrCat(
+                                 "learner ", req.id(), " is ", commit - match,
+                                 " entries behind (match ", match, ", commit ", commit,
+                                 "); promote it once it has caught up")),
+                             "", 0, false, 0});
+        }
+        change->set_type(raftpb::ADD_VOTER);
+        return ProposeMembership(cc, std::move(done));
+      }
+      case raftpb::MembershipRequest::REMOVE:
+        if (!IsMember(cs, req.id())) {
+          return done(Result{absl::NotFoundError(absl::StrCat("member ", req.id(),
+                                                              " is not in the group")),
+                             "", 0, false, 0});
+        }
+        change->set_type(raftpb::REMOVE_NODE);
+        return ProposeMembership(cc, std::move(done));
+      case raftpb::MembershipRequest::TRANSFER_LEADER:
+        if (auto s = core_->TransferLeader(req.id()); !s.ok()) {
+          return done(Result{s, "", 0, false, options_.id});
+        }
+        transfers_.push_back({req.id(), absl::Now() + options_.request_timeout, std::move(done)});
+        return;
+      default:
+        return done(Result{absl::InvalidArgumentError("unknown membership operation"), "", 0,
+                           false, 0});
+    }
+  });
+}
+
+void Division::ProposeMembership(const raftpb::ConfChange& cc, Done done) {
+  auto id = core_->ProposeConfChange(cc);
+  if (!id.ok()) return done(Result{id.status(), "", 0, false, leader_.load()});
+  std::lock_guard lock(writes_mu_);
+  pending_writes_[id->index] = {id->term, absl::Now() + options_.request_timeout, std::move(done)};
+}
+
+raftpb::GroupStatus Division::Status() {
+  auto promise = std::make_shared<std::promise<raftpb::GroupStatus>>();
+  auto future = promise->get_future();
+  Post([this, promise] {
+    raftpb::GroupStatus st;
+    st.set_id(options_.id);
+    st.set_role(RoleName(core_->role()));
+    st.set_leader(core_->leader());
+    st.set_term(core_->term());
+    st.set_commit(core_->log().committed());
+    st.set_applied(applied_.load());
+    st.set_first_index(core_->log().FirstIndex());
+    st.set_last_index(core_->log().LastIndex());
+    st.set_snapshot_index(latest_snapshot_.has_value() ? latest_snapshot_->index() : 0);
+    const raftpb::ConfState& cs = core_->tracker().conf_state();
+    auto add = [&](uint64_t id, const char* role) {
+      auto* m = st.add_members();
+      m->set_id(id);
+      m->set_role(role);
+      m->set_address(AddressOf(id));
+      const auto& progress = core_->tracker().progress();
+      if (auto pr = progress.find(id); pr != progress.end()) m->set_match(pr->second.match);
+    };
+    for (uint64_t id : cs.voters()) add(id, "voter");
+    for (uint64_t id : cs.learners()) add(id, "learner");
+    promise->set_value(st);
+  });
+  if (future.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+    raftpb::GroupStatus st;
+    st.set_id(options_.id);
+    st.set_role("unresponsive");
+    return st;
+  }
+  return future.get();
+}
+
+std::string Division::AddressOf(uint64_t id) const {
+  std::lock_guard lock(members_mu_);
+  auto it = addresses_.find(id);
+  return it == addresses_.end() ? "" : it->second;
+}
+
+void Division::Deliver(std::vector<raftpb::Message> msgs) {
+  Post([this, msgs = std::move(msgs)] {
+    for (const auto& m : msgs) {
+      if (auto s = core_->Step(m); !s.ok()) {
+        LOG_EVERY_N(WARNING, 100) << "group " << options_.group << ": bad message from "
+                                  << m.from() << ": " << s;
+      }
+    }
+  });
+}
+
+void Division::DeliverSnapshot(raftpb::Message m, std::string path) {
+  auto info = SnapshotStore::Verify(path);
+  const auto& want = m.snapshot().metadata();
+  if (!info.ok() || info->index() != want.index() ||
+      info->header.metadata().term() != want.term()) {
+    LOG(WARNING) << "group " << options_.group << ": dropping snapshot from " << m.from() << ": "
+                 << (info.ok() ? "header does not match its message" : info.status().ToString());
+    fs::remove(path);
+    return;
+  }
+  Post([this, m = std::move(m), path = std::move(path)] {
+    const auto& meta = m.snapshot().metadata();
+    incoming_snapshots_[meta.index()] = path;
+    if (auto s = core_->Step(m); !s.ok()) LOG(WARNING) << "snapshot message refused: " << s;
+    const auto& now = core_->log().snapshot();
+    if (now.index() != meta.index() || now.term() != meta.term()) {
+      // Not needed (we already had it all): the file can go.
+      incoming_snapshots_.erase(meta.index());
+      std::error_code ec;
+      fs::remove(path, ec);
+    }
+  });
+}
+
+void Division::PeerUnreachable(uint64_t peer) {
+  Post([this, peer] { core_->ReportUnreachable(peer); });
+}
+
+// ---------------------------------------------------------------------------------------
+// The raft thread
+
+void Division::RaftLoop() {
+  absl::Time next_tick = absl::Now() + options_.tick;
+  while (true) {
+    std::deque<std::function<void()>> work;
+    {
+      std::unique_lock lock(raft_mu_);
+      raft_cv_.wait_until(lock, absl::ToChronoTime(next_tick),
+                          [&] { return stopping_ || !raft_queue_.empty(); });
+      if (stopping_) return;
+      work.swap(raft_queue_);
+    }
+    for (auto& fn : work) fn();
+    absl::Time now = absl::Now();
+    if (now >= next_tick) {
+      core_->Tick();
+      ExpireRequests(now);
+      next_tick = std::max(next_tick + options_.tick, now);
+    }
+    while (core_->HasReady()) HandleReady(core_->GetReady());
+  }
+}
+
+void Division::HandleReady(Ready rd) {
+  if (rd.soft_state.has_value()) OnRoleChange(*rd.soft_state);
+  ApplyTask task;
+  if (rd.snapshot.has_value()) InstallSnapshot(rd.snapshot->metadata(), &task);
+
+  // A leader's appends and heartbeats promise nothing about its own disk: send them first
+  // and write in parallel. Everything else (votes, acknowledgements) waits for the sync.
+  std::vector<raftpb::Message> after_sync;
+  if (role_ == Role::kLeader) {
+    std::vector<raftpb::Message> early;
+    for (auto& m : rd.messages) {
+      bool safe = m.type() == raftpb::MSG_APP || m.type() == raftpb::MSG_HEARTBEAT ||
+                  m.type() == raftpb::MSG_SNAP;
+      (safe ? early : after_sync).push_back(std::move(m));
+    }
+    SendMessages(std::move(early));
+  } else {
+    after_sync = std::move(rd.messages);
+  }
+
+  if (!rd.entries.empty()) CheckIo(log_->Append(rd.entries), "append");
+  if (rd.hard_state.has_value()) CheckIo(log_->SetHardState(*rd.hard_state), "hard state");
+  if (!rd.entries.empty() || rd.hard_state.has_value() || rd.snapshot.has_value()) {
+    CheckIo(log_->Sync(), "sync");
+  }
+  SendMessages(std::move(after_sync));
+
+  for (const auto& rs : rd.read_states) {
+    auto it = reads_by_ctx_.find(rs.context);
+    if (it == reads_by_ctx_.end()) continue;
+    it->second.index = rs.index;
+    task.reads.push_back(std::move(it->second));
+    reads_by_ctx_.erase(it);
+  }
+  task.entries = std::move(rd.committed_entries);
+  if (task.restore.has_value() || !task.entries.empty() || !task.reads.empty()) {
+    PostApply(std::move(task));
+  }
+  core_->Advance(rd);
+}
+
+void Division::SendMessages(std::vector<raftpb::Message> msgs) {
+  std::vector<raftpb::Message> plain;
+  for (auto& m : msgs) {
+    if (m.type() == raftpb::MSG_SNAP) {
+      SendSnapshot(std::move(m));
+    } else {
+      plain.push_back(std::move(m));
+    }
+  }
+  if (!plain.empty()) transport_->Send(options_.group, std::move(plain));
+}
+
+void Division::SendSnapshot(raftpb::Message m) {
+  uint64_t to = m.to();
+  if (!latest_snapshot_.has_value()) {
+    LOG(ERROR) << "group " << options_.group << ": follower " << to
+               << " needs a snapshot but none exists";
+    return Post([this, to] { core_->ReportSnapshot(to, false); });
+  }
+  // Send our newest snapshot; it covers at least what the core compacted.
+  *m.mutable_snapshot()->mutable_metadata() = latest_snapshot_->header.metadata();
+  transport_->SendSnapshot(options_.group, std::move(m), latest_snapshot_->path,
+                           [this, to](absl::Status s) {
+                             if (!s.ok()) LOG(WARNING) << "snapshot to " << to << ": " << s;
+                             Post([this, to, ok = s.ok()] { core_->ReportSnapshot(to, ok); });
+                           });
+}
+
+void Division::InstallSnapshot(const raftpb::SnapshotMetadata& meta, ApplyTask* task) {
+  auto it = incoming_snapshots_.find(meta.index());
+  CHECK(it != incoming_snapshots_.end()) << "core restored a snapshot we did not receive";
+  auto info = snapshots_->Install(it->second);
+  CHECK(info.ok()) << "installing snapshot: " << info.status();
+  for (auto& [index, path] : incoming_snapshots_) {
+    if (index != meta.index()) fs::remove(path);
+  }
+  incoming_snapshots_.clear();
+  // The log before the snapshot belongs to another history or is behind: drop all of it.
+  CheckIo(log_->TruncateSuffix(log_->FirstIndex()), "truncate");
+  CheckIo(log_->PurgePrefix(meta.index()), "purge");
+  latest_snapshot_ = *info;
+  task->restore = *info;
+  snapshots_->Prune(2);
+}
+
+void Division::OnRoleChange(const SoftState& ss) {
+  bool was_leader = role_ == Role::kLeader;
+  role_ = ss.role;
+  leader_ = ss.leader;
+  LOG(INFO) << "group " << options_.group << " member " << options_.id << " is "
+            << RoleName(ss.role) << " in term " << core_->term() << ", leader " << ss.leader;
+  if (was_leader && ss.role != Role::kLeader) {
+    FailPendingWrites(absl::UnavailableError("leadership lost; outcome unknown, retry"), true);
+    for (auto& [ctx, r] : reads_by_ctx_) r.done(Unavailable("leadership lost; retry", true));
+    reads_by_ctx_.clear();
+  }
+  for (auto it = transfers_.begin(); it != transfers_.end();) {
+    if (it->target != ss.leader) {
+      ++it;
+      continue;
+    }
+    it->done(Result{absl::OkStatus(), "", 0, false, ss.leader});
+    it = transfers_.erase(it);
+  }
+}
+
+void Division::ExpireRequests(absl::Time now) {
+  for (auto it = reads_by_ctx_.begin(); it != reads_by_ctx_.end();) {
+    if (it->second.deadline > now) {
+      ++it;
+      continue;
+    }
+    it->second.done(Result{absl::DeadlineExceededError("read not confirmed by a leader in time"),
+                           "", 0, true, leader_.load()});
+    it = reads_by_ctx_.erase(it);
+  }
+  for (auto it = transfers_.begin(); it != transfers_.end();) {
+    if (it->deadline > now) {
+      ++it;
+      continue;
+    }
+    it->done(Result{absl::DeadlineExceededError(absl::StrCat(
+                        "member ", it->target, " did not take over leadership in time")),
+                    "", 0, false, leader_.load()});
+    it = transfers_.erase(it);
+  }
+  std::vector<Done> expired;
+  {
+    std::lock_guard lock(writes_mu_);
+    for (auto it = pending_writes_.begin(); it != pending_writes_.end();) {
+      if (it->second.deadline > now) {
+        ++it;
+        continue;
+      }
+      expired.push_back(std::move(it->second.done));
+      it = pending_writes_.erase(it);
+    }
+  }
+  for (auto& done : expired) {
+    done(Result{absl::DeadlineExceededError(
+                    "not committed in time; outcome unknown, retry with the same sequence number"),
+                "", 0, false, leader_.load()});
+  }
+}
+
+void Division::FinishSnapshot(const SnapshotInfo& info) {
+  auto meta = core_->SnapshotMetadataAt(info.index());
+  if (!meta.ok()) {
+    LOG(INFO) << "snapshot at " << info.index() << " is already superseded: " << meta.status();
+    return;
+  }
+  const auto& mine = info.header.metadata();
+  if (meta->term() != mine.term() ||
+      ConfStateString(Normalize(meta->conf_state())) != ConfStateString(Normalize(mine.conf_state()))) {
+    LOG(ERROR) << "snapshot at " << info.index() << " disagrees with the log (term "
+               << mine.term() << " vs " << meta->term() << "); discarding it";
+    fs::remove(info.path);
+    return;
+  }
+  latest_snapshot_ = info;
+  snapshots_->Prune(2);
+  uint64_t retain = options_.log_retention_entries;
+  uint64_t compact_to = info.index() > retain ? info.index() - retain : 0;
+  if (compact_to <= core_->log().snapshot().index()) return;
+  if (auto s = core_->Compact(compact_to); !s.ok()) {
+    VLOG(1) << "compaction to " << compact_to << " postponed: " << s;
+    return;
+  }
+  CheckIo(log_->PurgePrefix(compact_to), "purge");
+}
+
+void Division::FailPendingWrites(const absl::Status& why, bool not_leader) {
+  std::map<uint64_t, PendingWrite> failed;
+  {
+    std::lock_guard lock(writes_mu_);
+    failed.swap(pending_writes_);
+  }
+  for (auto& [index, w] : failed) w.done(Result{why, "", 0, not_leader, leader_.load()});
+}
+
+// ---------------------------------------------------------------------------------------
+// The apply thread
+
+void Division::PostApply(ApplyTask task) {
+  {
+    std::lock_guard lock(apply_mu_);
+    apply_queue_.push_back(std::move(task));
+  }
+  apply_cv_.notify_one();
+}
+
+void Division::ApplyLoop() {
+  while (true) {
+    std::deque<ApplyTask> tasks;
+    {
+      std::unique_lock lock(apply_mu_);
+      apply_cv_.wait_for(lock, std::chrono::milliseconds(100),
+                         [&] { return apply_stopping_ || !apply_queue_.empty(); });
+      if (apply_stopping_) return;
+      tasks.swap(apply_queue_);
+    }
+    for (auto& task : tasks) {
+      if (task.restore.has_value()) RestoreFrom(*task.restore);
+      for (const auto& e : task.entries) ApplyEntry(e);
+      for (auto& r : task.reads) waiting_reads_.push_back(std::move(r));
+    }
+    ServeReads(/*expire=*/true);
+    MaybeStartSnapshot();
+  }
+}
+
+void Division::RestoreFrom(const SnapshotInfo& info) {
+  auto reader = snapshots_->OpenData(info);
+  CHECK(reader.ok()) << "open snapshot " << info.path << ": " << reader.status();
+  absl::Status s = sm_->RestoreSnapshot(info.index(), **reader);
+  CHECK(s.ok()) << "state machine could not restore " << info.path << ": " << s;
+  dedup_.RestoreFrom(info.header.clients());
+  conf_ = info.header.metadata().conf_state();
+  {
+    std::lock_guard lock(members_mu_);
+    for (const auto& m : info.header.members()) {
+      addresses_[m.id()] = m.address();
+      transport_->SetPeer(m.id(), m.address());
+    }
+  }
+  applied_ = info.index();
+  applied_term_ = info.header.metadata().term();
+  last_snapshot_index_ = info.index();
+  LOG(INFO) << "group " << options_.group << " restored snapshot at " << info.index();
+}
+
+void Division::ApplyEntry(const raftpb::Entry& e) {
+  if (e.index() <= applied_) return;
+  Result r;
+  r.index = e.index();
+  if (e.type() == raftpb::ENTRY_CONF_CHANGE) {
+    raftpb::ConfChange cc;
+    if (!cc.ParseFromString(e.data())) {
+      r.status = absl::DataLossError("unreadable conf change");
+    } else if (auto next = ApplyConfChange(conf_, cc); next.ok()) {
+      conf_ = *next;
+      raftpb::MemberAddress ma;
+      if (!cc.context().empty() && ma.ParseFromString(cc.context()) && ma.id() != kNoNode) {
+        std::lock_guard lock(members_mu_);
+        addresses_[ma.id()] = ma.address();
+        transport_->SetPeer(ma.id(), ma.address());
+      }
+    } else {
+      r.status = next.status();
+    }
+  } else if (!e.data().empty()) {
+    raftpb::ClientCommand cmd;
+    if (!cmd.ParseFromString(e.data())) {
+      r.status = absl::DataLossError(absl::StrCat("unreadable command at index ", e.index()));
+    } else if (auto seen = dedup_.Lookup(cmd); seen.has_value()) {
+      r.status = seen->status;
+      r.payload = seen->payload;
+    } else {
+      auto reply = sm_->Apply(e.index(), cmd.payload());
+      WriteReply wr{reply.status(), reply.ok() ? *reply : ""};
+      dedup_.Record(cmd, wr);
+      r.status = wr.status;
+      r.payload = wr.payload;
+    }
+  }
+  applied_ = e.index();
+  applied_term_ = e.term();
+  CompleteWrite(e.index(), e.term(), std::move(r));
+}
+
+void Division::CompleteWrite(uint64_t index, uint64_t term, Result r) {
+  PendingWrite w;
+  {
+    std::lock_guard lock(writes_mu_);
+    auto it = pending_writes_.find(index);
+    if (it == pending_writes_.end()) return;
+    w = std::move(it->second);
+    pending_writes_.erase(it);
+  }
+  if (w.term != term) {
+    r = Unavailable("the entry was replaced by another leader's; retry", true);
+  }
+  w.done(std::move(r));
+}
+
+void Division::ServeReads(bool expire) {
+  absl::Time now = absl::Now();
+  for (auto it = waiting_reads_.begin(); it != waiting_reads_.end();) {
+    if (applied_ >= it->index) {
+      auto reply = sm_->Query(it->request.query());
+      it->done(Result{reply.status(), reply.ok() ? *reply : "", applied_.load(), false, 0});
+    } else if (expire && now > it->deadline) {
+      it->done(Result{absl::DeadlineExceededError(absl::StrCat(
+                          "this member has applied ", applied_.load(), ", not yet ", it->index)),
+                      "", 0, false, leader_.load()});
+    } else {
+      ++it;
+      continue;
+    }
+    it = waiting_reads_.erase(it);
+  }
+}
+
+void Division::MaybeStartSnapshot() {
+  if (snapshot_running_ || applied_ < last_snapshot_index_ + options_.snapshot_entries) return;
+  if (snapshot_thread_.joinable()) snapshot_thread_.join();
+  raftpb::SnapshotHeader header;
+  auto* meta = header.mutable_metadata();
+  meta->set_index(applied_);
+  meta->set_term(applied_term_);
+  *meta->mutable_conf_state() = conf_;
+  {
+    std::lock_guard lock(members_mu_);
+    for (const auto& [id, address] : addresses_) {
+      auto* m = header.add_members();
+      m->set_id(id);
+      m->set_address(address);
+    }
+  }
+  dedup_.SaveTo(header.mutable_clients());
+  StateMachine::SnapshotFn write = sm_->TakeSnapshot();
+  last_snapshot_index_ = applied_;
+  snapshot_running_ = true;
+  snapshot_thread_ = std::thread([this, header = std::move(header), write = std::move(write)] {
+    pthread_setname_np(pthread_self(), ("snap-" + options_.group).substr(0, 15).c_str());
+    auto info = snapshots_->Write(header, write);
+    if (info.ok()) {
+      Post([this, info = *info] { FinishSnapshot(info); });
+    } else {
+      LOG(ERROR) << "group " << options_.group << ": snapshot failed: " << info.status();
+    }
+    snapshot_running_ = false;
+  });
+}
+
+}  // namespace warren::raft

@@ -1,0 +1,163 @@
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "proto/raft_service.pb.h"
+#include "raft/core/raft.h"
+#include "raft/log/log_store.h"
+#include "raft/server/dedup_table.h"
+#include "raft/server/group_options.h"
+#include "raft/server/snapshot_store.h"
+#include "raft/transport/transport.h"
+#include "statemachine/state_machine.h"
+
+namespace warren::raft {
+
+// The outcome of a client request to a group.
+struct Result {
+  absl::Status status;
+  std::string payload;
+  uint64_t index = 0;       // the log index the result reflects
+  bool not_leader = false;  // retry at `leader` (if known) or another member
+  uint64_t leader = 0;
+};
+using Done = std::function<void(Result)>;
+
+// One Raft group inside a RaftServer (Ratis calls it a division): the core, its log, its
+// state machine and two named threads. The raft thread alone touches the core and the log:
+// it steps messages and requests, ticks, persists each Ready (one fdatasync for the batch:
+// group commit; a leader sends its appends before syncing, Raft thesis §10.2.1) and hands
+// committed entries to the apply thread, which runs the state machine, answers clients and
+// starts snapshots that a third, short-lived thread writes while apply goes on.
+// All public methods are thread-safe and never block on the network; `done` callbacks run
+// on the group's threads and must not block.
+class Division {
+ public:
+  static absl::StatusOr<std::unique_ptr<Division>> Open(GroupOptions options,
+                                                        std::unique_ptr<StateMachine> sm,
+                                                        Transport* transport);
+  ~Division();
+
+  void Start();
+  // Stops the threads; requests still waiting fail with Unavailable.
+  void Stop();
+
+  // Replicates a client command exactly once per (client_id, seq).
+  void Write(raftpb::ClientCommand cmd, Done done);
+  void Read(raftpb::ReadRequest req, Done done);
+  void ChangeMembership(raftpb::MembershipRequest req, Done done);
+  raftpb::GroupStatus Status();
+
+  // From the transport.
+  void Deliver(std::vector<raftpb::Message> msgs);
+  std::string NewIncomingSnapshotPath() { return snapshots_->NewIncomingPath(); }
+  void DeliverSnapshot(raftpb::Message m, std::string path);
+  void PeerUnreachable(uint64_t peer);
+
+  const std::string& group() const { return options_.group; }
+  uint64_t leader() const { return leader_.load(); }
+  std::string AddressOf(uint64_t id) const;
+
+ private:
+  struct PendingWrite {
+    uint64_t term;
+    absl::Time deadline;
+    Done done;
+  };
+  struct PendingRead {
+    raftpb::ReadRequest request;
+    absl::Time deadline;
+    Done done;
+    uint64_t index = 0;  // serve once applied reaches it
+  };
+  struct PendingTransfer {
+    uint64_t target;
+    absl::Time deadline;
+    Done done;
+  };
+  struct ApplyTask {
+    std::optional<SnapshotInfo> restore;
+    std::vector<raftpb::Entry> entries;
+    std::vector<PendingRead> reads;
+  };
+
+  Division(GroupOptions options, std::unique_ptr<StateMachine> sm, Transport* transport);
+  absl::Status Recover();
+  absl::StatusOr<RestoredState> LoadRaftState();
+
+  // Raft thread.
+  void Post(std::function<void()> fn);
+  void RaftLoop();
+  void HandleReady(Ready rd);
+  void SendMessages(std::vector<raftpb::Message> msgs);
+  void SendSnapshot(raftpb::Message m);
+  void InstallSnapshot(const raftpb::SnapshotMetadata& meta, ApplyTask* task);
+  void OnRoleChange(const SoftState& ss);
+  void ExpireRequests(absl::Time now);
+  void FinishSnapshot(const SnapshotInfo& info);
+  Result NotLeader() const;
+  void ProposeMembership(const raftpb::ConfChange& cc, Done done);
+
+  // Apply thread.
+  void PostApply(ApplyTask task);
+  void ApplyLoop();
+  void RestoreFrom(const SnapshotInfo& info);
+  void ApplyEntry(const raftpb::Entry& e);
+  void ServeReads(bool expire);
+  void MaybeStartSnapshot();
+  void FailPendingWrites(const absl::Status& why, bool not_leader);
+  void CompleteWrite(uint64_t index, uint64_t term, Result r);
+
+  const GroupOptions options_;
+  std::unique_ptr<StateMachine> sm_;
+  Transport* const transport_;
+  std::unique_ptr<LogStore> log_;
+  std::unique_ptr<SnapshotStore> snapshots_;
+  std::unique_ptr<Raft> core_;
+
+  // Raft thread state.
+  std::mutex raft_mu_;
+  std::condition_variable raft_cv_;
+  std::deque<std::function<void()>> raft_queue_;
+  bool stopping_ = false;
+  std::thread raft_thread_;
+  Role role_ = Role::kFollower;
+  std::map<uint64_t, std::string> incoming_snapshots_;  // index -> received file
+  std::optional<SnapshotInfo> latest_snapshot_;
+  uint64_t next_read_ctx_ = 0;
+  std::map<std::string, PendingRead> reads_by_ctx_;
+  std::vector<PendingTransfer> transfers_;
+  std::atomic<uint64_t> leader_{0};
+
+  // Shared by the raft thread (registers) and the apply thread (completes).
+  std::mutex writes_mu_;
+  std::map<uint64_t, PendingWrite> pending_writes_;  // by log index
+
+  // Apply thread state.
+  std::mutex apply_mu_;
+  std::condition_variable apply_cv_;
+  std::deque<ApplyTask> apply_queue_;
+  std::vector<PendingRead> waiting_reads_;
+  bool apply_stopping_ = false;
+  std::thread apply_thread_;
+  DedupTable dedup_;
+  raftpb::ConfState conf_;  // membership as of applied_
+  std::atomic<uint64_t> applied_{0};
+  uint64_t applied_term_ = 0;
+  uint64_t last_snapshot_index_ = 0;
+  std::atomic<bool> snapshot_running_{false};
+  std::thread snapshot_thread_;
+
+  mutable std::mutex members_mu_;
+  std::map<uint64_t, std::string> addresses_;
+};
+
+}  // namespace warren::raft

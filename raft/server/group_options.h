@@ -1,0 +1,45 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "absl/time/time.h"
+#include "raft/core/config.h"
+
+namespace warren::raft {
+
+enum class LogKind { kSegmented, kRocksDb, kMemory };
+
+// Everything that defines one Raft group hosted by a RaftServer.
+struct GroupOptions {
+  std::string group = "default";
+  // This server's member id; the same in every group it hosts.
+  uint64_t id = 0;
+  // Founding voters and where to reach them. A member whose data directory is new starts the
+  // group with them as its first configuration, unless `join` is set.
+  std::map<uint64_t, std::string> members;
+  // Start empty and wait to be added by the leader (add learner, then promote).
+  bool join = false;
+  // This group's own directory: IDENTITY, log/, snapshots/.
+  std::string data_dir;
+  LogKind log = LogKind::kSegmented;
+  // Raft tunables in ticks; id and random_seed are filled in by the server.
+  Config raft;
+  // How long one tick is. Election timeout = raft.election_tick ticks.
+  absl::Duration tick = absl::Milliseconds(100);
+
+  // Take a snapshot after this many entries were applied since the last one.
+  uint64_t snapshot_entries = 10000;
+  // Entries kept in the log behind a snapshot, for followers that are only a little behind.
+  uint64_t log_retention_entries = 1000;
+  // How long the server waits for a write to commit or a read to be served.
+  absl::Duration request_timeout = absl::Seconds(10);
+  // A learner is promoted only when it is within this many entries of the commit index.
+  uint64_t max_promote_lag = 1000;
+  // Exactly-once bookkeeping: forget clients idle this long, and keep at most this many.
+  absl::Duration dedup_ttl = absl::Minutes(10);
+  size_t dedup_max_clients = 100000;
+};
+
+}  // namespace warren::raft

@@ -1,0 +1,108 @@
+#include "raft/server/raft_server.h"
+
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+#include "grpcpp/grpcpp.h"
+#include "raft/server/client_service.h"
+
+namespace warren::raft {
+
+RaftServer::RaftServer(ServerOptions options, std::unique_ptr<Transport> transport)
+    : options_(std::move(options)), transport_(std::move(transport)) {
+  client_service_ = std::make_unique<ClientServiceImpl>(
+      [this](const std::string& name) { return group(name); });
+}
+
+RaftServer::~RaftServer() { Shutdown(); }
+
+absl::StatusOr<std::unique_ptr<RaftServer>> RaftServer::Create(
+    ServerOptions options, std::unique_ptr<Transport> transport) {
+  if (options.id == 0) return absl::InvalidArgumentError("server id must be > 0");
+  if (transport == nullptr) return absl::InvalidArgumentError("a transport is required");
+  return std::unique_ptr<RaftServer>(new RaftServer(std::move(options), std::move(transport)));
+}
+
+absl::Status RaftServer::AddGroup(GroupOptions options, std::unique_ptr<StateMachine> sm) {
+  options.id = options_.id;
+  std::string name = options.group;
+  {
+    std::lock_guard lock(mu_);
+    if (groups_.count(name) > 0) {
+      return absl::AlreadyExistsError(absl::StrCat("group '", name, "' is already hosted"));
+    }
+  }
+  auto d = Division::Open(std::move(options), std::move(sm), transport_.get());
+  if (!d.ok()) return d.status();
+  std::lock_guard lock(mu_);
+  if (started_) (*d)->Start();
+  groups_[name] = std::move(*d);
+  return absl::OkStatus();
+}
+
+absl::Status RaftServer::Start() {
+  if (auto s = transport_->Start(this); !s.ok()) return s;
+  if (!options_.listen_address.empty()) {
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port);
+    builder.RegisterService(client_service_.get());
+    transport_->RegisterServices(&builder);
+    grpc_server_ = builder.BuildAndStart();
+    if (grpc_server_ == nullptr || port == 0) {
+      return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen_address,
+                                                 " (in use, or not a host:port?)"));
+    }
+  }
+  std::lock_guard lock(mu_);
+  started_ = true;
+  for (auto& [name, d] : groups_) d->Start();
+  LOG(INFO) << "server " << options_.id << " started"
+            << (options_.listen_address.empty() ? "" : " on " + options_.listen_address);
+  return absl::OkStatus();
+}
+
+void RaftServer::Shutdown() {
+  {
+    std::lock_guard lock(mu_);
+    if (shut_down_) return;
+    shut_down_ = true;
+  }
+  // Groups first, so that waiting requests are answered before the endpoint closes.
+  std::map<std::string, std::unique_ptr<Division>> groups;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [name, d] : groups_) d->Stop();
+  }
+  transport_->Stop();
+  if (grpc_server_ != nullptr) grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  std::lock_guard lock(mu_);
+  groups.swap(groups_);
+}
+
+Division* RaftServer::group(const std::string& name) {
+  std::lock_guard lock(mu_);
+  auto it = groups_.find(name);
+  return it == groups_.end() ? nullptr : it->second.get();
+}
+
+void RaftServer::HandleMessages(const std::string& group_name, std::vector<raftpb::Message> msgs) {
+  if (Division* d = group(group_name)) d->Deliver(std::move(msgs));
+}
+
+absl::StatusOr<std::string> RaftServer::IncomingSnapshotPath(const std::string& group_name) {
+  Division* d = group(group_name);
+  if (d == nullptr) return absl::NotFoundError(absl::StrCat("no group '", group_name, "' here"));
+  return d->NewIncomingSnapshotPath();
+}
+
+void RaftServer::HandleSnapshot(const std::string& group_name, raftpb::Message m,
+                                std::string path) {
+  if (Division* d = group(group_name)) d->DeliverSnapshot(std::move(m), std::move(path));
+}
+
+void RaftServer::PeerUnreachable(uint64_t peer) {
+  std::lock_guard lock(mu_);
+  for (auto& [name, d] : groups_) d->PeerUnreachable(peer);
+}
+
+}  // namespace warren::raft

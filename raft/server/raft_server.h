@@ -1,0 +1,67 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "raft/server/division.h"
+#include "raft/transport/transport.h"
+
+namespace grpc {
+class Server;
+}
+
+namespace warren::raft {
+
+class ClientServiceImpl;
+
+struct ServerOptions {
+  // This server's member id, the same in every group it hosts.
+  uint64_t id = 0;
+  // host:port where peers and clients reach this server (gRPC). Empty: no network endpoint
+  // (in-process use with a MemoryTransport).
+  std::string listen_address;
+};
+
+// Hosts one or more Raft groups in a process (Ratis' RaftServer): routes peer messages to
+// the right group, serves RaftClientService (writes, reads, membership, status) on the
+// listen address, and shuts everything down in order.
+class RaftServer : public MessageHandler {
+ public:
+  static absl::StatusOr<std::unique_ptr<RaftServer>> Create(ServerOptions options,
+                                                            std::unique_ptr<Transport> transport);
+  ~RaftServer() override;
+
+  // Opens a group (recovering it from its data directory) and starts it if the server runs.
+  absl::Status AddGroup(GroupOptions options, std::unique_ptr<StateMachine> sm);
+  // Starts the network endpoint and every group.
+  absl::Status Start();
+  // Stops accepting requests, then stops the groups (waiting requests fail with
+  // Unavailable), then the transport. Idempotent.
+  void Shutdown();
+
+  Division* group(const std::string& name);
+  Transport* transport() { return transport_.get(); }
+  const ServerOptions& options() const { return options_; }
+
+  // MessageHandler.
+  void HandleMessages(const std::string& group, std::vector<raftpb::Message> msgs) override;
+  absl::StatusOr<std::string> IncomingSnapshotPath(const std::string& group) override;
+  void HandleSnapshot(const std::string& group, raftpb::Message m, std::string path) override;
+  void PeerUnreachable(uint64_t peer) override;
+
+ private:
+  RaftServer(ServerOptions options, std::unique_ptr<Transport> transport);
+
+  const ServerOptions options_;
+  std::unique_ptr<Transport> transport_;
+  std::unique_ptr<ClientServiceImpl> client_service_;
+  std::unique_ptr<grpc::Server> grpc_server_;
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<Division>> groups_;
+  bool started_ = false;
+  bool shut_down_ = false;
+};
+
+}  // namespace warren::raft

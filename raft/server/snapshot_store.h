@@ -1,0 +1,54 @@
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "proto/raft_service.pb.h"
+#include "statemachine/state_machine.h"
+
+namespace warren::raft {
+
+// A snapshot file on disk and what its header says.
+struct SnapshotInfo {
+  std::string path;
+  raftpb::SnapshotHeader header;
+  uint64_t index() const { return header.metadata().index(); }
+};
+
+// The snapshot files of one group. A file is: magic, the length-prefixed SnapshotHeader, the
+// state machine's bytes, and a CRC32C of all of it. Files are written to a temporary name,
+// fsynced and renamed, so a visible snapshot is always whole; a received snapshot is the same
+// bytes, verified before it is installed. Safe to use from several threads.
+class SnapshotStore {
+ public:
+  static absl::StatusOr<std::unique_ptr<SnapshotStore>> Open(const std::string& dir);
+
+  // The newest snapshot that verifies (broken ones are skipped with a warning), if any.
+  std::optional<SnapshotInfo> Latest() const;
+  // Writes a snapshot: the header, then whatever `write_data` writes. Durable on return.
+  absl::StatusOr<SnapshotInfo> Write(const raftpb::SnapshotHeader& header,
+                                     const StateMachine::SnapshotFn& write_data);
+  // A fresh path to receive a snapshot from the leader into.
+  std::string NewIncomingPath();
+  // Verifies a received file and moves it into place.
+  absl::StatusOr<SnapshotInfo> Install(const std::string& incoming_path);
+  // Reads a snapshot's state-machine bytes.
+  absl::StatusOr<std::unique_ptr<SnapshotReader>> OpenData(const SnapshotInfo& info) const;
+  // Deletes all but the newest `keep` snapshots.
+  void Prune(int keep);
+
+  // Checks a snapshot file end to end and returns its header.
+  static absl::StatusOr<SnapshotInfo> Verify(const std::string& path);
+
+ private:
+  explicit SnapshotStore(std::string dir) : dir_(std::move(dir)) {}
+  std::string FinalPath(const raftpb::SnapshotMetadata& meta) const;
+
+  const std::string dir_;
+  std::atomic<uint64_t> next_temp_{0};
+};
+
+}  // namespace warren::raft

@@ -1,0 +1,330 @@
+#include "raft/transport/grpc_transport.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <deque>
+
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+#include "grpcpp/grpcpp.h"
+#include "proto/raft_service.grpc.pb.h"
+#include "raft/log/file_util.h"
+
+namespace warren::raft {
+namespace {
+
+constexpr size_t kMaxQueuedMessages = 16384;
+constexpr size_t kSnapshotChunkBytes = 1 << 20;
+constexpr int kMaxMessageBytes = 256 << 20;
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 2000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 2000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  // Peers are distinct servers; a channel per peer keeps their streams independent.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+absl::Status FromGrpc(const grpc::Status& s) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+}
+
+}  // namespace
+
+// Receives streams of messages and snapshots from peers.
+class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
+ public:
+  void SetHandler(MessageHandler* h) {
+    std::lock_guard lock(mu_);
+    handler_ = h;
+  }
+
+  grpc::Status Stream(grpc::ServerContext* ctx, grpc::ServerReader<raftpb::Envelope>* reader,
+                      raftpb::StreamAck*) override {
+    raftpb::Envelope env;
+    while (reader->Read(&env)) {
+      MessageHandler* h = handler();
+      if (h == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "stopping");
+      std::vector<raftpb::Message> msgs(std::make_move_iterator(env.mutable_messages()->begin()),
+                                        std::make_move_iterator(env.mutable_messages()->end()));
+      h->HandleMessages(env.group(), std::move(msgs));
+    }
+    return grpc::Status::OK;
+  }
+
+  grpc::Status InstallSnapshot(grpc::ServerContext*,
+                               grpc::ServerReader<raftpb::SnapshotChunk>* reader,
+                               raftpb::SnapshotAck*) override {
+    raftpb::SnapshotChunk chunk;
+    if (!reader->Read(&chunk) || chunk.message().type() != raftpb::MSG_SNAP) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "first chunk must carry MSG_SNAP");
+    }
+    MessageHandler* h = handler();
+    if (h == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "stopping");
+    std::string group = chunk.group();
+    raftpb::Message m = chunk.message();
+    auto path = h->IncomingSnapshotPath(group);
+    if (!path.ok()) return grpc::Status(grpc::StatusCode::NOT_FOUND, std::string(path.status().message()));
+    int fd = ::open(path->c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd < 0) return grpc::Status(grpc::StatusCode::INTERNAL, "cannot create " + *path);
+    uint64_t offset = 0;
+    bool last = false;
+    absl::Status s;
+    while (true) {
+      s = WriteAll(fd, chunk.data(), offset, *path);
+      offset += chunk.data().size();
+      last = chunk.last();
+      if (!s.ok() || last || !reader->Read(&chunk)) break;
+    }
+    if (s.ok() && last && ::fdatasync(fd) != 0) s = ErrnoStatus("fdatasync", *path);
+    ::close(fd);
+    if (!s.ok() || !last) {
+      ::unlink(path->c_str());
+      return grpc::Status(grpc::StatusCode::ABORTED,
+                          s.ok() ? "snapshot stream ended early" : std::string(s.message()));
+    }
+    h->HandleSnapshot(group, std::move(m), *path);
+    return grpc::Status::OK;
+  }
+
+ private:
+  MessageHandler* handler() {
+    std::lock_guard lock(mu_);
+    return handler_;
+  }
+  std::mutex mu_;
+  MessageHandler* handler_ = nullptr;
+};
+
+// The sending half towards one peer: a queue and a thread that keeps a stream open.
+class PeerSender {
+ public:
+  PeerSender(uint64_t id, MessageHandler* handler) : id_(id), handler_(handler) {
+    thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), absl::StrCat("send-", id_).substr(0, 15).c_str());
+      Loop();
+    });
+  }
+
+  ~PeerSender() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+      if (ctx_ != nullptr) ctx_->TryCancel();
+    }
+    cv_.notify_all();
+    thread_.join();
+  }
+
+  void SetAddress(const std::string& address) {
+    std::lock_guard lock(mu_);
+    if (address == address_) return;
+    address_ = address;
+    reconnect_ = true;
+    if (ctx_ != nullptr) ctx_->TryCancel();
+    cv_.notify_all();
+  }
+
+  void Enqueue(const std::string& group, std::vector<raftpb::Message> msgs) {
+    {
+      std::lock_guard lock(mu_);
+      for (auto& m : msgs) queue_.emplace_back(group, std::move(m));
+      while (queue_.size() > kMaxQueuedMessages) queue_.pop_front();
+    }
+    cv_.notify_one();
+  }
+
+ private:
+  void Loop() {
+    int backoff_ms = 50;
+    std::shared_ptr<grpc::Channel> channel;
+    std::unique_ptr<raftpb::RaftPeer::Stub> stub;
+    std::unique_ptr<grpc::ClientContext> ctx;
+    std::unique_ptr<grpc::ClientWriter<raftpb::Envelope>> writer;
+    raftpb::StreamAck ack;
+    while (true) {
+      std::vector<raftpb::Envelope> batch;
+      std::string address;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait(lock, [&] { return stopping_ || (!queue_.empty() && !address_.empty()); });
+        if (stopping_) break;
+        if (reconnect_) {
+          reconnect_ = false;
+          writer.reset();
+          stub.reset();
+        }
+        address = address_;
+        // Everything queued goes out now, one envelope per group run: batching for free.
+        while (!queue_.empty()) {
+          auto& [group, m] = queue_.front();
+          if (batch.empty() || batch.back().group() != group) {
+            batch.emplace_back();
+            batch.back().set_group(group);
+          }
+          *batch.back().add_messages() = std::move(m);
+          queue_.pop_front();
+        }
+      }
+      if (stub == nullptr) {
+        channel = MakeChannel(address);
+        stub = raftpb::RaftPeer::NewStub(channel);
+      }
+      if (writer == nullptr) {
+        ctx = std::make_unique<grpc::ClientContext>();
+        {
+          std::lock_guard lock(mu_);
+          ctx_ = ctx.get();
+        }
+        writer = stub->Stream(ctx.get(), &ack);
+      }
+      bool ok = true;
+      for (const auto& env : batch) {
+        if (!(ok = writer->Write(env))) break;
+      }
+      if (ok) {
+        backoff_ms = 50;
+        continue;
+      }
+      VLOG(1) << "stream to peer " << id_ << " at " << address << " broke: "
+              << writer->Finish().error_message();
+      {
+        std::lock_guard lock(mu_);
+        ctx_ = nullptr;
+      }
+      writer.reset();
+      handler_->PeerUnreachable(id_);
+      std::unique_lock lock(mu_);
+      queue_.clear();  // stale by the time we are back; Raft resends what matters
+      cv_.wait_for(lock, std::chrono::milliseconds(backoff_ms), [&] { return stopping_; });
+      backoff_ms = std::min(backoff_ms * 2, 1000);
+    }
+    if (writer != nullptr) {
+      writer->WritesDone();
+      writer->Finish();
+    }
+    std::lock_guard lock(mu_);
+    ctx_ = nullptr;
+  }
+
+  const uint64_t id_;
+  MessageHandler* const handler_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::string address_;
+  bool reconnect_ = false;
+  bool stopping_ = false;
+  grpc::ClientContext* ctx_ = nullptr;
+  std::deque<std::pair<std::string, raftpb::Message>> queue_;
+  std::thread thread_;
+};
+
+GrpcTransport::GrpcTransport() : service_(std::make_unique<RaftPeerServiceImpl>()) {}
+
+GrpcTransport::~GrpcTransport() { Stop(); }
+
+void GrpcTransport::RegisterServices(grpc::ServerBuilder* builder) {
+  builder->RegisterService(service_.get());
+  builder->SetMaxReceiveMessageSize(kMaxMessageBytes);
+}
+
+absl::Status GrpcTransport::Start(MessageHandler* handler) {
+  std::lock_guard lock(mu_);
+  handler_ = handler;
+  service_->SetHandler(handler);
+  for (const auto& [id, address] : peer_addresses_) {
+    senders_[id] = std::make_unique<PeerSender>(id, handler_);
+    senders_[id]->SetAddress(address);
+  }
+  return absl::OkStatus();
+}
+
+void GrpcTransport::Stop() {
+  std::map<uint64_t, std::unique_ptr<PeerSender>> senders;
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard lock(mu_);
+    stopped_ = true;
+    senders.swap(senders_);
+    threads.swap(snapshot_threads_);
+  }
+  service_->SetHandler(nullptr);
+  senders.clear();
+  for (auto& t : threads) t.join();
+}
+
+void GrpcTransport::SetPeer(uint64_t id, const std::string& address) {
+  std::lock_guard lock(mu_);
+  peer_addresses_[id] = address;
+  if (stopped_ || handler_ == nullptr) return;
+  auto& sender = senders_[id];
+  if (sender == nullptr) sender = std::make_unique<PeerSender>(id, handler_);
+  sender->SetAddress(address);
+}
+
+void GrpcTransport::Send(const std::string& group, std::vector<raftpb::Message> msgs) {
+  std::map<uint64_t, std::vector<raftpb::Message>> by_peer;
+  for (auto& m : msgs) by_peer[m.to()].push_back(std::move(m));
+  std::lock_guard lock(mu_);
+  for (auto& [to, batch] : by_peer) {
+    auto it = senders_.find(to);
+    if (it != senders_.end()) it->second->Enqueue(group, std::move(batch));
+  }
+}
+
+void GrpcTransport::SendSnapshot(const std::string& group, raftpb::Message m, std::string path,
+                                 SnapshotDone done) {
+  std::lock_guard lock(mu_);
+  if (stopped_) return done(absl::UnavailableError("transport stopped"));
+  auto it = peer_addresses_.find(m.to());
+  if (it == peer_addresses_.end()) {
+    return done(absl::UnavailableError(absl::StrCat("no address for peer ", m.to())));
+  }
+  std::string address = it->second;
+  snapshot_threads_.emplace_back([group, m = std::move(m), path = std::move(path),
+                                  done = std::move(done), address]() mutable {
+    pthread_setname_np(pthread_self(), absl::StrCat("snapsend-", m.to()).substr(0, 15).c_str());
+    auto stub = raftpb::RaftPeer::NewStub(MakeChannel(address));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
+    raftpb::SnapshotAck ack;
+    auto writer = stub->InstallSnapshot(&ctx, &ack);
+    int fd = ::open(path.c_str(), O_RDONLY);
+    if (fd < 0) {
+      writer->WritesDone();
+      writer->Finish();
+      return done(ErrnoStatus("open snapshot", path));
+    }
+    raftpb::SnapshotChunk chunk;
+    chunk.set_group(group);
+    *chunk.mutable_message() = std::move(m);
+    std::string buf(kSnapshotChunkBytes, '\0');
+    bool ok = true;
+    while (ok) {
+      ssize_t n = ::read(fd, buf.data(), buf.size());
+      if (n < 0) {
+        ok = false;
+        break;
+      }
+      chunk.set_data(buf.data(), n);
+      chunk.set_last(n == 0);
+      ok = writer->Write(chunk);
+      chunk.clear_message();
+      if (n == 0) break;
+    }
+    ::close(fd);
+    writer->WritesDone();
+    grpc::Status status = writer->Finish();
+    done(ok ? FromGrpc(status) : absl::UnavailableError("snapshot stream broke"));
+  });
+}
+
+}  // namespace warren::raft

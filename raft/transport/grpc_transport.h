@@ -1,0 +1,43 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "raft/transport/transport.h"
+
+namespace warren::raft {
+
+class PeerSender;
+class RaftPeerServiceImpl;
+
+// Raft over gRPC. Each peer gets one long-lived client stream (RaftPeer.Stream) fed by its
+// own sender thread, which batches whatever queued up while the previous write was in flight
+// and reconnects with exponential backoff when the stream breaks; messages that cannot be
+// sent are dropped (Raft resends) and the peer is reported unreachable. Snapshots go over a
+// separate chunked stream (RaftPeer.InstallSnapshot), one thread per transfer.
+class GrpcTransport : public Transport {
+ public:
+  GrpcTransport();
+  ~GrpcTransport() override;
+
+  void RegisterServices(grpc::ServerBuilder* builder) override;
+  absl::Status Start(MessageHandler* handler) override;
+  void Stop() override;
+  void SetPeer(uint64_t id, const std::string& address) override;
+  void Send(const std::string& group, std::vector<raftpb::Message> msgs) override;
+  void SendSnapshot(const std::string& group, raftpb::Message m, std::string path,
+                    SnapshotDone done) override;
+
+ private:
+  std::unique_ptr<RaftPeerServiceImpl> service_;
+  std::mutex mu_;
+  MessageHandler* handler_ = nullptr;
+  bool stopped_ = false;
+  std::map<uint64_t, std::unique_ptr<PeerSender>> senders_;
+  std::map<uint64_t, std::string> peer_addresses_;
+  std::vector<std::thread> snapshot_threads_;
+};
+
+}  // namespace warren::raft
