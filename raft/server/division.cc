@@ -475,11 +475,11 @@ void Division::HandleReady(Ready rd) {
     task.reads.push_back(std::move(it->second));
     reads_by_ctx_.erase(it);
   }
+  core_->Advance(rd);  // before the committed entries are moved out of `rd`
   task.entries = std::move(rd.committed_entries);
   if (task.restore.has_value() || !task.entries.empty() || !task.reads.empty()) {
     PostApply(std::move(task));
   }
-  core_->Advance(rd);
 }
 
 void Division::SendMessages(std::vector<raftpb::Message> msgs) {
