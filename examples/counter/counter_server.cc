@@ -1,12 +1,11 @@
 // One member of a replicated counter: the whole of embedding Warren's Raft runtime.
 //   warren-counter-server --id=1 --members=1=127.0.0.1:7001,2=...,3=... --data-dir=DIR
-#include <csignal>
 #include <iostream>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "common/dashed_flags.h"
-#include "absl/synchronization/notification.h"
+#include "common/signals.h"
 #include "glog/logging.h"
 #include "raft/client/raft_client.h"
 #include "raft/server/raft_server.h"
@@ -24,14 +23,8 @@ ABSL_FLAG(uint64_t, log_retention, 1000, "entries kept behind a snapshot for slo
 ABSL_FLAG(bool, lease_reads, false, "serve linearizable reads from the leader lease");
 ABSL_FLAG(std::string, log, "segmented", "log store: segmented or rocksdb");
 
-namespace {
-absl::Notification* g_stop = nullptr;
-void OnSignal(int) {
-  if (g_stop != nullptr && !g_stop->HasBeenNotified()) g_stop->Notify();
-}
-}  // namespace
-
 int main(int argc, char** argv) {
+  warren::BlockTerminationSignals();
   warren::DashedFlags flags(argc, argv);
   absl::ParseCommandLine(flags.argc(), flags.argv());
   FLAGS_logtostderr = true;
@@ -78,12 +71,8 @@ int main(int argc, char** argv) {
   }
   if (auto s = (*server)->Start(); !s.ok()) return fail(s);
 
-  absl::Notification stop;
-  g_stop = &stop;
-  std::signal(SIGTERM, OnSignal);
-  std::signal(SIGINT, OnSignal);
-  stop.WaitForNotification();
-  LOG(INFO) << "shutting down";
+  int sig = WaitForTerminationSignal();
+  LOG(INFO) << "signal " << sig << ": shutting down";
   (*server)->Shutdown();
   return 0;
 }

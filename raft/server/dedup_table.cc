@@ -20,7 +20,9 @@ std::optional<WriteReply> DedupTable::Lookup(const raftpb::ClientCommand& cmd) c
 
 void DedupTable::Record(const raftpb::ClientCommand& cmd, const WriteReply& reply) {
   Client& c = clients_[cmd.client_id()];
+  by_activity_.erase({c.last_active_ms, cmd.client_id()});
   c.last_active_ms = std::max(c.last_active_ms, cmd.time_ms());
+  by_activity_.insert({c.last_active_ms, cmd.client_id()});
   c.first_incomplete_seq = std::max(c.first_incomplete_seq, cmd.first_incomplete_seq());
   c.replies.erase(c.replies.begin(), c.replies.lower_bound(c.first_incomplete_seq));
   if (cmd.seq() >= c.first_incomplete_seq) c.replies[cmd.seq()] = reply;
@@ -28,15 +30,11 @@ void DedupTable::Record(const raftpb::ClientCommand& cmd, const WriteReply& repl
 }
 
 void DedupTable::Expire(int64_t now_ms) {
-  for (auto it = clients_.begin(); it != clients_.end();) {
-    it = now_ms - it->second.last_active_ms > ttl_ms_ ? clients_.erase(it) : std::next(it);
-  }
-  while (clients_.size() > max_clients_) {
-    auto oldest = clients_.begin();
-    for (auto it = clients_.begin(); it != clients_.end(); ++it) {
-      if (it->second.last_active_ms < oldest->second.last_active_ms) oldest = it;
-    }
-    clients_.erase(oldest);
+  while (!by_activity_.empty()) {
+    auto [last_active_ms, client] = *by_activity_.begin();
+    if (now_ms - last_active_ms <= ttl_ms_ && clients_.size() <= max_clients_) break;
+    by_activity_.erase(by_activity_.begin());
+    clients_.erase(client);
   }
 }
 
@@ -58,10 +56,12 @@ void DedupTable::SaveTo(google::protobuf::RepeatedPtrField<raftpb::DedupClient>*
 
 void DedupTable::RestoreFrom(const google::protobuf::RepeatedPtrField<raftpb::DedupClient>& in) {
   clients_.clear();
+  by_activity_.clear();
   for (const auto& dc : in) {
     Client& c = clients_[dc.client_id()];
     c.first_incomplete_seq = dc.first_incomplete_seq();
     c.last_active_ms = dc.last_active_ms();
+    by_activity_.insert({c.last_active_ms, dc.client_id()});
     for (const auto& r : dc.replies()) {
       c.replies[r.seq()] = {absl::Status(static_cast<absl::StatusCode>(r.code()), r.message()),
                             r.payload()};

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <optional>
 #include <string>
 
@@ -49,6 +50,7 @@ class DedupTable {
   const int64_t ttl_ms_;
   const size_t max_clients_;
   std::map<uint64_t, Client> clients_;
+  std::set<std::pair<int64_t, uint64_t>> by_activity_;  // (last_active_ms, client id)
 };
 
 }  // namespace warren::raft

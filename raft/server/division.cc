@@ -183,12 +183,14 @@ void Division::Stop() {
   if (snapshot_thread_.joinable()) snapshot_thread_.join();
 
   // Nothing runs any more: answer everything still waiting.
-  std::deque<std::function<void()>> work;
+  std::deque<Job> work;
   {
     std::lock_guard lock(raft_mu_);
     work.swap(raft_queue_);
   }
-  for (auto& fn : work) fn();
+  for (auto& job : work) {
+    if (job.drop) job.drop();
+  }
   const Result down = Unavailable("server is shutting down");
   FailPendingWrites(down.status, false);
   for (auto& [ctx, r] : reads_by_ctx_) r.done(down);
@@ -206,12 +208,22 @@ void Division::Stop() {
 // ---------------------------------------------------------------------------------------
 // Requests
 
-void Division::Post(std::function<void()> fn) {
+void Division::Post(std::function<void()> run, std::function<void()> drop) {
   {
     std::lock_guard lock(raft_mu_);
-    raft_queue_.push_back(std::move(fn));
+    if (!stopping_) {
+      raft_queue_.push_back({std::move(run), std::move(drop)});
+      raft_cv_.notify_one();
+      return;
+    }
   }
-  raft_cv_.notify_one();
+  if (drop) drop();
+}
+
+void Division::PostRequest(Done done, std::function<void(Done)> run) {
+  auto shared = std::make_shared<Done>(std::move(done));
+  Post([shared, run = std::move(run)] { run(std::move(*shared)); },
+       [shared] { (*shared)(Unavailable("server is shutting down")); });
 }
 
 Result Division::NotLeader() const {
@@ -222,7 +234,7 @@ Result Division::NotLeader() const {
 }
 
 void Division::Write(raftpb::ClientCommand cmd, Done done) {
-  Post([this, cmd = std::move(cmd), done = std::move(done)]() mutable {
+  PostRequest(std::move(done), [this, cmd = std::move(cmd)](Done done) mutable {
     if (role_ != Role::kLeader) return done(NotLeader());
     cmd.set_time_ms(absl::ToUnixMillis(absl::Now()));
     auto id = core_->Propose(cmd.SerializeAsString());
@@ -245,7 +257,9 @@ void Division::Read(raftpb::ReadRequest req, Done done) {
     task.reads.push_back(std::move(read));
     return PostApply(std::move(task));
   }
-  Post([this, read = std::move(read)]() mutable {
+  Done done_read = std::move(read.done);
+  PostRequest(std::move(done_read), [this, read = std::move(read)](Done done) mutable {
+    read.done = std::move(done);
     std::string ctx = absl::StrCat(options_.id, ":", next_read_ctx_++);
     if (auto s = core_->ReadIndex(ctx); !s.ok()) {
       return read.done(Result{s, "", 0, true, leader_.load()});
@@ -255,7 +269,7 @@ void Division::Read(raftpb::ReadRequest req, Done done) {
 }
 
 void Division::ChangeMembership(raftpb::MembershipRequest req, Done done) {
-  Post([this, req = std::move(req), done = std::move(done)]() mutable {
+  PostRequest(std::move(done), [this, req = std::move(req)](Done done) mutable {
     if (role_ != Role::kLeader) return done(NotLeader());
     if (req.id() == kNoNode) {
       return done(Result{absl::InvalidArgumentError("member id must be > 0"), "", 0, false, 0});
@@ -361,6 +375,11 @@ raftpb::GroupStatus Division::Status() {
     for (uint64_t id : cs.voters()) add(id, "voter");
     for (uint64_t id : cs.learners()) add(id, "learner");
     promise->set_value(st);
+  }, [this, promise] {
+    raftpb::GroupStatus st;
+    st.set_id(options_.id);
+    st.set_role("stopped");
+    promise->set_value(st);
   });
   if (future.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
     raftpb::GroupStatus st;
@@ -422,7 +441,7 @@ void Division::PeerUnreachable(uint64_t peer) {
 void Division::RaftLoop() {
   absl::Time next_tick = absl::Now() + options_.tick;
   while (true) {
-    std::deque<std::function<void()>> work;
+    std::deque<Job> work;
     {
       std::unique_lock lock(raft_mu_);
       raft_cv_.wait_until(lock, absl::ToChronoTime(next_tick),
@@ -430,7 +449,7 @@ void Division::RaftLoop() {
       if (stopping_) return;
       work.swap(raft_queue_);
     }
-    for (auto& fn : work) fn();
+    for (auto& job : work) job.run();
     absl::Time now = absl::Now();
     if (now >= next_tick) {
       core_->Tick();
@@ -628,9 +647,13 @@ void Division::FailPendingWrites(const absl::Status& why, bool not_leader) {
 void Division::PostApply(ApplyTask task) {
   {
     std::lock_guard lock(apply_mu_);
-    apply_queue_.push_back(std::move(task));
+    if (!apply_stopping_) {
+      apply_queue_.push_back(std::move(task));
+      apply_cv_.notify_one();
+      return;
+    }
   }
-  apply_cv_.notify_one();
+  for (auto& r : task.reads) r.done(Unavailable("server is shutting down"));
 }
 
 void Division::ApplyLoop() {

@@ -93,8 +93,10 @@ class Division {
   absl::Status Recover();
   absl::StatusOr<RestoredState> LoadRaftState();
 
-  // Raft thread.
-  void Post(std::function<void()> fn);
+  // Raft thread. `run` runs there; if the division is stopping, `drop` runs instead.
+  void Post(std::function<void()> run, std::function<void()> drop = nullptr);
+  // Runs `run` on the raft thread, or answers `done` with Unavailable if stopping.
+  void PostRequest(Done done, std::function<void(Done)> run);
   void RaftLoop();
   void HandleReady(Ready rd);
   void SendMessages(std::vector<raftpb::Message> msgs);
@@ -126,7 +128,11 @@ class Division {
   // Raft thread state.
   std::mutex raft_mu_;
   std::condition_variable raft_cv_;
-  std::deque<std::function<void()>> raft_queue_;
+  struct Job {
+    std::function<void()> run;
+    std::function<void()> drop;
+  };
+  std::deque<Job> raft_queue_;
   bool stopping_ = false;
   std::thread raft_thread_;
   Role role_ = Role::kFollower;

@@ -34,12 +34,17 @@ absl::Status RaftServer::AddGroup(GroupOptions options, std::unique_ptr<StateMac
   auto d = Division::Open(std::move(options), std::move(sm), transport_.get());
   if (!d.ok()) return d.status();
   std::lock_guard lock(mu_);
+  if (shut_down_) return absl::FailedPreconditionError("the server is shut down");
   if (started_) (*d)->Start();
   groups_[name] = std::move(*d);
   return absl::OkStatus();
 }
 
 absl::Status RaftServer::Start() {
+  {
+    std::lock_guard lock(mu_);
+    if (started_ || shut_down_) return absl::FailedPreconditionError("the server was already started");
+  }
   if (auto s = transport_->Start(this); !s.ok()) return s;
   if (!options_.listen_address.empty()) {
     grpc::ServerBuilder builder;
@@ -62,21 +67,20 @@ absl::Status RaftServer::Start() {
 }
 
 void RaftServer::Shutdown() {
+  std::vector<Division*> divisions;
   {
     std::lock_guard lock(mu_);
     if (shut_down_) return;
     shut_down_ = true;
+    for (auto& [name, d] : groups_) divisions.push_back(d.get());
   }
-  // Groups first, so that waiting requests are answered before the endpoint closes.
-  std::map<std::string, std::unique_ptr<Division>> groups;
-  {
-    std::lock_guard lock(mu_);
-    for (auto& [name, d] : groups_) d->Stop();
-  }
+  // Groups first, so that waiting requests are answered before the endpoint closes. Not
+  // under mu_: a stopping group may still be handing messages to a transport that calls back.
+  for (Division* d : divisions) d->Stop();
   transport_->Stop();
-  if (grpc_server_ != nullptr) grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
-  std::lock_guard lock(mu_);
-  groups.swap(groups_);
+  if (grpc_server_ != nullptr) {
+    grpc_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  }
 }
 
 Division* RaftServer::group(const std::string& name) {
@@ -102,7 +106,7 @@ void RaftServer::HandleSnapshot(const std::string& group_name, raftpb::Message m
 
 void RaftServer::PeerUnreachable(uint64_t peer) {
   std::lock_guard lock(mu_);
-  for (auto& [name, d] : groups_) d->PeerUnreachable(peer);
+  for (auto& [name, d] : groups_) d->PeerUnreachable(peer);  // only posts; never blocks
 }
 
 }  // namespace warren::raft

@@ -114,24 +114,42 @@ absl::StatusOr<SnapshotInfo> SnapshotStore::Write(const raftpb::SnapshotHeader& 
 }
 
 absl::StatusOr<SnapshotInfo> SnapshotStore::Verify(const std::string& path) {
-  auto bytes = ReadFile(path);
-  if (!bytes.ok()) return bytes.status();
-  std::string_view b = *bytes;
   auto corrupt = [&](std::string_view why) {
     return absl::DataLossError(absl::StrCat("snapshot ", path, " is corrupt: ", std::string(why)));
   };
-  if (b.size() < kPrefixBytes + kTrailerBytes || b.substr(0, 8) != std::string_view(kMagic, 8)) {
-    return corrupt("bad magic or too short");
-  }
-  if (Crc32c(b.substr(0, b.size() - kTrailerBytes)) != GetFixed32(b.data() + b.size() - 4)) {
-    return corrupt("checksum mismatch");
-  }
-  uint32_t header_len = GetFixed32(b.data() + 8);
-  if (kPrefixBytes + header_len + kTrailerBytes > b.size()) return corrupt("header too long");
-  SnapshotInfo info{path, {}};
-  if (!info.header.ParseFromArray(b.data() + kPrefixBytes, static_cast<int>(header_len))) {
-    return corrupt("unreadable header");
-  }
+  std::error_code ec;
+  uint64_t size = fs::file_size(path, ec);
+  if (ec) return absl::NotFoundError(absl::StrCat("snapshot ", path, ": ", ec.message()));
+  if (size < kPrefixBytes + kTrailerBytes) return corrupt("too short");
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return ErrnoStatus("open", path);
+  auto check = [&]() -> absl::StatusOr<SnapshotInfo> {
+    const uint64_t body_end = size - kTrailerBytes;
+    char prefix[kPrefixBytes];
+    if (auto s = ReadAll(fd, prefix, kPrefixBytes, 0, path); !s.ok()) return s;
+    if (std::string_view(prefix, 8) != std::string_view(kMagic, 8)) return corrupt("bad magic");
+    uint32_t header_len = GetFixed32(prefix + 8);
+    if (kPrefixBytes + header_len > body_end) return corrupt("header too long");
+    // Stream the checksum: snapshots of large state machines need not fit in memory.
+    std::string buf(1 << 20, '\0');
+    uint32_t crc = 0;
+    for (uint64_t pos = 0; pos < body_end;) {
+      size_t n = std::min<uint64_t>(buf.size(), body_end - pos);
+      if (auto s = ReadAll(fd, buf.data(), n, pos, path); !s.ok()) return s;
+      crc = Crc32c(std::string_view(buf.data(), n), crc);
+      pos += n;
+    }
+    char trailer[kTrailerBytes];
+    if (auto s = ReadAll(fd, trailer, kTrailerBytes, body_end, path); !s.ok()) return s;
+    if (crc != GetFixed32(trailer)) return corrupt("checksum mismatch");
+    std::string header(header_len, '\0');
+    if (auto s = ReadAll(fd, header.data(), header_len, kPrefixBytes, path); !s.ok()) return s;
+    SnapshotInfo info{path, {}};
+    if (!info.header.ParseFromString(header)) return corrupt("unreadable header");
+    return info;
+  };
+  auto info = check();
+  ::close(fd);
   return info;
 }
 

@@ -5,6 +5,7 @@
 
 #include <condition_variable>
 #include <deque>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
@@ -45,10 +46,16 @@ class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
   void SetHandler(MessageHandler* h) {
     std::lock_guard lock(mu_);
     handler_ = h;
+    // Stopping: end the peers' streams now rather than have server shutdown wait for them.
+    if (h == nullptr) {
+      for (grpc::ServerContext* ctx : calls_) ctx->TryCancel();
+    }
   }
 
   grpc::Status Stream(grpc::ServerContext* ctx, grpc::ServerReader<raftpb::Envelope>* reader,
                       raftpb::StreamAck*) override {
+    CallScope scope(this, ctx);
+    if (!scope.admitted()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "stopping");
     raftpb::Envelope env;
     while (reader->Read(&env)) {
       MessageHandler* h = handler();
@@ -60,9 +67,11 @@ class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
     return grpc::Status::OK;
   }
 
-  grpc::Status InstallSnapshot(grpc::ServerContext*,
+  grpc::Status InstallSnapshot(grpc::ServerContext* ctx,
                                grpc::ServerReader<raftpb::SnapshotChunk>* reader,
                                raftpb::SnapshotAck*) override {
+    CallScope scope(this, ctx);
+    if (!scope.admitted()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "stopping");
     raftpb::SnapshotChunk chunk;
     if (!reader->Read(&chunk) || chunk.message().type() != raftpb::MSG_SNAP) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "first chunk must carry MSG_SNAP");
@@ -96,11 +105,32 @@ class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
   }
 
  private:
+  // Registers a running call so that stopping can cancel it.
+  class CallScope {
+   public:
+    CallScope(RaftPeerServiceImpl* s, grpc::ServerContext* ctx) : s_(s), ctx_(ctx) {
+      std::lock_guard lock(s_->mu_);
+      admitted_ = s_->handler_ != nullptr;
+      if (admitted_) s_->calls_.insert(ctx_);
+    }
+    ~CallScope() {
+      std::lock_guard lock(s_->mu_);
+      s_->calls_.erase(ctx_);
+    }
+    bool admitted() const { return admitted_; }
+
+   private:
+    RaftPeerServiceImpl* s_;
+    grpc::ServerContext* ctx_;
+    bool admitted_ = false;
+  };
+
   MessageHandler* handler() {
     std::lock_guard lock(mu_);
     return handler_;
   }
   std::mutex mu_;
+  std::set<grpc::ServerContext*> calls_;
   MessageHandler* handler_ = nullptr;
 };
 

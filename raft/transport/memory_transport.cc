@@ -7,19 +7,22 @@
 namespace warren::raft {
 
 void MemoryNetwork::Register(const std::string& address, MessageHandler* handler) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   handlers_[address] = handler;
 }
 
 void MemoryNetwork::Unregister(const std::string& address) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);  // waits for deliveries in progress to that handler
   handlers_.erase(address);
 }
 
-MessageHandler* MemoryNetwork::Find(const std::string& address) {
-  std::lock_guard lock(mu_);
+bool MemoryNetwork::Deliver(const std::string& address,
+                            const std::function<void(MessageHandler*)>& fn) {
+  std::shared_lock lock(mu_);
   auto it = handlers_.find(address);
-  return it == handlers_.end() ? nullptr : it->second;
+  if (it == handlers_.end()) return false;
+  fn(it->second);
+  return true;
 }
 
 absl::Status MemoryTransport::Start(MessageHandler* handler) {
@@ -40,36 +43,47 @@ void MemoryTransport::SetPeer(uint64_t id, const std::string& address) {
   peers_[id] = address;
 }
 
-MessageHandler* MemoryTransport::PeerHandler(uint64_t id) {
-  std::string address;
-  {
-    std::lock_guard lock(mu_);
-    auto it = peers_.find(id);
-    if (!running_ || it == peers_.end()) return nullptr;
-    address = it->second;
-  }
-  return network_->Find(address);
+std::optional<std::string> MemoryTransport::PeerAddress(uint64_t id) {
+  std::lock_guard lock(mu_);
+  auto it = peers_.find(id);
+  if (!running_ || it == peers_.end()) return std::nullopt;
+  return it->second;
 }
 
 void MemoryTransport::Send(const std::string& group, std::vector<raftpb::Message> msgs) {
   std::map<uint64_t, std::vector<raftpb::Message>> by_peer;
   for (auto& m : msgs) by_peer[m.to()].push_back(std::move(m));
   for (auto& [to, batch] : by_peer) {
-    if (MessageHandler* h = PeerHandler(to)) h->HandleMessages(group, std::move(batch));
+    auto address = PeerAddress(to);
+    if (!address.has_value()) continue;
+    network_->Deliver(*address,
+                      [&](MessageHandler* h) { h->HandleMessages(group, std::move(batch)); });
   }
 }
 
 void MemoryTransport::SendSnapshot(const std::string& group, raftpb::Message m, std::string path,
                                    SnapshotDone done) {
-  MessageHandler* h = PeerHandler(m.to());
-  if (h == nullptr) return done(absl::UnavailableError(absl::StrCat("peer ", m.to(), " is down")));
-  auto target = h->IncomingSnapshotPath(group);
-  if (!target.ok()) return done(target.status());
-  std::error_code ec;
-  std::filesystem::copy_file(path, *target, std::filesystem::copy_options::overwrite_existing, ec);
-  if (ec) return done(absl::UnavailableError(absl::StrCat("copy snapshot: ", ec.message())));
-  h->HandleSnapshot(group, std::move(m), *target);
-  done(absl::OkStatus());
+  auto address = PeerAddress(m.to());
+  absl::Status status = absl::UnavailableError(absl::StrCat("peer ", m.to(), " is down"));
+  if (address.has_value()) {
+    network_->Deliver(*address, [&](MessageHandler* h) {
+      auto target = h->IncomingSnapshotPath(group);
+      if (!target.ok()) {
+        status = target.status();
+        return;
+      }
+      std::error_code ec;
+      std::filesystem::copy_file(path, *target,
+                                 std::filesystem::copy_options::overwrite_existing, ec);
+      if (ec) {
+        status = absl::UnavailableError(absl::StrCat("copy snapshot: ", ec.message()));
+        return;
+      }
+      h->HandleSnapshot(group, std::move(m), *target);
+      status = absl::OkStatus();
+    });
+  }
+  done(status);
 }
 
 }  // namespace warren::raft

@@ -1,7 +1,10 @@
 #pragma once
 
 #include <map>
+#include <functional>
 #include <mutex>
+#include <optional>
+#include <shared_mutex>
 
 #include "raft/transport/transport.h"
 
@@ -12,11 +15,12 @@ class MemoryNetwork {
  public:
   void Register(const std::string& address, MessageHandler* handler);
   void Unregister(const std::string& address);
-  // The handler listening at `address`, or nullptr.
-  MessageHandler* Find(const std::string& address);
+  // Calls `fn` with the handler listening at `address`, if any, and returns whether there was
+  // one. The handler cannot unregister (and go away) while `fn` runs.
+  bool Deliver(const std::string& address, const std::function<void(MessageHandler*)>& fn);
 
  private:
-  std::mutex mu_;
+  std::shared_mutex mu_;
   std::map<std::string, MessageHandler*> handlers_;
 };
 
@@ -35,7 +39,7 @@ class MemoryTransport : public Transport {
                     SnapshotDone done) override;
 
  private:
-  MessageHandler* PeerHandler(uint64_t id);
+  std::optional<std::string> PeerAddress(uint64_t id);
 
   MemoryNetwork* const network_;
   const std::string self_;
