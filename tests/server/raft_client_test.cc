@@ -1,8 +1,4 @@
 // RaftClient against real RaftServers talking gRPC on loopback, all in one process.
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include "glog/logging.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -11,23 +7,13 @@
 #include "raft/server/raft_server.h"
 #include "raft/transport/grpc_transport.h"
 #include "statemachine/counter_state_machine.h"
+#include "tests/integration/process.h"
 #include "tests/log/log_test_util.h"
 
 namespace warren::raft {
 namespace {
 
-// A port the kernel just handed out on loopback; free again when this returns.
-int FreeLoopbackPort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  CHECK_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  socklen_t len = sizeof addr;
-  CHECK_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
+using warren::testing::FreeLoopbackPort;
 
 class GrpcGroup {
  public:
