@@ -25,7 +25,11 @@ absl::StatusOr<std::string> CounterStateMachine::Apply(uint64_t index, std::stri
   if (absl::ConsumePrefix(&arg, "incr ")) {
     auto n = ParseNumber(arg, cmd);
     if (!n.ok()) return n.status();
-    value_ += *n;
+    int64_t sum = 0;
+    if (__builtin_add_overflow(value_, *n, &sum)) {
+      return absl::OutOfRangeError(absl::StrCat("'", cmd, "' would overflow the counter (", value_, ")"));
+    }
+    value_ = sum;
   } else if (absl::ConsumePrefix(&arg, "set ")) {
     auto n = ParseNumber(arg, cmd);
     if (!n.ok()) return n.status();

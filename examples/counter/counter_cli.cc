@@ -11,6 +11,7 @@
 #include "common/dashed_flags.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "raft/client/raft_client.h"
 
 ABSL_FLAG(std::string, members, "", "ID=HOST:PORT,... of the group's members");
@@ -110,8 +111,9 @@ int main(int argc, char** argv) {
                 << " leader=" << st->leader() << " commit=" << st->commit()
                 << " applied=" << st->applied() << " log=[" << st->first_index() << ","
                 << st->last_index() << "] snapshot=" << st->snapshot_index() << " members=";
-      for (const auto& m : st->members()) std::cout << m.id() << ":" << m.role() << " ";
-      std::cout << "\n";
+      std::vector<std::string> roles;
+      for (const auto& m : st->members()) roles.push_back(absl::StrCat(m.id(), ":", m.role()));
+      std::cout << absl::StrJoin(roles, " ") << "\n";
     }
     return 0;
   }

@@ -681,6 +681,8 @@ void Division::RestoreFrom(const SnapshotInfo& info) {
   CHECK(reader.ok()) << "open snapshot " << info.path << ": " << reader.status();
   absl::Status s = sm_->RestoreSnapshot(info.index(), **reader);
   CHECK(s.ok()) << "state machine could not restore " << info.path << ": " << s;
+  CHECK_EQ(sm_->LastApplied(), info.index())
+      << "the state machine's LastApplied() does not match the snapshot it restored";
   dedup_.RestoreFrom(info.header.clients());
   conf_ = info.header.metadata().conf_state();
   {
