@@ -81,7 +81,8 @@ class RawFile {
   }
   void SyncOnce() {
     if (off_ + static_cast<off_t>(block_.size()) > kSize) Preallocate();
-    PCHECK(::pwrite(fd_, block_.data(), block_.size(), off_) == static_cast<ssize_t>(block_.size()));
+    PCHECK(::pwrite(fd_, block_.data(), block_.size(), off_) ==
+           static_cast<ssize_t>(block_.size()));
     PCHECK(::fdatasync(fd_) == 0);
     off_ += static_cast<off_t>(block_.size());
   }
@@ -138,12 +139,15 @@ int main(int argc, char** argv) {
 
   std::printf("# Raft log appends with sync, %s, %.0f s per case\n\n", dir.c_str(),
               absl::GetFlag(FLAGS_seconds));
-  std::printf("Each row writes the same bytes per sync as its raw pwrite+fdatasync baseline, "
-              "measured in turns with it;\nthe ratio is log syncs/s over raw syncs/s.\n\n");
-  std::printf("| entry | entries per sync | raw syncs/s | log | syncs/s | entries/s | MB/s | vs raw |\n");
+  std::printf(
+      "Each row writes the same bytes per sync as its raw pwrite+fdatasync baseline, "
+      "measured in turns with it;\nthe ratio is log syncs/s over raw syncs/s.\n\n");
+  std::printf(
+      "| entry | entries per sync | raw syncs/s | log | syncs/s | entries/s | MB/s | vs raw |\n");
   std::printf("|---|---|---|---|---|---|---|---|\n");
   for (size_t bytes : {size_t{128}, size_t{4096}}) {
-    std::string size = bytes >= 1024 ? absl::StrCat(bytes / 1024, " KiB") : absl::StrCat(bytes, " B");
+    std::string size =
+        bytes >= 1024 ? absl::StrCat(bytes / 1024, " KiB") : absl::StrCat(bytes, " B");
     for (int per_sync : {1, 64}) {
       std::string sub = absl::StrCat(dir, "/", bytes, "-", per_sync);
       auto segmented = warren::raft::SegmentedLogStore::Open(sub + "-segmented");
@@ -158,7 +162,8 @@ int main(int argc, char** argv) {
         Case seg_case{per_sync, [&] { seg.SyncOnce(); }};
         Case rdb_case{per_sync, [&] { rdb.SyncOnce(); }};
         MeasureInterleaved({&raw, &seg_case, &rdb_case});
-        for (auto [kind, c] : {std::pair{"segmented", &seg_case}, std::pair{"rocksdb", &rdb_case}}) {
+        for (auto [kind, c] :
+             {std::pair{"segmented", &seg_case}, std::pair{"rocksdb", &rdb_case}}) {
           Rate r = c->rate();
           std::printf("| %s | %d | %.0f | %s | %.0f | %.0f | %.1f | %.2f |\n", size.c_str(),
                       per_sync, raw.rate().syncs_per_s, kind, r.syncs_per_s, r.entries_per_s,

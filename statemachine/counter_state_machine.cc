@@ -10,8 +10,8 @@ namespace {
 absl::StatusOr<int64_t> ParseNumber(absl::string_view text, absl::string_view command) {
   int64_t n = 0;
   if (!absl::SimpleAtoi(text, &n)) {
-    return absl::InvalidArgumentError(absl::StrCat("bad number in counter command '",
-                                                   command, "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad number in counter command '", command, "'"));
   }
   return n;
 }
@@ -27,7 +27,8 @@ absl::StatusOr<std::string> CounterStateMachine::Apply(uint64_t index, std::stri
     if (!n.ok()) return n.status();
     int64_t sum = 0;
     if (__builtin_add_overflow(value_, *n, &sum)) {
-      return absl::OutOfRangeError(absl::StrCat("'", cmd, "' would overflow the counter (", value_, ")"));
+      return absl::OutOfRangeError(
+          absl::StrCat("'", cmd, "' would overflow the counter (", value_, ")"));
     }
     value_ = sum;
   } else if (absl::ConsumePrefix(&arg, "set ")) {
@@ -35,8 +36,8 @@ absl::StatusOr<std::string> CounterStateMachine::Apply(uint64_t index, std::stri
     if (!n.ok()) return n.status();
     value_ = *n;
   } else {
-    return absl::InvalidArgumentError(absl::StrCat("unknown counter command '", cmd,
-                                                   "' (want 'incr N' or 'set N')"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown counter command '", cmd, "' (want 'incr N' or 'set N')"));
   }
   return absl::StrCat(value_);
 }

@@ -8,10 +8,10 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "common/dashed_flags.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/dashed_flags.h"
 #include "raft/client/raft_client.h"
 
 ABSL_FLAG(std::string, members, "", "ID=HOST:PORT,... of the group's members");
@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
   if (cmd == "incr") return Incr(**client);
   if (cmd == "get") {
     auto r = (*client)->Read("get", absl::GetFlag(FLAGS_sequential) ? warren::raftpb::SEQUENTIAL
-                                                                     : warren::raftpb::LINEARIZABLE);
+                                                                    : warren::raftpb::LINEARIZABLE);
     if (!r.ok()) return Fail(r.status());
     std::cout << r->payload << "\n";
     return 0;

@@ -22,8 +22,8 @@ absl::StatusOr<std::map<uint64_t, std::string>> ParseMembers(const std::string& 
     std::pair<std::string, std::string> kv = absl::StrSplit(part, absl::MaxSplits('=', 1));
     uint64_t id = 0;
     if (!absl::SimpleAtoi(kv.first, &id) || id == 0 || kv.second.find(':') == std::string::npos) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "bad member '", std::string(part), "': want ID=HOST:PORT with ID > 0"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("bad member '", std::string(part), "': want ID=HOST:PORT with ID > 0"));
     }
     if (!out.emplace(id, kv.second).second) {
       return absl::InvalidArgumentError(absl::StrCat("member ", id, " is listed twice"));
@@ -34,8 +34,7 @@ absl::StatusOr<std::map<uint64_t, std::string>> ParseMembers(const std::string& 
 }
 
 RaftClient::RaftClient(ClientOptions options)
-    : options_(std::move(options)),
-      client_id_(absl::Uniform<uint64_t>(absl::BitGen(), 1, ~0ull)) {}
+    : options_(std::move(options)), client_id_(absl::Uniform<uint64_t>(absl::BitGen(), 1, ~0ull)) {}
 
 absl::StatusOr<std::unique_ptr<RaftClient>> RaftClient::Create(ClientOptions options) {
   if (options.members.empty()) return absl::InvalidArgumentError("a client needs members");
@@ -102,13 +101,14 @@ absl::StatusOr<raftpb::ClientReply> RaftClient::Call(raftpb::ClientRequest req,
       rotation = target->id;
     }
     grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(std::min(deadline, absl::Now() + options_.attempt_timeout)));
+    ctx.set_deadline(
+        absl::ToChronoTime(std::min(deadline, absl::Now() + options_.attempt_timeout)));
     raftpb::ClientReply reply;
     grpc::Status gs = target->stub->Call(&ctx, req, &reply);
     bool redirected = false;
     if (!gs.ok()) {
-      last = absl::UnavailableError(absl::StrCat("member ", target->id, " at ", target->address,
-                                                 ": ", gs.error_message()));
+      last = absl::UnavailableError(
+          absl::StrCat("member ", target->id, " at ", target->address, ": ", gs.error_message()));
     } else {
       auto code = static_cast<absl::StatusCode>(reply.code());
       if (code == absl::StatusCode::kOk) {
@@ -116,7 +116,8 @@ absl::StatusOr<raftpb::ClientReply> RaftClient::Call(raftpb::ClientRequest req,
           leader_hint_ = target->id;
         }
         uint64_t seen = last_seen_index_.load();
-        while (reply.index() > seen && !last_seen_index_.compare_exchange_weak(seen, reply.index())) {
+        while (reply.index() > seen &&
+               !last_seen_index_.compare_exchange_weak(seen, reply.index())) {
         }
         return reply;
       }
@@ -139,7 +140,8 @@ absl::StatusOr<raftpb::ClientReply> RaftClient::Call(raftpb::ClientRequest req,
     absl::SleepFor(std::min(backoff, deadline - absl::Now()));
     backoff = std::min(backoff * 2, options_.max_backoff);
   }
-  return absl::DeadlineExceededError(absl::StrCat("gave up after ", absl::FormatDuration(options_.deadline),
+  return absl::DeadlineExceededError(absl::StrCat("gave up after ",
+                                                  absl::FormatDuration(options_.deadline),
                                                   "; last error: ", last.ToString()));
 }
 
@@ -217,7 +219,9 @@ void RaftClient::WorkerLoop() {
 std::future<absl::StatusOr<ClientReply>> RaftClient::WriteAsync(std::string command) {
   auto p = std::make_shared<std::promise<absl::StatusOr<ClientReply>>>();
   auto f = p->get_future();
-  Submit([this, p, command = std::move(command)]() mutable { p->set_value(Write(std::move(command))); });
+  Submit([this, p, command = std::move(command)]() mutable {
+    p->set_value(Write(std::move(command)));
+  });
   return f;
 }
 

@@ -4,19 +4,17 @@
 
 namespace warren::raft {
 
-absl::Status ValidateAppend(std::span<const raftpb::Entry> entries, uint64_t first,
-                            uint64_t last) {
+absl::Status ValidateAppend(std::span<const raftpb::Entry> entries, uint64_t first, uint64_t last) {
   if (entries.empty()) return absl::OkStatus();
   uint64_t start = entries.front().index();
   if (start < first || start > last + 1) {
-    return absl::OutOfRangeError(absl::StrCat("append at index ", start, " outside [", first,
-                                              ", ", last + 1, "]"));
+    return absl::OutOfRangeError(
+        absl::StrCat("append at index ", start, " outside [", first, ", ", last + 1, "]"));
   }
   for (size_t i = 1; i < entries.size(); ++i) {
     if (entries[i].index() != start + i) {
       return absl::InvalidArgumentError(absl::StrCat("append: entry ", i, " has index ",
-                                                     entries[i].index(), ", expected ",
-                                                     start + i));
+                                                     entries[i].index(), ", expected ", start + i));
     }
   }
   return absl::OkStatus();
@@ -24,8 +22,8 @@ absl::Status ValidateAppend(std::span<const raftpb::Entry> entries, uint64_t fir
 
 absl::Status ValidateRange(uint64_t lo, uint64_t hi, uint64_t first, uint64_t last) {
   if (lo > hi || lo < first || hi > last + 1) {
-    return absl::OutOfRangeError(absl::StrCat("range [", lo, ", ", hi, ") outside [", first,
-                                              ", ", last + 1, ")"));
+    return absl::OutOfRangeError(
+        absl::StrCat("range [", lo, ", ", hi, ") outside [", first, ", ", last + 1, ")"));
   }
   return absl::OkStatus();
 }

@@ -42,8 +42,7 @@ class LogStore {
 };
 
 // Checks the arguments of LogStore::Append against the store's bounds.
-absl::Status ValidateAppend(std::span<const raftpb::Entry> entries, uint64_t first,
-                            uint64_t last);
+absl::Status ValidateAppend(std::span<const raftpb::Entry> entries, uint64_t first, uint64_t last);
 // Checks [lo, hi) against the store's bounds.
 absl::Status ValidateRange(uint64_t lo, uint64_t hi, uint64_t first, uint64_t last);
 

@@ -96,8 +96,8 @@ absl::Status RocksDbLogStore::Append(std::span<const raftpb::Entry> entries) {
 absl::Status RocksDbLogStore::TruncateSuffix(uint64_t index) {
   index = std::max(index, first_);
   if (index > last_) return absl::OkStatus();
-  auto s = db_->DeleteRange(NoSync(), db_->DefaultColumnFamily(), EntryKey(index),
-                            EntryKey(last_ + 1));
+  auto s =
+      db_->DeleteRange(NoSync(), db_->DefaultColumnFamily(), EntryKey(index), EntryKey(last_ + 1));
   if (auto st = ToStatus(s, "RocksDB log: truncate"); !st.ok()) return st;
   last_ = index - 1;
   return absl::OkStatus();
@@ -124,8 +124,10 @@ absl::StatusOr<std::vector<raftpb::Entry>> RocksDbLogStore::Read(uint64_t lo, ui
   for (it->Seek(EntryKey(lo)); it->Valid() && out.size() < hi - lo; it->Next()) {
     raftpb::Entry e;
     uint64_t want = lo + out.size();
-    if (IndexOfKey(it->key()) != want || !e.ParseFromArray(it->value().data(), it->value().size())) {
-      return absl::DataLossError(absl::StrCat("RocksDB log: entry ", want, " is missing or corrupt"));
+    if (IndexOfKey(it->key()) != want ||
+        !e.ParseFromArray(it->value().data(), it->value().size())) {
+      return absl::DataLossError(
+          absl::StrCat("RocksDB log: entry ", want, " is missing or corrupt"));
     }
     out.push_back(std::move(e));
   }

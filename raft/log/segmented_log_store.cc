@@ -19,8 +19,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr char kMagic[8] = {'W', 'R', 'N', 'L', 'O', 'G', '0', '1'};
-constexpr uint64_t kHeaderBytes = 16;        // magic + segment sequence number
-constexpr uint64_t kRecordHeaderBytes = 9;   // payload length, crc32c, type
+constexpr uint64_t kHeaderBytes = 16;       // magic + segment sequence number
+constexpr uint64_t kRecordHeaderBytes = 9;  // payload length, crc32c, type
 constexpr uint32_t kMaxPayloadBytes = 256u << 20;
 
 std::string SegmentName(uint64_t seq) { return absl::StrFormat("seg-%020u.log", seq); }
@@ -58,11 +58,11 @@ absl::StatusOr<std::unique_ptr<SegmentedLogStore>> SegmentedLogStore::Open(
     const std::string& dir, const SegmentedLogOptions& options) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) return absl::InternalError(absl::StrCat("create log directory ", dir, ": ", ec.message()));
+  if (ec)
+    return absl::InternalError(absl::StrCat("create log directory ", dir, ": ", ec.message()));
   auto hs = HardStateFile::Open((fs::path(dir) / "hardstate").string());
   if (!hs.ok()) return hs.status();
-  std::unique_ptr<SegmentedLogStore> store(
-      new SegmentedLogStore(dir, options, std::move(*hs)));
+  std::unique_ptr<SegmentedLogStore> store(new SegmentedLogStore(dir, options, std::move(*hs)));
   if (auto s = store->Recover(); !s.ok()) return s;
   return store;
 }
@@ -90,7 +90,8 @@ absl::Status SegmentedLogStore::Recover() {
     auto contents = ReadFile(seg.path);
     if (!contents.ok()) return contents.status();
     std::string_view data = *contents;
-    if (data.size() < kHeaderBytes || std::string_view(data.data(), 8) != std::string_view(kMagic, 8) ||
+    if (data.size() < kHeaderBytes ||
+        std::string_view(data.data(), 8) != std::string_view(kMagic, 8) ||
         GetFixed64(data.data() + 8) != seg.seq) {
       // A segment whose header never made it to disk was being created when we crashed.
       return CutAt(pos, 0, "bad segment header");
@@ -192,7 +193,8 @@ absl::Status SegmentedLogStore::CutAt(size_t pos, uint64_t offset, const std::st
     return StartSegment();  // the previous segment, if any, ended cleanly
   }
   // Zero everything after the cut so no stale record can ever be read back behind it.
-  if (::ftruncate(seg.fd, static_cast<off_t>(offset)) != 0) return ErrnoStatus("truncate", seg.path);
+  if (::ftruncate(seg.fd, static_cast<off_t>(offset)) != 0)
+    return ErrnoStatus("truncate", seg.path);
   if (options_.preallocate && offset < options_.segment_bytes) {
     ::posix_fallocate(seg.fd, 0, static_cast<off_t>(options_.segment_bytes));
   }
@@ -276,7 +278,8 @@ absl::Status SegmentedLogStore::Append(std::span<const raftpb::Entry> entries) {
   Segment* seg = &segments_.back();
   DropIndexFrom(entries.front().index());
   for (size_t i = 0; i < entries.size(); ++i) {
-    index_.push_back({entries[i].term(), seg->seq, *base + payload_at[i].first, payload_at[i].second});
+    index_.push_back(
+        {entries[i].term(), seg->seq, *base + payload_at[i].first, payload_at[i].second});
   }
   seg->max_index = std::max(seg->max_index, entries.back().index());
   return absl::OkStatus();
@@ -367,8 +370,7 @@ const SegmentedLogStore::Segment* SegmentedLogStore::FindSegment(uint64_t seq) c
   return nullptr;
 }
 
-absl::StatusOr<std::vector<raftpb::Entry>> SegmentedLogStore::Read(uint64_t lo,
-                                                                    uint64_t hi) const {
+absl::StatusOr<std::vector<raftpb::Entry>> SegmentedLogStore::Read(uint64_t lo, uint64_t hi) const {
   if (auto s = ValidateRange(lo, hi, first_, LastIndex()); !s.ok()) return s;
   std::vector<raftpb::Entry> out;
   out.reserve(hi - lo);
@@ -376,7 +378,8 @@ absl::StatusOr<std::vector<raftpb::Entry>> SegmentedLogStore::Read(uint64_t lo,
   for (uint64_t i = lo; i < hi; ++i) {
     const Location& loc = index_[i - first_];
     const Segment* seg = FindSegment(loc.segment_seq);
-    if (seg == nullptr) return absl::InternalError(absl::StrCat("segment of entry ", i, " is gone"));
+    if (seg == nullptr)
+      return absl::InternalError(absl::StrCat("segment of entry ", i, " is gone"));
     buf.resize(loc.length);
     if (auto s = ReadAll(seg->fd, buf.data(), loc.length, loc.offset, seg->path); !s.ok()) return s;
     raftpb::Entry e;

@@ -12,14 +12,12 @@ absl::Status ValidateClientRequest(const raftpb::ClientRequest& req) {
         return absl::InvalidArgumentError("a write needs client_id > 0 and seq > 0");
       }
       if (req.first_incomplete_seq() > req.seq()) {
-        return absl::InvalidArgumentError(absl::StrCat("first_incomplete_seq ",
-                                                       req.first_incomplete_seq(),
-                                                       " is above seq ", req.seq()));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "first_incomplete_seq ", req.first_incomplete_seq(), " is above seq ", req.seq()));
       }
       if (req.write().size() > kMaxCommandBytes) {
-        return absl::InvalidArgumentError(absl::StrCat("command of ", req.write().size(),
-                                                       " bytes exceeds the limit of ",
-                                                       kMaxCommandBytes));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "command of ", req.write().size(), " bytes exceeds the limit of ", kMaxCommandBytes));
       }
       return absl::OkStatus();
     case raftpb::ClientRequest::kRead:
@@ -48,7 +46,8 @@ grpc::ServerUnaryReactor* ClientServiceImpl::Call(grpc::CallbackServerContext* c
   };
   if (auto s = ValidateClientRequest(*req); !s.ok()) return fail(s);
   Division* d = lookup_(req->group());
-  if (d == nullptr) return fail(absl::NotFoundError(absl::StrCat("no group '", req->group(), "' here")));
+  if (d == nullptr)
+    return fail(absl::NotFoundError(absl::StrCat("no group '", req->group(), "' here")));
 
   Done done = [reactor, reply, d](Result r) {
     reply->set_code(static_cast<int>(r.status.code()));

@@ -20,8 +20,7 @@ class ClientServiceImpl : public raftpb::RaftClientService::CallbackService {
   using Lookup = std::function<Division*(const std::string& group)>;
   explicit ClientServiceImpl(Lookup lookup) : lookup_(std::move(lookup)) {}
 
-  grpc::ServerUnaryReactor* Call(grpc::CallbackServerContext* ctx,
-                                 const raftpb::ClientRequest* req,
+  grpc::ServerUnaryReactor* Call(grpc::CallbackServerContext* ctx, const raftpb::ClientRequest* req,
                                  raftpb::ClientReply* reply) override;
 
  private:

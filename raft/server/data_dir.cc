@@ -12,7 +12,9 @@ absl::Status ClaimDataDir(const std::string& dir, const std::string& group, uint
   namespace fs = std::filesystem;
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) return absl::PermissionDeniedError(absl::StrCat("create data directory ", dir, ": ", ec.message()));
+  if (ec)
+    return absl::PermissionDeniedError(
+        absl::StrCat("create data directory ", dir, ": ", ec.message()));
   std::string path = (fs::path(dir) / "IDENTITY").string();
   std::string want = absl::StrCat("group ", group, "\nmember ", id, "\n");
   if (!fs::exists(path)) {

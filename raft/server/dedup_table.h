@@ -2,8 +2,8 @@
 
 #include <cstdint>
 #include <map>
-#include <set>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "absl/status/status.h"

@@ -42,8 +42,8 @@ bool IsLearner(const raftpb::ConfState& cs, uint64_t id) {
 }
 
 bool IsMember(const raftpb::ConfState& cs, uint64_t id) {
-  for (const auto* list : {&cs.voters(), &cs.voters_outgoing(), &cs.learners(),
-                           &cs.learners_next()}) {
+  for (const auto* list :
+       {&cs.voters(), &cs.voters_outgoing(), &cs.learners(), &cs.learners_next()}) {
     for (uint64_t m : *list) {
       if (m == id) return true;
     }
@@ -107,8 +107,8 @@ absl::Status Division::Recover() {
   auto core = Raft::Create(config, std::move(*state));
   if (!core.ok()) return core.status();
   core_ = std::move(*core);
-  LOG(INFO) << "group " << options_.group << " member " << options_.id << " recovered: "
-            << core_->DebugString();
+  LOG(INFO) << "group " << options_.group << " member " << options_.id
+            << " recovered: " << core_->DebugString();
   return absl::OkStatus();
 }
 
@@ -139,9 +139,9 @@ absl::StatusOr<RestoredState> Division::LoadRaftState() {
       CheckIo(log_->PurgePrefix(snap), "purge");
       CheckIo(log_->Sync(), "sync");
     } else if (!term.ok() && log_->FirstIndex() != snap + 1) {
-      return absl::DataLossError(absl::StrCat("log in ", options_.data_dir, " starts at index ",
-                                              log_->FirstIndex(), " but the newest snapshot ends at ",
-                                              snap, "; entries in between are missing"));
+      return absl::DataLossError(absl::StrCat(
+          "log in ", options_.data_dir, " starts at index ", log_->FirstIndex(),
+          " but the newest snapshot ends at ", snap, "; entries in between are missing"));
     }
   }
   uint64_t from = std::max(log_->FirstIndex(), snap + 1);
@@ -285,8 +285,8 @@ void Division::ChangeMembership(raftpb::MembershipRequest req, Done done) {
                              "", 0, false, 0});
         }
         if (IsMember(cs, req.id())) {
-          return done(Result{absl::AlreadyExistsError(absl::StrCat("member ", req.id(),
-                                                                   " is already in the group")),
+          return done(Result{absl::AlreadyExistsError(
+                                 absl::StrCat("member ", req.id(), " is already in the group")),
                              "", 0, false, 0});
         }
         {
@@ -303,29 +303,29 @@ void Division::ChangeMembership(raftpb::MembershipRequest req, Done done) {
       }
       case raftpb::MembershipRequest::PROMOTE: {
         if (!IsLearner(cs, req.id())) {
-          return done(Result{absl::FailedPreconditionError(
-                                 absl::StrCat("member ", req.id(), " is not a learner")),
-                             "", 0, false, 0});
+          return done(Result{
+              absl::FailedPreconditionError(absl::StrCat("member ", req.id(), " is not a learner")),
+              "", 0, false, 0});
         }
         const auto& progress = core_->tracker().progress();
         auto pr = progress.find(req.id());
         uint64_t commit = core_->log().committed();
         uint64_t match = pr == progress.end() ? 0 : pr->second.match;
         if (match + options_.max_promote_lag < commit) {
-          return done(Result{absl::FailedPreconditionError(absl::StrCat(
-                                 "learner ", req.id(), " is ", commit - match,
-                                 " entries behind (match ", match, ", commit ", commit,
-                                 "); promote it once it has caught up")),
-                             "", 0, false, 0});
+          return done(
+              Result{absl::FailedPreconditionError(absl::StrCat(
+                         "learner ", req.id(), " is ", commit - match, " entries behind (match ",
+                         match, ", commit ", commit, "); promote it once it has caught up")),
+                     "", 0, false, 0});
         }
         change->set_type(raftpb::ADD_VOTER);
         return ProposeMembership(cc, std::move(done));
       }
       case raftpb::MembershipRequest::REMOVE:
         if (!IsMember(cs, req.id())) {
-          return done(Result{absl::NotFoundError(absl::StrCat("member ", req.id(),
-                                                              " is not in the group")),
-                             "", 0, false, 0});
+          return done(
+              Result{absl::NotFoundError(absl::StrCat("member ", req.id(), " is not in the group")),
+                     "", 0, false, 0});
         }
         change->set_type(raftpb::REMOVE_NODE);
         return ProposeMembership(cc, std::move(done));
@@ -336,8 +336,8 @@ void Division::ChangeMembership(raftpb::MembershipRequest req, Done done) {
         transfers_.push_back({req.id(), absl::Now() + options_.request_timeout, std::move(done)});
         return;
       default:
-        return done(Result{absl::InvalidArgumentError("unknown membership operation"), "", 0,
-                           false, 0});
+        return done(
+            Result{absl::InvalidArgumentError("unknown membership operation"), "", 0, false, 0});
     }
   });
 }
@@ -352,35 +352,37 @@ void Division::ProposeMembership(const raftpb::ConfChange& cc, Done done) {
 raftpb::GroupStatus Division::Status() {
   auto promise = std::make_shared<std::promise<raftpb::GroupStatus>>();
   auto future = promise->get_future();
-  Post([this, promise] {
-    raftpb::GroupStatus st;
-    st.set_id(options_.id);
-    st.set_role(RoleName(core_->role()));
-    st.set_leader(core_->leader());
-    st.set_term(core_->term());
-    st.set_commit(core_->log().committed());
-    st.set_applied(applied_.load());
-    st.set_first_index(core_->log().FirstIndex());
-    st.set_last_index(core_->log().LastIndex());
-    st.set_snapshot_index(latest_snapshot_.has_value() ? latest_snapshot_->index() : 0);
-    const raftpb::ConfState& cs = core_->tracker().conf_state();
-    auto add = [&](uint64_t id, const char* role) {
-      auto* m = st.add_members();
-      m->set_id(id);
-      m->set_role(role);
-      m->set_address(AddressOf(id));
-      const auto& progress = core_->tracker().progress();
-      if (auto pr = progress.find(id); pr != progress.end()) m->set_match(pr->second.match);
-    };
-    for (uint64_t id : cs.voters()) add(id, "voter");
-    for (uint64_t id : cs.learners()) add(id, "learner");
-    promise->set_value(st);
-  }, [this, promise] {
-    raftpb::GroupStatus st;
-    st.set_id(options_.id);
-    st.set_role("stopped");
-    promise->set_value(st);
-  });
+  Post(
+      [this, promise] {
+        raftpb::GroupStatus st;
+        st.set_id(options_.id);
+        st.set_role(RoleName(core_->role()));
+        st.set_leader(core_->leader());
+        st.set_term(core_->term());
+        st.set_commit(core_->log().committed());
+        st.set_applied(applied_.load());
+        st.set_first_index(core_->log().FirstIndex());
+        st.set_last_index(core_->log().LastIndex());
+        st.set_snapshot_index(latest_snapshot_.has_value() ? latest_snapshot_->index() : 0);
+        const raftpb::ConfState& cs = core_->tracker().conf_state();
+        auto add = [&](uint64_t id, const char* role) {
+          auto* m = st.add_members();
+          m->set_id(id);
+          m->set_role(role);
+          m->set_address(AddressOf(id));
+          const auto& progress = core_->tracker().progress();
+          if (auto pr = progress.find(id); pr != progress.end()) m->set_match(pr->second.match);
+        };
+        for (uint64_t id : cs.voters()) add(id, "voter");
+        for (uint64_t id : cs.learners()) add(id, "learner");
+        promise->set_value(st);
+      },
+      [this, promise] {
+        raftpb::GroupStatus st;
+        st.set_id(options_.id);
+        st.set_role("stopped");
+        promise->set_value(st);
+      });
   if (future.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
     raftpb::GroupStatus st;
     st.set_id(options_.id);
@@ -400,8 +402,8 @@ void Division::Deliver(std::vector<raftpb::Message> msgs) {
   Post([this, msgs = std::move(msgs)] {
     for (const auto& m : msgs) {
       if (auto s = core_->Step(m); !s.ok()) {
-        LOG_EVERY_N(WARNING, 100) << "group " << options_.group << ": bad message from "
-                                  << m.from() << ": " << s;
+        LOG_EVERY_N(WARNING, 100) << "group " << options_.group << ": bad message from " << m.from()
+                                  << ": " << s;
       }
     }
   });
@@ -613,10 +615,10 @@ void Division::FinishSnapshot(const SnapshotInfo& info) {
     return;
   }
   const auto& mine = info.header.metadata();
-  if (meta->term() != mine.term() ||
-      ConfStateString(Normalize(meta->conf_state())) != ConfStateString(Normalize(mine.conf_state()))) {
-    LOG(ERROR) << "snapshot at " << info.index() << " disagrees with the log (term "
-               << mine.term() << " vs " << meta->term() << "); discarding it";
+  if (meta->term() != mine.term() || ConfStateString(Normalize(meta->conf_state())) !=
+                                         ConfStateString(Normalize(mine.conf_state()))) {
+    LOG(ERROR) << "snapshot at " << info.index() << " disagrees with the log (term " << mine.term()
+               << " vs " << meta->term() << "); discarding it";
     fs::remove(info.path);
     return;
   }

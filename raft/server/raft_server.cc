@@ -9,8 +9,8 @@ namespace warren::raft {
 
 RaftServer::RaftServer(ServerOptions options, std::unique_ptr<Transport> transport)
     : options_(std::move(options)), transport_(std::move(transport)) {
-  client_service_ = std::make_unique<ClientServiceImpl>(
-      [this](const std::string& name) { return group(name); });
+  client_service_ =
+      std::make_unique<ClientServiceImpl>([this](const std::string& name) { return group(name); });
 }
 
 RaftServer::~RaftServer() { Shutdown(); }
@@ -43,7 +43,8 @@ absl::Status RaftServer::AddGroup(GroupOptions options, std::unique_ptr<StateMac
 absl::Status RaftServer::Start() {
   {
     std::lock_guard lock(mu_);
-    if (started_ || shut_down_) return absl::FailedPreconditionError("the server was already started");
+    if (started_ || shut_down_)
+      return absl::FailedPreconditionError("the server was already started");
   }
   if (auto s = transport_->Start(this); !s.ok()) return s;
   if (!options_.listen_address.empty()) {

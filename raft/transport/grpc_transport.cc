@@ -81,7 +81,8 @@ class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
     std::string group = chunk.group();
     raftpb::Message m = chunk.message();
     auto path = h->IncomingSnapshotPath(group);
-    if (!path.ok()) return grpc::Status(grpc::StatusCode::NOT_FOUND, std::string(path.status().message()));
+    if (!path.ok())
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, std::string(path.status().message()));
     int fd = ::open(path->c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) return grpc::Status(grpc::StatusCode::INTERNAL, "cannot create " + *path);
     uint64_t offset = 0;
@@ -224,8 +225,8 @@ class PeerSender {
         backoff_ms = 50;
         continue;
       }
-      VLOG(1) << "stream to peer " << id_ << " at " << address << " broke: "
-              << writer->Finish().error_message();
+      VLOG(1) << "stream to peer " << id_ << " at " << address
+              << " broke: " << writer->Finish().error_message();
       {
         std::lock_guard lock(mu_);
         ctx_ = nullptr;
@@ -319,42 +320,42 @@ void GrpcTransport::SendSnapshot(const std::string& group, raftpb::Message m, st
     return done(absl::UnavailableError(absl::StrCat("no address for peer ", m.to())));
   }
   std::string address = it->second;
-  snapshot_threads_.emplace_back([group, m = std::move(m), path = std::move(path),
-                                  done = std::move(done), address]() mutable {
-    pthread_setname_np(pthread_self(), absl::StrCat("snapsend-", m.to()).substr(0, 15).c_str());
-    auto stub = raftpb::RaftPeer::NewStub(MakeChannel(address));
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
-    raftpb::SnapshotAck ack;
-    auto writer = stub->InstallSnapshot(&ctx, &ack);
-    int fd = ::open(path.c_str(), O_RDONLY);
-    if (fd < 0) {
-      writer->WritesDone();
-      writer->Finish();
-      return done(ErrnoStatus("open snapshot", path));
-    }
-    raftpb::SnapshotChunk chunk;
-    chunk.set_group(group);
-    *chunk.mutable_message() = std::move(m);
-    std::string buf(kSnapshotChunkBytes, '\0');
-    bool ok = true;
-    while (ok) {
-      ssize_t n = ::read(fd, buf.data(), buf.size());
-      if (n < 0) {
-        ok = false;
-        break;
-      }
-      chunk.set_data(buf.data(), n);
-      chunk.set_last(n == 0);
-      ok = writer->Write(chunk);
-      chunk.clear_message();
-      if (n == 0) break;
-    }
-    ::close(fd);
-    writer->WritesDone();
-    grpc::Status status = writer->Finish();
-    done(ok ? FromGrpc(status) : absl::UnavailableError("snapshot stream broke"));
-  });
+  snapshot_threads_.emplace_back(
+      [group, m = std::move(m), path = std::move(path), done = std::move(done), address]() mutable {
+        pthread_setname_np(pthread_self(), absl::StrCat("snapsend-", m.to()).substr(0, 15).c_str());
+        auto stub = raftpb::RaftPeer::NewStub(MakeChannel(address));
+        grpc::ClientContext ctx;
+        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
+        raftpb::SnapshotAck ack;
+        auto writer = stub->InstallSnapshot(&ctx, &ack);
+        int fd = ::open(path.c_str(), O_RDONLY);
+        if (fd < 0) {
+          writer->WritesDone();
+          writer->Finish();
+          return done(ErrnoStatus("open snapshot", path));
+        }
+        raftpb::SnapshotChunk chunk;
+        chunk.set_group(group);
+        *chunk.mutable_message() = std::move(m);
+        std::string buf(kSnapshotChunkBytes, '\0');
+        bool ok = true;
+        while (ok) {
+          ssize_t n = ::read(fd, buf.data(), buf.size());
+          if (n < 0) {
+            ok = false;
+            break;
+          }
+          chunk.set_data(buf.data(), n);
+          chunk.set_last(n == 0);
+          ok = writer->Write(chunk);
+          chunk.clear_message();
+          if (n == 0) break;
+        }
+        ::close(fd);
+        writer->WritesDone();
+        grpc::Status status = writer->Finish();
+        done(ok ? FromGrpc(status) : absl::UnavailableError("snapshot stream broke"));
+      });
 }
 
 }  // namespace warren::raft

@@ -73,8 +73,8 @@ void MemoryTransport::SendSnapshot(const std::string& group, raftpb::Message m, 
         return;
       }
       std::error_code ec;
-      std::filesystem::copy_file(path, *target,
-                                 std::filesystem::copy_options::overwrite_existing, ec);
+      std::filesystem::copy_file(path, *target, std::filesystem::copy_options::overwrite_existing,
+                                 ec);
       if (ec) {
         status = absl::UnavailableError(absl::StrCat("copy snapshot: ", ec.message()));
         return;

@@ -32,9 +32,7 @@ class CounterCluster {
     for (uint64_t id = 1; id <= static_cast<uint64_t>(n); ++id) AddAddress(id);
   }
 
-  void AddAddress(uint64_t id) {
-    addresses_[id] = absl::StrCat("127.0.0.1:", FreeLoopbackPort());
-  }
+  void AddAddress(uint64_t id) { addresses_[id] = absl::StrCat("127.0.0.1:", FreeLoopbackPort()); }
   std::string Members(const std::vector<uint64_t>& ids = {}) const {
     std::vector<std::string> parts;
     for (const auto& [id, addr] : addresses_) {
@@ -48,10 +46,9 @@ class CounterCluster {
   const std::string& dir() const { return dir_.path(); }
 
   void Start(uint64_t id, bool join = false) {
-    std::vector<std::string> argv = {WARREN_COUNTER_SERVER, absl::StrCat("--id=", id),
-                                     "--members=" + Members(),
-                                     absl::StrCat("--data-dir=", dir_.path(), "/", id),
-                                     "--tick-ms=20"};
+    std::vector<std::string> argv = {
+        WARREN_COUNTER_SERVER, absl::StrCat("--id=", id), "--members=" + Members(),
+        absl::StrCat("--data-dir=", dir_.path(), "/", id), "--tick-ms=20"};
     if (join) argv.push_back("--join");
     argv.insert(argv.end(), server_flags_.begin(), server_flags_.end());
     auto p = Process::Spawn(argv, absl::StrCat(dir_.path(), "/server-", id, ".log"));
@@ -161,13 +158,14 @@ TEST(CounterCluster, KilledLeaderLosesNoAcknowledgedIncrementAndAppliesNoneTwice
   uint64_t leader = c.WaitForLeader();
   ASSERT_NE(leader, 0u);
 
-  auto incr = Process::Spawn({WARREN_COUNTER, "--members=" + c.Members(), "incr", "--times=2000",
-                              "--concurrency=16"},
-                             c.dir() + "/incr.log");
+  auto incr = Process::Spawn(
+      {WARREN_COUNTER, "--members=" + c.Members(), "incr", "--times=2000", "--concurrency=16"},
+      c.dir() + "/incr.log");
   ASSERT_TRUE(incr.ok());
   // Kill the leader once the run is well under way.
   const absl::Time deadline = absl::Now() + absl::Seconds(60);
-  while (absl::Now() < deadline && c.Status()[leader].commit < 300) absl::SleepFor(absl::Milliseconds(5));
+  while (absl::Now() < deadline && c.Status()[leader].commit < 300)
+    absl::SleepFor(absl::Milliseconds(5));
   ASSERT_FALSE((*incr)->Wait(absl::ZeroDuration()).has_value())
       << "incr finished before the leader was killed; the test proves nothing";
   c.Stop(leader, SIGKILL);
@@ -249,9 +247,9 @@ TEST(CounterCluster, BadInvocationsFailWithAMessage) {
   RunResult no_members = RunCommand({WARREN_COUNTER, "get"}, absl::Seconds(30));
   EXPECT_EQ(no_members.exit_code, 2);
   EXPECT_NE(no_members.err.find("no members"), std::string::npos) << no_members.err;
-  RunResult bad_server = RunCommand({WARREN_COUNTER_SERVER, "--id=7", "--members=" + c.Members(),
-                              "--data-dir=" + c.dir() + "/x"},
-                             absl::Seconds(30));
+  RunResult bad_server = RunCommand(
+      {WARREN_COUNTER_SERVER, "--id=7", "--members=" + c.Members(), "--data-dir=" + c.dir() + "/x"},
+      absl::Seconds(30));
   EXPECT_EQ(bad_server.exit_code, 2);
   EXPECT_NE(bad_server.err.find("--id"), std::string::npos) << bad_server.err;
   c.Start(1);

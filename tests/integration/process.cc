@@ -48,7 +48,6 @@ int DecodeWaitStatus(int status) {
   return -1;
 }
 
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Process>> Process::Spawn(const std::vector<std::string>& argv,
@@ -87,8 +86,8 @@ std::optional<int> Process::Wait(absl::Duration timeout) {
 RunResult RunCommand(const std::vector<std::string>& argv, absl::Duration timeout) {
   static std::atomic<int> counter{0};
   const char* tmp = std::getenv("TMPDIR");
-  std::string base = absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/warren-run-", ::getpid(), "-",
-                                  counter++);
+  std::string base =
+      absl::StrCat(tmp != nullptr ? tmp : "/tmp", "/warren-run-", ::getpid(), "-", counter++);
   std::string out = base + ".out", err = base + ".err";
   RunResult result;
   auto pid = SpawnWithOutput(argv, out, err);

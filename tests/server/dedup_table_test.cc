@@ -5,7 +5,8 @@
 namespace warren::raft {
 namespace {
 
-raftpb::ClientCommand Cmd(uint64_t client, uint64_t seq, uint64_t first_incomplete, int64_t time_ms) {
+raftpb::ClientCommand Cmd(uint64_t client, uint64_t seq, uint64_t first_incomplete,
+                          int64_t time_ms) {
   raftpb::ClientCommand c;
   c.set_client_id(client);
   c.set_seq(seq);

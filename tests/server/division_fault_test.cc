@@ -83,8 +83,8 @@ TEST_P(DivisionFaultTest, CountIsExactUnderLossPartitionsAndRestarts) {
       int64_t previous = 0;
       for (uint64_t seq = 1; seq <= kMaxIncrementsPerWriter; ++seq) {
         if (seq > kMinIncrementsPerWriter && nemesis_done) break;
-        Result r = c.WriteUntilDone(ServerCluster::Command(100 + w, seq, "incr 1"),
-                                    absl::Seconds(60));
+        Result r =
+            c.WriteUntilDone(ServerCluster::Command(100 + w, seq, "incr 1"), absl::Seconds(60));
         if (!r.status.ok()) {
           errors[w] = r.status.ToString();
           return;

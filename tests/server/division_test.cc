@@ -258,7 +258,8 @@ TEST_F(DivisionTest, DataDirectoryOfAnotherMemberIsRefused) {
   ASSERT_TRUE(c.Start(1).ok());
   c.Stop(1);
   MemoryNetwork net;
-  auto server = RaftServer::Create(ServerOptions{2, ""}, std::make_unique<MemoryTransport>(&net, "x"));
+  auto server =
+      RaftServer::Create(ServerOptions{2, ""}, std::make_unique<MemoryTransport>(&net, "x"));
   ASSERT_TRUE(server.ok());
   GroupOptions g = Fast();
   g.group = ServerCluster::kGroup;

@@ -1,9 +1,10 @@
 // RaftClient against real RaftServers talking gRPC on loopback, all in one process.
+#include "raft/client/raft_client.h"
+
 #include "glog/logging.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "proto/raft_service.grpc.pb.h"
-#include "raft/client/raft_client.h"
 #include "raft/server/raft_server.h"
 #include "raft/transport/grpc_transport.h"
 #include "statemachine/counter_state_machine.h"
@@ -26,8 +27,8 @@ class GrpcGroup {
     for (auto& [id, s] : servers_) s->Shutdown();
   }
   void Start(uint64_t id) {
-    auto server = RaftServer::Create(ServerOptions{id, members_[id]},
-                                     std::make_unique<GrpcTransport>());
+    auto server =
+        RaftServer::Create(ServerOptions{id, members_[id]}, std::make_unique<GrpcTransport>());
     ASSERT_TRUE(server.ok());
     GroupOptions g;
     g.group = "counter";

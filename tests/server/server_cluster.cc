@@ -106,7 +106,8 @@ template <typename Call>
 Result ServerCluster::Await(uint64_t id, Call call) {
   auto server = Server(id);
   if (server == nullptr) {
-    return Result{absl::UnavailableError("member " + std::to_string(id) + " is down"), "", 0, false, 0};
+    return Result{absl::UnavailableError("member " + std::to_string(id) + " is down"), "", 0, false,
+                  0};
   }
   auto promise = std::make_shared<std::promise<Result>>();
   auto future = promise->get_future();

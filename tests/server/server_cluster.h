@@ -3,8 +3,8 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "raft/server/raft_server.h"
 #include "raft/transport/faulty_transport.h"
@@ -46,8 +46,10 @@ class ServerCluster {
   Result Membership(uint64_t id, raftpb::MembershipRequest::Op op, uint64_t target);
   // Retries `cmd` unchanged (same client id and seq) at whoever leads until it succeeds or
   // `timeout` passes, as RaftClient does.
-  Result WriteUntilDone(const raftpb::ClientCommand& cmd, absl::Duration timeout = absl::Seconds(30));
-  Result ReadUntilDone(raftpb::ReadConsistency consistency, absl::Duration timeout = absl::Seconds(30));
+  Result WriteUntilDone(const raftpb::ClientCommand& cmd,
+                        absl::Duration timeout = absl::Seconds(30));
+  Result ReadUntilDone(raftpb::ReadConsistency consistency,
+                       absl::Duration timeout = absl::Seconds(30));
   Result MembershipUntilDone(raftpb::MembershipRequest::Op op, uint64_t target,
                              absl::Duration timeout = absl::Seconds(30));
 

@@ -112,7 +112,8 @@ TEST(SnapshotStore, PruneKeepsTheNewest) {
 TEST(SnapshotStore, FailedWriteLeavesNothingBehind) {
   TempDir dir("snaps");
   auto store = SnapshotStore::Open(dir.path());
-  auto r = (*store)->Write(Header(9, 1), [](SnapshotWriter&) { return absl::InternalError("disk"); });
+  auto r =
+      (*store)->Write(Header(9, 1), [](SnapshotWriter&) { return absl::InternalError("disk"); });
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInternal);
   EXPECT_TRUE(fs::is_empty(dir.path()));
 }
