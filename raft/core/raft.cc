@@ -709,8 +709,9 @@ absl::StatusOr<EntryId> Raft::ProposeConfChange(const raftpb::ConfChange& change
         absl::StrCat("leadership is being transferred to ", lead_transferee_));
   }
   if (pending_conf_index_ > log_.committed()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "a configuration change at index ", pending_conf_index_, " is not committed yet"));
+    // Transient, like a transfer in progress: it clears once that entry commits.
+    return absl::UnavailableError(absl::StrCat(
+        "a configuration change at index ", pending_conf_index_, " is not committed yet; retry"));
   }
   if (auto next = ApplyConfChange(tracker_.conf_state(), change); !next.ok()) {
     return next.status();

@@ -49,7 +49,8 @@ class Raft {
   // Appends a command to the log. Only the leader accepts; FailedPrecondition otherwise
   // (the message names the leader if known), Unavailable during a leadership transfer.
   absl::StatusOr<EntryId> Propose(std::string data);
-  // Appends a membership change; one may be in flight at a time.
+  // Appends a membership change; one may be in flight at a time (Unavailable while another
+  // is uncommitted).
   absl::StatusOr<EntryId> ProposeConfChange(const raftpb::ConfChange& change);
   // Hands leadership to voter `to`: bring it up to date, then tell it to campaign now.
   absl::Status TransferLeader(uint64_t to);

@@ -61,7 +61,9 @@ class CounterCluster {
     p->Signal(sig);
     auto code = p->Wait(absl::Seconds(30));
     ASSERT_TRUE(code.has_value()) << "member " << id << " did not stop";
-    if (sig == SIGTERM) EXPECT_EQ(*code, 0) << "member " << id << " did not stop cleanly";
+    if (sig == SIGTERM) {
+      EXPECT_EQ(*code, 0) << "member " << id << " did not stop cleanly";
+    }
     servers_.erase(id);
   }
 
