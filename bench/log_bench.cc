@@ -38,6 +38,8 @@ struct Rate {
 
 // One thing to measure: `sync_once` writes `per_sync` entries and makes them durable.
 struct Case {
+  Case(int per_sync, std::function<void()> sync_once)
+      : per_sync(per_sync), sync_once(std::move(sync_once)) {}
   int per_sync;
   std::function<void()> sync_once;
   uint64_t syncs = 0;
