@@ -75,11 +75,13 @@ void FaultyTransport::Send(const std::string& group, std::vector<raftpb::Message
 
 void FaultyTransport::SendSnapshot(const std::string& group, raftpb::Message m, std::string path,
                                    SnapshotDone done) {
+  bool blocked;
   {
     std::lock_guard lock(mu_);
-    if (blocked_.count(m.to()) > 0) {
-      return done(absl::UnavailableError(absl::StrCat("peer ", m.to(), " is partitioned away")));
-    }
+    blocked = blocked_.count(m.to()) > 0;
+  }
+  if (blocked) {
+    return done(absl::UnavailableError(absl::StrCat("peer ", m.to(), " is partitioned away")));
   }
   inner_->SendSnapshot(group, std::move(m), std::move(path), std::move(done));
 }

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <set>
@@ -258,6 +259,13 @@ class PeerSender {
   std::thread thread_;
 };
 
+// One snapshot transfer: its thread, and its call so that Stop can cancel it.
+struct GrpcTransport::SnapshotSend {
+  grpc::ClientContext ctx;
+  std::atomic<bool> finished{false};
+  std::thread thread;
+};
+
 GrpcTransport::GrpcTransport() : service_(std::make_unique<RaftPeerServiceImpl>()) {}
 
 GrpcTransport::~GrpcTransport() { Stop(); }
@@ -280,16 +288,19 @@ absl::Status GrpcTransport::Start(MessageHandler* handler) {
 
 void GrpcTransport::Stop() {
   std::map<uint64_t, std::unique_ptr<PeerSender>> senders;
-  std::vector<std::thread> threads;
+  std::list<std::unique_ptr<SnapshotSend>> sends;
   {
     std::lock_guard lock(mu_);
     stopped_ = true;
     senders.swap(senders_);
-    threads.swap(snapshot_threads_);
+    sends.swap(snapshot_sends_);
   }
   service_->SetHandler(nullptr);
   senders.clear();
-  for (auto& t : threads) t.join();
+  for (auto& s : sends) {
+    s->ctx.TryCancel();  // a transfer can take minutes; stopping must not
+    s->thread.join();
+  }
 }
 
 void GrpcTransport::SetPeer(uint64_t id, const std::string& address) {
@@ -311,6 +322,42 @@ void GrpcTransport::Send(const std::string& group, std::vector<raftpb::Message> 
   }
 }
 
+namespace {
+
+// Streams the snapshot file at `path` to `address` in chunks; the first carries `m`.
+absl::Status StreamSnapshot(grpc::ClientContext* ctx, const std::string& address,
+                            const std::string& group, raftpb::Message m, const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return ErrnoStatus("open snapshot", path);
+  auto stub = raftpb::RaftPeer::NewStub(MakeChannel(address));
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
+  raftpb::SnapshotAck ack;
+  auto writer = stub->InstallSnapshot(ctx, &ack);
+  raftpb::SnapshotChunk chunk;
+  chunk.set_group(group);
+  *chunk.mutable_message() = std::move(m);
+  std::string buf(kSnapshotChunkBytes, '\0');
+  absl::Status s;
+  while (s.ok()) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0) {
+      s = ErrnoStatus("read snapshot", path);
+      break;
+    }
+    chunk.set_data(buf.data(), n);
+    chunk.set_last(n == 0);
+    if (!writer->Write(chunk)) s = absl::UnavailableError("snapshot stream broke");
+    chunk.clear_message();
+    if (n == 0) break;
+  }
+  ::close(fd);
+  writer->WritesDone();
+  grpc::Status status = writer->Finish();
+  return s.ok() ? FromGrpc(status) : s;
+}
+
+}  // namespace
+
 void GrpcTransport::SendSnapshot(const std::string& group, raftpb::Message m, std::string path,
                                  SnapshotDone done) {
   std::lock_guard lock(mu_);
@@ -319,43 +366,23 @@ void GrpcTransport::SendSnapshot(const std::string& group, raftpb::Message m, st
   if (it == peer_addresses_.end()) {
     return done(absl::UnavailableError(absl::StrCat("no address for peer ", m.to())));
   }
-  std::string address = it->second;
-  snapshot_threads_.emplace_back(
-      [group, m = std::move(m), path = std::move(path), done = std::move(done), address]() mutable {
-        pthread_setname_np(pthread_self(), absl::StrCat("snapsend-", m.to()).substr(0, 15).c_str());
-        auto stub = raftpb::RaftPeer::NewStub(MakeChannel(address));
-        grpc::ClientContext ctx;
-        ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
-        raftpb::SnapshotAck ack;
-        auto writer = stub->InstallSnapshot(&ctx, &ack);
-        int fd = ::open(path.c_str(), O_RDONLY);
-        if (fd < 0) {
-          writer->WritesDone();
-          writer->Finish();
-          return done(ErrnoStatus("open snapshot", path));
-        }
-        raftpb::SnapshotChunk chunk;
-        chunk.set_group(group);
-        *chunk.mutable_message() = std::move(m);
-        std::string buf(kSnapshotChunkBytes, '\0');
-        bool ok = true;
-        while (ok) {
-          ssize_t n = ::read(fd, buf.data(), buf.size());
-          if (n < 0) {
-            ok = false;
-            break;
-          }
-          chunk.set_data(buf.data(), n);
-          chunk.set_last(n == 0);
-          ok = writer->Write(chunk);
-          chunk.clear_message();
-          if (n == 0) break;
-        }
-        ::close(fd);
-        writer->WritesDone();
-        grpc::Status status = writer->Finish();
-        done(ok ? FromGrpc(status) : absl::UnavailableError("snapshot stream broke"));
-      });
+  for (auto s = snapshot_sends_.begin(); s != snapshot_sends_.end();) {
+    if (!(*s)->finished) {
+      ++s;
+      continue;
+    }
+    (*s)->thread.join();
+    s = snapshot_sends_.erase(s);
+  }
+  auto send = std::make_unique<SnapshotSend>();
+  SnapshotSend* raw = send.get();
+  raw->thread = std::thread([raw, group, m = std::move(m), path = std::move(path),
+                             done = std::move(done), address = it->second]() mutable {
+    pthread_setname_np(pthread_self(), absl::StrCat("snapsend-", m.to()).substr(0, 15).c_str());
+    done(StreamSnapshot(&raw->ctx, address, group, std::move(m), path));
+    raw->finished = true;
+  });
+  snapshot_sends_.push_back(std::move(send));
 }
 
 }  // namespace warren::raft

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -19,6 +20,8 @@ class RaftPeerServiceImpl;
 // separate chunked stream (RaftPeer.InstallSnapshot), one thread per transfer.
 class GrpcTransport : public Transport {
  public:
+  struct SnapshotSend;
+
   GrpcTransport();
   ~GrpcTransport() override;
 
@@ -37,7 +40,8 @@ class GrpcTransport : public Transport {
   bool stopped_ = false;
   std::map<uint64_t, std::unique_ptr<PeerSender>> senders_;
   std::map<uint64_t, std::string> peer_addresses_;
-  std::vector<std::thread> snapshot_threads_;
+  // Transfers in progress or finished but not yet joined (reaped when the next starts).
+  std::list<std::unique_ptr<SnapshotSend>> snapshot_sends_;
 };
 
 }  // namespace warren::raft
