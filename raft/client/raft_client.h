@@ -54,6 +54,8 @@ class RaftClient {
   // The status as seen by one member (0: whichever answers first).
   absl::StatusOr<raftpb::GroupStatus> Status(uint64_t member = 0);
 
+  // Run on the client's pool (async_threads at once); writes in flight together are not
+  // ordered among themselves. Wait for a future before a write that must come after it.
   std::future<absl::StatusOr<ClientReply>> WriteAsync(std::string command);
   std::future<absl::StatusOr<ClientReply>> ReadAsync(std::string query,
                                                      raftpb::ReadConsistency consistency);
