@@ -482,11 +482,17 @@ void Division::HandleReady(Ready rd) {
     after_sync = std::move(rd.messages);
   }
 
+  bool must_sync = !rd.entries.empty() || rd.snapshot.has_value();
   if (!rd.entries.empty()) CheckIo(log_->Append(rd.entries), "append");
-  if (rd.hard_state.has_value()) CheckIo(log_->SetHardState(*rd.hard_state), "hard state");
-  if (!rd.entries.empty() || rd.hard_state.has_value() || rd.snapshot.has_value()) {
-    CheckIo(log_->Sync(), "sync");
+  if (rd.hard_state.has_value()) {
+    // Term and vote must be durable before anyone hears of them. The commit index need not
+    // (it is relearned from the leader; recovery clamps it), so a Ready that only moves it
+    // applies at once instead of waiting for a sync of its own; the next sync covers it.
+    const raftpb::HardState before = log_->hard_state();
+    must_sync |= rd.hard_state->term() != before.term() || rd.hard_state->vote() != before.vote();
+    CheckIo(log_->SetHardState(*rd.hard_state), "hard state");
   }
+  if (must_sync) CheckIo(log_->Sync(), "sync");
   SendMessages(std::move(after_sync));
 
   for (const auto& rs : rd.read_states) {
