@@ -78,10 +78,13 @@ grpc::ServerUnaryReactor* ClientServiceImpl::Call(grpc::CallbackServerContext* c
       d->ChangeMembership(req->membership(), std::move(done));
       break;
     default:
-      *reply->mutable_status() = d->Status();
-      reply->set_leader_id(reply->status().leader());
-      reply->set_leader_address(d->AddressOf(reply->status().leader()));
-      reactor->Finish(grpc::Status::OK);
+      // Answered from the raft thread, without holding this one.
+      d->Status([reactor, reply, d](raftpb::GroupStatus st) {
+        reply->set_leader_id(st.leader());
+        reply->set_leader_address(d->AddressOf(st.leader()));
+        *reply->mutable_status() = std::move(st);
+        reactor->Finish(grpc::Status::OK);
+      });
       break;
   }
   return reactor;

@@ -92,10 +92,7 @@ absl::Status Division::Recover() {
   auto snaps = SnapshotStore::Open((fs::path(options_.data_dir) / "snapshots").string());
   if (!snaps.ok()) return snaps.status();
   snapshots_ = std::move(*snaps);
-  for (const auto& [id, address] : options_.members) {
-    addresses_[id] = address;
-    transport_->SetPeer(id, address);
-  }
+  for (const auto& [id, address] : options_.members) RememberAddress(id, address);
   latest_snapshot_ = snapshots_->Latest();
   if (latest_snapshot_.has_value()) RestoreFrom(*latest_snapshot_);
 
@@ -289,11 +286,7 @@ void Division::ChangeMembership(raftpb::MembershipRequest req, Done done) {
                                  absl::StrCat("member ", req.id(), " is already in the group")),
                              "", 0, false, 0});
         }
-        {
-          std::lock_guard lock(members_mu_);
-          addresses_[req.id()] = req.address();
-        }
-        transport_->SetPeer(req.id(), req.address());
+        RememberAddress(req.id(), req.address());
         change->set_type(raftpb::ADD_LEARNER);
         raftpb::MemberAddress ma;
         ma.set_id(req.id());
@@ -349,11 +342,10 @@ void Division::ProposeMembership(const raftpb::ConfChange& cc, Done done) {
   pending_writes_[id->index] = {id->term, absl::Now() + options_.request_timeout, std::move(done)};
 }
 
-raftpb::GroupStatus Division::Status() {
-  auto promise = std::make_shared<std::promise<raftpb::GroupStatus>>();
-  auto future = promise->get_future();
+void Division::Status(std::function<void(raftpb::GroupStatus)> done) {
+  auto shared = std::make_shared<std::function<void(raftpb::GroupStatus)>>(std::move(done));
   Post(
-      [this, promise] {
+      [this, shared] {
         raftpb::GroupStatus st;
         st.set_id(options_.id);
         st.set_role(RoleName(core_->role()));
@@ -375,14 +367,20 @@ raftpb::GroupStatus Division::Status() {
         };
         for (uint64_t id : cs.voters()) add(id, "voter");
         for (uint64_t id : cs.learners()) add(id, "learner");
-        promise->set_value(st);
+        (*shared)(std::move(st));
       },
-      [this, promise] {
+      [this, shared] {
         raftpb::GroupStatus st;
         st.set_id(options_.id);
         st.set_role("stopped");
-        promise->set_value(st);
+        (*shared)(std::move(st));
       });
+}
+
+raftpb::GroupStatus Division::Status() {
+  auto promise = std::make_shared<std::promise<raftpb::GroupStatus>>();
+  auto future = promise->get_future();
+  Status([promise](raftpb::GroupStatus st) { promise->set_value(std::move(st)); });
   if (future.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
     raftpb::GroupStatus st;
     st.set_id(options_.id);
@@ -390,6 +388,14 @@ raftpb::GroupStatus Division::Status() {
     return st;
   }
   return future.get();
+}
+
+void Division::RememberAddress(uint64_t id, const std::string& address) {
+  {
+    std::lock_guard lock(members_mu_);
+    addresses_[id] = address;
+  }
+  if (id != options_.id) transport_->SetPeer(id, address);  // no connection to ourselves
 }
 
 std::string Division::AddressOf(uint64_t id) const {
@@ -693,13 +699,7 @@ void Division::RestoreFrom(const SnapshotInfo& info) {
       << "the state machine's LastApplied() does not match the snapshot it restored";
   dedup_.RestoreFrom(info.header.clients());
   conf_ = info.header.metadata().conf_state();
-  {
-    std::lock_guard lock(members_mu_);
-    for (const auto& m : info.header.members()) {
-      addresses_[m.id()] = m.address();
-      transport_->SetPeer(m.id(), m.address());
-    }
-  }
+  for (const auto& m : info.header.members()) RememberAddress(m.id(), m.address());
   applied_ = info.index();
   applied_term_ = info.header.metadata().term();
   last_snapshot_index_ = info.index();
@@ -718,9 +718,7 @@ void Division::ApplyEntry(const raftpb::Entry& e) {
       conf_ = *next;
       raftpb::MemberAddress ma;
       if (!cc.context().empty() && ma.ParseFromString(cc.context()) && ma.id() != kNoNode) {
-        std::lock_guard lock(members_mu_);
-        addresses_[ma.id()] = ma.address();
-        transport_->SetPeer(ma.id(), ma.address());
+        RememberAddress(ma.id(), ma.address());
       }
     } else {
       r.status = next.status();

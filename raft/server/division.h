@@ -54,6 +54,9 @@ class Division {
   void Write(raftpb::ClientCommand cmd, Done done);
   void Read(raftpb::ReadRequest req, Done done);
   void ChangeMembership(raftpb::MembershipRequest req, Done done);
+  // This member's view of the group, answered from the raft thread.
+  void Status(std::function<void(raftpb::GroupStatus)> done);
+  // The same, waiting up to 5 s (role "unresponsive" if the raft thread does not answer).
   raftpb::GroupStatus Status();
 
   // From the transport.
@@ -162,6 +165,8 @@ class Division {
   std::atomic<bool> snapshot_running_{false};
   std::thread snapshot_thread_;
 
+  // Records where member `id` is and tells the transport.
+  void RememberAddress(uint64_t id, const std::string& address);
   mutable std::mutex members_mu_;
   std::map<uint64_t, std::string> addresses_;
 };
