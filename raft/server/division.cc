@@ -34,23 +34,6 @@ absl::StatusOr<std::unique_ptr<LogStore>> OpenLog(const GroupOptions& o) {
   return std::unique_ptr<LogStore>(std::move(*s));
 }
 
-bool IsLearner(const raftpb::ConfState& cs, uint64_t id) {
-  for (uint64_t l : cs.learners()) {
-    if (l == id) return true;
-  }
-  return false;
-}
-
-bool IsMember(const raftpb::ConfState& cs, uint64_t id) {
-  for (const auto* list :
-       {&cs.voters(), &cs.voters_outgoing(), &cs.learners(), &cs.learners_next()}) {
-    for (uint64_t m : *list) {
-      if (m == id) return true;
-    }
-  }
-  return false;
-}
-
 void CheckIo(const absl::Status& s, std::string_view what) {
   // A log that cannot be written cannot keep Raft's promises; stop rather than lie.
   LOG_IF(FATAL, !s.ok()) << "raft log " << std::string(what) << " failed: " << s;
@@ -271,7 +254,7 @@ void Division::ChangeMembership(raftpb::MembershipRequest req, Done done) {
     if (req.id() == kNoNode) {
       return done(Result{absl::InvalidArgumentError("member id must be > 0"), "", 0, false, 0});
     }
-    const raftpb::ConfState& cs = core_->tracker().conf_state();
+    const ProgressTracker& tracker = core_->tracker();
     raftpb::ConfChange cc;
     auto* change = cc.add_changes();
     change->set_node_id(req.id());
@@ -281,7 +264,7 @@ void Division::ChangeMembership(raftpb::MembershipRequest req, Done done) {
           return done(Result{absl::InvalidArgumentError("add learner needs the member's address"),
                              "", 0, false, 0});
         }
-        if (IsMember(cs, req.id())) {
+        if (tracker.IsMember(req.id())) {
           return done(Result{absl::AlreadyExistsError(
                                  absl::StrCat("member ", req.id(), " is already in the group")),
                              "", 0, false, 0});
@@ -295,15 +278,13 @@ void Division::ChangeMembership(raftpb::MembershipRequest req, Done done) {
         return ProposeMembership(cc, std::move(done));
       }
       case raftpb::MembershipRequest::PROMOTE: {
-        if (!IsLearner(cs, req.id())) {
+        if (!tracker.IsMember(req.id()) || tracker.IsVoter(req.id())) {
           return done(Result{
               absl::FailedPreconditionError(absl::StrCat("member ", req.id(), " is not a learner")),
               "", 0, false, 0});
         }
-        const auto& progress = core_->tracker().progress();
-        auto pr = progress.find(req.id());
         uint64_t commit = core_->log().committed();
-        uint64_t match = pr == progress.end() ? 0 : pr->second.match;
+        uint64_t match = tracker.progress().at(req.id()).match;  // a member: it has progress
         if (match + options_.max_promote_lag < commit) {
           return done(
               Result{absl::FailedPreconditionError(absl::StrCat(
@@ -315,7 +296,7 @@ void Division::ChangeMembership(raftpb::MembershipRequest req, Done done) {
         return ProposeMembership(cc, std::move(done));
       }
       case raftpb::MembershipRequest::REMOVE:
-        if (!IsMember(cs, req.id())) {
+        if (!tracker.IsMember(req.id())) {
           return done(
               Result{absl::NotFoundError(absl::StrCat("member ", req.id(), " is not in the group")),
                      "", 0, false, 0});
