@@ -153,13 +153,17 @@ absl::StatusOr<SnapshotInfo> SnapshotStore::Verify(const std::string& path) {
   return info;
 }
 
-std::optional<SnapshotInfo> SnapshotStore::Latest() const {
+std::vector<std::string> SnapshotStore::ListNewestFirst() const {
   std::vector<std::string> names;
   for (const auto& f : fs::directory_iterator(dir_)) {
     if (f.path().extension() == ".snap") names.push_back(f.path().string());
   }
   std::sort(names.rbegin(), names.rend());  // zero-padded index first: newest first
-  for (const auto& path : names) {
+  return names;
+}
+
+std::optional<SnapshotInfo> SnapshotStore::Latest() const {
+  for (const auto& path : ListNewestFirst()) {
     auto info = Verify(path);
     if (info.ok()) return *info;
     LOG(WARNING) << "skipping snapshot: " << info.status();
@@ -194,11 +198,7 @@ absl::StatusOr<std::unique_ptr<SnapshotReader>> SnapshotStore::OpenData(
 }
 
 void SnapshotStore::Prune(int keep) {
-  std::vector<std::string> names;
-  for (const auto& f : fs::directory_iterator(dir_)) {
-    if (f.path().extension() == ".snap") names.push_back(f.path().string());
-  }
-  std::sort(names.rbegin(), names.rend());
+  std::vector<std::string> names = ListNewestFirst();
   std::error_code ec;
   for (size_t i = keep; i < names.size(); ++i) fs::remove(names[i], ec);
 }

@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "proto/raft_service.pb.h"
@@ -46,6 +47,8 @@ class SnapshotStore {
  private:
   explicit SnapshotStore(std::string dir) : dir_(std::move(dir)) {}
   std::string FinalPath(const raftpb::SnapshotMetadata& meta) const;
+  // Paths of the snapshot files, newest first.
+  std::vector<std::string> ListNewestFirst() const;
 
   const std::string dir_;
   std::atomic<uint64_t> next_temp_{0};
