@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "gtest/gtest.h"
+#include "raft/log/file_util.h"
 #include "tests/integration/process.h"
 #include "tests/log/log_test_util.h"
 
@@ -137,7 +138,7 @@ class CounterCluster {
 
   // The end of a member's log, for failure messages.
   std::string LogOf(uint64_t id) const {
-    std::string log = ReadTextFile(absl::StrCat(dir_.path(), "/server-", id, ".log"));
+    std::string log = ReadFile(absl::StrCat(dir_.path(), "/server-", id, ".log")).value_or("");
     return log.substr(log.size() > 4000 ? log.size() - 4000 : 0);
   }
 
@@ -176,7 +177,7 @@ TEST(CounterCluster, KilledLeaderLosesNoAcknowledgedIncrementAndAppliesNoneTwice
 
   auto code = (*incr)->Wait(absl::Seconds(120));
   ASSERT_TRUE(code.has_value()) << "incr did not finish";
-  std::string log = ReadTextFile(c.dir() + "/incr.log");
+  std::string log = ReadFile(c.dir() + "/incr.log").value_or("");
   EXPECT_EQ(*code, 0) << log;
   EXPECT_NE(log.find("acknowledged 2000 of 2000"), std::string::npos) << log;
 

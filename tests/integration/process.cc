@@ -10,11 +10,10 @@
 
 #include <atomic>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
+#include "raft/log/file_util.h"
 
 extern char** environ;
 
@@ -102,18 +101,11 @@ RunResult RunCommand(const std::vector<std::string>& argv, absl::Duration timeou
     p.Wait(absl::Seconds(10));
   }
   result.exit_code = code.value_or(-1);
-  result.out = ReadTextFile(out);
-  result.err = ReadTextFile(err);
+  result.out = ReadFile(out).value_or("");
+  result.err = ReadFile(err).value_or("");
   ::unlink(out.c_str());
   ::unlink(err.c_str());
   return result;
-}
-
-std::string ReadTextFile(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
 }
 
 int FreeLoopbackPort() {

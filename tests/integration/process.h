@@ -41,9 +41,6 @@ struct RunResult {
 // Runs a command to completion (a CLI invocation), killing it after `timeout`.
 RunResult RunCommand(const std::vector<std::string>& argv, absl::Duration timeout);
 
-// The whole of a (log) file, or "" if it cannot be read.
-std::string ReadTextFile(const std::string& path);
-
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreeLoopbackPort();
 
