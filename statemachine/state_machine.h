@@ -2,6 +2,8 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -48,8 +50,29 @@ class StateMachine {
   virtual SnapshotFn TakeSnapshot() = 0;
   // Replaces the whole state by a snapshot taken at `index`.
   virtual absl::Status RestoreSnapshot(uint64_t index, SnapshotReader& reader) = 0;
-  // The index of the last command applied or snapshot restored (0 when new).
+  // The index of the last command applied or snapshot restored (0 when new). For a durable
+  // state machine, right after it is opened: the index of its last Persist.
   virtual uint64_t LastApplied() const = 0;
+
+  // --- Durable state machines ---
+  // A durable state machine keeps its state on disk (RocksDB, say) and comes back after a
+  // restart without a snapshot: the runtime replays only the entries after LastApplied().
+  // For that the runtime's own bookkeeping (the exactly-once table, the membership) must be
+  // exactly as fresh as the state, so the runtime hands it over to be stored in the same
+  // atomic write. Apply may keep its effects in memory until Persist.
+  virtual bool durable() const { return false; }
+  // Key -> bytes to store; nullopt erases the key.
+  using RuntimeRecords = std::map<std::string, std::optional<std::string>>;
+  // Durable only: makes everything applied up to `index` durable (not necessarily synced:
+  // the Raft log is what survives a power loss), together with `records`, in one atomic
+  // write. `index` also covers entries that never reached Apply (membership, no-ops).
+  virtual absl::Status Persist(uint64_t index, const RuntimeRecords& records) {
+    return absl::OkStatus();
+  }
+  // Durable only: every runtime record as of the last Persist.
+  virtual absl::StatusOr<std::map<std::string, std::string>> LoadRuntimeRecords() {
+    return std::map<std::string, std::string>{};
+  }
 };
 
 }  // namespace warren

@@ -5,6 +5,8 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "google/protobuf/repeated_ptr_field.h"
@@ -38,6 +40,11 @@ class DedupTable {
   void SaveTo(google::protobuf::RepeatedPtrField<raftpb::DedupClient>* out) const;
   void RestoreFrom(const google::protobuf::RepeatedPtrField<raftpb::DedupClient>& in);
   size_t clients() const { return clients_.size(); }
+  // Start remembering which clients change, for TakeChanges.
+  void TrackChanges() { track_changes_ = true; }
+  // The clients recorded, restored or forgotten since the last call (nullopt: forgotten), for
+  // a durable state machine to store with the state they belong to.
+  std::vector<std::pair<uint64_t, std::optional<raftpb::DedupClient>>> TakeChanges();
 
  private:
   struct Client {
@@ -46,11 +53,14 @@ class DedupTable {
     std::map<uint64_t, WriteReply> replies;  // seq -> reply
   };
   void Expire(int64_t now_ms);
+  static void SaveClient(uint64_t id, const Client& c, raftpb::DedupClient* out);
 
   const int64_t ttl_ms_;
   const size_t max_clients_;
   std::map<uint64_t, Client> clients_;
   std::set<std::pair<int64_t, uint64_t>> by_activity_;  // (last_active_ms, client id)
+  bool track_changes_ = false;
+  std::set<uint64_t> changed_;
 };
 
 }  // namespace warren::raft

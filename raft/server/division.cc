@@ -43,13 +43,19 @@ Result Unavailable(std::string msg, bool not_leader = false) {
   return Result{absl::UnavailableError(std::move(msg)), "", 0, not_leader, 0};
 }
 
+// Where a durable state machine keeps the runtime's records (see StateMachine::Persist).
+constexpr char kAppliedStateKey[] = "raft/applied-state";
+constexpr char kClientKeyPrefix[] = "raft/client/";
+
 }  // namespace
 
 Division::Division(GroupOptions options, std::unique_ptr<StateMachine> sm, Transport* transport)
     : options_(std::move(options)),
       sm_(std::move(sm)),
       transport_(transport),
-      dedup_(absl::ToInt64Milliseconds(options_.dedup_ttl), options_.dedup_max_clients) {}
+      dedup_(absl::ToInt64Milliseconds(options_.dedup_ttl), options_.dedup_max_clients) {
+  if (sm_->durable()) dedup_.TrackChanges();
+}
 
 Division::~Division() { Stop(); }
 
@@ -77,7 +83,12 @@ absl::Status Division::Recover() {
   snapshots_ = std::move(*snaps);
   for (const auto& [id, address] : options_.members) RememberAddress(id, address);
   latest_snapshot_ = snapshots_->Latest();
-  if (latest_snapshot_.has_value()) RestoreFrom(*latest_snapshot_);
+  const uint64_t snap = latest_snapshot_.has_value() ? latest_snapshot_->index() : 0;
+  if (sm_->durable() && sm_->LastApplied() > 0 && sm_->LastApplied() >= snap) {
+    if (auto s = LoadDurableRuntime(); !s.ok()) return s;
+  } else if (latest_snapshot_.has_value()) {
+    RestoreFrom(*latest_snapshot_);
+  }
 
   auto state = LoadRaftState();
   if (!state.ok()) return state.status();
@@ -131,7 +142,7 @@ absl::StatusOr<RestoredState> Division::LoadRaftState() {
   uint64_t last = state.entries.empty() ? snap : state.entries.back().index();
   hs.set_commit(std::clamp<uint64_t>(hs.commit(), snap, last));
   state.hard_state = hs;
-  state.applied = snap;
+  state.applied = std::max(snap, applied_.load());
   return state;
 }
 
@@ -179,8 +190,11 @@ void Division::Stop() {
   transfers_.clear();
   for (auto& task : apply_queue_) {
     for (auto& r : task.reads) r.done(down);
+    if (task.snapshot_done) task.snapshot_done(down);
   }
   apply_queue_.clear();
+  for (auto& done : snapshot_waiters_) done(down);
+  snapshot_waiters_.clear();
   for (auto& r : waiting_reads_) r.done(down);
   waiting_reads_.clear();
 }
@@ -649,6 +663,13 @@ void Division::PostApply(ApplyTask task) {
     }
   }
   for (auto& r : task.reads) r.done(Unavailable("server is shutting down"));
+  if (task.snapshot_done) task.snapshot_done(Unavailable("server is shutting down"));
+}
+
+void Division::TakeSnapshot(Done done) {
+  ApplyTask task;
+  task.snapshot_done = std::move(done);
+  PostApply(std::move(task));
 }
 
 void Division::ApplyLoop() {
@@ -665,7 +686,9 @@ void Division::ApplyLoop() {
       if (task.restore.has_value()) RestoreFrom(*task.restore);
       for (const auto& e : task.entries) ApplyEntry(e);
       for (auto& r : task.reads) waiting_reads_.push_back(std::move(r));
+      if (task.snapshot_done) snapshot_waiters_.push_back(std::move(task.snapshot_done));
     }
+    PersistDurable();
     ServeReads(/*expire=*/true);
     MaybeStartSnapshot();
   }
@@ -684,7 +707,71 @@ void Division::RestoreFrom(const SnapshotInfo& info) {
   applied_ = info.index();
   applied_term_ = info.header.metadata().term();
   last_snapshot_index_ = info.index();
+  PersistDurable();
   LOG(INFO) << "group " << options_.group << " restored snapshot at " << info.index();
+}
+
+raftpb::SnapshotHeader Division::AppliedStateHeader() const {
+  raftpb::SnapshotHeader header;
+  auto* meta = header.mutable_metadata();
+  meta->set_index(applied_);
+  meta->set_term(applied_term_);
+  *meta->mutable_conf_state() = conf_;
+  std::lock_guard lock(members_mu_);
+  for (const auto& [id, address] : addresses_) {
+    auto* m = header.add_members();
+    m->set_id(id);
+    m->set_address(address);
+  }
+  return header;
+}
+
+void Division::PersistDurable() {
+  if (!sm_->durable() || persisted_ == applied_) return;
+  StateMachine::RuntimeRecords records;
+  for (auto& [id, client] : dedup_.TakeChanges()) {
+    std::string key = absl::StrCat(kClientKeyPrefix, id);
+    if (client.has_value()) {
+      records[key] = client->SerializeAsString();
+    } else {
+      records[key] = std::nullopt;
+    }
+  }
+  records[std::string(kAppliedStateKey)] = AppliedStateHeader().SerializeAsString();
+  CheckIo(sm_->Persist(applied_, records), "persist the state machine");
+  persisted_ = applied_;
+}
+
+absl::Status Division::LoadDurableRuntime() {
+  const uint64_t index = sm_->LastApplied();
+  auto records = sm_->LoadRuntimeRecords();
+  if (!records.ok()) return records.status();
+  raftpb::SnapshotHeader state;
+  auto it = records->find(std::string(kAppliedStateKey));
+  if (it == records->end() || !state.ParseFromString(it->second) ||
+      state.metadata().index() != index) {
+    return absl::DataLossError(absl::StrCat("the state machine in ", options_.data_dir,
+                                            " has applied up to ", index,
+                                            " but holds no matching membership record"));
+  }
+  google::protobuf::RepeatedPtrField<raftpb::DedupClient> clients;
+  for (const auto& [key, bytes] : *records) {
+    if (!key.starts_with(kClientKeyPrefix)) continue;
+    if (!clients.Add()->ParseFromString(bytes)) {
+      return absl::DataLossError(absl::StrCat("unreadable exactly-once record ", key));
+    }
+  }
+  dedup_.RestoreFrom(clients);
+  dedup_.TakeChanges();  // already stored
+  conf_ = state.metadata().conf_state();
+  for (const auto& m : state.members()) RememberAddress(m.id(), m.address());
+  applied_ = index;
+  persisted_ = index;
+  applied_term_ = state.metadata().term();
+  last_snapshot_index_ = latest_snapshot_.has_value() ? latest_snapshot_->index() : 0;
+  LOG(INFO) << "group " << options_.group << " state machine is durable up to " << index
+            << "; replaying only what follows";
+  return absl::OkStatus();
 }
 
 void Division::ApplyEntry(const raftpb::Entry& e) {
@@ -758,32 +845,31 @@ void Division::ServeReads(bool expire) {
 }
 
 void Division::MaybeStartSnapshot() {
-  if (snapshot_running_ || applied_ < last_snapshot_index_ + options_.snapshot_entries) return;
-  if (snapshot_thread_.joinable()) snapshot_thread_.join();
-  raftpb::SnapshotHeader header;
-  auto* meta = header.mutable_metadata();
-  meta->set_index(applied_);
-  meta->set_term(applied_term_);
-  *meta->mutable_conf_state() = conf_;
-  {
-    std::lock_guard lock(members_mu_);
-    for (const auto& [id, address] : addresses_) {
-      auto* m = header.add_members();
-      m->set_id(id);
-      m->set_address(address);
-    }
+  if (snapshot_running_) return;
+  std::vector<Done> waiters = std::move(snapshot_waiters_);
+  snapshot_waiters_.clear();
+  if (!waiters.empty() && applied_ == last_snapshot_index_ && applied_ > 0) {
+    for (auto& done : waiters) done(Result{absl::OkStatus(), "", applied_.load(), false, 0});
+    return;
   }
+  if (waiters.empty() && applied_ < last_snapshot_index_ + options_.snapshot_entries) return;
+  if (snapshot_thread_.joinable()) snapshot_thread_.join();
+  raftpb::SnapshotHeader header = AppliedStateHeader();
   dedup_.SaveTo(header.mutable_clients());
   StateMachine::SnapshotFn write = sm_->TakeSnapshot();
   last_snapshot_index_ = applied_;
   snapshot_running_ = true;
-  snapshot_thread_ = std::thread([this, header = std::move(header), write = std::move(write)] {
+  snapshot_thread_ = std::thread([this, header = std::move(header), write = std::move(write),
+                                  waiters = std::move(waiters)] {
     pthread_setname_np(pthread_self(), ("snap-" + options_.group).substr(0, 15).c_str());
     auto info = snapshots_->Write(header, write);
     if (info.ok()) {
       Post([this, info = *info] { FinishSnapshot(info); });
     } else {
       LOG(ERROR) << "group " << options_.group << ": snapshot failed: " << info.status();
+    }
+    for (auto& done : waiters) {
+      done(Result{info.status(), "", header.metadata().index(), false, 0});
     }
     snapshot_running_ = false;
   });

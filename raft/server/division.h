@@ -54,6 +54,9 @@ class Division {
   void Write(raftpb::ClientCommand cmd, Done done);
   void Read(raftpb::ReadRequest req, Done done);
   void ChangeMembership(raftpb::MembershipRequest req, Done done);
+  // Takes a snapshot now (or reports the one already taken at the applied index); `done`
+  // gets the snapshot's index once it is durable.
+  void TakeSnapshot(Done done);
   // This member's view of the group, answered from the raft thread.
   void Status(std::function<void(raftpb::GroupStatus)> done);
   // The same, waiting up to 5 s (role "unresponsive" if the raft thread does not answer).
@@ -90,6 +93,7 @@ class Division {
     std::optional<SnapshotInfo> restore;
     std::vector<raftpb::Entry> entries;
     std::vector<PendingRead> reads;
+    Done snapshot_done;
   };
 
   Division(GroupOptions options, std::unique_ptr<StateMachine> sm, Transport* transport);
@@ -118,6 +122,13 @@ class Division {
   void ApplyEntry(const raftpb::Entry& e);
   void ServeReads(bool expire);
   void MaybeStartSnapshot();
+  // The applied index, term and membership, as a snapshot header without clients.
+  raftpb::SnapshotHeader AppliedStateHeader() const;
+  // Durable state machines: stores what was applied since the last call with the runtime's
+  // records. A no-op for the others.
+  void PersistDurable();
+  // Durable state machines: picks the runtime's records up where the state machine is.
+  absl::Status LoadDurableRuntime();
   void FailPendingWrites(const absl::Status& why, bool not_leader);
   void CompleteWrite(uint64_t index, uint64_t term, Result r);
 
@@ -162,6 +173,8 @@ class Division {
   std::atomic<uint64_t> applied_{0};
   uint64_t applied_term_ = 0;
   uint64_t last_snapshot_index_ = 0;
+  uint64_t persisted_ = 0;  // durable state machines: applied index of the last Persist
+  std::vector<Done> snapshot_waiters_;
   std::atomic<bool> snapshot_running_{false};
   std::thread snapshot_thread_;
 
