@@ -1,0 +1,131 @@
+#include "metastore/tree_storage.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "metastore/path.h"
+#include "raft/log/file_util.h"
+
+namespace warren::metastore {
+namespace fs = std::filesystem;
+
+std::string NodeKey(std::string_view path) {
+  std::string key(1, kNodeTag);
+  key += ParentOf(path);
+  key += '\0';
+  key += BaseName(path);
+  return key;
+}
+
+std::string ChildrenPrefix(std::string_view path) {
+  std::string key(1, kNodeTag);
+  key += path;
+  key += '\0';
+  return key;
+}
+
+std::optional<std::string> PathOfNodeKey(std::string_view key) {
+  if (key.empty() || key[0] != kNodeTag) return std::nullopt;
+  size_t nul = key.find('\0');
+  if (nul == std::string_view::npos) return std::nullopt;
+  std::string_view parent = key.substr(1, nul - 1);
+  std::string_view name = key.substr(nul + 1);
+  if (parent.empty()) return std::string("/");
+  return ChildPath(parent, name);
+}
+
+std::string SessionKey(uint64_t id) {
+  std::string key(1, kSessionTag);
+  for (int shift = 56; shift >= 0; shift -= 8) key.push_back(static_cast<char>(id >> shift));
+  return key;
+}
+
+absl::Status ArchiveDir(const std::string& dir, SnapshotWriter& writer) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.is_regular_file()) files.push_back(entry.path());
+  }
+  if (ec) return absl::InternalError(absl::StrCat("list ", dir, ": ", ec.message()));
+  std::vector<char> buf(1 << 20);
+  for (const auto& file : files) {
+    std::string name = file.filename().string();
+    int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus("open", file.string());
+    uint64_t size = fs::file_size(file);
+    std::string head;
+    PutFixed32(&head, name.size());
+    head += name;
+    PutFixed64(&head, size);
+    absl::Status s = writer.Write(head);
+    for (uint64_t done = 0; s.ok() && done < size;) {
+      size_t n = std::min<uint64_t>(buf.size(), size - done);
+      s = ReadAll(fd, buf.data(), n, done, file.string());
+      if (s.ok()) s = writer.Write(std::string_view(buf.data(), n));
+      done += n;
+    }
+    ::close(fd);
+    if (!s.ok()) return s;
+  }
+  std::string end;
+  PutFixed32(&end, 0);
+  return writer.Write(end);
+}
+
+namespace {
+
+absl::Status ReadExactly(SnapshotReader& reader, char* buf, size_t n) {
+  while (n > 0) {
+    auto got = reader.Read(buf, n);
+    if (!got.ok()) return got.status();
+    if (*got == 0) return absl::DataLossError("the checkpoint archive ends early");
+    buf += *got;
+    n -= *got;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status UnarchiveDir(SnapshotReader& reader, const std::string& dir) {
+  std::error_code ec;
+  if (!fs::create_directories(dir, ec)) {
+    return absl::InternalError(absl::StrCat("create ", dir, ": ", ec ? ec.message() : "exists"));
+  }
+  std::vector<char> buf(1 << 20);
+  while (true) {
+    char len_bytes[4];
+    if (auto s = ReadExactly(reader, len_bytes, 4); !s.ok()) return s;
+    uint32_t name_len = GetFixed32(len_bytes);
+    if (name_len == 0) break;
+    if (name_len > 4096) return absl::DataLossError("the checkpoint archive is corrupt");
+    std::string name(name_len, '\0');
+    char size_bytes[8];
+    if (auto s = ReadExactly(reader, name.data(), name_len); !s.ok()) return s;
+    if (auto s = ReadExactly(reader, size_bytes, 8); !s.ok()) return s;
+    if (name.find('/') != std::string::npos || name == "." || name == "..") {
+      return absl::DataLossError(absl::StrCat("bad file name in checkpoint archive: ", name));
+    }
+    std::string path = (fs::path(dir) / name).string();
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd < 0) return ErrnoStatus("create", path);
+    uint64_t size = GetFixed64(size_bytes);
+    absl::Status s;
+    for (uint64_t done = 0; s.ok() && done < size;) {
+      size_t n = std::min<uint64_t>(buf.size(), size - done);
+      s = ReadExactly(reader, buf.data(), n);
+      if (s.ok()) s = WriteAll(fd, std::string_view(buf.data(), n), done, path);
+      done += n;
+    }
+    if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus("fsync", path);
+    ::close(fd);
+    if (!s.ok()) return s;
+  }
+  return SyncDir(dir);
+}
+
+}  // namespace warren::metastore

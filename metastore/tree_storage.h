@@ -1,0 +1,35 @@
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "statemachine/state_machine.h"
+
+namespace warren::metastore {
+
+// How the znode tree lays itself out in RocksDB. Keys start with one tag byte:
+//   'n' parent-path NUL name -> StoredNode   (the root is "n" NUL)
+//   's' session id (8 bytes, big-endian)     -> StoredSession
+//   'a'                                      -> the applied index (8 bytes, little-endian)
+//   'r' key                                  -> a runtime record (StateMachine::Persist)
+// Paths never hold NUL, so the children of P are exactly the keys starting "n" P NUL.
+std::string NodeKey(std::string_view path);
+std::string ChildrenPrefix(std::string_view path);
+// The path a node key stands for; nullopt if `key` is not a node key.
+std::optional<std::string> PathOfNodeKey(std::string_view key);
+std::string SessionKey(uint64_t id);
+inline constexpr char kAppliedKey[] = "a";
+inline constexpr char kNodeTag = 'n';
+inline constexpr char kSessionTag = 's';
+inline constexpr char kRuntimeTag = 'r';
+
+// A directory (a RocksDB checkpoint) as one byte stream: for each regular file its name and
+// size, then its bytes; an empty name ends it. The snapshot store checksums the whole.
+absl::Status ArchiveDir(const std::string& dir, SnapshotWriter& writer);
+// Unpacks an ArchiveDir stream into `dir` (which must not exist) and fsyncs it.
+absl::Status UnarchiveDir(SnapshotReader& reader, const std::string& dir);
+
+}  // namespace warren::metastore

@@ -1,0 +1,81 @@
+#include "metastore/validate.h"
+
+#include "absl/strings/str_cat.h"
+#include "metastore/errors.h"
+#include "metastore/path.h"
+
+namespace warren::metastore {
+namespace {
+
+absl::Status BadArguments(std::string_view path, std::string_view why) {
+  return MetaError(metastorepb::BAD_ARGUMENTS, absl::StrCat(std::string(path), " (", std::string(why), ")"));
+}
+
+absl::Status ValidateData(const std::string& data, std::string_view path, const Limits& limits) {
+  if (data.size() <= limits.max_data_bytes) return absl::OkStatus();
+  return BadArguments(path, absl::StrCat("data is ", data.size(), " bytes; the limit is ",
+                                         limits.max_data_bytes));
+}
+
+absl::Status ValidateCreate(const metastorepb::CreateRequest& c, const Limits& limits) {
+  // A sequential path gets a counter appended, so "/a/" is a valid sequential prefix.
+  if (auto s = ValidatePath(c.sequential() ? c.path() + "1" : c.path()); !s.ok()) return s;
+  if (c.container() && (c.ephemeral() || c.sequential() || c.ttl_ms() != 0)) {
+    return BadArguments(c.path(), "a container node cannot be ephemeral, sequential or TTL");
+  }
+  if (c.ttl_ms() < 0 || c.ttl_ms() > limits.max_ttl_ms) {
+    return BadArguments(c.path(), absl::StrCat("ttl ", c.ttl_ms(), " ms is outside 1..",
+                                               limits.max_ttl_ms));
+  }
+  if (c.ttl_ms() > 0 && c.ephemeral()) {
+    return BadArguments(c.path(), "a TTL node cannot be ephemeral");
+  }
+  return ValidateData(c.data(), c.path(), limits);
+}
+
+}  // namespace
+
+absl::Status ValidateVersion(bool has_version, int32_t version, std::string_view path) {
+  if (!has_version || version >= -1) return absl::OkStatus();
+  return BadArguments(path, absl::StrCat("version ", version, " (use -1 for any)"));
+}
+
+absl::Status ValidateOp(const metastorepb::Op& op, const Limits& limits) {
+  switch (op.op_case()) {
+    case metastorepb::Op::kCreate:
+      return ValidateCreate(op.create(), limits);
+    case metastorepb::Op::kDelete: {
+      const auto& d = op.delete_();
+      if (auto s = ValidatePath(d.path()); !s.ok()) return s;
+      if (d.path() == "/") return BadArguments("/", "the root cannot be deleted");
+      return ValidateVersion(d.has_version(), d.version(), d.path());
+    }
+    case metastorepb::Op::kSetData: {
+      const auto& s = op.set_data();
+      if (auto st = ValidatePath(s.path()); !st.ok()) return st;
+      if (auto st = ValidateVersion(s.has_version(), s.version(), s.path()); !st.ok()) return st;
+      return ValidateData(s.data(), s.path(), limits);
+    }
+    case metastorepb::Op::kCheck: {
+      const auto& c = op.check();
+      if (auto s = ValidatePath(c.path()); !s.ok()) return s;
+      return ValidateVersion(c.has_version(), c.version(), c.path());
+    }
+    default:
+      return MetaError(metastorepb::BAD_ARGUMENTS, "an op names none of create, delete, set, check");
+  }
+}
+
+absl::Status ValidateMulti(const metastorepb::MultiRequest& multi, const Limits& limits) {
+  if (static_cast<size_t>(multi.ops_size()) > limits.max_ops_per_multi) {
+    return MetaError(metastorepb::BAD_ARGUMENTS,
+                     absl::StrCat("multi has ", multi.ops_size(), " ops; the limit is ",
+                                  limits.max_ops_per_multi));
+  }
+  for (const auto& op : multi.ops()) {
+    if (auto s = ValidateOp(op, limits); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace warren::metastore

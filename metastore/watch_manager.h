@@ -1,0 +1,61 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "proto/metastore.pb.h"
+
+namespace warren::metastore {
+
+// The watches of the sessions attached to this member, and where their events go. The tree
+// calls Fire once per applied command, from the apply thread, so every session sees its
+// events in zxid order; a session stream attaches a sink, which must not block. A session's
+// watches live as long as its stream here: a client that moves re-registers them.
+class WatchManager {
+ public:
+  using Sink = std::function<void(const metastorepb::SessionEvent&)>;
+
+  // Routes the session's events to `sink` (replacing an earlier stream's).
+  void Attach(uint64_t session, Sink sink);
+  // Drops the session's sink and watches, if `sink_id` is still the attached one.
+  void Detach(uint64_t session, uint64_t sink_id);
+  // The id of the sink attached for `session` (0 if none), for Detach.
+  uint64_t SinkId(uint64_t session) const;
+
+  // SessionMoved if the session's stream is not attached here.
+  absl::Status Add(uint64_t session, const std::string& path, metastorepb::WatchKind kind);
+  void Remove(uint64_t session, const std::string& path, metastorepb::WatchKind kind);
+
+  // Delivers the events of one applied command: each to the watches it triggers, at most
+  // once per session and event, firing one-shot watches once.
+  void Fire(const std::vector<metastorepb::WatchEvent>& events);
+  // Delivers one event to one session (a re-registered watch that fires at once).
+  void FireFor(uint64_t session, const metastorepb::WatchEvent& event);
+  // Tells the sessions' streams that they ended (closed or expired) and forgets them.
+  void SessionsEnded(const std::vector<uint64_t>& sessions, metastorepb::Error why);
+
+  size_t count() const;
+
+ private:
+  struct Attached {
+    uint64_t sink_id;
+    Sink sink;
+  };
+  void DropWatches(uint64_t session);
+  void Deliver(uint64_t session, const metastorepb::WatchEvent& event);
+
+  mutable std::mutex mu_;
+  uint64_t next_sink_id_ = 1;
+  std::map<uint64_t, Attached> sinks_;
+  // path -> session -> bit set of WatchKind
+  std::map<std::string, std::map<uint64_t, uint32_t>> by_path_;
+  std::map<uint64_t, std::set<std::string>> by_session_;
+};
+
+}  // namespace warren::metastore

@@ -1,0 +1,749 @@
+#include "metastore/znode_tree.h"
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "glog/logging.h"
+#include "metastore/errors.h"
+#include "metastore/path.h"
+#include "metastore/tree_storage.h"
+#include "raft/log/file_util.h"
+#include "rocksdb/db.h"
+#include "rocksdb/utilities/checkpoint.h"
+#include "rocksdb/write_batch.h"
+
+namespace warren::metastore {
+namespace fs = std::filesystem;
+namespace {
+
+using metastorepb::Error;
+
+absl::Status RocksStatus(const rocksdb::Status& s, std::string_view what) {
+  if (s.ok()) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat("rocksdb ", std::string(what), ": ", s.ToString()));
+}
+
+metastorepb::WatchEvent Event(metastorepb::EventType type, std::string_view path, int64_t zxid) {
+  metastorepb::WatchEvent e;
+  e.set_type(type);
+  e.set_path(std::string(path));
+  e.set_zxid(zxid);
+  return e;
+}
+
+// Versions wrap around as ZooKeeper's int counters do, without signed overflow.
+int32_t Increment(int32_t v) { return static_cast<int32_t>(static_cast<uint32_t>(v) + 1); }
+
+bool VersionMatches(bool has_version, int32_t expected, int32_t actual) {
+  return !has_version || expected == -1 || expected == actual;
+}
+
+absl::Status BadVersion(std::string_view path, int32_t expected, int32_t actual) {
+  return MetaError(metastorepb::BAD_VERSION,
+                   absl::StrCat(std::string(path), " (expected version ", expected, ", is ", actual, ")"));
+}
+
+// Where a restore unpacks to, and where the old database waits while the two are swapped.
+std::string IncomingDir(const std::string& dir) { return dir + ".incoming"; }
+std::string OldDir(const std::string& dir) { return dir + ".old"; }
+
+// Finishes or undoes a restore that a crash interrupted (see RestoreSnapshot).
+void RecoverInterruptedRestore(const std::string& dir) {
+  std::error_code ec;
+  if (!fs::exists(dir) && fs::exists(OldDir(dir))) {
+    if (fs::exists(IncomingDir(dir))) {
+      fs::rename(IncomingDir(dir), dir, ec);  // unpacked in full before the swap began
+    } else {
+      fs::rename(OldDir(dir), dir, ec);
+    }
+  }
+  fs::remove_all(IncomingDir(dir), ec);
+  fs::remove_all(OldDir(dir), ec);
+}
+
+}  // namespace
+
+ZNodeTree::ZNodeTree(TreeOptions options, WatchManager* watches)
+    : options_(std::move(options)), watches_(watches), pending_(new rocksdb::WriteBatch) {}
+
+ZNodeTree::~ZNodeTree() = default;
+
+absl::StatusOr<std::unique_ptr<ZNodeTree>> ZNodeTree::Open(TreeOptions options,
+                                                           WatchManager* watches) {
+  if (options.dir.empty()) return absl::InvalidArgumentError("the tree needs a directory");
+  RecoverInterruptedRestore(options.dir);
+  std::unique_ptr<ZNodeTree> tree(new ZNodeTree(std::move(options), watches));
+  if (auto s = tree->OpenDb(); !s.ok()) return s;
+  if (auto s = tree->Load(); !s.ok()) return s;
+  return tree;
+}
+
+absl::Status ZNodeTree::OpenDb() {
+  rocksdb::Options opts;
+  opts.create_if_missing = true;
+  rocksdb::DB* db = nullptr;
+  auto s = rocksdb::DB::Open(opts, options_.dir, &db);
+  if (!s.ok()) return RocksStatus(s, absl::StrCat("open ", options_.dir));
+  db_.reset(db);
+  return absl::OkStatus();
+}
+
+void ZNodeTree::Reset() {
+  nodes_.clear();
+  sessions_.clear();
+  ephemerals_.clear();
+  containers_.clear();
+  ttl_nodes_.clear();
+  pending_->Clear();
+  last_applied_ = 0;
+  nodes_["/"];  // the root always exists, with a zero stat
+}
+
+absl::Status ZNodeTree::Load() {
+  Reset();
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    std::string_view key(it->key().data(), it->key().size());
+    std::string_view value(it->value().data(), it->value().size());
+    if (key == kAppliedKey) {
+      if (value.size() != 8) return absl::DataLossError("corrupt applied index in the tree");
+      last_applied_ = GetFixed64(value.data());
+    } else if (auto path = PathOfNodeKey(key); path.has_value()) {
+      metastorepb::StoredNode stored;
+      if (!stored.ParseFromArray(value.data(), value.size())) {
+        return absl::DataLossError(absl::StrCat("corrupt znode record for ", *path));
+      }
+      Node& n = nodes_[*path];
+      n.stat = stored.stat();
+      n.data = stored.data();
+      n.container = stored.container();
+      n.ttl_ms = stored.ttl_ms();
+    } else if (!key.empty() && key[0] == kSessionTag) {
+      metastorepb::StoredSession s;
+      if (!s.ParseFromArray(value.data(), value.size())) {
+        return absl::DataLossError("corrupt session record in the tree");
+      }
+      sessions_[s.id()] = s.timeout_ms();
+    }
+  }
+  if (!it->status().ok()) return RocksStatus(it->status(), "scan");
+  for (auto& [path, node] : nodes_) {
+    if (path == "/") continue;
+    Node* parent = Find(ParentOf(path));
+    if (parent == nullptr) {
+      return absl::DataLossError(absl::StrCat("znode ", path, " is stored without its parent"));
+    }
+    parent->children.insert(std::string(BaseName(path)));
+    Index(path, node, true);
+  }
+  LOG(INFO) << "znode tree at " << options_.dir << ": " << nodes_.size() << " nodes, "
+            << sessions_.size() << " sessions, applied " << last_applied_;
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------------------
+// Apply
+
+absl::StatusOr<std::string> ZNodeTree::Apply(uint64_t index, std::string_view command) {
+  metastorepb::Command cmd;
+  metastorepb::CommandReply reply;
+  std::lock_guard lock(mu_);
+  if (!cmd.ParseFromArray(command.data(), command.size())) {
+    reply.set_error(metastorepb::BAD_ARGUMENTS);
+    reply.set_message("BadArguments: unreadable command");
+  } else {
+    reply = ApplyCommand(index, cmd);
+  }
+  last_applied_ = index;
+  return reply.SerializeAsString();
+}
+
+metastorepb::CommandReply ZNodeTree::ApplyCommand(uint64_t index,
+                                                  const metastorepb::Command& cmd) {
+  Txn txn{static_cast<int64_t>(index), cmd.time_ms(), cmd.session_id(), {}, {}, {}};
+  metastorepb::CommandReply reply;
+  auto fail = [&reply](const absl::Status& s) {
+    reply.set_error(ErrorOf(s));
+    reply.set_message(std::string(s.message()));
+    return reply;
+  };
+  std::vector<uint64_t> ended;
+  switch (cmd.op_case()) {
+    case metastorepb::Command::kMulti:
+      if (txn.session != 0 && sessions_.count(txn.session) == 0) {
+        return fail(MetaError(metastorepb::SESSION_EXPIRED,
+                              absl::StrCat("session 0x", absl::Hex(txn.session))));
+      }
+      reply = ApplyMulti(txn, cmd.multi());
+      if (reply.error() != metastorepb::OK) return reply;
+      break;
+    case metastorepb::Command::kCreateSession: {
+      int64_t timeout = std::clamp(cmd.create_session().timeout_ms(),
+                                   options_.limits.min_session_timeout_ms,
+                                   options_.limits.max_session_timeout_ms);
+      sessions_[index] = timeout;
+      metastorepb::StoredSession stored;
+      stored.set_id(index);
+      stored.set_timeout_ms(timeout);
+      pending_->Put(SessionKey(index), stored.SerializeAsString());
+      reply.set_session_id(index);
+      reply.set_timeout_ms(timeout);
+      break;
+    }
+    case metastorepb::Command::kCloseSession:
+      if (sessions_.count(txn.session) == 0) {
+        return fail(MetaError(metastorepb::SESSION_EXPIRED,
+                              absl::StrCat("session 0x", absl::Hex(txn.session))));
+      }
+      ended = {txn.session};
+      EndSessions(txn, ended);
+      break;
+    case metastorepb::Command::kExpireSessions:
+      for (uint64_t id : cmd.expire_sessions().session_ids()) {
+        if (sessions_.count(id) > 0) ended.push_back(id);
+      }
+      EndSessions(txn, ended);
+      break;
+    case metastorepb::Command::kDeleteIdle:
+      DeleteIdle(txn, cmd.delete_idle());
+      break;
+    default:
+      return fail(MetaError(metastorepb::BAD_ARGUMENTS, "the command names no operation"));
+  }
+  Stage(txn);
+  if (watches_ != nullptr) {
+    watches_->Fire(txn.events);
+    if (!ended.empty()) {
+      watches_->SessionsEnded(ended, metastorepb::SESSION_EXPIRED);
+    }
+  }
+  return reply;
+}
+
+metastorepb::CommandReply ZNodeTree::ApplyMulti(Txn& txn, const metastorepb::MultiRequest& multi) {
+  metastorepb::CommandReply reply;
+  if (static_cast<size_t>(multi.ops_size()) > options_.limits.max_ops_per_multi) {
+    auto s = ValidateMulti(multi, options_.limits);
+    reply.set_error(ErrorOf(s));
+    reply.set_message(std::string(s.message()));
+    return reply;
+  }
+  for (int i = 0; i < multi.ops_size(); ++i) {
+    auto result = ApplyOp(txn, multi.ops(i));
+    if (result.ok()) {
+      *reply.add_results() = std::move(*result);
+      continue;
+    }
+    // All or nothing: undo, and report as ZooKeeper does (earlier ops OK, the failing op its
+    // error, later ones RuntimeInconsistency).
+    Rollback(txn);
+    reply.clear_results();
+    for (int j = 0; j < multi.ops_size(); ++j) {
+      auto* r = reply.add_results();
+      if (j == i) {
+        r->set_error(ErrorOf(result.status()));
+        r->set_message(std::string(result.status().message()));
+      } else if (j > i) {
+        r->set_error(metastorepb::RUNTIME_INCONSISTENCY);
+        r->set_message("RuntimeInconsistency: not executed; an earlier op failed");
+      }
+    }
+    reply.set_error(ErrorOf(result.status()));
+    reply.set_message(std::string(result.status().message()));
+    return reply;
+  }
+  return reply;
+}
+
+absl::StatusOr<metastorepb::OpResult> ZNodeTree::ApplyOp(Txn& txn, const metastorepb::Op& op) {
+  if (auto s = ValidateOp(op, options_.limits); !s.ok()) return s;
+  metastorepb::OpResult result;
+  switch (op.op_case()) {
+    case metastorepb::Op::kCreate:
+      return Create(txn, op.create());
+    case metastorepb::Op::kDelete:
+      if (auto s = Delete(txn, op.delete_().path(), op.delete_().has_version(),
+                          op.delete_().version());
+          !s.ok()) {
+        return s;
+      }
+      return result;
+    case metastorepb::Op::kSetData: {
+      auto stat = SetData(txn, op.set_data());
+      if (!stat.ok()) return stat.status();
+      *result.mutable_stat() = *stat;
+      return result;
+    }
+    default:  // kCheck; ValidateOp refused anything else
+      if (auto s = Check(op.check()); !s.ok()) return s;
+      return result;
+  }
+}
+
+absl::StatusOr<metastorepb::OpResult> ZNodeTree::Create(Txn& txn,
+                                                        const metastorepb::CreateRequest& c) {
+  std::string path = c.path();
+  const std::string probe = c.sequential() ? path + "1" : path;  // ParentOf("/a/") is "/a"
+  const std::string parent_path(ParentOf(probe));
+  if (path == "/") return MetaError(metastorepb::NODE_EXISTS, "/");
+  Node* parent = Find(parent_path);
+  if (parent == nullptr) return MetaError(metastorepb::NO_NODE, path);
+  if (parent->stat.ephemeral_owner() != 0) {
+    return MetaError(metastorepb::NO_CHILDREN_FOR_EPHEMERALS, path);
+  }
+  if (c.ephemeral() && txn.session == 0) {
+    return MetaError(metastorepb::BAD_ARGUMENTS,
+                     absl::StrCat(path, " (an ephemeral node needs a session)"));
+  }
+  if (c.sequential()) {
+    // ZooKeeper's rule: the parent's cversion, which counts creates and deletes alike, so
+    // numbers are never reused under a parent.
+    if (parent->stat.cversion() < 0) {
+      return MetaError(metastorepb::BAD_ARGUMENTS,
+                       absl::StrCat(path, " (the parent's sequence counter is exhausted)"));
+    }
+    path += absl::StrFormat("%010d", parent->stat.cversion());
+  }
+  if (Find(path) != nullptr) return MetaError(metastorepb::NODE_EXISTS, path);
+
+  SaveStat(txn, parent_path);
+  parent->stat.set_cversion(Increment(parent->stat.cversion()));
+  parent->stat.set_pzxid(txn.zxid);
+  parent->stat.set_num_children(parent->stat.num_children() + 1);
+  parent->children.insert(std::string(BaseName(path)));
+
+  Node node;
+  auto& st = node.stat;
+  st.set_czxid(txn.zxid);
+  st.set_mzxid(txn.zxid);
+  st.set_pzxid(txn.zxid);
+  st.set_ctime(txn.time_ms);
+  st.set_mtime(txn.time_ms);
+  st.set_ephemeral_owner(c.ephemeral() ? txn.session : 0);
+  st.set_data_length(c.data().size());
+  node.data = c.data();
+  node.container = c.container();
+  node.ttl_ms = c.ttl_ms();
+  Index(path, node, true);
+  metastorepb::OpResult result;
+  result.set_path(path);
+  *result.mutable_stat() = st;
+  nodes_.emplace(path, std::move(node));
+  txn.undo.push_back(Undo{Undo::kCreated, path, {}});
+  txn.touched.insert(path);
+  txn.events.push_back(Event(metastorepb::NODE_CREATED, path, txn.zxid));
+  txn.events.push_back(Event(metastorepb::NODE_CHILDREN_CHANGED, parent_path, txn.zxid));
+  return result;
+}
+
+absl::Status ZNodeTree::Delete(Txn& txn, const std::string& path, bool has_version,
+                               int32_t version) {
+  Node* node = Find(path);
+  if (node == nullptr) return MetaError(metastorepb::NO_NODE, path);
+  if (!VersionMatches(has_version, version, node->stat.version())) {
+    return BadVersion(path, version, node->stat.version());
+  }
+  if (!node->children.empty()) return MetaError(metastorepb::NOT_EMPTY, path);
+  RemoveNode(txn, path);
+  return absl::OkStatus();
+}
+
+void ZNodeTree::RemoveNode(Txn& txn, const std::string& path) {
+  std::string parent_path(ParentOf(path));
+  Node* parent = Find(parent_path);
+  SaveStat(txn, parent_path);
+  parent->stat.set_cversion(Increment(parent->stat.cversion()));
+  parent->stat.set_pzxid(txn.zxid);
+  parent->stat.set_num_children(parent->stat.num_children() - 1);
+  parent->children.erase(std::string(BaseName(path)));
+
+  auto it = nodes_.find(path);
+  Index(path, it->second, false);
+  txn.undo.push_back(Undo{Undo::kDeleted, path, std::move(it->second)});
+  nodes_.erase(it);
+  txn.touched.insert(path);
+  txn.events.push_back(Event(metastorepb::NODE_DELETED, path, txn.zxid));
+  txn.events.push_back(Event(metastorepb::NODE_CHILDREN_CHANGED, parent_path, txn.zxid));
+}
+
+absl::StatusOr<metastorepb::Stat> ZNodeTree::SetData(Txn& txn,
+                                                     const metastorepb::SetDataRequest& s) {
+  Node* node = Find(s.path());
+  if (node == nullptr) return MetaError(metastorepb::NO_NODE, s.path());
+  if (!VersionMatches(s.has_version(), s.version(), node->stat.version())) {
+    return BadVersion(s.path(), s.version(), node->stat.version());
+  }
+  SaveStat(txn, s.path());
+  txn.undo.push_back(Undo{Undo::kData, s.path(), {}});
+  txn.undo.back().node.data = std::move(node->data);
+  node->data = s.data();
+  auto& st = node->stat;
+  st.set_version(Increment(st.version()));
+  st.set_mzxid(txn.zxid);
+  st.set_mtime(txn.time_ms);
+  st.set_data_length(s.data().size());
+  txn.events.push_back(Event(metastorepb::NODE_DATA_CHANGED, s.path(), txn.zxid));
+  return st;
+}
+
+absl::Status ZNodeTree::Check(const metastorepb::CheckRequest& c) const {
+  const Node* node = Find(c.path());
+  if (node == nullptr) return MetaError(metastorepb::NO_NODE, c.path());
+  if (!VersionMatches(c.has_version(), c.version(), node->stat.version())) {
+    return BadVersion(c.path(), c.version(), node->stat.version());
+  }
+  return absl::OkStatus();
+}
+
+void ZNodeTree::EndSessions(Txn& txn, const std::vector<uint64_t>& ids) {
+  for (uint64_t id : ids) {
+    if (auto it = ephemerals_.find(id); it != ephemerals_.end()) {
+      // Ephemerals have no children, so each deletes on its own; copy: RemoveNode unindexes.
+      std::set<std::string> paths = it->second;
+      for (const auto& path : paths) RemoveNode(txn, path);
+    }
+    sessions_.erase(id);
+    pending_->Delete(SessionKey(id));
+  }
+}
+
+void ZNodeTree::DeleteIdle(Txn& txn, const metastorepb::DeleteIdleCommand& cmd) {
+  for (const auto& idle : cmd.nodes()) {
+    const Node* node = Find(idle.path());
+    if (node == nullptr || node->stat.czxid() != idle.czxid() || !IsIdle(*node, txn.time_ms)) {
+      continue;  // changed since the leader looked
+    }
+    RemoveNode(txn, idle.path());
+  }
+}
+
+bool ZNodeTree::IsIdle(const Node& node, int64_t now_ms) const {
+  if (!node.children.empty()) return false;
+  // ZooKeeper's rule: a container goes once it has had a child, never while new.
+  if (node.container) return node.stat.cversion() > 0;
+  return node.ttl_ms > 0 && now_ms - node.stat.mtime() > node.ttl_ms;
+}
+
+void ZNodeTree::SaveStat(Txn& txn, const std::string& path) {
+  txn.undo.push_back(Undo{Undo::kStat, path, {}});
+  txn.undo.back().node.stat = Find(path)->stat;
+  txn.touched.insert(path);
+}
+
+void ZNodeTree::Rollback(Txn& txn) {
+  for (auto it = txn.undo.rbegin(); it != txn.undo.rend(); ++it) {
+    Undo& u = *it;
+    switch (u.kind) {
+      case Undo::kCreated: {
+        auto n = nodes_.find(u.path);
+        Index(u.path, n->second, false);
+        nodes_.erase(n);
+        Find(ParentOf(u.path))->children.erase(std::string(BaseName(u.path)));
+        break;
+      }
+      case Undo::kDeleted: {
+        Index(u.path, u.node, true);
+        Find(ParentOf(u.path))->children.insert(std::string(BaseName(u.path)));
+        nodes_.emplace(u.path, std::move(u.node));
+        break;
+      }
+      case Undo::kStat:
+        Find(u.path)->stat = u.node.stat;
+        break;
+      case Undo::kData:
+        Find(u.path)->data = std::move(u.node.data);
+        break;
+    }
+  }
+  txn.undo.clear();
+  txn.touched.clear();
+  txn.events.clear();
+}
+
+void ZNodeTree::Stage(const Txn& txn) {
+  for (const auto& path : txn.touched) {
+    const Node* node = Find(path);
+    if (node == nullptr) {
+      pending_->Delete(NodeKey(path));
+      continue;
+    }
+    metastorepb::StoredNode stored;
+    *stored.mutable_stat() = node->stat;
+    stored.set_data(node->data);
+    stored.set_container(node->container);
+    stored.set_ttl_ms(node->ttl_ms);
+    pending_->Put(NodeKey(path), stored.SerializeAsString());
+  }
+}
+
+void ZNodeTree::Index(const std::string& path, const Node& node, bool add) {
+  auto update = [&](std::set<std::string>& set) {
+    if (add) {
+      set.insert(path);
+    } else {
+      set.erase(path);
+    }
+  };
+  if (uint64_t owner = node.stat.ephemeral_owner(); owner != 0) {
+    update(ephemerals_[owner]);
+    if (ephemerals_[owner].empty()) ephemerals_.erase(owner);
+  }
+  if (node.container) update(containers_);
+  if (node.ttl_ms > 0) update(ttl_nodes_);
+}
+
+const ZNodeTree::Node* ZNodeTree::Find(std::string_view path) const {
+  auto it = nodes_.find(std::string(path));
+  return it == nodes_.end() ? nullptr : &it->second;
+}
+
+ZNodeTree::Node* ZNodeTree::Find(std::string_view path) {
+  auto it = nodes_.find(std::string(path));
+  return it == nodes_.end() ? nullptr : &it->second;
+}
+
+// ---------------------------------------------------------------------------------------
+// Queries
+
+absl::StatusOr<std::string> ZNodeTree::Query(std::string_view query) {
+  metastorepb::Query q;
+  if (!q.ParseFromArray(query.data(), query.size())) {
+    metastorepb::QueryReply reply;
+    reply.set_error(metastorepb::BAD_ARGUMENTS);
+    reply.set_message("BadArguments: unreadable query");
+    return reply.SerializeAsString();
+  }
+  std::lock_guard lock(mu_);
+  return RunQuery(q).SerializeAsString();
+}
+
+metastorepb::QueryReply ZNodeTree::RunQuery(const metastorepb::Query& q) {
+  metastorepb::QueryReply reply;
+  auto fail = [&reply](const absl::Status& s) {
+    reply.Clear();
+    reply.set_error(ErrorOf(s));
+    reply.set_message(std::string(s.message()));
+    return reply;
+  };
+  auto watch = [&](bool wanted, const std::string& path, metastorepb::WatchKind kind) {
+    if (!wanted) return absl::OkStatus();
+    if (q.session_id() == 0 || watches_ == nullptr) {
+      return MetaError(metastorepb::BAD_ARGUMENTS, absl::StrCat(path, " (a watch needs a session)"));
+    }
+    return watches_->Add(q.session_id(), path, kind);
+  };
+  switch (q.q_case()) {
+    case metastorepb::Query::kGetData: {
+      const auto& r = q.get_data();
+      if (auto s = ValidatePath(r.path()); !s.ok()) return fail(s);
+      const Node* node = Find(r.path());
+      if (node == nullptr) return fail(MetaError(metastorepb::NO_NODE, r.path()));
+      if (auto s = watch(r.watch(), r.path(), metastorepb::WATCH_DATA); !s.ok()) return fail(s);
+      reply.set_data(node->data);
+      *reply.mutable_stat() = node->stat;
+      return reply;
+    }
+    case metastorepb::Query::kExists: {
+      const auto& r = q.exists();
+      if (auto s = ValidatePath(r.path()); !s.ok()) return fail(s);
+      if (auto s = watch(r.watch(), r.path(), metastorepb::WATCH_EXISTS); !s.ok()) return fail(s);
+      const Node* node = Find(r.path());
+      reply.set_exists(node != nullptr);
+      if (node != nullptr) *reply.mutable_stat() = node->stat;
+      return reply;
+    }
+    case metastorepb::Query::kGetChildren: {
+      const auto& r = q.get_children();
+      if (auto s = ValidatePath(r.path()); !s.ok()) return fail(s);
+      const Node* node = Find(r.path());
+      if (node == nullptr) return fail(MetaError(metastorepb::NO_NODE, r.path()));
+      if (auto s = watch(r.watch(), r.path(), metastorepb::WATCH_CHILDREN); !s.ok()) {
+        return fail(s);
+      }
+      *reply.mutable_stat() = node->stat;
+      for (const auto& name : node->children) {
+        auto* child = reply.add_children();
+        child->set_name(name);
+        if (r.with_stats()) *child->mutable_stat() = Find(ChildPath(r.path(), name))->stat;
+      }
+      return reply;
+    }
+    case metastorepb::Query::kSync:
+      return reply;
+    default:
+      return fail(MetaError(metastorepb::BAD_ARGUMENTS, "the query names no operation"));
+  }
+}
+
+absl::Status ZNodeTree::AddWatch(uint64_t session, const metastorepb::AddWatch& w) {
+  if (auto s = ValidatePath(w.path()); !s.ok()) return s;
+  if (!metastorepb::WatchKind_IsValid(w.kind())) {
+    return MetaError(metastorepb::BAD_ARGUMENTS, absl::StrCat(w.path(), " (unknown watch kind)"));
+  }
+  std::lock_guard lock(mu_);
+  if (watches_ == nullptr) return absl::FailedPreconditionError("this tree has no watches");
+  const Node* node = Find(w.path());
+  const bool one_shot = w.kind() == metastorepb::WATCH_DATA ||
+                        w.kind() == metastorepb::WATCH_EXISTS ||
+                        w.kind() == metastorepb::WATCH_CHILDREN;
+  // What happened since the client last looked (ZooKeeper's SetWatches): a one-shot watch
+  // that would have fired fires now instead of being registered.
+  const int64_t since = static_cast<int64_t>(w.since_zxid());
+  std::optional<metastorepb::WatchEvent> missed;
+  if (one_shot && since > 0) {
+    if (node == nullptr && w.kind() != metastorepb::WATCH_EXISTS) {
+      missed = Event(metastorepb::NODE_DELETED, w.path(), last_applied_);
+    } else if (node != nullptr && w.kind() == metastorepb::WATCH_CHILDREN &&
+               node->stat.pzxid() > since) {
+      missed = Event(metastorepb::NODE_CHILDREN_CHANGED, w.path(), node->stat.pzxid());
+    } else if (node != nullptr && w.kind() != metastorepb::WATCH_CHILDREN &&
+               node->stat.mzxid() > since) {
+      missed = Event(node->stat.czxid() > since ? metastorepb::NODE_CREATED
+                                                : metastorepb::NODE_DATA_CHANGED,
+                     w.path(), node->stat.mzxid());
+    }
+  } else if (one_shot && node == nullptr && w.kind() != metastorepb::WATCH_EXISTS) {
+    return MetaError(metastorepb::NO_NODE, w.path());
+  }
+  if (missed.has_value()) {
+    if (watches_->SinkId(session) == 0) {
+      return MetaError(metastorepb::SESSION_MOVED, absl::StrCat("session 0x", absl::Hex(session)));
+    }
+    watches_->FireFor(session, *missed);
+    return absl::OkStatus();
+  }
+  return watches_->Add(session, w.path(), w.kind());
+}
+
+// ---------------------------------------------------------------------------------------
+// Durability and snapshots
+
+absl::Status ZNodeTree::Persist(uint64_t index, const RuntimeRecords& records) {
+  std::lock_guard lock(mu_);
+  for (const auto& [key, value] : records) {
+    std::string k = absl::StrCat(std::string(1, kRuntimeTag), key);
+    if (value.has_value()) {
+      pending_->Put(k, *value);
+    } else {
+      pending_->Delete(k);
+    }
+  }
+  std::string applied;
+  PutFixed64(&applied, index);
+  pending_->Put(kAppliedKey, applied);
+  auto s = db_->Write(rocksdb::WriteOptions(), pending_.get());
+  if (!s.ok()) return RocksStatus(s, "write");
+  pending_->Clear();
+  last_applied_ = std::max(last_applied_, index);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::map<std::string, std::string>> ZNodeTree::LoadRuntimeRecords() {
+  std::lock_guard lock(mu_);
+  std::map<std::string, std::string> out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  const std::string prefix(1, kRuntimeTag);
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
+    out[it->key().ToString().substr(1)] = it->value().ToString();
+  }
+  if (!it->status().ok()) return RocksStatus(it->status(), "scan runtime records");
+  return out;
+}
+
+uint64_t ZNodeTree::LastApplied() const {
+  std::lock_guard lock(mu_);
+  return last_applied_;
+}
+
+StateMachine::SnapshotFn ZNodeTree::TakeSnapshot() {
+  std::lock_guard lock(mu_);
+  std::string dir = absl::StrCat(options_.dir, ".checkpoint-", next_checkpoint_++);
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  absl::Status made;
+  if (pending_->Count() > 0) {
+    made = absl::FailedPreconditionError("snapshot asked for before Persist");
+  } else {
+    rocksdb::Checkpoint* raw = nullptr;
+    made = RocksStatus(rocksdb::Checkpoint::Create(db_.get(), &raw), "checkpoint");
+    std::unique_ptr<rocksdb::Checkpoint> checkpoint(raw);
+    // Flush first, so that the checkpoint holds no write-ahead log to replay.
+    if (made.ok()) made = RocksStatus(checkpoint->CreateCheckpoint(dir, 0), "checkpoint");
+  }
+  return [dir, made](SnapshotWriter& writer) {
+    absl::Status s = made.ok() ? ArchiveDir(dir, writer) : made;
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    return s;
+  };
+}
+
+absl::Status ZNodeTree::RestoreSnapshot(uint64_t index, SnapshotReader& reader) {
+  std::lock_guard lock(mu_);
+  const std::string& dir = options_.dir;
+  std::error_code ec;
+  fs::remove_all(IncomingDir(dir), ec);
+  if (auto s = UnarchiveDir(reader, IncomingDir(dir)); !s.ok()) return s;
+  // Swap the directories so that a crash leaves one whole database (see
+  // RecoverInterruptedRestore): the old one aside, the new one in, the old one gone.
+  db_.reset();
+  fs::remove_all(OldDir(dir), ec);
+  fs::rename(dir, OldDir(dir), ec);
+  if (ec) return absl::InternalError(absl::StrCat("move ", dir, " aside: ", ec.message()));
+  fs::rename(IncomingDir(dir), dir, ec);
+  if (ec) return absl::InternalError(absl::StrCat("move the snapshot into ", dir, ": ", ec.message()));
+  if (auto s = SyncDir(fs::path(dir).parent_path().string()); !s.ok()) return s;
+  fs::remove_all(OldDir(dir), ec);
+  if (auto s = OpenDb(); !s.ok()) return s;
+  if (auto s = Load(); !s.ok()) return s;
+  if (last_applied_ != index) {
+    return absl::DataLossError(absl::StrCat("the snapshot for index ", index,
+                                            " holds a tree applied to ", last_applied_));
+  }
+  return absl::OkStatus();
+}
+
+// ---------------------------------------------------------------------------------------
+// Housekeeping and status
+
+std::vector<SessionInfo> ZNodeTree::Sessions() const {
+  std::lock_guard lock(mu_);
+  std::vector<SessionInfo> out;
+  for (const auto& [id, timeout] : sessions_) out.push_back({id, timeout});
+  return out;
+}
+
+bool ZNodeTree::HasSession(uint64_t id) const {
+  std::lock_guard lock(mu_);
+  return sessions_.count(id) > 0;
+}
+
+int64_t ZNodeTree::SessionTimeout(uint64_t id) const {
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(id);
+  return it == sessions_.end() ? 0 : it->second;
+}
+
+std::vector<metastorepb::IdleNode> ZNodeTree::IdleNodes(int64_t now_ms) const {
+  std::lock_guard lock(mu_);
+  std::vector<metastorepb::IdleNode> out;
+  for (const auto* set : {&containers_, &ttl_nodes_}) {
+    for (const auto& path : *set) {
+      const Node* node = Find(path);
+      if (node == nullptr || !IsIdle(*node, now_ms)) continue;
+      metastorepb::IdleNode idle;
+      idle.set_path(path);
+      idle.set_czxid(node->stat.czxid());
+      out.push_back(std::move(idle));
+    }
+  }
+  return out;
+}
+
+size_t ZNodeTree::node_count() const {
+  std::lock_guard lock(mu_);
+  return nodes_.size();
+}
+
+}  // namespace warren::metastore

@@ -1,0 +1,141 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "metastore/validate.h"
+#include "metastore/watch_manager.h"
+#include "proto/metastore.pb.h"
+#include "statemachine/state_machine.h"
+
+namespace rocksdb {
+class DB;
+class WriteBatch;
+}  // namespace rocksdb
+
+namespace warren::metastore {
+
+struct TreeOptions {
+  // The RocksDB directory (created if missing).
+  std::string dir;
+  Limits limits;
+};
+
+// A live session, for the leader's liveness tracking.
+struct SessionInfo {
+  uint64_t id;
+  int64_t timeout_ms;
+};
+
+// The replicated znode tree with ZooKeeper's semantics: the metastore's state machine.
+//
+// The whole tree is held in memory (as ZooKeeper's DataTree) and serves every read; RocksDB
+// is its durable home. A node is stored under (parent path, NUL, name), so the children of a
+// node are one prefix scan, with its stat and data as the value. Apply stages its writes;
+// Persist writes them with the applied index and the runtime's records in one WriteBatch, so
+// a restart loads the tree and replays only the entries after it. A snapshot is a RocksDB
+// checkpoint, archived file by file into the snapshot stream.
+//
+// Every command applies all or nothing: ops change the tree in place and keep an undo list
+// that puts it back if a later op of the same multi fails.
+class ZNodeTree : public StateMachine {
+ public:
+  // `watches` (may be null) receives the events of applied commands and registrations of
+  // watching reads.
+  static absl::StatusOr<std::unique_ptr<ZNodeTree>> Open(TreeOptions options,
+                                                         WatchManager* watches);
+  ~ZNodeTree() override;
+
+  // StateMachine. Commands and queries are metastorepb::Command and metastorepb::Query;
+  // replies CommandReply and QueryReply. A metastore error is a reply, not an error status.
+  absl::StatusOr<std::string> Apply(uint64_t index, std::string_view command) override;
+  absl::StatusOr<std::string> Query(std::string_view query) override;
+  SnapshotFn TakeSnapshot() override;
+  absl::Status RestoreSnapshot(uint64_t index, SnapshotReader& reader) override;
+  uint64_t LastApplied() const override;
+  bool durable() const override { return true; }
+  absl::Status Persist(uint64_t index, const RuntimeRecords& records) override;
+  absl::StatusOr<std::map<std::string, std::string>> LoadRuntimeRecords() override;
+
+  // For the leader's housekeeping and for status; safe from any thread.
+  std::vector<SessionInfo> Sessions() const;
+  bool HasSession(uint64_t id) const;
+  int64_t SessionTimeout(uint64_t id) const;  // 0 if there is no such session
+  // Containers that lost their last child, and TTL nodes idle past their TTL at `now_ms`.
+  std::vector<metastorepb::IdleNode> IdleNodes(int64_t now_ms) const;
+  size_t node_count() const;
+  // Registers a watch for a session attached here. A client moving from another member
+  // passes the last zxid it saw, and the watch fires at once if the node changed since.
+  absl::Status AddWatch(uint64_t session, const metastorepb::AddWatch& watch);
+
+  const Limits& limits() const { return options_.limits; }
+
+ private:
+  struct Node {
+    metastorepb::Stat stat;
+    std::string data;
+    std::set<std::string> children;
+    bool container = false;
+    int64_t ttl_ms = 0;
+  };
+  // How to put the tree back if a command fails half-way.
+  struct Undo {
+    enum Kind { kCreated, kDeleted, kStat, kData } kind;
+    std::string path;
+    Node node;  // kDeleted: the node; kStat: node.stat; kData: node.data
+  };
+  // One command being applied.
+  struct Txn {
+    int64_t zxid;
+    int64_t time_ms;
+    uint64_t session;
+    std::vector<Undo> undo;
+    std::set<std::string> touched;
+    std::vector<metastorepb::WatchEvent> events;
+  };
+
+  ZNodeTree(TreeOptions options, WatchManager* watches);
+  absl::Status OpenDb();
+  absl::Status Load();
+  void Reset();
+
+  metastorepb::CommandReply ApplyCommand(uint64_t index, const metastorepb::Command& cmd);
+  metastorepb::CommandReply ApplyMulti(Txn& txn, const metastorepb::MultiRequest& multi);
+  absl::StatusOr<metastorepb::OpResult> ApplyOp(Txn& txn, const metastorepb::Op& op);
+  absl::StatusOr<metastorepb::OpResult> Create(Txn& txn, const metastorepb::CreateRequest& c);
+  absl::Status Delete(Txn& txn, const std::string& path, bool has_version, int32_t version);
+  absl::StatusOr<metastorepb::Stat> SetData(Txn& txn, const metastorepb::SetDataRequest& s);
+  absl::Status Check(const metastorepb::CheckRequest& c) const;
+  void RemoveNode(Txn& txn, const std::string& path);
+  void EndSessions(Txn& txn, const std::vector<uint64_t>& ids);
+  void DeleteIdle(Txn& txn, const metastorepb::DeleteIdleCommand& cmd);
+  void SaveStat(Txn& txn, const std::string& path);
+  void Rollback(Txn& txn);
+  void Stage(const Txn& txn);
+  void Index(const std::string& path, const Node& node, bool add);
+  bool IsIdle(const Node& node, int64_t now_ms) const;
+
+  metastorepb::QueryReply RunQuery(const metastorepb::Query& q);
+  const Node* Find(std::string_view path) const;
+  Node* Find(std::string_view path);
+
+  const TreeOptions options_;
+  WatchManager* const watches_;
+  mutable std::mutex mu_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::unique_ptr<rocksdb::WriteBatch> pending_;
+  uint64_t last_applied_ = 0;
+  uint64_t next_checkpoint_ = 0;
+  std::unordered_map<std::string, Node> nodes_;
+  std::map<uint64_t, int64_t> sessions_;  // id -> timeout ms
+  std::map<uint64_t, std::set<std::string>> ephemerals_;  // session -> paths
+  std::set<std::string> containers_;
+  std::set<std::string> ttl_nodes_;
+};
+
+}  // namespace warren::metastore
