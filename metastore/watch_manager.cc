@@ -34,9 +34,13 @@ constexpr uint32_t kOneShot = Bit(metastorepb::WATCH_DATA) | Bit(metastorepb::WA
 
 }  // namespace
 
-void WatchManager::Attach(uint64_t session, Sink sink) {
+uint64_t WatchManager::Attach(uint64_t session, Sink sink) {
   std::lock_guard lock(mu_);
-  sinks_[session] = Attached{next_sink_id_++, std::move(sink)};
+  // A new stream for the session starts with no watches: its client re-registers them.
+  DropWatches(session);
+  uint64_t id = next_sink_id_++;
+  sinks_[session] = Attached{id, std::move(sink)};
+  return id;
 }
 
 void WatchManager::Detach(uint64_t session, uint64_t sink_id) {

@@ -21,8 +21,9 @@ class WatchManager {
  public:
   using Sink = std::function<void(const metastorepb::SessionEvent&)>;
 
-  // Routes the session's events to `sink` (replacing an earlier stream's).
-  void Attach(uint64_t session, Sink sink);
+  // Routes the session's events to `sink` (replacing an earlier stream's); returns the
+  // sink's id for Detach.
+  uint64_t Attach(uint64_t session, Sink sink);
   // Drops the session's sink and watches, if `sink_id` is still the attached one.
   void Detach(uint64_t session, uint64_t sink_id);
   // The id of the sink attached for `session` (0 if none), for Detach.

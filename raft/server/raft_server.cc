@@ -40,6 +40,12 @@ absl::Status RaftServer::AddGroup(GroupOptions options, std::unique_ptr<StateMac
   return absl::OkStatus();
 }
 
+void RaftServer::RegisterService(grpc::Service* service) {
+  std::lock_guard lock(mu_);
+  CHECK(!started_) << "RegisterService after Start";
+  extra_services_.push_back(service);
+}
+
 absl::Status RaftServer::Start() {
   {
     std::lock_guard lock(mu_);
@@ -52,6 +58,7 @@ absl::Status RaftServer::Start() {
     int port = 0;
     builder.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port);
     builder.RegisterService(client_service_.get());
+    for (grpc::Service* service : extra_services_) builder.RegisterService(service);
     transport_->RegisterServices(&builder);
     grpc_server_ = builder.BuildAndStart();
     if (grpc_server_ == nullptr || port == 0) {

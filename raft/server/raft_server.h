@@ -4,13 +4,15 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include "raft/server/division.h"
 #include "raft/transport/transport.h"
 
 namespace grpc {
 class Server;
-}
+class Service;
+}  // namespace grpc
 
 namespace warren::raft {
 
@@ -35,6 +37,9 @@ class RaftServer : public MessageHandler {
 
   // Opens a group (recovering it from its data directory) and starts it if the server runs.
   absl::Status AddGroup(GroupOptions options, std::unique_ptr<StateMachine> sm);
+  // Serves another gRPC service on the same port (e.g. an application's client API). Before
+  // Start only; the service must outlive the server.
+  void RegisterService(grpc::Service* service);
   // Starts the network endpoint and every group.
   absl::Status Start();
   // Stops accepting requests, then stops the groups (waiting requests fail with
@@ -58,6 +63,7 @@ class RaftServer : public MessageHandler {
   std::unique_ptr<Transport> transport_;
   std::unique_ptr<ClientServiceImpl> client_service_;
   std::unique_ptr<grpc::Server> grpc_server_;
+  std::vector<grpc::Service*> extra_services_;
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<Division>> groups_;
   bool started_ = false;

@@ -1,0 +1,85 @@
+#include "metastore/server/metastore_server.h"
+
+#include <filesystem>
+
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+#include "metastore/server/metastore_service.h"
+#include "metastore/server/session_tracker.h"
+#include "metastore/watch_manager.h"
+#include "metastore/znode_tree.h"
+#include "raft/server/raft_server.h"
+#include "raft/transport/grpc_transport.h"
+
+namespace warren::metastore {
+
+constexpr char kGroup[] = "metastore";
+
+absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(MetastoreOptions options) {
+  if (options.id == 0) return absl::InvalidArgumentError("member id must be > 0");
+  if (options.data_dir.empty()) return absl::InvalidArgumentError("a data directory is required");
+  if (!options.join && options.members.count(options.id) == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("member ", options.id, " is not among the members"));
+  }
+  std::string listen = options.listen;
+  if (listen.empty() && options.members.count(options.id) > 0) listen = options.members[options.id];
+  if (listen.empty()) return absl::InvalidArgumentError("no address to listen on");
+
+  std::unique_ptr<MetastoreServer> server(new MetastoreServer);
+  server->address_ = listen;
+  server->watches_ = std::make_unique<WatchManager>();
+  std::error_code ec;
+  std::filesystem::create_directories(options.data_dir, ec);
+  auto tree = ZNodeTree::Open(
+      TreeOptions{(std::filesystem::path(options.data_dir) / "tree").string(), options.limits},
+      server->watches_.get());
+  if (!tree.ok()) return tree.status();
+  ZNodeTree* tree_ptr = tree->get();
+
+  raft::ServerOptions so;
+  so.id = options.id;
+  so.listen_address = listen;
+  auto raft = raft::RaftServer::Create(so, std::make_unique<raft::GrpcTransport>());
+  if (!raft.ok()) return raft.status();
+  server->raft_ = std::move(*raft);
+
+  raft::GroupOptions group;
+  group.group = kGroup;
+  group.members = options.members;
+  group.join = options.join;
+  group.data_dir = (std::filesystem::path(options.data_dir) / "raft").string();
+  group.tick = options.tick;
+  group.snapshot_entries = options.snapshot_entries;
+  group.log_retention_entries = options.log_retention_entries;
+  if (options.lease_reads) group.raft.read_only = raft::ReadOnlyOption::kLeaseBased;
+  if (auto s = server->raft_->AddGroup(group, std::move(*tree)); !s.ok()) return s;
+  raft::Division* division = server->raft_->group(kGroup);
+
+  server->service_ = std::make_unique<MetastoreService>(division, tree_ptr,
+                                                        server->watches_.get(), options.id);
+  MetastoreService* service = server->service_.get();
+  server->tracker_ = std::make_unique<SessionTracker>(
+      division, tree_ptr, options.id, options.tick,
+      [service] { service->CloseStreams(metastorepb::NOT_LEADER, ""); });
+  server->service_->set_tracker(server->tracker_.get());
+  server->raft_->RegisterService(server->service_.get());
+  if (auto s = server->raft_->Start(); !s.ok()) return s;
+  server->tracker_->Start();
+  LOG(INFO) << "metastore member " << options.id << " serving on " << listen;
+  return server;
+}
+
+MetastoreServer::~MetastoreServer() { Shutdown(); }
+
+void MetastoreServer::Shutdown() {
+  if (shut_down_) return;
+  shut_down_ = true;
+  if (tracker_ != nullptr) tracker_->Stop();
+  if (service_ != nullptr) {
+    service_->CloseStreams(metastorepb::UNAVAILABLE, "Unavailable: the member is shutting down");
+  }
+  if (raft_ != nullptr) raft_->Shutdown();
+}
+
+}  // namespace warren::metastore

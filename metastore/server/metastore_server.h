@@ -1,0 +1,59 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "metastore/validate.h"
+
+namespace warren::raft {
+class RaftServer;
+}
+
+namespace warren::metastore {
+
+class MetastoreService;
+class SessionTracker;
+class WatchManager;
+class ZNodeTree;
+
+struct MetastoreOptions {
+  uint64_t id = 0;
+  // Founding members: id -> host:port (peers and clients alike).
+  std::map<uint64_t, std::string> members;
+  // Where to listen; default: this member's address in `members`.
+  std::string listen;
+  // Holds raft/ (IDENTITY, log, snapshots) and tree/ (the RocksDB tree).
+  std::string data_dir;
+  bool join = false;
+  absl::Duration tick = absl::Milliseconds(50);
+  uint64_t snapshot_entries = 10000;
+  uint64_t log_retention_entries = 1000;
+  bool lease_reads = false;
+  Limits limits;
+};
+
+// One metastore member: the znode tree under a Raft group, the gRPC service on the member's
+// one port, and the leader's session tracker. What warrend runs, and what tests start.
+class MetastoreServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<MetastoreServer>> Start(MetastoreOptions options);
+  ~MetastoreServer();
+  // Closes session streams, stops the tracker, then the Raft server. Idempotent.
+  void Shutdown();
+  const std::string& address() const { return address_; }
+
+ private:
+  MetastoreServer() = default;
+
+  std::string address_;
+  std::unique_ptr<WatchManager> watches_;
+  std::unique_ptr<MetastoreService> service_;
+  std::unique_ptr<SessionTracker> tracker_;
+  std::unique_ptr<raft::RaftServer> raft_;
+  bool shut_down_ = false;
+};
+
+}  // namespace warren::metastore

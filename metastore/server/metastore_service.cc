@@ -1,0 +1,397 @@
+#include "metastore/server/metastore_service.h"
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "metastore/errors.h"
+#include "metastore/server/session_stream.h"
+#include "metastore/validate.h"
+
+namespace warren::metastore {
+namespace {
+
+metastorepb::ResponseHeader ErrorHeader(const absl::Status& s) {
+  metastorepb::ResponseHeader h;
+  ToHeader(s, &h);
+  return h;
+}
+
+metastorepb::Error ErrorForRaftStatus(absl::StatusCode code) {
+  switch (code) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kCancelled: return metastorepb::UNAVAILABLE;
+    case absl::StatusCode::kDeadlineExceeded: return metastorepb::OPERATION_TIMEOUT;
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kOutOfRange:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kNotFound: return metastorepb::BAD_ARGUMENTS;
+    default: return metastorepb::SYSTEM_ERROR;
+  }
+}
+
+}  // namespace
+
+MetastoreService::MetastoreService(raft::Division* division, ZNodeTree* tree,
+                                   WatchManager* watches, uint64_t self_id)
+    : division_(division),
+      tree_(tree),
+      watches_(watches),
+      self_id_(self_id),
+      anonymous_client_(absl::Uniform<uint64_t>(absl::BitGen(), 1, UINT64_MAX)) {}
+
+MetastoreService::~MetastoreService() = default;
+
+// ---------------------------------------------------------------------------------------
+// Plumbing
+
+metastorepb::ResponseHeader MetastoreService::NotLeaderHeader() const {
+  metastorepb::ResponseHeader h;
+  uint64_t leader = division_->leader();
+  h.set_error(metastorepb::NOT_LEADER);
+  h.set_leader_id(leader);
+  if (leader != 0) h.set_leader_address(division_->AddressOf(leader));
+  h.set_message(absl::StrCat("NotLeader: member ", self_id_, " is not the leader; ",
+                             leader == 0 ? "no leader is known"
+                                         : absl::StrCat("member ", leader, " at ",
+                                                        h.leader_address(), " is")));
+  return h;
+}
+
+metastorepb::ResponseHeader MetastoreService::HeaderOf(const raft::Result& r) const {
+  metastorepb::ResponseHeader h;
+  if (r.not_leader) {
+    h = NotLeaderHeader();
+    if (r.leader != 0 && r.leader != h.leader_id()) {
+      h.set_leader_id(r.leader);
+      h.set_leader_address(division_->AddressOf(r.leader));
+    }
+  } else if (!r.status.ok()) {
+    h.set_error(ErrorForRaftStatus(r.status.code()));
+    h.set_message(absl::StrCat(ErrorName(h.error()), ": ", std::string(r.status.message())));
+  }
+  h.set_zxid(r.index);
+  return h;
+}
+
+void MetastoreService::Propose(const metastorepb::RequestHeader& header,
+                               const metastorepb::Op& op, WriteDone done) {
+  if (auto s = ValidateOp(op, tree_->limits()); !s.ok()) return done(ErrorHeader(s), {});
+  metastorepb::Command cmd;
+  *cmd.mutable_multi()->add_ops() = op;
+  Propose(header, std::move(cmd), std::move(done));
+}
+
+void MetastoreService::Propose(const metastorepb::RequestHeader& header,
+                               metastorepb::Command cmd, WriteDone done) {
+  raftpb::ClientCommand cc;
+  if (header.client_id() != 0) {
+    if (header.seq() == 0 || header.first_incomplete_seq() > header.seq()) {
+      return done(ErrorHeader(MetaError(
+                      metastorepb::BAD_ARGUMENTS,
+                      absl::StrCat("exactly-once needs seq > 0 and first_incomplete_seq <= seq; "
+                                   "got seq ",
+                                   header.seq(), ", first_incomplete_seq ",
+                                   header.first_incomplete_seq()))),
+                  {});
+    }
+    cc.set_client_id(header.client_id());
+    cc.set_seq(header.seq());
+    cc.set_first_incomplete_seq(header.first_incomplete_seq());
+  } else {
+    cc.set_client_id(anonymous_client_);
+    cc.set_seq(++anonymous_seq_);
+    cc.set_first_incomplete_seq(cc.seq());
+  }
+  if (cmd.session_id() == 0) cmd.set_session_id(header.session_id());
+  cmd.set_time_ms(absl::ToUnixMillis(absl::Now()));
+  cc.set_payload(cmd.SerializeAsString());
+  division_->Write(std::move(cc), [this, done = std::move(done)](raft::Result r) {
+    metastorepb::ResponseHeader h = HeaderOf(r);
+    metastorepb::CommandReply reply;
+    if (h.error() == metastorepb::OK) {
+      if (!reply.ParseFromString(r.payload)) {
+        h.set_error(metastorepb::SYSTEM_ERROR);
+        h.set_message("SystemError: unreadable reply from the state machine");
+      } else {
+        h.set_error(reply.error());
+        h.set_message(reply.message());
+      }
+    }
+    done(h, reply);
+  });
+}
+
+void MetastoreService::Ask(const metastorepb::RequestHeader& header, metastorepb::Query query,
+                           ReadDone done) {
+  if (!raftpb::ReadConsistency_IsValid(header.consistency())) {
+    return done(ErrorHeader(MetaError(metastorepb::BAD_ARGUMENTS, "unknown read consistency")),
+                {});
+  }
+  query.set_session_id(header.session_id());
+  raftpb::ReadRequest rr;
+  rr.set_query(query.SerializeAsString());
+  rr.set_consistency(header.consistency());
+  rr.set_min_index(header.min_zxid());
+  division_->Read(std::move(rr), [this, done = std::move(done)](raft::Result r) {
+    metastorepb::ResponseHeader h = HeaderOf(r);
+    metastorepb::QueryReply reply;
+    if (h.error() == metastorepb::OK) {
+      if (!reply.ParseFromString(r.payload)) {
+        h.set_error(metastorepb::SYSTEM_ERROR);
+        h.set_message("SystemError: unreadable reply from the state machine");
+      } else {
+        h.set_error(reply.error());
+        h.set_message(reply.message());
+      }
+    }
+    done(h, reply);
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Writes
+
+grpc::ServerUnaryReactor* MetastoreService::Create(grpc::CallbackServerContext* ctx,
+                                                   const metastorepb::CreateRequest* req,
+                                                   metastorepb::CreateResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  metastorepb::Op op;
+  *op.mutable_create() = *req;
+  op.mutable_create()->clear_header();
+  Propose(req->header(), op, [reactor, resp](const auto& h, const auto& reply) {
+    *resp->mutable_header() = h;
+    if (h.error() == metastorepb::OK && reply.results_size() == 1) {
+      resp->set_path(reply.results(0).path());
+      *resp->mutable_stat() = reply.results(0).stat();
+    }
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* MetastoreService::Delete(grpc::CallbackServerContext* ctx,
+                                                   const metastorepb::DeleteRequest* req,
+                                                   metastorepb::DeleteResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  metastorepb::Op op;
+  *op.mutable_delete_() = *req;
+  op.mutable_delete_()->clear_header();
+  Propose(req->header(), op, [reactor, resp](const auto& h, const auto&) {
+    *resp->mutable_header() = h;
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* MetastoreService::SetData(grpc::CallbackServerContext* ctx,
+                                                    const metastorepb::SetDataRequest* req,
+                                                    metastorepb::SetDataResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  metastorepb::Op op;
+  *op.mutable_set_data() = *req;
+  op.mutable_set_data()->clear_header();
+  Propose(req->header(), op, [reactor, resp](const auto& h, const auto& reply) {
+    *resp->mutable_header() = h;
+    if (h.error() == metastorepb::OK && reply.results_size() == 1) {
+      *resp->mutable_stat() = reply.results(0).stat();
+    }
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* MetastoreService::Multi(grpc::CallbackServerContext* ctx,
+                                                  const metastorepb::MultiRequest* req,
+                                                  metastorepb::MultiResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  metastorepb::Command cmd;
+  *cmd.mutable_multi() = *req;
+  cmd.mutable_multi()->clear_header();
+  for (auto& op : *cmd.mutable_multi()->mutable_ops()) {
+    switch (op.op_case()) {
+      case metastorepb::Op::kCreate: op.mutable_create()->clear_header(); break;
+      case metastorepb::Op::kDelete: op.mutable_delete_()->clear_header(); break;
+      case metastorepb::Op::kSetData: op.mutable_set_data()->clear_header(); break;
+      default: break;
+    }
+  }
+  Propose(req->header(), std::move(cmd), [reactor, resp](const auto& h, const auto& reply) {
+    *resp->mutable_header() = h;
+    *resp->mutable_results() = reply.results();
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+// ---------------------------------------------------------------------------------------
+// Reads
+
+grpc::ServerUnaryReactor* MetastoreService::GetData(grpc::CallbackServerContext* ctx,
+                                                    const metastorepb::GetDataRequest* req,
+                                                    metastorepb::GetDataResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  metastorepb::Query q;
+  *q.mutable_get_data() = *req;
+  q.mutable_get_data()->clear_header();
+  Ask(req->header(), std::move(q), [reactor, resp](const auto& h, const auto& reply) {
+    *resp->mutable_header() = h;
+    if (h.error() == metastorepb::OK) {
+      resp->set_data(reply.data());
+      *resp->mutable_stat() = reply.stat();
+    }
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* MetastoreService::Exists(grpc::CallbackServerContext* ctx,
+                                                   const metastorepb::ExistsRequest* req,
+                                                   metastorepb::ExistsResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  metastorepb::Query q;
+  *q.mutable_exists() = *req;
+  q.mutable_exists()->clear_header();
+  Ask(req->header(), std::move(q), [reactor, resp](const auto& h, const auto& reply) {
+    *resp->mutable_header() = h;
+    resp->set_exists(reply.exists());
+    if (reply.exists()) *resp->mutable_stat() = reply.stat();
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* MetastoreService::GetChildren(grpc::CallbackServerContext* ctx,
+                                                        const metastorepb::GetChildrenRequest* req,
+                                                        metastorepb::GetChildrenResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  metastorepb::Query q;
+  *q.mutable_get_children() = *req;
+  q.mutable_get_children()->clear_header();
+  Ask(req->header(), std::move(q), [reactor, resp](const auto& h, const auto& reply) {
+    *resp->mutable_header() = h;
+    if (h.error() == metastorepb::OK) {
+      *resp->mutable_children() = reply.children();
+      *resp->mutable_stat() = reply.stat();
+    }
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* MetastoreService::Sync(grpc::CallbackServerContext* ctx,
+                                                 const metastorepb::SyncRequest* req,
+                                                 metastorepb::SyncResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  metastorepb::Query q;
+  q.set_sync(true);
+  metastorepb::RequestHeader header = req->header();
+  header.set_consistency(raftpb::LINEARIZABLE);  // that is what sync is for
+  Ask(header, std::move(q), [reactor, resp](const auto& h, const auto&) {
+    *resp->mutable_header() = h;
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+// ---------------------------------------------------------------------------------------
+// Sessions
+
+grpc::ServerUnaryReactor* MetastoreService::CreateSession(
+    grpc::CallbackServerContext* ctx, const metastorepb::CreateSessionRequest* req,
+    metastorepb::CreateSessionResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  metastorepb::Command cmd;
+  cmd.mutable_create_session()->set_timeout_ms(req->timeout_ms());
+  metastorepb::RequestHeader header = req->header();
+  header.set_session_id(0);
+  Propose(header, std::move(cmd), [this, reactor, resp](const auto& h, const auto& reply) {
+    *resp->mutable_header() = h;
+    resp->set_session_id(reply.session_id());
+    resp->set_timeout_ms(reply.timeout_ms());
+    if (h.error() == metastorepb::OK && tracker_ != nullptr) tracker_->Touch(reply.session_id());
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* MetastoreService::CloseSession(
+    grpc::CallbackServerContext* ctx, const metastorepb::CloseSessionRequest* req,
+    metastorepb::CloseSessionResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  if (req->header().session_id() == 0) {
+    ToHeader(MetaError(metastorepb::BAD_ARGUMENTS, "no session to close"),
+             resp->mutable_header());
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  metastorepb::Command cmd;
+  cmd.set_close_session(true);
+  Propose(req->header(), std::move(cmd), [reactor, resp](const auto& h, const auto&) {
+    *resp->mutable_header() = h;
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerBidiReactor<metastorepb::SessionRequest, metastorepb::SessionEvent>*
+MetastoreService::Session(grpc::CallbackServerContext* ctx) {
+  auto* stream = new SessionStream(this);
+  std::lock_guard lock(streams_mu_);
+  streams_.insert(stream);
+  return stream;
+}
+
+void MetastoreService::CloseStreams(metastorepb::Error why, const std::string& message) {
+  metastorepb::ResponseHeader h =
+      why == metastorepb::NOT_LEADER ? NotLeaderHeader() : metastorepb::ResponseHeader();
+  if (why != metastorepb::NOT_LEADER) {
+    h.set_error(why);
+    h.set_message(message);
+  }
+  std::lock_guard lock(streams_mu_);
+  for (SessionStream* s : streams_) s->Close(h);
+}
+
+// ---------------------------------------------------------------------------------------
+// Admin
+
+grpc::ServerUnaryReactor* MetastoreService::Status(grpc::CallbackServerContext* ctx,
+                                                   const metastorepb::StatusRequest*,
+                                                   metastorepb::StatusResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  resp->set_znodes(tree_->node_count());
+  resp->set_sessions(tree_->Sessions().size());
+  resp->set_watches(watches_->count());
+  division_->Status([reactor, resp](raftpb::GroupStatus gs) {
+    resp->set_ready(gs.leader() != 0 && gs.applied() >= gs.commit());
+    *resp->mutable_raft() = std::move(gs);
+    resp->mutable_header()->set_zxid(resp->raft().applied());
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* MetastoreService::TakeSnapshot(grpc::CallbackServerContext* ctx,
+                                                         const metastorepb::SnapshotRequest*,
+                                                         metastorepb::SnapshotResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  division_->TakeSnapshot([this, reactor, resp](raft::Result r) {
+    *resp->mutable_header() = HeaderOf(r);
+    resp->set_index(r.index);
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* MetastoreService::ChangeMembership(
+    grpc::CallbackServerContext* ctx, const raftpb::MembershipRequest* req,
+    metastorepb::MembershipResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  division_->ChangeMembership(*req, [this, reactor, resp](raft::Result r) {
+    *resp->mutable_header() = HeaderOf(r);
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+}  // namespace warren::metastore

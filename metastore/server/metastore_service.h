@@ -1,0 +1,106 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <set>
+
+#include "metastore/server/session_tracker.h"
+#include "metastore/watch_manager.h"
+#include "metastore/znode_tree.h"
+#include "proto/metastore.grpc.pb.h"
+#include "raft/server/division.h"
+
+namespace warren::metastore {
+
+class SessionStream;
+
+// The metastore's gRPC API on one member: writes become commands proposed to the Raft group
+// (stamped with the leader's clock), reads become queries served at the consistency asked
+// for, and session streams carry keep-alives and watch events. Metastore errors travel in
+// each response's header; the gRPC status is OK unless the call itself broke.
+class MetastoreService final : public metastorepb::Metastore::CallbackService {
+ public:
+  MetastoreService(raft::Division* division, ZNodeTree* tree, WatchManager* watches,
+                   uint64_t self_id);
+  ~MetastoreService() override;
+
+  // Must be set before the service is served.
+  void set_tracker(SessionTracker* tracker) { tracker_ = tracker; }
+  // Ends every session stream with `why` (leadership lost, shutting down); clients move on.
+  void CloseStreams(metastorepb::Error why, const std::string& message);
+
+  grpc::ServerUnaryReactor* Create(grpc::CallbackServerContext* ctx,
+                                   const metastorepb::CreateRequest* req,
+                                   metastorepb::CreateResponse* resp) override;
+  grpc::ServerUnaryReactor* Delete(grpc::CallbackServerContext* ctx,
+                                   const metastorepb::DeleteRequest* req,
+                                   metastorepb::DeleteResponse* resp) override;
+  grpc::ServerUnaryReactor* SetData(grpc::CallbackServerContext* ctx,
+                                    const metastorepb::SetDataRequest* req,
+                                    metastorepb::SetDataResponse* resp) override;
+  grpc::ServerUnaryReactor* Multi(grpc::CallbackServerContext* ctx,
+                                  const metastorepb::MultiRequest* req,
+                                  metastorepb::MultiResponse* resp) override;
+  grpc::ServerUnaryReactor* GetData(grpc::CallbackServerContext* ctx,
+                                    const metastorepb::GetDataRequest* req,
+                                    metastorepb::GetDataResponse* resp) override;
+  grpc::ServerUnaryReactor* Exists(grpc::CallbackServerContext* ctx,
+                                   const metastorepb::ExistsRequest* req,
+                                   metastorepb::ExistsResponse* resp) override;
+  grpc::ServerUnaryReactor* GetChildren(grpc::CallbackServerContext* ctx,
+                                        const metastorepb::GetChildrenRequest* req,
+                                        metastorepb::GetChildrenResponse* resp) override;
+  grpc::ServerUnaryReactor* Sync(grpc::CallbackServerContext* ctx,
+                                 const metastorepb::SyncRequest* req,
+                                 metastorepb::SyncResponse* resp) override;
+  grpc::ServerUnaryReactor* CreateSession(grpc::CallbackServerContext* ctx,
+                                          const metastorepb::CreateSessionRequest* req,
+                                          metastorepb::CreateSessionResponse* resp) override;
+  grpc::ServerUnaryReactor* CloseSession(grpc::CallbackServerContext* ctx,
+                                         const metastorepb::CloseSessionRequest* req,
+                                         metastorepb::CloseSessionResponse* resp) override;
+  grpc::ServerBidiReactor<metastorepb::SessionRequest, metastorepb::SessionEvent>* Session(
+      grpc::CallbackServerContext* ctx) override;
+  grpc::ServerUnaryReactor* Status(grpc::CallbackServerContext* ctx,
+                                   const metastorepb::StatusRequest* req,
+                                   metastorepb::StatusResponse* resp) override;
+  grpc::ServerUnaryReactor* TakeSnapshot(grpc::CallbackServerContext* ctx,
+                                         const metastorepb::SnapshotRequest* req,
+                                         metastorepb::SnapshotResponse* resp) override;
+  grpc::ServerUnaryReactor* ChangeMembership(grpc::CallbackServerContext* ctx,
+                                             const raftpb::MembershipRequest* req,
+                                             metastorepb::MembershipResponse* resp) override;
+
+ private:
+  friend class SessionStream;
+  using WriteDone =
+      std::function<void(const metastorepb::ResponseHeader&, const metastorepb::CommandReply&)>;
+  using ReadDone =
+      std::function<void(const metastorepb::ResponseHeader&, const metastorepb::QueryReply&)>;
+
+  // Proposes a write; `done` gets the header (error, zxid, leader hint) and the reply.
+  void Propose(const metastorepb::RequestHeader& header, metastorepb::Command cmd,
+               WriteDone done);
+  void Propose(const metastorepb::RequestHeader& header, const metastorepb::Op& op,
+               WriteDone done);
+  void Ask(const metastorepb::RequestHeader& header, metastorepb::Query query, ReadDone done);
+  // The header for a result of the Raft group (not leader, unavailable, timed out...).
+  metastorepb::ResponseHeader HeaderOf(const raft::Result& r) const;
+  metastorepb::ResponseHeader NotLeaderHeader() const;
+  bool leading() const { return division_->leader() == self_id_; }
+
+  raft::Division* const division_;
+  ZNodeTree* const tree_;
+  WatchManager* const watches_;
+  SessionTracker* tracker_ = nullptr;
+  const uint64_t self_id_;
+  // For writes whose client did not ask for exactly-once (client_id 0).
+  const uint64_t anonymous_client_;
+  std::atomic<uint64_t> anonymous_seq_{0};
+
+  std::mutex streams_mu_;
+  std::set<SessionStream*> streams_;
+};
+
+}  // namespace warren::metastore

@@ -1,0 +1,138 @@
+#include "metastore/server/session_stream.h"
+
+#include "absl/strings/str_cat.h"
+#include "metastore/errors.h"
+#include "metastore/server/metastore_service.h"
+
+namespace warren::metastore {
+
+SessionStream::SessionStream(MetastoreService* service) : service_(service) { StartRead(&in_); }
+
+void SessionStream::Send(const metastorepb::SessionEvent& event) {
+  std::lock_guard lock(mu_);
+  if (closing_ || finished_) return;
+  out_.push_back(event);
+  if (event.has_closed()) closing_ = true;
+  if (!writing_) WriteNextLocked();
+}
+
+void SessionStream::Close(const metastorepb::ResponseHeader& why) {
+  metastorepb::SessionEvent e;
+  *e.mutable_closed() = why;
+  Send(e);
+}
+
+void SessionStream::WriteNextLocked() {
+  if (!out_.empty()) {
+    writing_ = true;
+    StartWrite(&out_.front());
+  } else if (closing_ && !finished_) {
+    finished_ = true;
+    Finish(grpc::Status::OK);
+  }
+}
+
+void SessionStream::OnWriteDone(bool ok) {
+  std::lock_guard lock(mu_);
+  writing_ = false;
+  out_.pop_front();
+  if (!ok) {
+    out_.clear();
+    closing_ = true;
+  }
+  WriteNextLocked();
+}
+
+void SessionStream::OnReadDone(bool ok) {
+  if (!ok) {  // the client closed its side or went away
+    metastorepb::ResponseHeader bye;
+    Close(bye);
+    return;
+  }
+  Handle(in_);
+  std::lock_guard lock(mu_);
+  if (!finished_ && !closing_) StartRead(&in_);
+}
+
+void SessionStream::Handle(const metastorepb::SessionRequest& req) {
+  auto error = [](const absl::Status& s) {
+    metastorepb::ResponseHeader h;
+    ToHeader(s, &h);
+    return h;
+  };
+  if (!service_->leading()) return Close(service_->NotLeaderHeader());
+  switch (req.msg_case()) {
+    case metastorepb::SessionRequest::kAttach:
+      return Attach(req.attach());
+    case metastorepb::SessionRequest::kKeepAlive: {
+      if (session_ == 0) {
+        return Close(error(MetaError(metastorepb::BAD_ARGUMENTS, "keep-alive before attach")));
+      }
+      if (!service_->tree_->HasSession(session_)) {
+        return Close(error(MetaError(metastorepb::SESSION_EXPIRED,
+                                     absl::StrCat("session 0x", absl::Hex(session_)))));
+      }
+      service_->tracker_->Touch(session_);
+      metastorepb::SessionEvent ack;
+      ack.set_keep_alive_ack(service_->tree_->LastApplied());
+      return Send(ack);
+    }
+    case metastorepb::SessionRequest::kAddWatch:
+    case metastorepb::SessionRequest::kRemoveWatch: {
+      if (session_ == 0) {
+        return Close(error(MetaError(metastorepb::BAD_ARGUMENTS, "watch before attach")));
+      }
+      if (req.has_remove_watch()) {
+        service_->watches_->Remove(session_, req.remove_watch().path(), req.remove_watch().kind());
+        return;
+      }
+      absl::Status s = service_->tree_->AddWatch(session_, req.add_watch());
+      if (!s.ok()) {
+        metastorepb::SessionEvent e;
+        ToHeader(s, e.mutable_watch_error());
+        Send(e);
+      }
+      return;
+    }
+    default:
+      return Close(error(MetaError(metastorepb::BAD_ARGUMENTS, "empty session message")));
+  }
+}
+
+void SessionStream::Attach(uint64_t session) {
+  if (session_ != 0 && session != session_) {
+    return Close([&] {
+      metastorepb::ResponseHeader h;
+      ToHeader(MetaError(metastorepb::BAD_ARGUMENTS, "a stream carries one session"), &h);
+      return h;
+    }());
+  }
+  int64_t timeout = service_->tree_->SessionTimeout(session);
+  if (timeout == 0) {
+    metastorepb::ResponseHeader h;
+    ToHeader(MetaError(metastorepb::SESSION_EXPIRED, absl::StrCat("session 0x", absl::Hex(session))),
+             &h);
+    return Close(h);
+  }
+  session_ = session;
+  service_->tracker_->Touch(session);
+  sink_id_ =
+      service_->watches_->Attach(session, [this](const metastorepb::SessionEvent& e) { Send(e); });
+  metastorepb::SessionEvent e;
+  auto* attached = e.mutable_attached();
+  attached->set_session_id(session);
+  attached->set_timeout_ms(timeout);
+  attached->mutable_header()->set_zxid(service_->tree_->LastApplied());
+  Send(e);
+}
+
+void SessionStream::OnDone() {
+  if (session_ != 0) service_->watches_->Detach(session_, sink_id_);
+  {
+    std::lock_guard lock(service_->streams_mu_);
+    service_->streams_.erase(this);
+  }
+  delete this;
+}
+
+}  // namespace warren::metastore

@@ -1,0 +1,48 @@
+#pragma once
+
+#include <deque>
+#include <mutex>
+
+#include "grpcpp/grpcpp.h"
+#include "proto/metastore.pb.h"
+
+namespace warren::metastore {
+
+class MetastoreService;
+
+// One client's session stream on this member (the leader): the client attaches its session,
+// sends keep-alives and watch registrations; the member answers and pushes watch events in
+// the order the tree produced them. Writes are queued, one in flight at a time, so pushing
+// never blocks the apply thread. Deletes itself when gRPC is done with it.
+class SessionStream
+    : public grpc::ServerBidiReactor<metastorepb::SessionRequest, metastorepb::SessionEvent> {
+ public:
+  explicit SessionStream(MetastoreService* service);
+
+  // Queues an event; thread-safe. A `closed` event ends the stream once it is written.
+  void Send(const metastorepb::SessionEvent& event);
+  // Sends `why` as the last event and ends the stream.
+  void Close(const metastorepb::ResponseHeader& why);
+
+  void OnReadDone(bool ok) override;
+  void OnWriteDone(bool ok) override;
+  void OnDone() override;
+
+ private:
+  void Handle(const metastorepb::SessionRequest& req);
+  void Attach(uint64_t session);
+  void WriteNextLocked();
+
+  MetastoreService* const service_;
+  metastorepb::SessionRequest in_;
+  uint64_t session_ = 0;  // read side only
+  uint64_t sink_id_ = 0;
+
+  std::mutex mu_;
+  std::deque<metastorepb::SessionEvent> out_;
+  bool writing_ = false;
+  bool closing_ = false;   // a `closed` event is queued; no more after it
+  bool finished_ = false;  // Finish was called
+};
+
+}  // namespace warren::metastore

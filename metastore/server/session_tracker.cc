@@ -1,0 +1,113 @@
+#include "metastore/server/session_tracker.h"
+
+#include "absl/random/random.h"
+#include "glog/logging.h"
+
+namespace warren::metastore {
+
+SessionTracker::SessionTracker(raft::Division* division, ZNodeTree* tree, uint64_t self_id,
+                               absl::Duration interval, std::function<void()> on_leadership_lost)
+    : division_(division),
+      tree_(tree),
+      self_id_(self_id),
+      interval_(interval),
+      on_leadership_lost_(std::move(on_leadership_lost)),
+      client_id_(absl::Uniform<uint64_t>(absl::BitGen(), 1, UINT64_MAX)) {}
+
+SessionTracker::~SessionTracker() { Stop(); }
+
+void SessionTracker::Start() {
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "sessions");
+    Loop();
+  });
+}
+
+void SessionTracker::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+void SessionTracker::Touch(uint64_t session) {
+  std::lock_guard lock(mu_);
+  last_heard_[session] = absl::Now();
+}
+
+void SessionTracker::Loop() {
+  std::unique_lock lock(mu_);
+  while (!stopping_) {
+    cv_.wait_for(lock, absl::ToChronoMilliseconds(interval_));
+    if (stopping_) break;
+    lock.unlock();
+    Check(absl::Now());
+    lock.lock();
+  }
+}
+
+void SessionTracker::Check(absl::Time now) {
+  const bool leader = division_->leader() == self_id_;
+  std::vector<uint64_t> expired;
+  {
+    std::lock_guard lock(mu_);
+    if (!leader) {
+      bool lost = leading_;
+      leading_ = false;
+      last_heard_.clear();
+      if (!lost) return;
+    } else if (!leading_) {
+      leading_ = true;
+      last_heard_.clear();  // every session's timer starts now
+      LOG(INFO) << "leading: tracking " << tree_->Sessions().size() << " sessions";
+    }
+    if (leader) {
+      std::map<uint64_t, absl::Time> live;
+      for (const SessionInfo& s : tree_->Sessions()) {
+        auto it = last_heard_.find(s.id);
+        absl::Time heard = it == last_heard_.end() ? now : it->second;
+        live[s.id] = heard;
+        if (now - heard > absl::Milliseconds(s.timeout_ms)) expired.push_back(s.id);
+      }
+      last_heard_.swap(live);
+    }
+  }
+  if (!leader) {
+    LOG(INFO) << "no longer leading: closing session streams";
+    on_leadership_lost_();
+    return;
+  }
+  if (!expired.empty() && !expiring_) {
+    metastorepb::Command cmd;
+    for (uint64_t id : expired) cmd.mutable_expire_sessions()->add_session_ids(id);
+    LOG(INFO) << "expiring " << expired.size() << " sessions";
+    Propose(std::move(cmd), &expiring_);
+  }
+  auto idle = tree_->IdleNodes(absl::ToUnixMillis(now));
+  if (!idle.empty() && !deleting_idle_) {
+    metastorepb::Command cmd;
+    for (auto& node : idle) *cmd.mutable_delete_idle()->add_nodes() = std::move(node);
+    Propose(std::move(cmd), &deleting_idle_);
+  }
+}
+
+void SessionTracker::Propose(metastorepb::Command cmd, std::atomic<bool>* in_flight) {
+  cmd.set_time_ms(absl::ToUnixMillis(absl::Now()));
+  raftpb::ClientCommand cc;
+  cc.set_client_id(client_id_);
+  {
+    std::lock_guard lock(mu_);
+    cc.set_seq(++seq_);
+  }
+  cc.set_first_incomplete_seq(cc.seq());  // never retried: a later look proposes afresh
+  cc.set_payload(cmd.SerializeAsString());
+  *in_flight = true;
+  division_->Write(std::move(cc), [in_flight](raft::Result r) {
+    if (!r.status.ok()) VLOG(1) << "housekeeping proposal failed: " << r.status;
+    *in_flight = false;
+  });
+}
+
+}  // namespace warren::metastore

@@ -1,0 +1,72 @@
+// One member of a Warren metastore quorum.
+//   warrend --id=1 --members=1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003 --data-dir=DIR
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "common/dashed_flags.h"
+#include "common/signals.h"
+#include "glog/logging.h"
+#include "metastore/server/metastore_server.h"
+#include "raft/client/raft_client.h"
+
+ABSL_FLAG(uint64_t, id, 0, "this member's id (> 0)");
+ABSL_FLAG(std::string, members, "", "ID=HOST:PORT,... of the founding members (and this one)");
+ABSL_FLAG(std::string, data_dir, "", "where this member keeps its log, snapshots and tree");
+ABSL_FLAG(bool, join, false, "join an existing quorum (wait to be added) instead of founding it");
+ABSL_FLAG(std::string, listen, "", "HOST:PORT to listen on (default: this member's address)");
+ABSL_FLAG(int, tick_ms, 50, "length of a Raft tick; elections time out after 10-20 ticks");
+ABSL_FLAG(uint64_t, snapshot_entries, 10000, "take a snapshot every this many entries");
+ABSL_FLAG(uint64_t, log_retention, 1000, "entries kept behind a snapshot for slow followers");
+ABSL_FLAG(bool, lease_reads, false, "serve linearizable reads from the leader lease");
+ABSL_FLAG(uint64_t, max_data_bytes, 1 << 20, "largest znode data accepted");
+ABSL_FLAG(int64_t, min_session_timeout_ms, 2000, "session timeouts are raised to this");
+ABSL_FLAG(int64_t, max_session_timeout_ms, 60000, "session timeouts are lowered to this");
+
+int main(int argc, char** argv) {
+  warren::BlockTerminationSignals();
+  absl::SetProgramUsageMessage(
+      "warrend --id=N --members=1=HOST:PORT,2=...,3=... --data-dir=DIR [--flagfile=FILE]");
+  warren::DashedFlags flags(argc, argv);
+  absl::ParseCommandLine(flags.argc(), flags.argv());
+  FLAGS_logtostderr = true;
+  google::InitGoogleLogging(argv[0]);
+  auto fail = [](const absl::Status& s) {
+    std::cerr << "warrend: " << s.message() << "\n";
+    return 2;
+  };
+
+  auto members = warren::raft::ParseMembers(absl::GetFlag(FLAGS_members));
+  if (!members.ok()) return fail(members.status());
+  warren::metastore::MetastoreOptions options;
+  options.id = absl::GetFlag(FLAGS_id);
+  options.members = *members;
+  options.listen = absl::GetFlag(FLAGS_listen);
+  options.data_dir = absl::GetFlag(FLAGS_data_dir);
+  options.join = absl::GetFlag(FLAGS_join);
+  options.tick = absl::Milliseconds(absl::GetFlag(FLAGS_tick_ms));
+  options.snapshot_entries = absl::GetFlag(FLAGS_snapshot_entries);
+  options.log_retention_entries = absl::GetFlag(FLAGS_log_retention);
+  options.lease_reads = absl::GetFlag(FLAGS_lease_reads);
+  options.limits.max_data_bytes = absl::GetFlag(FLAGS_max_data_bytes);
+  options.limits.min_session_timeout_ms = absl::GetFlag(FLAGS_min_session_timeout_ms);
+  options.limits.max_session_timeout_ms = absl::GetFlag(FLAGS_max_session_timeout_ms);
+  if (options.id == 0) return fail(absl::InvalidArgumentError("--id is required (> 0)"));
+  if (options.data_dir.empty()) return fail(absl::InvalidArgumentError("--data-dir is required"));
+  if (absl::GetFlag(FLAGS_tick_ms) <= 0) {
+    return fail(absl::InvalidArgumentError("--tick-ms must be > 0"));
+  }
+  if (options.limits.min_session_timeout_ms <= 0 ||
+      options.limits.min_session_timeout_ms > options.limits.max_session_timeout_ms) {
+    return fail(absl::InvalidArgumentError(
+        "need 0 < --min-session-timeout-ms <= --max-session-timeout-ms"));
+  }
+
+  auto server = warren::metastore::MetastoreServer::Start(options);
+  if (!server.ok()) return fail(server.status());
+  int sig = warren::WaitForTerminationSignal();
+  LOG(INFO) << "signal " << sig << ": shutting down";
+  (*server)->Shutdown();
+  return 0;
+}
