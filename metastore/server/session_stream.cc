@@ -87,12 +87,11 @@ void SessionStream::Handle(const metastorepb::SessionRequest& req) {
         return;
       }
       absl::Status s = service_->tree_->AddWatch(session_, req.add_watch());
-      if (!s.ok()) {
-        metastorepb::SessionEvent e;
-        ToHeader(s, e.mutable_watch_error());
-        Send(e);
-      }
-      return;
+      metastorepb::SessionEvent e;
+      e.mutable_watch_ack()->set_path(req.add_watch().path());
+      e.mutable_watch_ack()->set_kind(req.add_watch().kind());
+      ToHeader(s, e.mutable_watch_ack()->mutable_header());
+      return Send(e);
     }
     default:
       return Close(error(MetaError(metastorepb::BAD_ARGUMENTS, "empty session message")));

@@ -1,0 +1,507 @@
+#include "metastore/client/metastore_client.h"
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "glog/logging.h"
+#include "grpcpp/grpcpp.h"
+#include "metastore/errors.h"
+
+namespace warren::metastore {
+namespace {
+
+using Stub = metastorepb::Metastore::Stub;
+
+// Errors after which the same request is worth sending again (to the same or another
+// member): nothing was decided.
+bool Retryable(metastorepb::Error e) {
+  return e == metastorepb::NOT_LEADER || e == metastorepb::UNAVAILABLE ||
+         e == metastorepb::OPERATION_TIMEOUT || e == metastorepb::SESSION_MOVED;
+}
+
+absl::Duration Backoff(int attempt) {
+  return std::min(absl::Milliseconds(25) * (1 << std::min(attempt, 6)), absl::Seconds(1));
+}
+
+}  // namespace
+
+MetastoreClient::MetastoreClient(ClientOptions options)
+    : options_(std::move(options)),
+      client_id_(absl::Uniform<uint64_t>(absl::BitGen(), 1, UINT64_MAX)) {}
+
+absl::StatusOr<std::unique_ptr<MetastoreClient>> MetastoreClient::Connect(ClientOptions options) {
+  if (options.endpoints.empty()) {
+    return MetaError(metastorepb::BAD_ARGUMENTS, "no endpoints given");
+  }
+  for (const auto& e : options.endpoints) {
+    if (e.empty() || e.find(':') == std::string::npos) {
+      return MetaError(metastorepb::BAD_ARGUMENTS,
+                       absl::StrCat("endpoint '", e, "' is not HOST:PORT"));
+    }
+  }
+  return std::unique_ptr<MetastoreClient>(new MetastoreClient(std::move(options)));
+}
+
+MetastoreClient::~MetastoreClient() {
+  if (session_id_ != 0) {
+    absl::Status s = CloseSession();
+    if (!s.ok()) VLOG(1) << "closing the session: " << s;
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Calls
+
+Stub* MetastoreClient::StubFor(const std::string& endpoint) {
+  std::lock_guard lock(mu_);
+  auto& stub = stubs_[endpoint];
+  if (stub == nullptr) {
+    grpc::ChannelArguments args;
+    args.SetMaxReceiveMessageSize(64 << 20);
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+    stub = metastorepb::Metastore::NewStub(
+        grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args));
+  }
+  return stub.get();
+}
+
+std::string MetastoreClient::Target() {
+  std::lock_guard lock(mu_);
+  if (!leader_.empty()) return leader_;
+  return options_.endpoints[next_endpoint_ % options_.endpoints.size()];
+}
+
+void MetastoreClient::FollowLeader(const metastorepb::ResponseHeader& h,
+                                   const std::string& failed) {
+  std::lock_guard lock(mu_);
+  if (!h.leader_address().empty() && h.leader_address() != failed) {
+    leader_ = h.leader_address();
+    return;
+  }
+  leader_.clear();
+  if (options_.endpoints[next_endpoint_ % options_.endpoints.size()] == failed) ++next_endpoint_;
+}
+
+void MetastoreClient::SawZxid(uint64_t zxid) {
+  uint64_t seen = last_zxid_.load();
+  while (zxid > seen && !last_zxid_.compare_exchange_weak(seen, zxid)) {
+  }
+}
+
+template <typename Req, typename Resp>
+absl::Status MetastoreClient::Call(Method<Req, Resp> method, Req req, Resp* resp, Kind kind) {
+  uint64_t seq = 0;
+  if constexpr (requires { req.mutable_header(); }) {
+    auto* h = req.mutable_header();
+    h->set_session_id(session_id_.load());
+    if (kind == Kind::kWrite) {
+      std::lock_guard lock(mu_);
+      seq = next_seq_++;
+      in_flight_.insert(seq);
+      h->set_client_id(client_id_);
+      h->set_seq(seq);
+      h->set_first_incomplete_seq(*in_flight_.begin());
+    } else if (kind == Kind::kRead) {
+      if (h->consistency() == raftpb::LINEARIZABLE) h->set_consistency(options_.consistency);
+      h->set_min_zxid(last_zxid_.load());
+    }
+  }
+  const absl::Time deadline = absl::Now() + options_.request_timeout;
+  bool maybe_sent = false;
+  std::string last_error = "no member answered";
+  absl::Status result;
+  for (int attempt = 0;; ++attempt) {
+    const std::string endpoint = Target();
+    grpc::ClientContext ctx;
+    ctx.set_deadline(absl::ToChronoTime(std::min(deadline, absl::Now() + absl::Seconds(5))));
+    grpc::Status gs = (StubFor(endpoint)->*method)(&ctx, req, resp);
+    if (!gs.ok()) {
+      maybe_sent = maybe_sent || gs.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+      last_error = absl::StrCat(endpoint, ": ", gs.error_message());
+      FollowLeader({}, endpoint);
+    } else {
+      const auto& h = resp->header();
+      SawZxid(h.zxid());
+      if (!Retryable(h.error())) {
+        result = FromWire(h.error(), h.message());
+        if (h.error() == metastorepb::OK && kind != Kind::kAdmin) {
+          std::lock_guard lock(mu_);
+          leader_ = endpoint;  // it answered: it leads (or serves reads fine)
+        }
+        break;
+      }
+      last_error = h.message();
+      maybe_sent = maybe_sent || h.error() == metastorepb::OPERATION_TIMEOUT;
+      if (h.error() == metastorepb::NOT_LEADER || h.error() == metastorepb::UNAVAILABLE) {
+        FollowLeader(h, endpoint);
+      }
+    }
+    if (absl::Now() + Backoff(attempt) >= deadline) {
+      result = kind == Kind::kWrite && maybe_sent
+                   ? MetaError(metastorepb::CONNECTION_LOSS,
+                               absl::StrCat("the outcome is unknown (", last_error, ")"))
+                   : MetaError(metastorepb::UNAVAILABLE, last_error);
+      break;
+    }
+    absl::SleepFor(Backoff(attempt));
+  }
+  if (seq != 0) {
+    std::lock_guard lock(mu_);
+    in_flight_.erase(seq);
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------
+// Operations
+
+absl::StatusOr<std::string> MetastoreClient::Create(const std::string& path,
+                                                    const std::string& data,
+                                                    const CreateOptions& opts,
+                                                    metastorepb::Stat* stat) {
+  metastorepb::CreateRequest req;
+  req.set_path(path);
+  req.set_data(data);
+  req.set_ephemeral(opts.ephemeral);
+  req.set_sequential(opts.sequential);
+  req.set_container(opts.container);
+  req.set_ttl_ms(opts.ttl_ms);
+  metastorepb::CreateResponse resp;
+  if (auto s = Call(&Stub::Create, req, &resp, Kind::kWrite); !s.ok()) return s;
+  if (stat != nullptr) *stat = resp.stat();
+  return resp.path();
+}
+
+absl::Status MetastoreClient::Delete(const std::string& path, int32_t version) {
+  metastorepb::DeleteRequest req;
+  req.set_path(path);
+  req.set_version(version);
+  metastorepb::DeleteResponse resp;
+  return Call(&Stub::Delete, req, &resp, Kind::kWrite);
+}
+
+absl::StatusOr<metastorepb::Stat> MetastoreClient::SetData(const std::string& path,
+                                                           const std::string& data,
+                                                           int32_t version) {
+  metastorepb::SetDataRequest req;
+  req.set_path(path);
+  req.set_data(data);
+  req.set_version(version);
+  metastorepb::SetDataResponse resp;
+  if (auto s = Call(&Stub::SetData, req, &resp, Kind::kWrite); !s.ok()) return s;
+  return resp.stat();
+}
+
+absl::StatusOr<NodeData> MetastoreClient::GetData(const std::string& path, bool watch) {
+  metastorepb::GetDataRequest req;
+  req.set_path(path);
+  req.set_watch(watch);
+  metastorepb::GetDataResponse resp;
+  if (auto s = Call(&Stub::GetData, req, &resp, Kind::kRead); !s.ok()) return s;
+  if (watch) NoteWatch(path, metastorepb::WATCH_DATA, resp.header().zxid());
+  return NodeData{resp.data(), resp.stat()};
+}
+
+absl::StatusOr<std::optional<metastorepb::Stat>> MetastoreClient::Exists(const std::string& path,
+                                                                         bool watch) {
+  metastorepb::ExistsRequest req;
+  req.set_path(path);
+  req.set_watch(watch);
+  metastorepb::ExistsResponse resp;
+  if (auto s = Call(&Stub::Exists, req, &resp, Kind::kRead); !s.ok()) return s;
+  if (watch) NoteWatch(path, metastorepb::WATCH_EXISTS, resp.header().zxid());
+  if (!resp.exists()) return std::optional<metastorepb::Stat>();
+  return std::optional<metastorepb::Stat>(resp.stat());
+}
+
+absl::StatusOr<Children> MetastoreClient::GetChildren(const std::string& path, bool watch,
+                                                      bool with_stats) {
+  metastorepb::GetChildrenRequest req;
+  req.set_path(path);
+  req.set_watch(watch);
+  req.set_with_stats(with_stats);
+  metastorepb::GetChildrenResponse resp;
+  if (auto s = Call(&Stub::GetChildren, req, &resp, Kind::kRead); !s.ok()) return s;
+  if (watch) NoteWatch(path, metastorepb::WATCH_CHILDREN, resp.header().zxid());
+  return Children{{resp.children().begin(), resp.children().end()}, resp.stat()};
+}
+
+absl::Status MetastoreClient::Multi(const std::vector<metastorepb::Op>& ops,
+                                    std::vector<metastorepb::OpResult>* results) {
+  metastorepb::MultiRequest req;
+  for (const auto& op : ops) *req.add_ops() = op;
+  metastorepb::MultiResponse resp;
+  absl::Status s = Call(&Stub::Multi, req, &resp, Kind::kWrite);
+  if (results != nullptr) results->assign(resp.results().begin(), resp.results().end());
+  return s;
+}
+
+absl::Status MetastoreClient::Sync(const std::string& path) {
+  metastorepb::SyncRequest req;
+  req.set_path(path);
+  metastorepb::SyncResponse resp;
+  return Call(&Stub::Sync, req, &resp, Kind::kRead);
+}
+
+// ---------------------------------------------------------------------------------------
+// Admin
+
+absl::StatusOr<metastorepb::StatusResponse> MetastoreClient::MemberStatus(
+    const std::string& endpoint, absl::Duration timeout) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+  metastorepb::StatusResponse resp;
+  grpc::Status gs = StubFor(endpoint)->Status(&ctx, metastorepb::StatusRequest(), &resp);
+  if (!gs.ok()) {
+    return MetaError(metastorepb::UNAVAILABLE, absl::StrCat(endpoint, ": ", gs.error_message()));
+  }
+  return resp;
+}
+
+absl::StatusOr<metastorepb::StatusResponse> MetastoreClient::LeaderStatus() {
+  const absl::Time deadline = absl::Now() + options_.request_timeout;
+  std::string last_error = "no member answered";
+  for (int attempt = 0; absl::Now() < deadline; ++attempt) {
+    const std::string endpoint = Target();
+    auto st = MemberStatus(endpoint, absl::Seconds(2));
+    if (!st.ok()) {
+      last_error = std::string(st.status().message());
+      FollowLeader({}, endpoint);
+    } else if (st->raft().leader() != 0 && st->raft().leader() == st->raft().id()) {
+      std::lock_guard lock(mu_);
+      leader_ = endpoint;
+      return st;
+    } else {
+      metastorepb::ResponseHeader hint;
+      for (const auto& m : st->raft().members()) {
+        if (m.id() == st->raft().leader()) hint.set_leader_address(m.address());
+      }
+      last_error = absl::StrCat(endpoint, " knows no leader");
+      FollowLeader(hint, endpoint);
+    }
+    absl::SleepFor(Backoff(attempt));
+  }
+  return MetaError(metastorepb::UNAVAILABLE, last_error);
+}
+
+absl::Status MetastoreClient::ChangeMembership(const raftpb::MembershipRequest& req) {
+  metastorepb::MembershipResponse resp;
+  return Call(&Stub::ChangeMembership, req, &resp, Kind::kAdmin);
+}
+
+absl::StatusOr<uint64_t> MetastoreClient::TakeSnapshot() {
+  if (auto st = LeaderStatus(); !st.ok()) return st.status();
+  metastorepb::SnapshotResponse resp;
+  if (auto s = Call(&Stub::TakeSnapshot, metastorepb::SnapshotRequest(), &resp, Kind::kAdmin);
+      !s.ok()) {
+    return s;
+  }
+  return resp.index();
+}
+
+// ---------------------------------------------------------------------------------------
+// Sessions and watches
+
+absl::Status MetastoreClient::StartSession(absl::Duration timeout) {
+  if (session_id_ != 0) return MetaError(metastorepb::BAD_ARGUMENTS, "a session is open");
+  metastorepb::CreateSessionRequest req;
+  req.set_timeout_ms(absl::ToInt64Milliseconds(timeout));
+  metastorepb::CreateSessionResponse resp;
+  if (auto s = Call(&Stub::CreateSession, req, &resp, Kind::kWrite); !s.ok()) return s;
+  session_timeout_ms_ = resp.timeout_ms();
+  session_id_ = resp.session_id();
+  {
+    std::lock_guard lock(session_mu_);
+    session_closing_ = false;
+    session_ended_ = false;
+  }
+  session_thread_ = std::thread([this] { SessionLoop(); });
+  return absl::OkStatus();
+}
+
+absl::Status MetastoreClient::CloseSession() {
+  const uint64_t id = session_id_.load();
+  if (id == 0) return absl::OkStatus();
+  {
+    std::lock_guard lock(session_mu_);
+    session_closing_ = true;
+    if (stream_ctx_ != nullptr) stream_ctx_->TryCancel();
+  }
+  session_cv_.notify_all();
+  if (session_thread_.joinable()) session_thread_.join();
+  metastorepb::CloseSessionRequest req;
+  metastorepb::CloseSessionResponse resp;
+  absl::Status s = Call(&Stub::CloseSession, req, &resp, Kind::kWrite);
+  session_id_ = 0;
+  return s;
+}
+
+absl::Status MetastoreClient::AddWatch(const std::string& path, bool recursive) {
+  if (session_id_ == 0) return MetaError(metastorepb::BAD_ARGUMENTS, "watches need a session");
+  const auto kind =
+      recursive ? metastorepb::WATCH_PERSISTENT_RECURSIVE : metastorepb::WATCH_PERSISTENT;
+  const auto key = std::make_pair(path, kind);
+  NoteWatch(path, kind, last_zxid_.load());
+  metastorepb::SessionRequest r;
+  r.mutable_add_watch()->set_path(path);
+  r.mutable_add_watch()->set_kind(kind);
+  std::unique_lock lock(session_mu_);
+  acks_[key] = std::nullopt;
+  // Without a live stream it is registered when the stream (re)attaches.
+  if (stream_write_) stream_write_(r);
+  bool answered = session_cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.request_timeout),
+                                       [&] { return acks_[key].has_value() || session_ended_; });
+  absl::Status result = !answered ? MetaError(metastorepb::OPERATION_TIMEOUT,
+                                              absl::StrCat("no member registered the watch on ", path))
+                        : acks_[key].has_value() ? *acks_[key]
+                                                 : MetaError(metastorepb::SESSION_EXPIRED, path);
+  acks_.erase(key);
+  if (!result.ok()) watches_.erase(key);
+  return result;
+}
+
+void MetastoreClient::NoteWatch(const std::string& path, metastorepb::WatchKind kind,
+                                uint64_t zxid) {
+  std::lock_guard lock(session_mu_);
+  watches_.try_emplace({path, kind}, zxid);
+}
+
+void MetastoreClient::OnEvent(std::function<void(const metastorepb::WatchEvent&)> callback) {
+  std::lock_guard lock(session_mu_);
+  on_event_ = std::move(callback);
+}
+
+void MetastoreClient::OnSessionEnd(std::function<void(const absl::Status&)> callback) {
+  std::lock_guard lock(session_mu_);
+  on_session_end_ = std::move(callback);
+}
+
+void MetastoreClient::SessionLoop() {
+  for (int attempt = 0;; ++attempt) {
+    if (!RunStream(Target())) return;
+    std::unique_lock lock(session_mu_);
+    if (session_cv_.wait_for(lock, absl::ToChronoMilliseconds(Backoff(attempt)),
+                             [this] { return session_closing_; })) {
+      return;
+    }
+  }
+}
+
+bool MetastoreClient::RunStream(const std::string& endpoint) {
+  grpc::ClientContext ctx;
+  auto stream = StubFor(endpoint)->Session(&ctx);
+  std::mutex write_mu;
+  auto write = [&](const metastorepb::SessionRequest& r) {
+    std::lock_guard lock(write_mu);
+    return stream->Write(r);
+  };
+  bool done = false;
+  {
+    std::lock_guard lock(session_mu_);
+    if (session_closing_) return false;
+    stream_ctx_ = &ctx;
+  }
+  metastorepb::SessionRequest attach;
+  attach.set_attach(session_id_.load());
+  write(attach);
+  const auto interval = std::chrono::milliseconds(std::max<int64_t>(session_timeout_ms_ / 3, 50));
+  std::thread keeper([&] {
+    metastorepb::SessionRequest ka;
+    ka.set_keep_alive(true);
+    std::unique_lock lock(session_mu_);
+    while (!session_cv_.wait_for(lock, interval, [&] { return session_closing_ || done; })) {
+      lock.unlock();
+      bool ok = write(ka);
+      lock.lock();
+      if (!ok) return;
+    }
+  });
+
+  metastorepb::SessionEvent ev;
+  std::optional<metastorepb::ResponseHeader> closed;
+  while (stream->Read(&ev)) {
+    if (ev.has_attached()) {
+      std::vector<metastorepb::SessionRequest> again;
+      {
+        std::lock_guard lock(session_mu_);
+        stream_write_ = write;
+        for (const auto& [key, since] : watches_) {
+          metastorepb::SessionRequest r;
+          r.mutable_add_watch()->set_path(key.first);
+          r.mutable_add_watch()->set_kind(key.second);
+          r.mutable_add_watch()->set_since_zxid(since);
+          again.push_back(std::move(r));
+        }
+      }
+      for (const auto& r : again) write(r);
+    } else if (ev.has_keep_alive_ack()) {
+      SawZxid(ev.keep_alive_ack());
+    } else if (ev.has_event()) {
+      Dispatch(ev.event());
+    } else if (ev.has_watch_ack()) {
+      const auto& ack = ev.watch_ack();
+      std::lock_guard lock(session_mu_);
+      auto it = acks_.find({ack.path(), ack.kind()});
+      if (it != acks_.end()) {
+        it->second = FromWire(ack.header().error(), ack.header().message());
+        session_cv_.notify_all();
+      } else if (ack.header().error() != metastorepb::OK) {
+        LOG(WARNING) << "watch not set again: " << ack.header().message();
+      }
+    } else if (ev.has_closed()) {
+      closed = ev.closed();
+      break;
+    }
+  }
+  {
+    std::lock_guard lock(session_mu_);
+    done = true;
+    stream_ctx_ = nullptr;
+    stream_write_ = nullptr;
+  }
+  session_cv_.notify_all();
+  ctx.TryCancel();
+  keeper.join();
+  stream->Finish();
+
+  if (closed.has_value() && closed->error() == metastorepb::SESSION_EXPIRED) {
+    EndSession(FromWire(closed->error(), closed->message()));
+    return false;
+  }
+  FollowLeader(closed.value_or(metastorepb::ResponseHeader()), endpoint);
+  return true;
+}
+
+void MetastoreClient::Dispatch(const metastorepb::WatchEvent& e) {
+  std::function<void(const metastorepb::WatchEvent&)> callback;
+  {
+    std::lock_guard lock(session_mu_);
+    // The one-shot watches this event spends (as the server does).
+    const bool children = e.type() == metastorepb::NODE_CHILDREN_CHANGED ||
+                          e.type() == metastorepb::NODE_DELETED;
+    const bool data = e.type() != metastorepb::NODE_CHILDREN_CHANGED;
+    if (data) watches_.erase({e.path(), metastorepb::WATCH_DATA});
+    if (data) watches_.erase({e.path(), metastorepb::WATCH_EXISTS});
+    if (children) watches_.erase({e.path(), metastorepb::WATCH_CHILDREN});
+    for (auto& [key, since] : watches_) {
+      if (key.first == e.path()) since = std::max<uint64_t>(since, e.zxid());
+    }
+    callback = on_event_;
+  }
+  if (callback) callback(e);
+}
+
+void MetastoreClient::EndSession(const absl::Status& why) {
+  std::function<void(const absl::Status&)> callback;
+  {
+    std::lock_guard lock(session_mu_);
+    if (session_ended_) return;
+    session_ended_ = true;
+    callback = on_session_end_;
+  }
+  session_cv_.notify_all();
+  LOG(WARNING) << "session " << absl::StrCat("0x", absl::Hex(session_id_.load())) << " ended: " << why;
+  if (callback) callback(why);
+}
+
+}  // namespace warren::metastore

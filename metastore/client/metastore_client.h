@@ -1,0 +1,153 @@
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "proto/metastore.grpc.pb.h"
+
+namespace warren::metastore {
+
+struct ClientOptions {
+  // host:port of the members (any subset; the leader is discovered).
+  std::vector<std::string> endpoints;
+  // How long a call keeps retrying (leader changes, unavailability) before it gives up.
+  absl::Duration request_timeout = absl::Seconds(15);
+  // Reads default to linearizable; SEQUENTIAL is ZooKeeper's: never older than what this
+  // client has seen.
+  raftpb::ReadConsistency consistency = raftpb::LINEARIZABLE;
+};
+
+struct CreateOptions {
+  bool ephemeral = false;
+  bool sequential = false;
+  bool container = false;
+  int64_t ttl_ms = 0;
+};
+
+struct NodeData {
+  std::string data;
+  metastorepb::Stat stat;
+};
+
+struct Children {
+  std::vector<metastorepb::Child> children;  // sorted by name; stats if asked for
+  metastorepb::Stat stat;                    // the parent's
+};
+
+// A client of a metastore quorum. Finds the leader and follows it; retries through leader
+// changes with backoff until the request timeout; makes writes exactly-once (a retried write
+// carries the same client id and sequence number), so "ConnectionLoss" is only returned when
+// the deadline passed with the outcome unknown. With a session it keeps the session alive on
+// a stream to the leader, moves the stream when the leader changes (within the session
+// timeout, keeping the ephemerals), and re-registers its watches there.
+// Thread-safe. Errors are metastore errors (see metastore/errors.h: ErrorOf).
+class MetastoreClient {
+ public:
+  static absl::StatusOr<std::unique_ptr<MetastoreClient>> Connect(ClientOptions options);
+  // Closes the session, if any.
+  ~MetastoreClient();
+
+  // Returns the created path (with the sequence suffix, if sequential).
+  absl::StatusOr<std::string> Create(const std::string& path, const std::string& data,
+                                     const CreateOptions& opts = {},
+                                     metastorepb::Stat* stat = nullptr);
+  absl::Status Delete(const std::string& path, int32_t version = -1);
+  absl::StatusOr<metastorepb::Stat> SetData(const std::string& path, const std::string& data,
+                                            int32_t version = -1);
+  // `watch` sets a one-shot watch (needs a session).
+  absl::StatusOr<NodeData> GetData(const std::string& path, bool watch = false);
+  // nullopt if the node does not exist.
+  absl::StatusOr<std::optional<metastorepb::Stat>> Exists(const std::string& path,
+                                                          bool watch = false);
+  absl::StatusOr<Children> GetChildren(const std::string& path, bool watch = false,
+                                       bool with_stats = false);
+  // All or nothing; `results` (if given) gets one result per op either way.
+  absl::Status Multi(const std::vector<metastorepb::Op>& ops,
+                     std::vector<metastorepb::OpResult>* results = nullptr);
+  absl::Status Sync(const std::string& path = "/");
+
+  // Sessions and watches.
+  absl::Status StartSession(absl::Duration timeout);
+  absl::Status CloseSession();
+  uint64_t session_id() const { return session_id_.load(); }
+  int64_t session_timeout_ms() const { return session_timeout_ms_.load(); }
+  // A persistent watch (recursive: the whole subtree). Returns once the member holding the
+  // session's stream has registered it.
+  absl::Status AddWatch(const std::string& path, bool recursive);
+  // Where watch events go (called on the session's thread; keep it short).
+  void OnEvent(std::function<void(const metastorepb::WatchEvent&)> callback);
+  // Called once if the session ends (expired, or closed by the quorum).
+  void OnSessionEnd(std::function<void(const absl::Status&)> callback);
+
+  // Admin.
+  absl::StatusOr<metastorepb::StatusResponse> MemberStatus(const std::string& endpoint,
+                                                           absl::Duration timeout);
+  absl::StatusOr<metastorepb::StatusResponse> LeaderStatus();
+  absl::Status ChangeMembership(const raftpb::MembershipRequest& req);
+  absl::StatusOr<uint64_t> TakeSnapshot();
+
+  uint64_t last_zxid() const { return last_zxid_.load(); }
+  const std::vector<std::string>& endpoints() const { return options_.endpoints; }
+
+ private:
+  enum class Kind { kRead, kWrite, kAdmin };
+  template <typename Req, typename Resp>
+  using Method = grpc::Status (metastorepb::Metastore::Stub::*)(grpc::ClientContext*, const Req&,
+                                                                  Resp*);
+
+  explicit MetastoreClient(ClientOptions options);
+  template <typename Req, typename Resp>
+  absl::Status Call(Method<Req, Resp> method, Req req, Resp* resp, Kind kind);
+  metastorepb::Metastore::Stub* StubFor(const std::string& endpoint);
+  std::string Target();
+  void FollowLeader(const metastorepb::ResponseHeader& h, const std::string& failed);
+  void SawZxid(uint64_t zxid);
+  void NoteWatch(const std::string& path, metastorepb::WatchKind kind, uint64_t zxid);
+
+  // The session stream.
+  void SessionLoop();
+  bool RunStream(const std::string& endpoint);
+  void Dispatch(const metastorepb::WatchEvent& e);
+  void EndSession(const absl::Status& why);
+
+  const ClientOptions options_;
+  const uint64_t client_id_;
+  std::atomic<uint64_t> last_zxid_{0};
+
+  std::mutex mu_;
+  std::map<std::string, std::unique_ptr<metastorepb::Metastore::Stub>> stubs_;
+  std::string leader_;  // best guess; empty: unknown
+  size_t next_endpoint_ = 0;
+  uint64_t next_seq_ = 1;
+  std::set<uint64_t> in_flight_;
+
+  std::atomic<uint64_t> session_id_{0};
+  std::atomic<int64_t> session_timeout_ms_{0};
+  std::mutex session_mu_;
+  std::condition_variable session_cv_;
+  bool session_closing_ = false;
+  std::thread session_thread_;
+  grpc::ClientContext* stream_ctx_ = nullptr;  // the live stream, to cancel it
+  std::function<bool(const metastorepb::SessionRequest&)> stream_write_;
+  // Watches to re-register when the stream moves: (path, kind) -> the zxid the client had
+  // seen of the node when it set the watch (the server fires at once if it changed since).
+  std::map<std::pair<std::string, metastorepb::WatchKind>, uint64_t> watches_;
+  // AddWatch calls waiting for the server's answer.
+  std::map<std::pair<std::string, metastorepb::WatchKind>, std::optional<absl::Status>> acks_;
+  std::function<void(const metastorepb::WatchEvent&)> on_event_;
+  std::function<void(const absl::Status&)> on_session_end_;
+  bool session_ended_ = false;
+};
+
+}  // namespace warren::metastore
