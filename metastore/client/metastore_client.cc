@@ -319,9 +319,7 @@ absl::Status MetastoreClient::StartSession(absl::Duration timeout) {
   return absl::OkStatus();
 }
 
-absl::Status MetastoreClient::CloseSession() {
-  const uint64_t id = session_id_.load();
-  if (id == 0) return absl::OkStatus();
+void MetastoreClient::StopSessionThread() {
   {
     std::lock_guard lock(session_mu_);
     session_closing_ = true;
@@ -329,6 +327,17 @@ absl::Status MetastoreClient::CloseSession() {
   }
   session_cv_.notify_all();
   if (session_thread_.joinable()) session_thread_.join();
+}
+
+void MetastoreClient::AbandonSession() {
+  StopSessionThread();
+  session_id_ = 0;
+}
+
+absl::Status MetastoreClient::CloseSession() {
+  const uint64_t id = session_id_.load();
+  if (id == 0) return absl::OkStatus();
+  StopSessionThread();
   metastorepb::CloseSessionRequest req;
   metastorepb::CloseSessionResponse resp;
   absl::Status s = Call(&Stub::CloseSession, req, &resp, Kind::kWrite);

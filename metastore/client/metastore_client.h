@@ -80,6 +80,9 @@ class MetastoreClient {
   // Sessions and watches.
   absl::Status StartSession(absl::Duration timeout);
   absl::Status CloseSession();
+  // Stops keeping the session alive without closing it, as a crashed client would; the
+  // quorum expires it after its timeout. For fault tests.
+  void AbandonSession();
   uint64_t session_id() const { return session_id_.load(); }
   int64_t session_timeout_ms() const { return session_timeout_ms_.load(); }
   // A persistent watch (recursive: the whole subtree). Returns once the member holding the
@@ -117,6 +120,7 @@ class MetastoreClient {
 
   // The session stream.
   void SessionLoop();
+  void StopSessionThread();
   bool RunStream(const std::string& endpoint);
   void Dispatch(const metastorepb::WatchEvent& e);
   void EndSession(const absl::Status& why);

@@ -1,0 +1,442 @@
+// The metastore as operators run it: three real warrend processes on loopback, driven by the
+// warren CLI and the C++ client, with members killed, stopped and restarted.
+#include <signal.h>
+
+#include <atomic>
+#include <map>
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "metastore/client/metastore_client.h"
+#include "metastore/errors.h"
+#include "raft/log/file_util.h"
+#include "tests/integration/process.h"
+#include "tests/log/log_test_util.h"
+
+namespace warren::testing {
+namespace {
+
+using metastore::ClientOptions;
+using metastore::ErrorOf;
+using metastore::MetastoreClient;
+
+class MetastoreCluster {
+ public:
+  explicit MetastoreCluster(std::vector<std::string> flags = {})
+      : dir_("metastore-cluster"), flags_(std::move(flags)) {
+    for (uint64_t id = 1; id <= 3; ++id) {
+      addresses_[id] = absl::StrCat("127.0.0.1:", FreeLoopbackPort());
+    }
+  }
+
+  std::string Members() const {
+    std::vector<std::string> parts;
+    for (const auto& [id, addr] : addresses_) parts.push_back(absl::StrCat(id, "=", addr));
+    return absl::StrJoin(parts, ",");
+  }
+  std::string Endpoints() const {
+    std::vector<std::string> parts;
+    for (const auto& [id, addr] : addresses_) parts.push_back(addr);
+    return absl::StrJoin(parts, ",");
+  }
+  const std::string& Address(uint64_t id) const { return addresses_.at(id); }
+  const std::string& dir() const { return dir_.path(); }
+  std::string LogPath(uint64_t id) const { return absl::StrCat(dir(), "/warrend-", id, ".log"); }
+
+  void StartAll() {
+    for (uint64_t id = 1; id <= 3; ++id) Start(id);
+  }
+  void Start(uint64_t id) {
+    std::vector<std::string> argv = {WARREND, absl::StrCat("--id=", id), "--members=" + Members(),
+                                     absl::StrCat("--data-dir=", dir(), "/", id), "--tick-ms=20"};
+    argv.insert(argv.end(), flags_.begin(), flags_.end());
+    auto p = Process::Spawn(argv, LogPath(id));
+    ASSERT_TRUE(p.ok()) << p.status();
+    servers_[id] = std::move(*p);
+  }
+  // SIGKILL: a crash. SIGTERM: a clean stop, which must finish by itself.
+  void Stop(uint64_t id, int sig) {
+    auto& p = servers_.at(id);
+    p->Signal(sig);
+    auto code = p->Wait(absl::Seconds(30));
+    ASSERT_TRUE(code.has_value()) << "member " << id << " did not stop";
+    if (sig == SIGTERM) EXPECT_EQ(*code, 0) << "member " << id << " did not stop cleanly";
+    servers_.erase(id);
+  }
+
+  std::unique_ptr<MetastoreClient> Client(absl::Duration timeout = absl::Seconds(30),
+                                          const std::string& endpoints = "") {
+    ClientOptions options;
+    options.endpoints = absl::StrSplit(endpoints.empty() ? Endpoints() : endpoints, ',');
+    options.request_timeout = timeout;
+    auto c = MetastoreClient::Connect(options);
+    EXPECT_TRUE(c.ok()) << c.status();
+    return std::move(*c);
+  }
+
+  // The member that says it leads, once the others agree; 0 if none within `timeout`.
+  uint64_t WaitForLeader(absl::Duration timeout = absl::Seconds(30)) {
+    auto client = Client();
+    const absl::Time deadline = absl::Now() + timeout;
+    while (absl::Now() < deadline) {
+      std::map<uint64_t, int> votes;
+      for (const auto& [id, addr] : addresses_) {
+        auto st = client->MemberStatus(addr, absl::Seconds(1));
+        if (st.ok() && st->raft().leader() != 0) ++votes[st->raft().leader()];
+      }
+      for (const auto& [leader, n] : votes) {
+        if (n >= 2 && servers_.count(leader) > 0) return leader;
+      }
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return 0;
+  }
+
+  RunResult Cli(std::vector<std::string> args) {
+    std::vector<std::string> argv = {WARREN_CLI, "--endpoints=" + Endpoints()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunCommand(argv, absl::Seconds(60));
+  }
+
+ private:
+  raft::testing::TempDir dir_;
+  std::vector<std::string> flags_;
+  std::map<uint64_t, std::string> addresses_;
+  std::map<uint64_t, std::unique_ptr<Process>> servers_;
+};
+
+// Every node below `path` (itself included): path -> data and stat, serialized.
+void Walk(MetastoreClient& client, const std::string& path,
+          std::map<std::string, std::string>* out) {
+  auto node = client.GetData(path);
+  ASSERT_TRUE(node.ok()) << path << ": " << node.status();
+  (*out)[path] = node->data + "|" + node->stat.SerializeAsString();
+  auto children = client.GetChildren(path);
+  ASSERT_TRUE(children.ok()) << children.status();
+  for (const auto& c : children->children) {
+    Walk(client, path == "/" ? "/" + c.name() : path + "/" + c.name(), out);
+  }
+}
+
+template <typename F>
+bool Eventually(F condition, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    if (condition()) return true;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return condition();
+}
+
+TEST(MetastoreCluster, CliFollowsZooKeeperSemanticsAndRefusesBadInput) {
+  MetastoreCluster c({"--max-data-bytes=1000"});
+  c.StartAll();
+  ASSERT_NE(c.WaitForLeader(), 0u);
+
+  RunResult r = c.Cli({"create", "/a", "hello"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "/a\n");
+  EXPECT_EQ(c.Cli({"create", "-s", "/a/n-", "x"}).out, "/a/n-0000000000\n");
+  EXPECT_EQ(c.Cli({"get", "/a"}).out, "hello\n");
+  r = c.Cli({"set", "/a", "world", "-v", "3"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_TRUE(absl::StartsWith(r.err, "BadVersion: /a")) << r.err;
+  EXPECT_EQ(c.Cli({"set", "/a", "world", "-v", "0"}).exit_code, 0);
+  r = c.Cli({"--json", "stat", "/a"});
+  EXPECT_NE(r.out.find("\"version\":1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("\"numChildren\":1"), std::string::npos) << r.out;
+
+  // Bad input: an error line naming the problem, exit 1, and nothing changes.
+  struct Bad {
+    std::vector<std::string> args;
+    std::string error;
+  };
+  for (const Bad& bad : std::vector<Bad>{
+           {{"create", "a/b"}, "InvalidPath: a/b"},
+           {{"create", "/a/"}, "InvalidPath: /a/"},
+           {{"create", "/a/../b"}, "InvalidPath: /a/../b"},
+           {{"create", "/big", std::string(1001, 'x')}, "BadArguments: /big"},
+           {{"create", "--ttl=-5", "/t"}, "BadArguments: /t"},
+           {{"create", "-c", "-s", "/t"}, "BadArguments: /t"},
+           {{"set", "/a", "x", "-v", "-7"}, "BadArguments: /a"},
+           {{"delete", "/a"}, "NotEmpty: /a"},
+           {{"delete", "/"}, "BadArguments: /"},
+           {{"create", "/a/n-0000000000/child"}, ""},  // a persistent parent: this one works
+           {{"get", "/nope"}, "NoNode: /nope"},
+           {{"create", "/x/y"}, "NoNode: /x/y"},
+       }) {
+    r = c.Cli(bad.args);
+    if (bad.error.empty()) {
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+      continue;
+    }
+    EXPECT_EQ(r.exit_code, 1) << absl::StrJoin(bad.args, " ") << ": " << r.out << r.err;
+    EXPECT_TRUE(absl::StartsWith(r.err, bad.error)) << absl::StrJoin(bad.args, " ") << ": " << r.err;
+  }
+  EXPECT_EQ(c.Cli({"ls", "/"}).out, "a\n");
+  EXPECT_EQ(c.Cli({"get", "/a"}).out, "world\n");
+
+  // Usage errors exit 2 and touch nothing.
+  EXPECT_EQ(c.Cli({"frobnicate"}).exit_code, 2);
+  EXPECT_EQ(c.Cli({"create"}).exit_code, 2);
+  EXPECT_EQ(c.Cli({"--consistency=weird", "get", "/a"}).exit_code, 2);
+  EXPECT_EQ(c.Cli({"transfer-leader", "zero"}).exit_code, 2);
+
+  // An ephemeral lives as long as the command's session.
+  EXPECT_EQ(c.Cli({"create", "-e", "/eph"}).exit_code, 0);
+  r = c.Cli({"exists", "/eph"});
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_EQ(r.err, "NoNode: /eph\n");
+
+  // watch prints one event per line, in order.
+  auto watch = Process::Spawn(
+      {WARREN_CLI, "--endpoints=" + c.Endpoints(), "watch", "/w", "--recursive", "--count=3"},
+      c.dir() + "/watch.log");
+  ASSERT_TRUE(watch.ok());
+  ASSERT_TRUE(Eventually(
+      [&] { return ReadFile(c.dir() + "/watch.log").value_or("").find("watching") != std::string::npos; },
+      absl::Seconds(30)));
+  ASSERT_EQ(c.Cli({"create", "/w", "1"}).exit_code, 0);
+  ASSERT_EQ(c.Cli({"create", "/w/k", "2"}).exit_code, 0);
+  ASSERT_EQ(c.Cli({"set", "/w/k", "3"}).exit_code, 0);
+  auto code = (*watch)->Wait(absl::Seconds(30));
+  std::string log = ReadFile(c.dir() + "/watch.log").value_or("");
+  ASSERT_EQ(code, 0) << log;
+  size_t created = log.find("NodeCreated /w ");
+  size_t child = log.find("NodeCreated /w/k ");
+  size_t changed = log.find("NodeDataChanged /w/k ");
+  EXPECT_NE(created, std::string::npos) << log;
+  EXPECT_LT(created, child) << log;
+  EXPECT_LT(child, changed) << log;
+  EXPECT_NE(changed, std::string::npos) << log;
+
+  r = c.Cli({"members"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("leader"), std::string::npos) << r.out;
+  r = c.Cli({"status"});
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_NE(r.out.find("role=leader"), std::string::npos) << r.out;
+  r = c.Cli({"snapshot"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+}
+
+TEST(MetastoreCluster, MalformedRequestsGetErrorsAndChangeNothing) {
+  MetastoreCluster c;
+  c.StartAll();
+  ASSERT_NE(c.WaitForLeader(), 0u);
+  auto client = c.Client();
+  ASSERT_TRUE(client->Create("/keep", "v").ok());
+  // Requests a well-behaved client never sends, straight to a member's stub.
+  for (uint64_t id = 1; id <= 3; ++id) {
+    auto stub = metastorepb::Metastore::NewStub(
+        grpc::CreateChannel(c.Address(id), grpc::InsecureChannelCredentials()));
+    auto call = [&](auto method, const auto& req, auto* resp) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+      grpc::Status gs = ((*stub).*method)(&ctx, req, resp);
+      EXPECT_TRUE(gs.ok()) << gs.error_message();
+      return resp->header();
+    };
+    metastorepb::GetDataRequest get;
+    get.set_path("/keep");
+    get.mutable_header()->set_consistency(static_cast<raftpb::ReadConsistency>(77));
+    metastorepb::GetDataResponse get_resp;
+    EXPECT_EQ(call(&metastorepb::Metastore::Stub::GetData, get, &get_resp).error(),
+              metastorepb::BAD_ARGUMENTS);
+    metastorepb::MultiRequest multi;
+    multi.add_ops();  // empty op
+    metastorepb::MultiResponse multi_resp;
+    auto h = call(&metastorepb::Metastore::Stub::Multi, multi, &multi_resp);
+    EXPECT_TRUE(h.error() == metastorepb::BAD_ARGUMENTS || h.error() == metastorepb::NOT_LEADER)
+        << h.message();
+    metastorepb::SetDataRequest set;
+    set.set_path(std::string("/keep\0x", 7));
+    set.set_data("changed");
+    metastorepb::SetDataResponse set_resp;
+    EXPECT_EQ(call(&metastorepb::Metastore::Stub::SetData, set, &set_resp).error(),
+              metastorepb::INVALID_PATH);
+    metastorepb::DeleteRequest del;
+    del.set_path("/keep");
+    del.mutable_header()->set_client_id(5);  // exactly-once without a sequence number
+    metastorepb::DeleteResponse del_resp;
+    h = call(&metastorepb::Metastore::Stub::Delete, del, &del_resp);
+    EXPECT_TRUE(h.error() == metastorepb::BAD_ARGUMENTS || h.error() == metastorepb::NOT_LEADER)
+        << h.message();
+    metastorepb::CloseSessionRequest close;
+    close.mutable_header()->set_session_id(424242);
+    metastorepb::CloseSessionResponse close_resp;
+    h = call(&metastorepb::Metastore::Stub::CloseSession, close, &close_resp);
+    EXPECT_TRUE(h.error() == metastorepb::SESSION_EXPIRED || h.error() == metastorepb::NOT_LEADER)
+        << h.message();
+    // A session stream that keeps alive before it attaches is closed with an error.
+    grpc::ClientContext ctx;
+    auto stream = stub->Session(&ctx);
+    metastorepb::SessionRequest ka;
+    ka.set_keep_alive(true);
+    stream->Write(ka);
+    metastorepb::SessionEvent ev;
+    ASSERT_TRUE(stream->Read(&ev));
+    EXPECT_TRUE(ev.has_closed());
+    EXPECT_NE(ev.closed().error(), metastorepb::OK);
+    stream->WritesDone();
+  }
+  auto node = client->GetData("/keep");
+  ASSERT_TRUE(node.ok());
+  EXPECT_EQ(node->data, "v");
+  EXPECT_EQ(node->stat.version(), 0);
+  auto root = client->GetChildren("/");
+  ASSERT_TRUE(root.ok());
+  EXPECT_EQ(root->children.size(), 1u);
+}
+
+TEST(MetastoreCluster, KilledLeaderLosesNoAcknowledgedWrite) {
+  MetastoreCluster c({"--snapshot-entries=300", "--log-retention=50"});
+  c.StartAll();
+  uint64_t leader = c.WaitForLeader();
+  ASSERT_NE(leader, 0u);
+  ASSERT_TRUE(c.Client()->Create("/load", "").ok());
+
+  constexpr int kWriters = 4;
+  constexpr int kPerWriter = 150;
+  std::atomic<int> acknowledged{0};
+  std::vector<std::vector<std::pair<std::string, std::string>>> acked(kWriters);
+  std::vector<absl::Status> failures(kWriters);
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      auto client = c.Client(absl::Seconds(60));
+      for (int i = 0; i < kPerWriter; ++i) {
+        std::string data = absl::StrCat(w, ":", i);
+        auto path = client->Create(absl::StrCat("/load/w", w, "-"), data, {false, true, false, 0});
+        if (!path.ok()) {
+          failures[w] = path.status();
+          return;
+        }
+        acked[w].emplace_back(*path, data);
+        ++acknowledged;
+      }
+    });
+  }
+  ASSERT_TRUE(Eventually([&] { return acknowledged >= 100; }, absl::Seconds(60)));
+  ASSERT_LT(acknowledged.load(), kWriters * kPerWriter) << "the load finished before the kill";
+  c.Stop(leader, SIGKILL);
+  absl::SleepFor(absl::Milliseconds(300));
+  c.Start(leader);
+  for (auto& t : writers) t.join();
+  for (const auto& f : failures) ASSERT_TRUE(f.ok()) << f;
+
+  auto client = c.Client();
+  auto children = client->GetChildren("/load");
+  ASSERT_TRUE(children.ok()) << children.status();
+  // Every acknowledged create is there, once: retries across the failover applied nothing twice.
+  EXPECT_EQ(children->children.size(), static_cast<size_t>(kWriters * kPerWriter));
+  for (const auto& writer : acked) {
+    for (const auto& [path, data] : writer) {
+      auto node = client->GetData(path);
+      ASSERT_TRUE(node.ok()) << path << ": " << node.status();
+      EXPECT_EQ(node->data, data);
+    }
+  }
+  // The restarted member catches up and agrees, read locally.
+  ClientOptions local;
+  local.endpoints = {c.Address(leader)};
+  local.consistency = raftpb::SEQUENTIAL;
+  auto at_restarted = *MetastoreClient::Connect(local);
+  ASSERT_TRUE(client->Sync().ok());
+  EXPECT_TRUE(Eventually(
+      [&] {
+        auto kids = at_restarted->GetChildren("/load");
+        return kids.ok() && kids->children.size() == static_cast<size_t>(kWriters * kPerWriter);
+      },
+      absl::Seconds(60)));
+}
+
+TEST(MetastoreCluster, FullRestartBringsBackEveryNodeAndStat) {
+  MetastoreCluster c({"--snapshot-entries=50", "--log-retention=10"});
+  c.StartAll();
+  ASSERT_NE(c.WaitForLeader(), 0u);
+  auto client = c.Client();
+  ASSERT_TRUE(client->Create("/ledgers", "meta").ok());
+  for (int i = 0; i < 80; ++i) {
+    ASSERT_TRUE(client->Create("/ledgers/L", absl::StrCat("ledger ", i), {false, true, false, 0}).ok());
+  }
+  ASSERT_TRUE(client->SetData("/ledgers", "meta2").ok());
+  ASSERT_TRUE(client->Delete("/ledgers/L0000000007").ok());
+  ASSERT_TRUE(client->TakeSnapshot().ok());
+  ASSERT_TRUE(client->Create("/after-snapshot", "x").ok());
+  std::map<std::string, std::string> before;
+  Walk(*client, "/", &before);
+  client.reset();
+
+  for (uint64_t id = 1; id <= 3; ++id) c.Stop(id, SIGTERM);
+  c.StartAll();
+  ASSERT_NE(c.WaitForLeader(), 0u);
+  client = c.Client();
+  std::map<std::string, std::string> after;
+  Walk(*client, "/", &after);
+  EXPECT_EQ(after.size(), before.size());
+  EXPECT_TRUE(after == before) << "the tree or a stat changed across the restart";
+  // Sequential numbering survives the restart too.
+  auto next = client->Create("/ledgers/L", "", {false, true, false, 0});
+  ASSERT_TRUE(next.ok());
+  EXPECT_EQ(*next, "/ledgers/L0000000081");  // 80 creates and 1 delete came before
+  for (uint64_t id = 1; id <= 3; ++id) {
+    std::string log = ReadFile(c.LogPath(id)).value_or("");
+    EXPECT_NE(log.find("replaying only what follows"), std::string::npos)
+        << "member " << id << " did not restart from its durable tree";
+  }
+}
+
+TEST(MetastoreCluster, EphemeralsSurviveTheirServersDeathAndGoWithTheSession) {
+  MetastoreCluster c({"--min-session-timeout-ms=500"});
+  c.StartAll();
+  uint64_t leader = c.WaitForLeader();
+  ASSERT_NE(leader, 0u);
+  auto owner = c.Client();
+  ASSERT_TRUE(owner->StartSession(absl::Seconds(3)).ok());
+  ASSERT_TRUE(owner->Create("/eph", "mine", {true, false, false, 0}).ok());
+  ASSERT_TRUE(owner->Create("/watched", "").ok());
+  std::mutex mu;
+  std::vector<std::string> events;
+  owner->OnEvent([&](const metastorepb::WatchEvent& e) {
+    std::lock_guard lock(mu);
+    events.push_back(e.path());
+  });
+  ASSERT_TRUE(owner->AddWatch("/watched", true).ok());
+
+  // The owner's stream is at the leader: kill it, and wait longer than the session timeout.
+  c.Stop(leader, SIGKILL);
+  ASSERT_NE(c.WaitForLeader(), 0u);
+  absl::SleepFor(absl::Seconds(6));
+  auto other = c.Client();
+  auto st = other->Exists("/eph");
+  ASSERT_TRUE(st.ok()) << st.status();
+  EXPECT_TRUE(st->has_value()) << "the ephemeral died with the server its session was on";
+  EXPECT_EQ((*st)->ephemeral_owner(), owner->session_id());
+  // The watch moved with the session.
+  ASSERT_TRUE(other->Create("/watched/after-failover", "").ok());
+  EXPECT_TRUE(Eventually(
+      [&] {
+        std::lock_guard lock(mu);
+        return std::find(events.begin(), events.end(), "/watched/after-failover") != events.end();
+      },
+      absl::Seconds(20)));
+
+  // A client that dies takes its ephemerals with it, once its session times out.
+  owner->AbandonSession();
+  EXPECT_TRUE(Eventually(
+      [&] {
+        auto s = other->Exists("/eph");
+        return s.ok() && !s->has_value();
+      },
+      absl::Seconds(30)));
+  c.Start(leader);
+}
+
+}  // namespace
+}  // namespace warren::testing
