@@ -1,66 +1,79 @@
 #!/usr/bin/env bash
-# The main job, until the metastore lands: a local 3-member replicated counter on Warren's
-# Raft runtime, driven through its CLI. The leader is killed with SIGKILL mid-way and comes
-# back; no acknowledged increment is lost and none counts twice.
-#   WARREN_DEMO_PORT=7101 scripts/run-demo.sh     (uses that port and the next two)
+# The main job: a local 3-member Warren metastore quorum (warrend) on loopback, a short tour
+# through the `warren` CLI (znodes, versions, sequential and ephemeral nodes, a watch, the
+# leader killed with SIGKILL), and then the quorum is left running for you to use.
+#   WARREN_DEMO_PORT=7101 WARREN_DEMO_DIR=/tmp/warren-demo scripts/run-demo.sh
+# Stop it with scripts/stop-demo.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh build
 
 port="${WARREN_DEMO_PORT:-7101}"
+data="${WARREN_DEMO_DIR:-/tmp/warren-demo}"
 members="1=127.0.0.1:$port,2=127.0.0.1:$((port + 1)),3=127.0.0.1:$((port + 2))"
-data="$(mktemp -d /tmp/warren-demo-XXXXXX)"
-declare -A pids
+endpoints="127.0.0.1:$port,127.0.0.1:$((port + 1)),127.0.0.1:$((port + 2))"
+bin="$PWD/build/bin"
+
+WARREN_DEMO_DIR="$data" scripts/stop-demo.sh > /dev/null 2>&1 || true
+rm -rf "$data"
+mkdir -p "$data"
 
 start() {
-  build/bin/warren-counter-server --id="$1" --members="$members" --data-dir="$data/$1" \
-    --snapshot-entries=500 --log-retention=100 >> "$data/server-$1.log" 2>&1 &
-  pids[$1]=$!
+  # setsid: the members outlive this script.
+  setsid "$bin/warrend" --id="$1" --members="$members" --data-dir="$data/$1" \
+    >> "$data/warrend-$1.log" 2>&1 < /dev/null &
+  echo "$!" > "$data/warrend-$1.pid"
+  disown "$!"
 }
-cleanup() {
-  for id in "${!pids[@]}"; do kill -TERM "${pids[$id]}" 2> /dev/null || true; done
-  wait 2> /dev/null || true
-  rm -rf "$data"
+w() {
+  echo "\$ warren$(printf ' %q' "$@")"
+  "$bin/warren" --endpoints="$endpoints" "$@"
 }
-trap cleanup EXIT
-cli() { build/bin/warren-counter --members="$members" "$@"; }
-leader() { cli status | awk '$3 == "leader" { print $1 }' | head -1; }
-wait_for_leader() {
-  for _ in $(seq 100); do
-    l="$(leader)"
-    if [ -n "$l" ]; then echo "$l"; return; fi
-    sleep 0.1
-  done
-  echo "no leader after 10 s; logs in $data" >&2
-  exit 1
-}
+leader() { "$bin/warren" --endpoints="$endpoints" --timeout-ms=20000 leader | cut -d' ' -f1; }
 
-echo "== starting 3 members on 127.0.0.1:$port-$((port + 2)), data in $data"
+echo "== starting 3 members on 127.0.0.1:$port-$((port + 2)); data and logs in $data"
 for id in 1 2 3; do start "$id"; done
-l="$(wait_for_leader)"
+l="$(leader)"
 echo "== member $l leads"
-cli status
+w status
 
-echo "== 1000 increments, 16 in flight"
-cli incr --times=1000 --concurrency=16
+echo; echo "== znodes, versions and sequential nodes"
+w create /ledgers "ledger metadata root"
+w create -s /ledgers/L "ledger one"
+w create -s /ledgers/L "ledger two"
+w ls /ledgers
+w set /ledgers/L0000000000 "closed" -v 0
+w set /ledgers/L0000000000 "stale write" -v 0 || echo "   (refused: someone else changed it first)"
+w get /ledgers/L0000000000
+w stat /ledgers
 
-echo "== 2000 more; the leader is killed with SIGKILL while they run"
-cli incr --times=2000 --concurrency=16 &
-incr=$!
-sleep 0.3
-kill -KILL "${pids[$l]}"
-wait "${pids[$l]}" 2> /dev/null || true
-unset "pids[$l]"
-echo "   killed member $l"
-wait "$incr"
-echo "== linearizable read (expect 3000):"
-cli get
+echo; echo "== a watch on /brokers, while a broker registers (ephemeral) and its session ends"
+w create /brokers ""
+"$bin/warren" --endpoints="$endpoints" watch /brokers --recursive --count=2 > "$data/watch.out" 2>&1 &
+watcher=$!
+for _ in $(seq 100); do grep -q watching "$data/watch.out" && break; sleep 0.1; done
+w create -e /brokers/b1 "host-a:9092"
+w exists /brokers/b1 || echo "   (gone: it lived as long as that command's session)"
+wait "$watcher"
+cat "$data/watch.out"
 
-echo "== member $l restarts and catches up"
+echo; echo "== kill -9 the leader (member $l); the others elect a new one and lose nothing"
+kill -KILL "$(cat "$data/warrend-$l.pid")"
+w ls /ledgers
+echo "   new leader: member $(leader)"
 start "$l"
-sleep 2
-cli status
-echo "== sequential read at member $l alone (expect 3000):"
-build/bin/warren-counter --members="$l=127.0.0.1:$((port + l - 1))" get --sequential
-echo "== stopping"
+w create -s /ledgers/L "ledger three"
+sleep 2  # member $l catches up
+w members
+
+cat << DONE
+
+The quorum is still running (data and logs in $data). Try:
+  export WARREN_ENDPOINTS=$endpoints
+  build/bin/warren ls /ledgers
+  build/bin/warren watch / --recursive
+  build/bin/warren --json stat /ledgers
+Stop it with:
+  WARREN_DEMO_DIR=$data scripts/stop-demo.sh
+DONE

@@ -7,7 +7,11 @@
 
 namespace warren::raft::testing {
 
-ServerCluster::ServerCluster(int n, GroupOptions base) : base_(std::move(base)), root_("cluster") {
+ServerCluster::ServerCluster(int n, GroupOptions base, StateMachineFactory make_sm)
+    : base_(std::move(base)), make_sm_(std::move(make_sm)), root_("cluster") {
+  if (!make_sm_) {
+    make_sm_ = [](uint64_t, const std::string&) { return std::make_unique<CounterStateMachine>(); };
+  }
   for (uint64_t id = 1; id <= static_cast<uint64_t>(n); ++id) founders_[id] = Address(id);
 }
 
@@ -36,7 +40,9 @@ absl::Status ServerCluster::Start(uint64_t id, bool join) {
   g.members = founders_;
   g.join = join;
   g.data_dir = DataDir(id);
-  if (auto s = (*server)->AddGroup(g, std::make_unique<CounterStateMachine>()); !s.ok()) return s;
+  auto sm = make_sm_(id, DataDir(id) + ".sm");
+  if (sm == nullptr) return absl::InternalError("the state machine factory failed");
+  if (auto s = (*server)->AddGroup(g, std::move(sm)); !s.ok()) return s;
   if (auto s = (*server)->Start(); !s.ok()) return s;
   std::lock_guard lock(mu_);
   servers_[id] = std::move(*server);

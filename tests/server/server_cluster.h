@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -20,8 +21,13 @@ class ServerCluster {
  public:
   static constexpr const char* kGroup = "counter";
 
-  // Members 1..n found the group; `base` supplies the tunables.
-  ServerCluster(int n, GroupOptions base);
+  // Makes member `id`'s state machine; `dir` is the member's own directory for it.
+  using StateMachineFactory =
+      std::function<std::unique_ptr<StateMachine>(uint64_t id, const std::string& dir)>;
+
+  // Members 1..n found the group; `base` supplies the tunables. The state machine is a
+  // CounterStateMachine unless `make_sm` says otherwise.
+  ServerCluster(int n, GroupOptions base, StateMachineFactory make_sm = nullptr);
   ~ServerCluster();
 
   // Starts member `id` (again) on its data directory. A member not among the founders must
@@ -69,6 +75,7 @@ class ServerCluster {
   std::vector<std::shared_ptr<RaftServer>> Servers();
 
   GroupOptions base_;
+  StateMachineFactory make_sm_;
   std::map<uint64_t, std::string> founders_;
   TempDir root_;
   MemoryNetwork network_;
