@@ -1,7 +1,8 @@
-// Replicated small writes against a 3-member cluster of Warren (the counter example), etcd or
-// ZooKeeper, each driven through its own client the way users drive it: Warren's RaftClient
-// (finds the leader), etcd's v3 gRPC KV.Put spread over the members (as clientv3 balances),
-// ZooKeeper's C client with one session per writer (a follower forwards to the leader).
+// Replicated small writes against a 3-member cluster of the Warren metastore (warrend), etcd
+// or ZooKeeper, each driven through its own client the way users drive it: Warren's
+// MetastoreClient setting a znode's data (finds the leader), etcd's v3 gRPC KV.Put spread over
+// the members (as clientv3 balances), ZooKeeper's C client setting a znode's data with one
+// session per writer (a follower forwards to the leader).
 // Every write is acknowledged only after a majority has it on disk, in all three.
 //   warren-bench-consensus --system=etcd --endpoints=127.0.0.1:2379,... --ops=20000
 // prints one line: system, ops, seconds, ops_per_s, p50_ms, p99_ms.
@@ -24,14 +25,15 @@
 #include "common/dashed_flags.h"
 #include "glog/logging.h"
 #include "grpcpp/grpcpp.h"
-#include "raft/client/raft_client.h"
+#include "metastore/client/metastore_client.h"
+#include "metastore/errors.h"
 
 ABSL_FLAG(std::string, system, "", "warren, etcd or zookeeper");
 ABSL_FLAG(std::string, endpoints, "",
-          "warren: ID=HOST:PORT,...; etcd and zookeeper: HOST:PORT,...");
+          "HOST:PORT,... of the members");
 ABSL_FLAG(int, ops, 20000, "writes in all");
 ABSL_FLAG(int, concurrency, 16, "writers, each with one write in flight");
-ABSL_FLAG(int, value_bytes, 16, "bytes per value (etcd, zookeeper; Warren sends 'incr 1')");
+ABSL_FLAG(int, value_bytes, 16, "bytes per value");
 
 namespace {
 
@@ -45,25 +47,31 @@ class System {
   virtual WriteFn Writer(int w) = 0;
 };
 
+// The metastore, as a ZooKeeper user would drive it: one client (connection) per writer,
+// each setting the data of its own znode.
 class WarrenSystem : public System {
  public:
-  explicit WarrenSystem(const std::string& endpoints) {
-    warren::raft::ClientOptions o;
-    o.group = "counter";
-    auto members = warren::raft::ParseMembers(endpoints);
-    CHECK(members.ok()) << members.status();
-    o.members = *members;
-    o.async_threads = 1;
-    auto c = warren::raft::RaftClient::Create(o);
+  WarrenSystem(const std::string& endpoints, int value_bytes)
+      : endpoints_(absl::StrSplit(endpoints, ',')), value_(value_bytes, 'v') {}
+  WriteFn Writer(int w) override {
+    warren::metastore::ClientOptions o;
+    o.endpoints = endpoints_;
+    auto c = warren::metastore::MetastoreClient::Connect(o);
     CHECK(c.ok()) << c.status();
-    client_ = std::move(*c);
-  }
-  WriteFn Writer(int) override {
-    return [this] { return client_->Write("incr 1").ok(); };
+    warren::metastore::MetastoreClient* client = c->get();
+    clients_.push_back(std::move(*c));
+    std::string path = absl::StrCat("/bench-", w);
+    auto created = client->Create(path, "");
+    CHECK(created.ok() || warren::metastore::ErrorOf(created.status()) ==
+                              warren::metastorepb::NODE_EXISTS)
+        << created.status();
+    return [this, client, path] { return client->SetData(path, value_).ok(); };
   }
 
  private:
-  std::unique_ptr<warren::raft::RaftClient> client_;
+  std::vector<std::string> endpoints_;
+  std::string value_;
+  std::vector<std::unique_ptr<warren::metastore::MetastoreClient>> clients_;
 };
 
 class EtcdSystem : public System {
@@ -170,7 +178,7 @@ int main(int argc, char** argv) {
   }
   std::unique_ptr<System> system;
   if (name == "warren") {
-    system = std::make_unique<WarrenSystem>(endpoints);
+    system = std::make_unique<WarrenSystem>(endpoints, absl::GetFlag(FLAGS_value_bytes));
   } else if (name == "etcd") {
     system = std::make_unique<EtcdSystem>(endpoints, absl::GetFlag(FLAGS_value_bytes));
   } else if (name == "zookeeper") {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Replicated small writes, side by side: a 3-member Warren counter, a 3-member etcd cluster and
-# a 3-member ZooKeeper ensemble, all on this machine's loopback and disk, started here from
+# Replicated small writes, side by side: a 3-member Warren metastore (warrend, setData on a
+# znode), a 3-member etcd cluster (Put) and a 3-member ZooKeeper ensemble (setData), all on this
+# machine's loopback and disk, started here from
 # Debian packages, each driven by warren-bench-consensus through its own client. Prints a
 # table with Warren's figures as ratios of the others'.
 #   bench/run-consensus-compare.sh [OPS] [PORT_BASE]      (defaults 20000, 7200)
@@ -32,8 +33,9 @@ trap cleanup EXIT
 
 # Warren: ports base..base+2.
 warren_members="1=127.0.0.1:$base,2=127.0.0.1:$((base + 1)),3=127.0.0.1:$((base + 2))"
+warren_endpoints="127.0.0.1:$base,127.0.0.1:$((base + 1)),127.0.0.1:$((base + 2))"
 for i in 1 2 3; do
-  build/bin/warren-counter-server --id=$i --members="$warren_members" --data-dir="$data/warren$i" \
+  build/bin/warrend --id=$i --members="$warren_members" --data-dir="$data/warren$i" \
     > "$data/warren$i.log" 2>&1 &
   pids+=($!)
 done
@@ -75,7 +77,7 @@ for i in 1 2 3; do
   pids+=($!)
 done
 
-declare -A endpoints=([warren]="$warren_members" [etcd]="$etcd_endpoints" [zookeeper]="$zk_endpoints")
+declare -A endpoints=([warren]="$warren_endpoints" [etcd]="$etcd_endpoints" [zookeeper]="$zk_endpoints")
 for s in warren etcd zookeeper; do
   for _ in $(seq 60); do
     if "$bench" --system=$s --endpoints="${endpoints[$s]}" --ops=1 --concurrency=1 \

@@ -57,7 +57,10 @@ Stub* MetastoreClient::StubFor(const std::string& endpoint) {
   if (stub == nullptr) {
     grpc::ChannelArguments args;
     args.SetMaxReceiveMessageSize(64 << 20);
+    // Members come and go (restarts, failover): retry connecting every second at most, not
+    // after gRPC's default of up to two minutes.
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
     stub = metastorepb::Metastore::NewStub(
         grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args));

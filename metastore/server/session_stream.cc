@@ -8,12 +8,17 @@ namespace warren::metastore {
 
 SessionStream::SessionStream(MetastoreService* service) : service_(service) { StartRead(&in_); }
 
+// gRPC operations are started outside mu_: a reaction must never find its own lock taken.
 void SessionStream::Send(const metastorepb::SessionEvent& event) {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
   if (closing_ || finished_) return;
   out_.push_back(event);
   if (event.has_closed()) closing_ = true;
-  if (!writing_) WriteNextLocked();
+  if (writing_) return;  // OnWriteDone picks it up
+  writing_ = true;
+  const metastorepb::SessionEvent* next = &out_.front();  // deque: stays put until popped
+  lock.unlock();
+  StartWrite(next);
 }
 
 void SessionStream::Close(const metastorepb::ResponseHeader& why) {
@@ -22,36 +27,44 @@ void SessionStream::Close(const metastorepb::ResponseHeader& why) {
   Send(e);
 }
 
-void SessionStream::WriteNextLocked() {
-  if (!out_.empty()) {
-    writing_ = true;
-    StartWrite(&out_.front());
-  } else if (closing_ && !finished_) {
-    finished_ = true;
-    Finish(grpc::Status::OK);
-  }
-}
-
 void SessionStream::OnWriteDone(bool ok) {
-  std::lock_guard lock(mu_);
-  writing_ = false;
+  std::unique_lock lock(mu_);
   out_.pop_front();
   if (!ok) {
     out_.clear();
     closing_ = true;
   }
-  WriteNextLocked();
+  if (!out_.empty()) {
+    const metastorepb::SessionEvent* next = &out_.front();
+    lock.unlock();
+    StartWrite(next);
+    return;
+  }
+  writing_ = false;
+  if (!closing_ || finished_) return;
+  finished_ = true;
+  lock.unlock();
+  Finish(grpc::Status::OK);
 }
 
 void SessionStream::OnReadDone(bool ok) {
   if (!ok) {  // the client closed its side or went away
-    metastorepb::ResponseHeader bye;
-    Close(bye);
+    std::unique_lock lock(mu_);
+    if (!writing_ && !finished_) {
+      // Nothing queued: end now (Close would queue an empty "closed" event first).
+      finished_ = closing_ = true;
+      lock.unlock();
+      Finish(grpc::Status::OK);
+      return;
+    }
+    closing_ = true;  // OnWriteDone finishes once the queue drains
     return;
   }
   Handle(in_);
-  std::lock_guard lock(mu_);
-  if (!finished_ && !closing_) StartRead(&in_);
+  std::unique_lock lock(mu_);
+  if (finished_ || closing_) return;
+  lock.unlock();
+  StartRead(&in_);
 }
 
 void SessionStream::Handle(const metastorepb::SessionRequest& req) {

@@ -31,7 +31,6 @@ class SessionStream
  private:
   void Handle(const metastorepb::SessionRequest& req);
   void Attach(uint64_t session);
-  void WriteNextLocked();
 
   MetastoreService* const service_;
   metastorepb::SessionRequest in_;
