@@ -29,8 +29,7 @@
 #include "metastore/errors.h"
 
 ABSL_FLAG(std::string, system, "", "warren, etcd or zookeeper");
-ABSL_FLAG(std::string, endpoints, "",
-          "HOST:PORT,... of the members");
+ABSL_FLAG(std::string, endpoints, "", "HOST:PORT,... of the members");
 ABSL_FLAG(int, ops, 20000, "writes in all");
 ABSL_FLAG(int, concurrency, 16, "writers, each with one write in flight");
 ABSL_FLAG(int, value_bytes, 16, "bytes per value");
@@ -62,8 +61,8 @@ class WarrenSystem : public System {
     clients_.push_back(std::move(*c));
     std::string path = absl::StrCat("/bench-", w);
     auto created = client->Create(path, "");
-    CHECK(created.ok() || warren::metastore::ErrorOf(created.status()) ==
-                              warren::metastorepb::NODE_EXISTS)
+    CHECK(created.ok() ||
+          warren::metastore::ErrorOf(created.status()) == warren::metastorepb::NODE_EXISTS)
         << created.status();
     return [this, client, path] { return client->SetData(path, value_).ok(); };
   }

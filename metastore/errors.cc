@@ -10,18 +10,27 @@ constexpr char kPayloadUrl[] = "type.googleapis.com/warren.metastorepb.Error";
 
 absl::StatusCode CodeFor(metastorepb::Error e) {
   switch (e) {
-    case metastorepb::OK: return absl::StatusCode::kOk;
-    case metastorepb::NO_NODE: return absl::StatusCode::kNotFound;
-    case metastorepb::NODE_EXISTS: return absl::StatusCode::kAlreadyExists;
+    case metastorepb::OK:
+      return absl::StatusCode::kOk;
+    case metastorepb::NO_NODE:
+      return absl::StatusCode::kNotFound;
+    case metastorepb::NODE_EXISTS:
+      return absl::StatusCode::kAlreadyExists;
     case metastorepb::INVALID_PATH:
-    case metastorepb::BAD_ARGUMENTS: return absl::StatusCode::kInvalidArgument;
+    case metastorepb::BAD_ARGUMENTS:
+      return absl::StatusCode::kInvalidArgument;
     case metastorepb::CONNECTION_LOSS:
     case metastorepb::UNAVAILABLE:
-    case metastorepb::NOT_LEADER: return absl::StatusCode::kUnavailable;
-    case metastorepb::RUNTIME_INCONSISTENCY: return absl::StatusCode::kAborted;
-    case metastorepb::OPERATION_TIMEOUT: return absl::StatusCode::kDeadlineExceeded;
-    case metastorepb::SYSTEM_ERROR: return absl::StatusCode::kInternal;
-    default: return absl::StatusCode::kFailedPrecondition;
+    case metastorepb::NOT_LEADER:
+      return absl::StatusCode::kUnavailable;
+    case metastorepb::RUNTIME_INCONSISTENCY:
+      return absl::StatusCode::kAborted;
+    case metastorepb::OPERATION_TIMEOUT:
+      return absl::StatusCode::kDeadlineExceeded;
+    case metastorepb::SYSTEM_ERROR:
+      return absl::StatusCode::kInternal;
+    default:
+      return absl::StatusCode::kFailedPrecondition;
   }
 }
 
@@ -29,30 +38,43 @@ absl::StatusCode CodeFor(metastorepb::Error e) {
 
 const char* ErrorName(metastorepb::Error e) {
   switch (e) {
-    case metastorepb::OK: return "OK";
-    case metastorepb::NO_NODE: return "NoNode";
-    case metastorepb::NODE_EXISTS: return "NodeExists";
-    case metastorepb::BAD_VERSION: return "BadVersion";
-    case metastorepb::NOT_EMPTY: return "NotEmpty";
-    case metastorepb::NO_CHILDREN_FOR_EPHEMERALS: return "NoChildrenForEphemerals";
-    case metastorepb::INVALID_PATH: return "InvalidPath";
-    case metastorepb::BAD_ARGUMENTS: return "BadArguments";
-    case metastorepb::SESSION_EXPIRED: return "SessionExpired";
-    case metastorepb::SESSION_MOVED: return "SessionMoved";
-    case metastorepb::CONNECTION_LOSS: return "ConnectionLoss";
-    case metastorepb::UNAVAILABLE: return "Unavailable";
-    case metastorepb::NOT_LEADER: return "NotLeader";
-    case metastorepb::RUNTIME_INCONSISTENCY: return "RuntimeInconsistency";
-    case metastorepb::OPERATION_TIMEOUT: return "OperationTimeout";
-    default: return "SystemError";
+    case metastorepb::OK:
+      return "OK";
+    case metastorepb::NO_NODE:
+      return "NoNode";
+    case metastorepb::NODE_EXISTS:
+      return "NodeExists";
+    case metastorepb::BAD_VERSION:
+      return "BadVersion";
+    case metastorepb::NOT_EMPTY:
+      return "NotEmpty";
+    case metastorepb::NO_CHILDREN_FOR_EPHEMERALS:
+      return "NoChildrenForEphemerals";
+    case metastorepb::INVALID_PATH:
+      return "InvalidPath";
+    case metastorepb::BAD_ARGUMENTS:
+      return "BadArguments";
+    case metastorepb::SESSION_EXPIRED:
+      return "SessionExpired";
+    case metastorepb::SESSION_MOVED:
+      return "SessionMoved";
+    case metastorepb::CONNECTION_LOSS:
+      return "ConnectionLoss";
+    case metastorepb::UNAVAILABLE:
+      return "Unavailable";
+    case metastorepb::NOT_LEADER:
+      return "NotLeader";
+    case metastorepb::RUNTIME_INCONSISTENCY:
+      return "RuntimeInconsistency";
+    case metastorepb::OPERATION_TIMEOUT:
+      return "OperationTimeout";
+    default:
+      return "SystemError";
   }
 }
 
 absl::Status MetaError(metastorepb::Error e, std::string_view detail) {
-  if (e == metastorepb::OK) return absl::OkStatus();
-  absl::Status s(CodeFor(e), absl::StrCat(ErrorName(e), ": ", std::string(detail)));
-  s.SetPayload(kPayloadUrl, absl::Cord(absl::StrCat(static_cast<int>(e))));
-  return s;
+  return FromWire(e, absl::StrCat(ErrorName(e), ": ", std::string(detail)));
 }
 
 metastorepb::Error ErrorOf(const absl::Status& s) {

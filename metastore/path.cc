@@ -9,7 +9,8 @@ namespace warren::metastore {
 namespace {
 
 absl::Status Invalid(std::string_view path, std::string_view why) {
-  return MetaError(metastorepb::INVALID_PATH, absl::StrCat(std::string(path), " (", std::string(why), ")"));
+  return MetaError(metastorepb::INVALID_PATH,
+                   absl::StrCat(std::string(path), " (", std::string(why), ")"));
 }
 
 // Decodes one UTF-8 code point at path[i]; returns its length, or 0 if malformed.
@@ -55,7 +56,8 @@ absl::Status ValidatePath(std::string_view path) {
     uint32_t cp = 0;
     size_t len = DecodeUtf8(path, i, &cp);
     if (len == 0) return Invalid(path, "not valid UTF-8");
-    if (Disallowed(cp)) return Invalid(path, absl::StrCat("disallowed character U+", absl::Hex(cp)));
+    if (Disallowed(cp))
+      return Invalid(path, absl::StrCat("disallowed character U+", absl::Hex(cp)));
     i += len - 1;
   }
   return absl::OkStatus();

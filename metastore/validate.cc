@@ -8,13 +8,14 @@ namespace warren::metastore {
 namespace {
 
 absl::Status BadArguments(std::string_view path, std::string_view why) {
-  return MetaError(metastorepb::BAD_ARGUMENTS, absl::StrCat(std::string(path), " (", std::string(why), ")"));
+  return MetaError(metastorepb::BAD_ARGUMENTS,
+                   absl::StrCat(std::string(path), " (", std::string(why), ")"));
 }
 
 absl::Status ValidateData(const std::string& data, std::string_view path, const Limits& limits) {
   if (data.size() <= limits.max_data_bytes) return absl::OkStatus();
-  return BadArguments(path, absl::StrCat("data is ", data.size(), " bytes; the limit is ",
-                                         limits.max_data_bytes));
+  return BadArguments(
+      path, absl::StrCat("data is ", data.size(), " bytes; the limit is ", limits.max_data_bytes));
 }
 
 absl::Status ValidateCreate(const metastorepb::CreateRequest& c, const Limits& limits) {
@@ -24,8 +25,8 @@ absl::Status ValidateCreate(const metastorepb::CreateRequest& c, const Limits& l
     return BadArguments(c.path(), "a container node cannot be ephemeral, sequential or TTL");
   }
   if (c.ttl_ms() < 0 || c.ttl_ms() > limits.max_ttl_ms) {
-    return BadArguments(c.path(), absl::StrCat("ttl ", c.ttl_ms(), " ms is outside 1..",
-                                               limits.max_ttl_ms));
+    return BadArguments(c.path(),
+                        absl::StrCat("ttl ", c.ttl_ms(), " ms is outside 1..", limits.max_ttl_ms));
   }
   if (c.ttl_ms() > 0 && c.ephemeral()) {
     return BadArguments(c.path(), "a TTL node cannot be ephemeral");
@@ -62,7 +63,8 @@ absl::Status ValidateOp(const metastorepb::Op& op, const Limits& limits) {
       return ValidateVersion(c.has_version(), c.version(), c.path());
     }
     default:
-      return MetaError(metastorepb::BAD_ARGUMENTS, "an op names none of create, delete, set, check");
+      return MetaError(metastorepb::BAD_ARGUMENTS,
+                       "an op names none of create, delete, set, check");
   }
 }
 

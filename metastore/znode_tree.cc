@@ -40,8 +40,8 @@ bool VersionMatches(bool has_version, int32_t expected, int32_t actual) {
 }
 
 absl::Status BadVersion(std::string_view path, int32_t expected, int32_t actual) {
-  return MetaError(metastorepb::BAD_VERSION,
-                   absl::StrCat(std::string(path), " (expected version ", expected, ", is ", actual, ")"));
+  return MetaError(metastorepb::BAD_VERSION, absl::StrCat(std::string(path), " (expected version ",
+                                                          expected, ", is ", actual, ")"));
 }
 
 // Where a restore unpacks to, and where the old database waits while the two are swapped.
@@ -159,8 +159,7 @@ absl::StatusOr<std::string> ZNodeTree::Apply(uint64_t index, std::string_view co
   return reply.SerializeAsString();
 }
 
-metastorepb::CommandReply ZNodeTree::ApplyCommand(uint64_t index,
-                                                  const metastorepb::Command& cmd) {
+metastorepb::CommandReply ZNodeTree::ApplyCommand(uint64_t index, const metastorepb::Command& cmd) {
   Txn txn{static_cast<int64_t>(index), cmd.time_ms(), cmd.session_id(), {}, {}, {}};
   metastorepb::CommandReply reply;
   auto fail = [&reply](const absl::Status& s) {
@@ -179,9 +178,9 @@ metastorepb::CommandReply ZNodeTree::ApplyCommand(uint64_t index,
       if (reply.error() != metastorepb::OK) return reply;
       break;
     case metastorepb::Command::kCreateSession: {
-      int64_t timeout = std::clamp(cmd.create_session().timeout_ms(),
-                                   options_.limits.min_session_timeout_ms,
-                                   options_.limits.max_session_timeout_ms);
+      int64_t timeout =
+          std::clamp(cmd.create_session().timeout_ms(), options_.limits.min_session_timeout_ms,
+                     options_.limits.max_session_timeout_ms);
       sessions_[index] = timeout;
       metastorepb::StoredSession stored;
       stored.set_id(index);
@@ -263,8 +262,8 @@ absl::StatusOr<metastorepb::OpResult> ZNodeTree::ApplyOp(Txn& txn, const metasto
     case metastorepb::Op::kCreate:
       return Create(txn, op.create());
     case metastorepb::Op::kDelete:
-      if (auto s = Delete(txn, op.delete_().path(), op.delete_().has_version(),
-                          op.delete_().version());
+      if (auto s =
+              Delete(txn, op.delete_().path(), op.delete_().has_version(), op.delete_().version());
           !s.ok()) {
         return s;
       }
@@ -529,7 +528,8 @@ metastorepb::QueryReply ZNodeTree::RunQuery(const metastorepb::Query& q) {
   auto watch = [&](bool wanted, const std::string& path, metastorepb::WatchKind kind) {
     if (!wanted) return absl::OkStatus();
     if (q.session_id() == 0 || watches_ == nullptr) {
-      return MetaError(metastorepb::BAD_ARGUMENTS, absl::StrCat(path, " (a watch needs a session)"));
+      return MetaError(metastorepb::BAD_ARGUMENTS,
+                       absl::StrCat(path, " (a watch needs a session)"));
     }
     return watches_->Add(q.session_id(), path, kind);
   };
@@ -599,9 +599,9 @@ absl::Status ZNodeTree::AddWatch(uint64_t session, const metastorepb::AddWatch& 
       missed = Event(metastorepb::NODE_CHILDREN_CHANGED, w.path(), node->stat.pzxid());
     } else if (node != nullptr && w.kind() != metastorepb::WATCH_CHILDREN &&
                node->stat.mzxid() > since) {
-      missed = Event(node->stat.czxid() > since ? metastorepb::NODE_CREATED
-                                                : metastorepb::NODE_DATA_CHANGED,
-                     w.path(), node->stat.mzxid());
+      missed = Event(
+          node->stat.czxid() > since ? metastorepb::NODE_CREATED : metastorepb::NODE_DATA_CHANGED,
+          w.path(), node->stat.mzxid());
     }
   } else if (one_shot && node == nullptr && w.kind() != metastorepb::WATCH_EXISTS) {
     return MetaError(metastorepb::NO_NODE, w.path());
@@ -692,14 +692,15 @@ absl::Status ZNodeTree::RestoreSnapshot(uint64_t index, SnapshotReader& reader) 
   fs::rename(dir, OldDir(dir), ec);
   if (ec) return absl::InternalError(absl::StrCat("move ", dir, " aside: ", ec.message()));
   fs::rename(IncomingDir(dir), dir, ec);
-  if (ec) return absl::InternalError(absl::StrCat("move the snapshot into ", dir, ": ", ec.message()));
+  if (ec)
+    return absl::InternalError(absl::StrCat("move the snapshot into ", dir, ": ", ec.message()));
   if (auto s = SyncDir(fs::path(dir).parent_path().string()); !s.ok()) return s;
   fs::remove_all(OldDir(dir), ec);
   if (auto s = OpenDb(); !s.ok()) return s;
   if (auto s = Load(); !s.ok()) return s;
   if (last_applied_ != index) {
-    return absl::DataLossError(absl::StrCat("the snapshot for index ", index,
-                                            " holds a tree applied to ", last_applied_));
+    return absl::DataLossError(
+        absl::StrCat("the snapshot for index ", index, " holds a tree applied to ", last_applied_));
   }
   return absl::OkStatus();
 }

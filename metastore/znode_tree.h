@@ -132,7 +132,7 @@ class ZNodeTree : public StateMachine {
   uint64_t last_applied_ = 0;
   uint64_t next_checkpoint_ = 0;
   std::unordered_map<std::string, Node> nodes_;
-  std::map<uint64_t, int64_t> sessions_;  // id -> timeout ms
+  std::map<uint64_t, int64_t> sessions_;                  // id -> timeout ms
   std::map<uint64_t, std::set<std::string>> ephemerals_;  // session -> paths
   std::set<std::string> containers_;
   std::set<std::string> ttl_nodes_;

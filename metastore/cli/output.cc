@@ -32,9 +32,9 @@ std::string StatJson(const metastorepb::Stat& s) {
 
 std::string StatText(const metastorepb::Stat& s) {
   auto time = [](int64_t ms) {
-    return absl::StrCat(absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms),
-                                         absl::UTCTimeZone()),
-                        " (", ms, ")");
+    return absl::StrCat(
+        absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::FromUnixMillis(ms), absl::UTCTimeZone()),
+        " (", ms, ")");
   };
   return absl::StrCat("czxid = ", s.czxid(), "\nmzxid = ", s.mzxid(), "\npzxid = ", s.pzxid(),
                       "\nctime = ", time(s.ctime()), "\nmtime = ", time(s.mtime()),
@@ -46,11 +46,16 @@ std::string StatText(const metastorepb::Stat& s) {
 
 const char* EventName(metastorepb::EventType type) {
   switch (type) {
-    case metastorepb::NODE_CREATED: return "NodeCreated";
-    case metastorepb::NODE_DELETED: return "NodeDeleted";
-    case metastorepb::NODE_DATA_CHANGED: return "NodeDataChanged";
-    case metastorepb::NODE_CHILDREN_CHANGED: return "NodeChildrenChanged";
-    default: return "None";
+    case metastorepb::NODE_CREATED:
+      return "NodeCreated";
+    case metastorepb::NODE_DELETED:
+      return "NodeDeleted";
+    case metastorepb::NODE_DATA_CHANGED:
+      return "NodeDataChanged";
+    case metastorepb::NODE_CHILDREN_CHANGED:
+      return "NodeChildrenChanged";
+    default:
+      return "None";
   }
 }
 

@@ -20,8 +20,7 @@
 #include "metastore/client/metastore_client.h"
 #include "metastore/errors.h"
 
-ABSL_FLAG(std::string, endpoints, "",
-          "HOST:PORT,... of the members (default: $WARREN_ENDPOINTS)");
+ABSL_FLAG(std::string, endpoints, "", "HOST:PORT,... of the members (default: $WARREN_ENDPOINTS)");
 ABSL_FLAG(bool, json, false, "print JSON (one object per line) instead of text");
 ABSL_FLAG(int64_t, timeout_ms, 10000, "give up on a request after this long");
 ABSL_FLAG(int64_t, session_timeout_ms, 10000, "session timeout for -e and watch");
@@ -110,7 +109,8 @@ int Set(MetastoreClient& client, const Args& args) {
   if (args.size() != 2) return Usage("set PATH DATA [-v VERSION]");
   auto stat = client.SetData(args[0], args[1], absl::GetFlag(FLAGS_v));
   if (!stat.ok()) return Fail(stat.status());
-  if (json()) std::cout << "{\"path\":" << JsonString(args[0]) << ",\"stat\":" << StatJson(*stat) << "}\n";
+  if (json())
+    std::cout << "{\"path\":" << JsonString(args[0]) << ",\"stat\":" << StatJson(*stat) << "}\n";
   return 0;
 }
 
@@ -166,8 +166,8 @@ int Stat(MetastoreClient& client, const Args& args, bool exists_only) {
   if (!stat.ok()) return Fail(stat.status());
   if (!stat->has_value()) return Fail(MetaError(metastorepb::NO_NODE, args[0]));
   if (json()) {
-    std::cout << "{\"path\":" << JsonString(args[0]) << ",\"exists\":true,\"stat\":"
-              << StatJson(**stat) << "}\n";
+    std::cout << "{\"path\":" << JsonString(args[0])
+              << ",\"exists\":true,\"stat\":" << StatJson(**stat) << "}\n";
   } else if (exists_only) {
     std::cout << args[0] << " exists\n";
   } else {
@@ -225,7 +225,7 @@ int Members(MetastoreClient& client, const Args& args) {
   if (!json()) std::cout << "ID  ADDRESS              ROLE      APPLIED\n";
   for (const auto& m : leader->raft().members()) {
     auto st = client.MemberStatus(m.address(), absl::Seconds(2));
-    std::string role = m.role() == "learner" ? "learner"
+    std::string role = m.role() == "learner"           ? "learner"
                        : m.id() == leader->raft().id() ? "leader"
                                                        : "follower";
     std::string applied = st.ok() ? absl::StrCat(st->raft().applied()) : "unreachable";
@@ -249,9 +249,9 @@ int Status(MetastoreClient& client, const Args& args) {
     auto st = client.MemberStatus(endpoint, absl::Seconds(2));
     if (!st.ok()) {
       if (json()) {
-        rows.push_back(absl::StrCat("{\"endpoint\":", JsonString(endpoint),
-                                    ",\"healthy\":false,\"error\":",
-                                    JsonString(std::string(st.status().message())), "}"));
+        rows.push_back(absl::StrCat(
+            "{\"endpoint\":", JsonString(endpoint),
+            ",\"healthy\":false,\"error\":", JsonString(std::string(st.status().message())), "}"));
       } else {
         std::cout << endpoint << "  unreachable\n";
       }
@@ -261,12 +261,12 @@ int Status(MetastoreClient& client, const Args& args) {
     const auto& r = st->raft();
     if (json()) {
       rows.push_back(absl::StrCat(
-          "{\"endpoint\":", JsonString(endpoint), ",\"healthy\":true,\"ready\":",
-          st->ready() ? "true" : "false", ",\"id\":", r.id(), ",\"role\":", JsonString(RoleOf(*st)),
-          ",\"leader\":", r.leader(), ",\"term\":", r.term(), ",\"commit\":", r.commit(),
-          ",\"applied\":", r.applied(), ",\"snapshot\":", r.snapshot_index(),
-          ",\"znodes\":", st->znodes(), ",\"sessions\":", st->sessions(),
-          ",\"watches\":", st->watches(), "}"));
+          "{\"endpoint\":", JsonString(endpoint),
+          ",\"healthy\":true,\"ready\":", st->ready() ? "true" : "false", ",\"id\":", r.id(),
+          ",\"role\":", JsonString(RoleOf(*st)), ",\"leader\":", r.leader(), ",\"term\":", r.term(),
+          ",\"commit\":", r.commit(), ",\"applied\":", r.applied(),
+          ",\"snapshot\":", r.snapshot_index(), ",\"znodes\":", st->znodes(),
+          ",\"sessions\":", st->sessions(), ",\"watches\":", st->watches(), "}"));
     } else {
       std::cout << absl::StrFormat(
           "%s  id=%d role=%s leader=%d term=%d commit=%d applied=%d znodes=%d sessions=%d "

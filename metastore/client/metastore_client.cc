@@ -119,7 +119,7 @@ absl::Status MetastoreClient::Call(Method<Req, Resp> method, Req req, Resp* resp
     ctx.set_deadline(absl::ToChronoTime(std::min(deadline, absl::Now() + absl::Seconds(5))));
     grpc::Status gs = (StubFor(endpoint)->*method)(&ctx, req, resp);
     if (!gs.ok()) {
-      maybe_sent = maybe_sent || gs.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED;
+      maybe_sent = true;  // the connection may have broken after the request went out
       last_error = absl::StrCat(endpoint, ": ", gs.error_message());
       FollowLeader({}, endpoint);
     } else {
@@ -363,8 +363,9 @@ absl::Status MetastoreClient::AddWatch(const std::string& path, bool recursive) 
   if (stream_write_) stream_write_(r);
   bool answered = session_cv_.wait_for(lock, absl::ToChronoMilliseconds(options_.request_timeout),
                                        [&] { return acks_[key].has_value() || session_ended_; });
-  absl::Status result = !answered ? MetaError(metastorepb::OPERATION_TIMEOUT,
-                                              absl::StrCat("no member registered the watch on ", path))
+  absl::Status result = !answered
+                            ? MetaError(metastorepb::OPERATION_TIMEOUT,
+                                        absl::StrCat("no member registered the watch on ", path))
                         : acks_[key].has_value() ? *acks_[key]
                                                  : MetaError(metastorepb::SESSION_EXPIRED, path);
   acks_.erase(key);
@@ -489,8 +490,8 @@ void MetastoreClient::Dispatch(const metastorepb::WatchEvent& e) {
   {
     std::lock_guard lock(session_mu_);
     // The one-shot watches this event spends (as the server does).
-    const bool children = e.type() == metastorepb::NODE_CHILDREN_CHANGED ||
-                          e.type() == metastorepb::NODE_DELETED;
+    const bool children =
+        e.type() == metastorepb::NODE_CHILDREN_CHANGED || e.type() == metastorepb::NODE_DELETED;
     const bool data = e.type() != metastorepb::NODE_CHILDREN_CHANGED;
     if (data) watches_.erase({e.path(), metastorepb::WATCH_DATA});
     if (data) watches_.erase({e.path(), metastorepb::WATCH_EXISTS});
@@ -512,7 +513,8 @@ void MetastoreClient::EndSession(const absl::Status& why) {
     callback = on_session_end_;
   }
   session_cv_.notify_all();
-  LOG(WARNING) << "session " << absl::StrCat("0x", absl::Hex(session_id_.load())) << " ended: " << why;
+  LOG(WARNING) << "session " << absl::StrCat("0x", absl::Hex(session_id_.load()))
+               << " ended: " << why;
   if (callback) callback(why);
 }
 

@@ -107,7 +107,7 @@ class MetastoreClient {
   enum class Kind { kRead, kWrite, kAdmin };
   template <typename Req, typename Resp>
   using Method = grpc::Status (metastorepb::Metastore::Stub::*)(grpc::ClientContext*, const Req&,
-                                                                  Resp*);
+                                                                Resp*);
 
   explicit MetastoreClient(ClientOptions options);
   template <typename Req, typename Resp>

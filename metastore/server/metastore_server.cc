@@ -56,8 +56,8 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
   if (auto s = server->raft_->AddGroup(group, std::move(*tree)); !s.ok()) return s;
   raft::Division* division = server->raft_->group(kGroup);
 
-  server->service_ = std::make_unique<MetastoreService>(division, tree_ptr,
-                                                        server->watches_.get(), options.id);
+  server->service_ =
+      std::make_unique<MetastoreService>(division, tree_ptr, server->watches_.get(), options.id);
   MetastoreService* service = server->service_.get();
   server->tracker_ = std::make_unique<SessionTracker>(
       division, tree_ptr, options.id, options.tick,

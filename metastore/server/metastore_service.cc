@@ -18,21 +18,25 @@ metastorepb::ResponseHeader ErrorHeader(const absl::Status& s) {
 metastorepb::Error ErrorForRaftStatus(absl::StatusCode code) {
   switch (code) {
     case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kCancelled: return metastorepb::UNAVAILABLE;
-    case absl::StatusCode::kDeadlineExceeded: return metastorepb::OPERATION_TIMEOUT;
+    case absl::StatusCode::kCancelled:
+      return metastorepb::UNAVAILABLE;
+    case absl::StatusCode::kDeadlineExceeded:
+      return metastorepb::OPERATION_TIMEOUT;
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kFailedPrecondition:
     case absl::StatusCode::kOutOfRange:
     case absl::StatusCode::kAlreadyExists:
-    case absl::StatusCode::kNotFound: return metastorepb::BAD_ARGUMENTS;
-    default: return metastorepb::SYSTEM_ERROR;
+    case absl::StatusCode::kNotFound:
+      return metastorepb::BAD_ARGUMENTS;
+    default:
+      return metastorepb::SYSTEM_ERROR;
   }
 }
 
 }  // namespace
 
-MetastoreService::MetastoreService(raft::Division* division, ZNodeTree* tree,
-                                   WatchManager* watches, uint64_t self_id)
+MetastoreService::MetastoreService(raft::Division* division, ZNodeTree* tree, WatchManager* watches,
+                                   uint64_t self_id)
     : division_(division),
       tree_(tree),
       watches_(watches),
@@ -50,10 +54,10 @@ metastorepb::ResponseHeader MetastoreService::NotLeaderHeader() const {
   h.set_error(metastorepb::NOT_LEADER);
   h.set_leader_id(leader);
   if (leader != 0) h.set_leader_address(division_->AddressOf(leader));
-  h.set_message(absl::StrCat("NotLeader: member ", self_id_, " is not the leader; ",
-                             leader == 0 ? "no leader is known"
-                                         : absl::StrCat("member ", leader, " at ",
-                                                        h.leader_address(), " is")));
+  h.set_message(absl::StrCat(
+      "NotLeader: member ", self_id_, " is not the leader; ",
+      leader == 0 ? "no leader is known"
+                  : absl::StrCat("member ", leader, " at ", h.leader_address(), " is")));
   return h;
 }
 
@@ -73,16 +77,16 @@ metastorepb::ResponseHeader MetastoreService::HeaderOf(const raft::Result& r) co
   return h;
 }
 
-void MetastoreService::Propose(const metastorepb::RequestHeader& header,
-                               const metastorepb::Op& op, WriteDone done) {
+void MetastoreService::Propose(const metastorepb::RequestHeader& header, const metastorepb::Op& op,
+                               WriteDone done) {
   if (auto s = ValidateOp(op, tree_->limits()); !s.ok()) return done(ErrorHeader(s), {});
   metastorepb::Command cmd;
   *cmd.mutable_multi()->add_ops() = op;
   Propose(header, std::move(cmd), std::move(done));
 }
 
-void MetastoreService::Propose(const metastorepb::RequestHeader& header,
-                               metastorepb::Command cmd, WriteDone done) {
+void MetastoreService::Propose(const metastorepb::RequestHeader& header, metastorepb::Command cmd,
+                               WriteDone done) {
   raftpb::ClientCommand cc;
   if (header.client_id() != 0) {
     if (header.seq() == 0 || header.first_incomplete_seq() > header.seq()) {
@@ -124,8 +128,7 @@ void MetastoreService::Propose(const metastorepb::RequestHeader& header,
 void MetastoreService::Ask(const metastorepb::RequestHeader& header, metastorepb::Query query,
                            ReadDone done) {
   if (!raftpb::ReadConsistency_IsValid(header.consistency())) {
-    return done(ErrorHeader(MetaError(metastorepb::BAD_ARGUMENTS, "unknown read consistency")),
-                {});
+    return done(ErrorHeader(MetaError(metastorepb::BAD_ARGUMENTS, "unknown read consistency")), {});
   }
   query.set_session_id(header.session_id());
   raftpb::ReadRequest rr;
@@ -209,10 +212,17 @@ grpc::ServerUnaryReactor* MetastoreService::Multi(grpc::CallbackServerContext* c
   cmd.mutable_multi()->clear_header();
   for (auto& op : *cmd.mutable_multi()->mutable_ops()) {
     switch (op.op_case()) {
-      case metastorepb::Op::kCreate: op.mutable_create()->clear_header(); break;
-      case metastorepb::Op::kDelete: op.mutable_delete_()->clear_header(); break;
-      case metastorepb::Op::kSetData: op.mutable_set_data()->clear_header(); break;
-      default: break;
+      case metastorepb::Op::kCreate:
+        op.mutable_create()->clear_header();
+        break;
+      case metastorepb::Op::kDelete:
+        op.mutable_delete_()->clear_header();
+        break;
+      case metastorepb::Op::kSetData:
+        op.mutable_set_data()->clear_header();
+        break;
+      default:
+        break;
     }
   }
   Propose(req->header(), std::move(cmd), [reactor, resp](const auto& h, const auto& reply) {
@@ -319,8 +329,7 @@ grpc::ServerUnaryReactor* MetastoreService::CloseSession(
     metastorepb::CloseSessionResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   if (req->header().session_id() == 0) {
-    ToHeader(MetaError(metastorepb::BAD_ARGUMENTS, "no session to close"),
-             resp->mutable_header());
+    ToHeader(MetaError(metastorepb::BAD_ARGUMENTS, "no session to close"), resp->mutable_header());
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }

@@ -80,10 +80,8 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService {
       std::function<void(const metastorepb::ResponseHeader&, const metastorepb::QueryReply&)>;
 
   // Proposes a write; `done` gets the header (error, zxid, leader hint) and the reply.
-  void Propose(const metastorepb::RequestHeader& header, metastorepb::Command cmd,
-               WriteDone done);
-  void Propose(const metastorepb::RequestHeader& header, const metastorepb::Op& op,
-               WriteDone done);
+  void Propose(const metastorepb::RequestHeader& header, metastorepb::Command cmd, WriteDone done);
+  void Propose(const metastorepb::RequestHeader& header, const metastorepb::Op& op, WriteDone done);
   void Ask(const metastorepb::RequestHeader& header, metastorepb::Query query, ReadDone done);
   // The header for a result of the Raft group (not leader, unavailable, timed out...).
   metastorepb::ResponseHeader HeaderOf(const raft::Result& r) const;

@@ -121,8 +121,13 @@ void SessionStream::Attach(uint64_t session) {
   }
   int64_t timeout = service_->tree_->SessionTimeout(session);
   if (timeout == 0) {
+    // A session's id is the index of the entry that created it: a new leader that has not
+    // applied that far yet cannot tell, and the client should come back.
+    const bool not_yet = service_->tree_->LastApplied() < session;
     metastorepb::ResponseHeader h;
-    ToHeader(MetaError(metastorepb::SESSION_EXPIRED, absl::StrCat("session 0x", absl::Hex(session))),
+    ToHeader(MetaError(not_yet ? metastorepb::UNAVAILABLE : metastorepb::SESSION_EXPIRED,
+                       absl::StrCat("session 0x", absl::Hex(session),
+                                    not_yet ? " is not applied here yet" : "")),
              &h);
     return Close(h);
   }

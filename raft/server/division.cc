@@ -859,20 +859,20 @@ void Division::MaybeStartSnapshot() {
   StateMachine::SnapshotFn write = sm_->TakeSnapshot();
   last_snapshot_index_ = applied_;
   snapshot_running_ = true;
-  snapshot_thread_ = std::thread([this, header = std::move(header), write = std::move(write),
-                                  waiters = std::move(waiters)] {
-    pthread_setname_np(pthread_self(), ("snap-" + options_.group).substr(0, 15).c_str());
-    auto info = snapshots_->Write(header, write);
-    if (info.ok()) {
-      Post([this, info = *info] { FinishSnapshot(info); });
-    } else {
-      LOG(ERROR) << "group " << options_.group << ": snapshot failed: " << info.status();
-    }
-    for (auto& done : waiters) {
-      done(Result{info.status(), "", header.metadata().index(), false, 0});
-    }
-    snapshot_running_ = false;
-  });
+  snapshot_thread_ = std::thread(
+      [this, header = std::move(header), write = std::move(write), waiters = std::move(waiters)] {
+        pthread_setname_np(pthread_self(), ("snap-" + options_.group).substr(0, 15).c_str());
+        auto info = snapshots_->Write(header, write);
+        if (info.ok()) {
+          Post([this, info = *info] { FinishSnapshot(info); });
+        } else {
+          LOG(ERROR) << "group " << options_.group << ": snapshot failed: " << info.status();
+        }
+        for (auto& done : waiters) {
+          done(Result{info.status(), "", header.metadata().index(), false, 0});
+        }
+        snapshot_running_ = false;
+      });
 }
 
 }  // namespace warren::raft

@@ -176,7 +176,8 @@ TEST(MetastoreCluster, CliFollowsZooKeeperSemanticsAndRefusesBadInput) {
       continue;
     }
     EXPECT_EQ(r.exit_code, 1) << absl::StrJoin(bad.args, " ") << ": " << r.out << r.err;
-    EXPECT_TRUE(absl::StartsWith(r.err, bad.error)) << absl::StrJoin(bad.args, " ") << ": " << r.err;
+    EXPECT_TRUE(absl::StartsWith(r.err, bad.error))
+        << absl::StrJoin(bad.args, " ") << ": " << r.err;
   }
   EXPECT_EQ(c.Cli({"ls", "/"}).out, "a\n");
   EXPECT_EQ(c.Cli({"get", "/a"}).out, "world\n");
@@ -199,7 +200,9 @@ TEST(MetastoreCluster, CliFollowsZooKeeperSemanticsAndRefusesBadInput) {
       c.dir() + "/watch.log");
   ASSERT_TRUE(watch.ok());
   ASSERT_TRUE(Eventually(
-      [&] { return ReadFile(c.dir() + "/watch.log").value_or("").find("watching") != std::string::npos; },
+      [&] {
+        return ReadFile(c.dir() + "/watch.log").value_or("").find("watching") != std::string::npos;
+      },
       absl::Seconds(30)));
   ASSERT_EQ(c.Cli({"create", "/w", "1"}).exit_code, 0);
   ASSERT_EQ(c.Cli({"create", "/w/k", "2"}).exit_code, 0);
@@ -363,7 +366,8 @@ TEST(MetastoreCluster, FullRestartBringsBackEveryNodeAndStat) {
   auto client = c.Client();
   ASSERT_TRUE(client->Create("/ledgers", "meta").ok());
   for (int i = 0; i < 80; ++i) {
-    ASSERT_TRUE(client->Create("/ledgers/L", absl::StrCat("ledger ", i), {false, true, false, 0}).ok());
+    ASSERT_TRUE(
+        client->Create("/ledgers/L", absl::StrCat("ledger ", i), {false, true, false, 0}).ok());
   }
   ASSERT_TRUE(client->SetData("/ledgers", "meta2").ok());
   ASSERT_TRUE(client->Delete("/ledgers/L0000000007").ok());

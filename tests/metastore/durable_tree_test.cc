@@ -64,7 +64,8 @@ TEST(DurableTree, FullRestartKeepsExactlyOnceWithoutReplayingTheLog) {
   ServerCluster c(3, Options(), Trees());
   for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(c.Start(id).ok());
   ASSERT_NE(c.WaitForLeader(), 0u);
-  auto first = WriteReply(c.WriteUntilDone(ServerCluster::Command(7, 1, CreateCommand("/s-", true))));
+  auto first =
+      WriteReply(c.WriteUntilDone(ServerCluster::Command(7, 1, CreateCommand("/s-", true))));
   ASSERT_EQ(first.error(), metastorepb::OK) << first.message();
   ASSERT_EQ(first.results(0).path(), "/s-0000000000");
   raft::Result last;
@@ -81,7 +82,8 @@ TEST(DurableTree, FullRestartKeepsExactlyOnceWithoutReplayingTheLog) {
   }
   ASSERT_NE(c.WaitForLeader(), 0u);
   // The retry of an already applied create is answered, not applied again.
-  auto again = WriteReply(c.WriteUntilDone(ServerCluster::Command(7, 1, CreateCommand("/s-", true))));
+  auto again =
+      WriteReply(c.WriteUntilDone(ServerCluster::Command(7, 1, CreateCommand("/s-", true))));
   EXPECT_EQ(again.results(0).path(), "/s-0000000000");
   auto marker = c.WriteUntilDone(ServerCluster::Command(9, 1, CreateCommand("/marker", false)));
   ASSERT_TRUE(marker.status.ok());

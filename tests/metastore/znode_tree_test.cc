@@ -3,8 +3,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
-#include "metastore/errors.h"
 #include "gtest/gtest.h"
+#include "metastore/errors.h"
 #include "tests/metastore/tree_fixture.h"
 
 namespace warren::metastore {
@@ -408,8 +408,8 @@ TEST_F(TreeTest, PersistentRecursiveWatchSeesTheSubtreeButNotChildrenEvents) {
   ASSERT_EQ(Delete("/app/x/y").error(), metastorepb::OK);
   std::vector<std::string> seen;
   for (const auto& e : events_[s]) {
-    seen.push_back(absl::StrCat(metastorepb::EventType_Name(e.event().type()), " ",
-                                e.event().path()));
+    seen.push_back(
+        absl::StrCat(metastorepb::EventType_Name(e.event().type()), " ", e.event().path()));
   }
   EXPECT_THAT(seen, ElementsAre("NODE_CREATED /app/x", "NODE_CREATED /app/x/y",
                                 "NODE_DATA_CHANGED /app/x/y", "NODE_DELETED /app/x/y"));
