@@ -396,6 +396,33 @@ TEST(MetastoreCluster, FullRestartBringsBackEveryNodeAndStat) {
   }
 }
 
+TEST(MetastoreCluster, LeaderDeletesEmptiedContainersAndIdleTtlNodes) {
+  MetastoreCluster c;
+  c.StartAll();
+  ASSERT_NE(c.WaitForLeader(), 0u);
+  auto client = c.Client();
+  ASSERT_TRUE(client->Create("/lock", "", {false, false, true, 0}).ok());
+  ASSERT_TRUE(client->Create("/lock/holder", "").ok());
+  ASSERT_TRUE(client->Create("/ttl", "", {false, false, false, 300}).ok());
+  ASSERT_TRUE(client->Create("/ttl-parent", "", {false, false, false, 300}).ok());
+  ASSERT_TRUE(client->Create("/ttl-parent/child", "").ok());
+  auto gone = [&](const std::string& path) {
+    return Eventually(
+        [&] {
+          auto st = client->Exists(path);
+          return st.ok() && !st->has_value();
+        },
+        absl::Seconds(20));
+  };
+  EXPECT_TRUE(gone("/ttl"));
+  ASSERT_TRUE(client->Delete("/lock/holder").ok());
+  EXPECT_TRUE(gone("/lock"));
+  // A TTL node with a child stays, however idle.
+  auto st = client->Exists("/ttl-parent");
+  ASSERT_TRUE(st.ok());
+  EXPECT_TRUE(st->has_value());
+}
+
 TEST(MetastoreCluster, EphemeralsSurviveTheirServersDeathAndGoWithTheSession) {
   MetastoreCluster c({"--min-session-timeout-ms=500"});
   c.StartAll();
