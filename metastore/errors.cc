@@ -88,9 +88,14 @@ metastorepb::Error ErrorOf(const absl::Status& s) {
   return metastorepb::SYSTEM_ERROR;
 }
 
-void ToHeader(const absl::Status& s, metastorepb::ResponseHeader* header) {
-  header->set_error(ErrorOf(s));
-  header->set_message(std::string(s.message()));
+metastorepb::ResponseHeader ErrorHeader(const absl::Status& s) {
+  metastorepb::ResponseHeader h;
+  SetError(s, &h);
+  return h;
+}
+
+std::string SessionLabel(uint64_t session) {
+  return absl::StrCat("session 0x", absl::Hex(session));
 }
 
 absl::Status FromWire(metastorepb::Error e, std::string_view message) {

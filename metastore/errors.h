@@ -1,5 +1,7 @@
 #pragma once
 
+#include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "absl/status/status.h"
@@ -16,8 +18,18 @@ absl::Status MetaError(metastorepb::Error e, std::string_view detail);
 // The metastore error a status carries (OK for OkStatus; SYSTEM_ERROR for foreign errors).
 metastorepb::Error ErrorOf(const absl::Status& s);
 
-// Between the wire and absl::Status.
-void ToHeader(const absl::Status& s, metastorepb::ResponseHeader* header);
+// Between the wire and absl::Status. `Reply` is any message with `error` and `message` fields:
+// ResponseHeader, CommandReply, QueryReply, OpResult.
+template <typename Reply>
+void SetError(const absl::Status& s, Reply* reply) {
+  reply->set_error(ErrorOf(s));
+  reply->set_message(std::string(s.message()));
+}
+// A response header carrying `s`.
+metastorepb::ResponseHeader ErrorHeader(const absl::Status& s);
 absl::Status FromWire(metastorepb::Error e, std::string_view message);
+
+// "session 0x1f", for messages.
+std::string SessionLabel(uint64_t session);
 
 }  // namespace warren::metastore

@@ -20,6 +20,8 @@ struct Limits {
 // sequential suffix rule), the data size, the version and the create flags. The errors are
 // InvalidPath and BadArguments; the tree checks the rest when it applies the op.
 absl::Status ValidateOp(const metastorepb::Op& op, const Limits& limits);
+// A multi's op count; its ops are checked one by one as they apply, so that the failing op
+// gets its own result.
 absl::Status ValidateMulti(const metastorepb::MultiRequest& multi, const Limits& limits);
 // -1 (or absent) means any version; anything else below 0 is BadArguments.
 absl::Status ValidateVersion(bool has_version, int32_t version, std::string_view path);

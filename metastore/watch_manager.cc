@@ -61,7 +61,7 @@ absl::Status WatchManager::Add(uint64_t session, const std::string& path, WatchK
   std::lock_guard lock(mu_);
   if (sinks_.count(session) == 0) {
     return MetaError(metastorepb::SESSION_MOVED,
-                     absl::StrCat("session 0x", absl::Hex(session),
+                     absl::StrCat(SessionLabel(session),
                                   " has no stream on this member; attach it here to watch ", path));
   }
   by_path_[path][session] |= Bit(kind);

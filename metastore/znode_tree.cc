@@ -163,16 +163,14 @@ metastorepb::CommandReply ZNodeTree::ApplyCommand(uint64_t index, const metastor
   Txn txn{static_cast<int64_t>(index), cmd.time_ms(), cmd.session_id(), {}, {}, {}};
   metastorepb::CommandReply reply;
   auto fail = [&reply](const absl::Status& s) {
-    reply.set_error(ErrorOf(s));
-    reply.set_message(std::string(s.message()));
+    SetError(s, &reply);
     return reply;
   };
   std::vector<uint64_t> ended;
   switch (cmd.op_case()) {
     case metastorepb::Command::kMulti:
       if (txn.session != 0 && sessions_.count(txn.session) == 0) {
-        return fail(MetaError(metastorepb::SESSION_EXPIRED,
-                              absl::StrCat("session 0x", absl::Hex(txn.session))));
+        return fail(MetaError(metastorepb::SESSION_EXPIRED, SessionLabel(txn.session)));
       }
       reply = ApplyMulti(txn, cmd.multi());
       if (reply.error() != metastorepb::OK) return reply;
@@ -192,8 +190,7 @@ metastorepb::CommandReply ZNodeTree::ApplyCommand(uint64_t index, const metastor
     }
     case metastorepb::Command::kCloseSession:
       if (sessions_.count(txn.session) == 0) {
-        return fail(MetaError(metastorepb::SESSION_EXPIRED,
-                              absl::StrCat("session 0x", absl::Hex(txn.session))));
+        return fail(MetaError(metastorepb::SESSION_EXPIRED, SessionLabel(txn.session)));
       }
       ended = {txn.session};
       EndSessions(txn, ended);
@@ -222,10 +219,8 @@ metastorepb::CommandReply ZNodeTree::ApplyCommand(uint64_t index, const metastor
 
 metastorepb::CommandReply ZNodeTree::ApplyMulti(Txn& txn, const metastorepb::MultiRequest& multi) {
   metastorepb::CommandReply reply;
-  if (static_cast<size_t>(multi.ops_size()) > options_.limits.max_ops_per_multi) {
-    auto s = ValidateMulti(multi, options_.limits);
-    reply.set_error(ErrorOf(s));
-    reply.set_message(std::string(s.message()));
+  if (auto s = ValidateMulti(multi, options_.limits); !s.ok()) {
+    SetError(s, &reply);
     return reply;
   }
   for (int i = 0; i < multi.ops_size(); ++i) {
@@ -241,15 +236,13 @@ metastorepb::CommandReply ZNodeTree::ApplyMulti(Txn& txn, const metastorepb::Mul
     for (int j = 0; j < multi.ops_size(); ++j) {
       auto* r = reply.add_results();
       if (j == i) {
-        r->set_error(ErrorOf(result.status()));
-        r->set_message(std::string(result.status().message()));
+        SetError(result.status(), r);
       } else if (j > i) {
         r->set_error(metastorepb::RUNTIME_INCONSISTENCY);
         r->set_message("RuntimeInconsistency: not executed; an earlier op failed");
       }
     }
-    reply.set_error(ErrorOf(result.status()));
-    reply.set_message(std::string(result.status().message()));
+    SetError(result.status(), &reply);
     return reply;
   }
   return reply;
@@ -521,8 +514,7 @@ metastorepb::QueryReply ZNodeTree::RunQuery(const metastorepb::Query& q) {
   metastorepb::QueryReply reply;
   auto fail = [&reply](const absl::Status& s) {
     reply.Clear();
-    reply.set_error(ErrorOf(s));
-    reply.set_message(std::string(s.message()));
+    SetError(s, &reply);
     return reply;
   };
   auto watch = [&](bool wanted, const std::string& path, metastorepb::WatchKind kind) {
@@ -608,7 +600,7 @@ absl::Status ZNodeTree::AddWatch(uint64_t session, const metastorepb::AddWatch& 
   }
   if (missed.has_value()) {
     if (watches_->SinkId(session) == 0) {
-      return MetaError(metastorepb::SESSION_MOVED, absl::StrCat("session 0x", absl::Hex(session)));
+      return MetaError(metastorepb::SESSION_MOVED, SessionLabel(session));
     }
     watches_->FireFor(session, *missed);
     return absl::OkStatus();

@@ -9,12 +9,6 @@
 namespace warren::metastore {
 namespace {
 
-metastorepb::ResponseHeader ErrorHeader(const absl::Status& s) {
-  metastorepb::ResponseHeader h;
-  ToHeader(s, &h);
-  return h;
-}
-
 metastorepb::Error ErrorForRaftStatus(absl::StatusCode code) {
   switch (code) {
     case absl::StatusCode::kUnavailable:
@@ -31,6 +25,20 @@ metastorepb::Error ErrorForRaftStatus(absl::StatusCode code) {
     default:
       return metastorepb::SYSTEM_ERROR;
   }
+}
+
+// Reads the tree's reply (CommandReply or QueryReply) out of a successful result, and makes
+// its metastore error the header's.
+template <typename Reply>
+void DecodeReply(const std::string& payload, metastorepb::ResponseHeader* h, Reply* reply) {
+  if (h->error() != metastorepb::OK) return;
+  if (!reply->ParseFromString(payload)) {
+    h->set_error(metastorepb::SYSTEM_ERROR);
+    h->set_message("SystemError: unreadable reply from the state machine");
+    return;
+  }
+  h->set_error(reply->error());
+  h->set_message(reply->message());
 }
 
 }  // namespace
@@ -112,15 +120,7 @@ void MetastoreService::Propose(const metastorepb::RequestHeader& header, metasto
   division_->Write(std::move(cc), [this, done = std::move(done)](raft::Result r) {
     metastorepb::ResponseHeader h = HeaderOf(r);
     metastorepb::CommandReply reply;
-    if (h.error() == metastorepb::OK) {
-      if (!reply.ParseFromString(r.payload)) {
-        h.set_error(metastorepb::SYSTEM_ERROR);
-        h.set_message("SystemError: unreadable reply from the state machine");
-      } else {
-        h.set_error(reply.error());
-        h.set_message(reply.message());
-      }
-    }
+    DecodeReply(r.payload, &h, &reply);
     done(h, reply);
   });
 }
@@ -138,15 +138,7 @@ void MetastoreService::Ask(const metastorepb::RequestHeader& header, metastorepb
   division_->Read(std::move(rr), [this, done = std::move(done)](raft::Result r) {
     metastorepb::ResponseHeader h = HeaderOf(r);
     metastorepb::QueryReply reply;
-    if (h.error() == metastorepb::OK) {
-      if (!reply.ParseFromString(r.payload)) {
-        h.set_error(metastorepb::SYSTEM_ERROR);
-        h.set_message("SystemError: unreadable reply from the state machine");
-      } else {
-        h.set_error(reply.error());
-        h.set_message(reply.message());
-      }
-    }
+    DecodeReply(r.payload, &h, &reply);
     done(h, reply);
   });
 }
@@ -329,7 +321,7 @@ grpc::ServerUnaryReactor* MetastoreService::CloseSession(
     metastorepb::CloseSessionResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   if (req->header().session_id() == 0) {
-    ToHeader(MetaError(metastorepb::BAD_ARGUMENTS, "no session to close"), resp->mutable_header());
+    SetError(MetaError(metastorepb::BAD_ARGUMENTS, "no session to close"), resp->mutable_header());
     reactor->Finish(grpc::Status::OK);
     return reactor;
   }

@@ -68,22 +68,17 @@ void SessionStream::OnReadDone(bool ok) {
 }
 
 void SessionStream::Handle(const metastorepb::SessionRequest& req) {
-  auto error = [](const absl::Status& s) {
-    metastorepb::ResponseHeader h;
-    ToHeader(s, &h);
-    return h;
-  };
   if (!service_->leading()) return Close(service_->NotLeaderHeader());
   switch (req.msg_case()) {
     case metastorepb::SessionRequest::kAttach:
       return Attach(req.attach());
     case metastorepb::SessionRequest::kKeepAlive: {
       if (session_ == 0) {
-        return Close(error(MetaError(metastorepb::BAD_ARGUMENTS, "keep-alive before attach")));
+        return Close(
+            ErrorHeader(MetaError(metastorepb::BAD_ARGUMENTS, "keep-alive before attach")));
       }
       if (!service_->tree_->HasSession(session_)) {
-        return Close(error(MetaError(metastorepb::SESSION_EXPIRED,
-                                     absl::StrCat("session 0x", absl::Hex(session_)))));
+        return Close(ErrorHeader(MetaError(metastorepb::SESSION_EXPIRED, SessionLabel(session_))));
       }
       service_->tracker_->Touch(session_);
       metastorepb::SessionEvent ack;
@@ -93,7 +88,7 @@ void SessionStream::Handle(const metastorepb::SessionRequest& req) {
     case metastorepb::SessionRequest::kAddWatch:
     case metastorepb::SessionRequest::kRemoveWatch: {
       if (session_ == 0) {
-        return Close(error(MetaError(metastorepb::BAD_ARGUMENTS, "watch before attach")));
+        return Close(ErrorHeader(MetaError(metastorepb::BAD_ARGUMENTS, "watch before attach")));
       }
       if (req.has_remove_watch()) {
         service_->watches_->Remove(session_, req.remove_watch().path(), req.remove_watch().kind());
@@ -103,33 +98,27 @@ void SessionStream::Handle(const metastorepb::SessionRequest& req) {
       metastorepb::SessionEvent e;
       e.mutable_watch_ack()->set_path(req.add_watch().path());
       e.mutable_watch_ack()->set_kind(req.add_watch().kind());
-      ToHeader(s, e.mutable_watch_ack()->mutable_header());
+      SetError(s, e.mutable_watch_ack()->mutable_header());
       return Send(e);
     }
     default:
-      return Close(error(MetaError(metastorepb::BAD_ARGUMENTS, "empty session message")));
+      return Close(ErrorHeader(MetaError(metastorepb::BAD_ARGUMENTS, "empty session message")));
   }
 }
 
 void SessionStream::Attach(uint64_t session) {
   if (session_ != 0 && session != session_) {
-    return Close([&] {
-      metastorepb::ResponseHeader h;
-      ToHeader(MetaError(metastorepb::BAD_ARGUMENTS, "a stream carries one session"), &h);
-      return h;
-    }());
+    return Close(
+        ErrorHeader(MetaError(metastorepb::BAD_ARGUMENTS, "a stream carries one session")));
   }
   int64_t timeout = service_->tree_->SessionTimeout(session);
   if (timeout == 0) {
     // A session's id is the index of the entry that created it: a new leader that has not
     // applied that far yet cannot tell, and the client should come back.
     const bool not_yet = service_->tree_->LastApplied() < session;
-    metastorepb::ResponseHeader h;
-    ToHeader(MetaError(not_yet ? metastorepb::UNAVAILABLE : metastorepb::SESSION_EXPIRED,
-                       absl::StrCat("session 0x", absl::Hex(session),
-                                    not_yet ? " is not applied here yet" : "")),
-             &h);
-    return Close(h);
+    return Close(ErrorHeader(
+        MetaError(not_yet ? metastorepb::UNAVAILABLE : metastorepb::SESSION_EXPIRED,
+                  absl::StrCat(SessionLabel(session), not_yet ? " is not applied here yet" : ""))));
   }
   session_ = session;
   service_->tracker_->Touch(session);
