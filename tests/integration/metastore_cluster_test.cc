@@ -15,7 +15,7 @@
 #include "metastore/client/metastore_client.h"
 #include "metastore/errors.h"
 #include "raft/log/file_util.h"
-#include "tests/integration/process.h"
+#include "tests/integration/member_process.h"
 #include "tests/log/log_test_util.h"
 
 namespace warren::testing {
@@ -60,14 +60,7 @@ class MetastoreCluster {
     servers_[id] = std::move(*p);
   }
   // SIGKILL: a crash. SIGTERM: a clean stop, which must finish by itself.
-  void Stop(uint64_t id, int sig) {
-    auto& p = servers_.at(id);
-    p->Signal(sig);
-    auto code = p->Wait(absl::Seconds(30));
-    ASSERT_TRUE(code.has_value()) << "member " << id << " did not stop";
-    if (sig == SIGTERM) EXPECT_EQ(*code, 0) << "member " << id << " did not stop cleanly";
-    servers_.erase(id);
-  }
+  void Stop(uint64_t id, int sig) { StopMember(servers_, id, sig); }
 
   std::unique_ptr<MetastoreClient> Client(absl::Duration timeout = absl::Seconds(30),
                                           const std::string& endpoints = "") {

@@ -54,7 +54,7 @@ TEST(ErrorsTest, RoundTripThroughTheWire) {
   absl::Status s = MetaError(metastorepb::BAD_VERSION, "/x");
   EXPECT_EQ(s.message(), "BadVersion: /x");
   metastorepb::ResponseHeader h;
-  ToHeader(s, &h);
+  SetError(s, &h);
   absl::Status back = FromWire(h.error(), h.message());
   EXPECT_EQ(ErrorOf(back), metastorepb::BAD_VERSION);
   EXPECT_EQ(back.message(), s.message());

@@ -6,6 +6,7 @@
 #include "gtest/gtest.h"
 #include "metastore/errors.h"
 #include "tests/metastore/tree_fixture.h"
+#include "tests/server/string_snapshot.h"
 
 namespace warren::metastore {
 namespace {
@@ -303,29 +304,8 @@ TEST_F(TreeTest, PersistedTreeComesBackWithoutReplay) {
   EXPECT_FALSE(Exists("/e"));
 }
 
-class StringWriter : public SnapshotWriter {
- public:
-  absl::Status Write(std::string_view bytes) override {
-    out.append(bytes);
-    return absl::OkStatus();
-  }
-  std::string out;
-};
-
-class StringReader : public SnapshotReader {
- public:
-  explicit StringReader(std::string s) : s_(std::move(s)) {}
-  absl::StatusOr<size_t> Read(char* buf, size_t n) override {
-    n = std::min(n, s_.size() - pos_);
-    memcpy(buf, s_.data() + pos_, n);
-    pos_ += n;
-    return n;
-  }
-
- private:
-  std::string s_;
-  size_t pos_ = 0;
-};
+using warren::testing::StringReader;
+using warren::testing::StringWriter;
 
 TEST_F(TreeTest, SnapshotIsACheckpointThatRestoresElsewhere) {
   ASSERT_EQ(Create("/a", "1").error(), metastorepb::OK);

@@ -4,33 +4,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/server/string_snapshot.h"
 
 namespace warren {
 namespace {
 
-class StringWriter : public SnapshotWriter {
- public:
-  absl::Status Write(std::string_view bytes) override {
-    out.append(bytes);
-    return absl::OkStatus();
-  }
-  std::string out;
-};
-
-class StringReader : public SnapshotReader {
- public:
-  explicit StringReader(std::string in) : in_(std::move(in)) {}
-  absl::StatusOr<size_t> Read(char* buf, size_t n) override {
-    n = std::min(n, in_.size() - pos_);
-    in_.copy(buf, n, pos_);
-    pos_ += n;
-    return n;
-  }
-
- private:
-  std::string in_;
-  size_t pos_ = 0;
-};
+using warren::testing::StringReader;
+using warren::testing::StringWriter;
 
 TEST(CounterStateMachine, AppliesCommandsAndAnswersQueries) {
   CounterStateMachine sm;
