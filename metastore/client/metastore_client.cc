@@ -18,8 +18,14 @@ bool Retryable(metastorepb::Error e) {
          e == metastorepb::OPERATION_TIMEOUT || e == metastorepb::SESSION_MOVED;
 }
 
+// 25 ms doubling to at most 250 ms, with ±20% jitter so clients do not retry in step. The
+// cap is low because a new leader is usually there within an election timeout (0.5-1 s):
+// a client sleeping a second past that was most of the write outage and restart time that
+// bench/compare.sh measured.
 absl::Duration Backoff(int attempt) {
-  return std::min(absl::Milliseconds(25) * (1 << std::min(attempt, 6)), absl::Seconds(1));
+  const absl::Duration base =
+      std::min(absl::Milliseconds(25) * (1 << std::min(attempt, 4)), absl::Milliseconds(250));
+  return base * absl::Uniform(absl::BitGen(), 0.8, 1.2);
 }
 
 }  // namespace
@@ -62,6 +68,9 @@ Stub* MetastoreClient::StubFor(const std::string& endpoint) {
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
     args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
     args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+    // Connections of its own, not shared with other clients in the process: each client is
+    // one connection to a member, as a ZooKeeper session is.
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     stub = metastorepb::Metastore::NewStub(
         grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args));
   }

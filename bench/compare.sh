@@ -1,0 +1,183 @@
+#!/usr/bin/env bash
+# Warren side by side with etcd and ZooKeeper on this machine, in one run: each started as a
+# 3-member cluster on loopback by bench/peers/, one after another, and driven by the same
+# load generator (build/bin/warren-bench) through its own client. Prints Markdown tables:
+# throughput and p99 per workload and client count with the ratios warren/etcd and
+# warren/zookeeper; watch delivery latency; resident memory with KEYS keys of 100 B loaded,
+# restart-to-ready time with that data, and how long writes stop when the leader is killed.
+#   bench/compare.sh [--quick] [--port-base=N] [--out=DIR]
+# --quick: a small version (1.5 s per cell, 1 and 16 clients, 20,000 keys), under two minutes.
+# Raw results (one JSON object per run) and every member's log stay in DIR.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+quick=false
+port_base=7300
+out=""
+for arg in "$@"; do
+  case "$arg" in
+    --quick) quick=true ;;
+    --port-base=*) port_base="${arg#*=}" ;;
+    --out=*) out="${arg#*=}" ;;
+    *) echo "usage: $0 [--quick] [--port-base=N] [--out=DIR]" >&2; exit 2 ;;
+  esac
+done
+
+if $quick; then
+  duration=1.5s warmup=0.3s client_counts=(1 16) workloads=(create set get)
+  watchers=16 load_keys=20000
+else
+  duration=10s warmup=2s client_counts=(1 16 128)
+  workloads=(create set get get-serializable mixed) watchers=128 load_keys=1000000
+fi
+targets=(warren etcd zookeeper)
+
+scripts/install-deps.sh
+need=()
+for p in etcd-server etcd-client zookeeper default-jre-headless; do
+  dpkg -s "$p" > /dev/null 2>&1 || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  sudo_cmd=""; [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get install -y -q "${need[@]}" > /dev/null
+fi
+scripts/build.sh build > /dev/null
+bench=build/bin/warren-bench
+
+out="${out:-$(mktemp -d /tmp/warren-compare-XXXXXX)}"
+mkdir -p "$out"
+results="$out/results.jsonl"
+: > "$results"
+# peer COMMAND [ARGS]: bench/peers/<target>.sh for the target $t, its cluster in $dir.
+peer() { "bench/peers/$t.sh" "$1" "$dir" "${@:2}"; }
+running=false
+cleanup() { if $running; then peer stop > /dev/null 2>&1 || true; fi; }
+trap cleanup EXIT
+
+declare -A port=([warren]=$port_base [etcd]=$((port_base + 30)) [zookeeper]=$((port_base + 60)))
+field() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p" <<< "$1"; }
+declare -A ops p99 cpu_us
+
+# run TARGET LABEL warren-bench-flags...: one measured run, remembered under TARGET|LABEL,
+# with the CPU the members spent per request (the warm-up's requests and CPU included).
+run() {
+  local target=$1 label=$2 line cpu_before cpu_after
+  shift 2
+  cpu_before="$(peer cpu)"
+  line="$("$bench" --target="$target" --endpoints="$(peer endpoints)" --json "$@" \
+    2>> "$out/bench.log")" || echo "  ($target $label had errors; see $out/bench.log)" >&2
+  cpu_after="$(peer cpu)"
+  echo "$line" >> "$results"
+  ops[$target|$label]="$(field "$line" ops_per_s)"
+  p99[$target|$label]="$(field "$line" p99_ms)"
+  cpu_us[$target|$label]="$(awk -v a="$cpu_before" -v b="$cpu_after" \
+    -v n="$(field "$line" completed)" 'BEGIN { if (n > 0) printf "%.0f", (b - a) * 1e6 / n }')"
+  printf '  %-10s %-18s %10.0f/s  p99 %8.2f ms  server CPU %6s us/request\n' "$target" "$label" \
+    "${ops[$target|$label]:-0}" "${p99[$target|$label]:-0}" "${cpu_us[$target|$label]:-?}" >&2
+}
+
+declare -A rss restart failover
+for t in "${targets[@]}"; do
+  dir="$out/$t"
+  echo "== $t: throughput and latency" >&2
+  rm -rf "$dir"
+  running=true
+  peer start "${port[$t]}" > /dev/null
+  for w in "${workloads[@]}"; do
+    for c in "${client_counts[@]}"; do
+      flags=(--duration="$duration" --warmup="$warmup" --clients="$c" --value-size=256)
+      case "$w" in
+        get-serializable) flags+=(--workload=get --read=serializable) ;;
+        *) flags+=(--workload="$w") ;;
+      esac
+      run "$t" "$w/$c" "${flags[@]}"
+    done
+  done
+  run "$t" "watch/$watchers" --workload=watch --clients="$watchers" --duration="$duration" \
+    --warmup="$warmup" --value-size=256
+  echo "== $t: the leader killed under writes" >&2
+  line="$("$bench" --target="$t" --endpoints="$(peer endpoints)" --json --workload=failover \
+    --clients=1 --warmup=1s --duration=60s --timeout=2s \
+    --kill-cmd="bench/peers/$t.sh kill-leader $dir > /dev/null" 2>> "$out/bench.log")" || true
+  echo "$line" >> "$results"
+  failover[$t]="$(field "$line" unavailable_ms)"
+  echo "  writes unavailable for ${failover[$t]} ms" >&2
+  peer stop
+
+  echo "== $t: $load_keys keys of 100 B" >&2
+  rm -rf "$dir"
+  peer start "${port[$t]}" > /dev/null
+  "$bench" --target="$t" --endpoints="$(peer endpoints)" --json --workload=create \
+    --batch=100 --ops=$((load_keys / 100)) --clients=8 --value-size=100 --warmup=0s \
+    --prefix=load >> "$results" 2>> "$out/bench.log"
+  sleep 2
+  rss[$t]="$(peer rss | sort -n | tail -1)"
+  echo "  largest member: $((rss[$t] / 1024)) MiB resident" >&2
+  peer stop
+  restart[$t]="$(peer start)"
+  echo "  restart to first acknowledged write: ${restart[$t]} s" >&2
+  peer stop
+  running=false
+done
+
+ratio() {  # warren's figure over another's, for throughput
+  awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'
+}
+echo
+echo "## Throughput and p99 latency (3 members each, 256 B values, $duration per cell)"
+echo
+echo "| workload | clients | warren ops/s | etcd ops/s | zookeeper ops/s | warren p99 ms | etcd p99 ms | zookeeper p99 ms | warren/etcd | warren/zookeeper |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
+for w in "${workloads[@]}"; do
+  for c in "${client_counts[@]}"; do
+    k="$w/$c"
+    printf '| %s | %s | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f | %s | %s |\n' "$w" "$c" \
+      "${ops[warren|$k]:-0}" "${ops[etcd|$k]:-0}" "${ops[zookeeper|$k]:-0}" \
+      "${p99[warren|$k]:-0}" "${p99[etcd|$k]:-0}" "${p99[zookeeper|$k]:-0}" \
+      "$(ratio "${ops[warren|$k]:-0}" "${ops[etcd|$k]:-0}")" \
+      "$(ratio "${ops[warren|$k]:-0}" "${ops[zookeeper|$k]:-0}")"
+  done
+done
+echo
+echo "## Server CPU per request, µs (the three members together; lower is better)"
+echo
+echo "| workload | clients | warren | etcd | zookeeper | warren/etcd | warren/zookeeper |"
+echo "|---|---|---|---|---|---|---|"
+for w in "${workloads[@]}"; do
+  for c in "${client_counts[@]}"; do
+    k="$w/$c"
+    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$w" "$c" "${cpu_us[warren|$k]:-?}" \
+      "${cpu_us[etcd|$k]:-?}" "${cpu_us[zookeeper|$k]:-?}" \
+      "$(ratio "${cpu_us[warren|$k]:-0}" "${cpu_us[etcd|$k]:-0}")" \
+      "$(ratio "${cpu_us[warren|$k]:-0}" "${cpu_us[zookeeper|$k]:-0}")"
+  done
+done
+k="watch/$watchers"
+echo
+echo "## Watch fan-out: one write seen by $watchers watchers"
+echo
+echo "| | warren | etcd | zookeeper |"
+echo "|---|---|---|---|"
+printf '| deliveries/s | %.0f | %.0f | %.0f |\n' "${ops[warren|$k]:-0}" "${ops[etcd|$k]:-0}" \
+  "${ops[zookeeper|$k]:-0}"
+printf '| delivery p99 ms | %.2f | %.2f | %.2f |\n' "${p99[warren|$k]:-0}" "${p99[etcd|$k]:-0}" \
+  "${p99[zookeeper|$k]:-0}"
+echo
+echo "## Footprint and recovery ($load_keys keys of 100 B)"
+echo
+echo "| (lower is better) | warren | etcd | zookeeper | warren/etcd | warren/zookeeper |"
+echo "|---|---|---|---|---|---|"
+mib() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
+printf '| resident memory, largest member, MiB | %s | %s | %s | %s | %s |\n' \
+  "$(mib "${rss[warren]}")" "$(mib "${rss[etcd]}")" "$(mib "${rss[zookeeper]}")" \
+  "$(ratio "${rss[warren]}" "${rss[etcd]}")" "$(ratio "${rss[warren]}" "${rss[zookeeper]}")"
+printf '| restart to first acknowledged write, s | %s | %s | %s | %s | %s |\n' \
+  "${restart[warren]}" "${restart[etcd]}" "${restart[zookeeper]}" \
+  "$(ratio "${restart[warren]}" "${restart[etcd]}")" \
+  "$(ratio "${restart[warren]}" "${restart[zookeeper]}")"
+printf '| writes unavailable after the leader is killed, ms | %s | %s | %s | %s | %s |\n' \
+  "${failover[warren]}" "${failover[etcd]}" "${failover[zookeeper]}" \
+  "$(ratio "${failover[warren]}" "${failover[etcd]}")" \
+  "$(ratio "${failover[warren]}" "${failover[zookeeper]}")"
+echo
+echo "Raw results: $results"
