@@ -100,9 +100,17 @@ void ZNodeTree::Reset() {
   nodes_["/"];  // the root always exists, with a zero stat
 }
 
+// One pass in key order. Node keys sort a parent before its children (after the parent's own
+// path, '\0' < '/'), and one parent's children consecutively and by name: each node is linked
+// to its parent as it is read, appending to the parent's child set at its end. Restarting
+// with a million nodes went from 6.0 s to 4.7 s this way (docs/benchmarks.md).
 absl::Status ZNodeTree::Load() {
   Reset();
+  uint64_t estimate = 0;
+  if (db_->GetIntProperty("rocksdb.estimate-num-keys", &estimate)) nodes_.reserve(estimate);
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+  std::string parent_path;
+  Node* parent = nullptr;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     std::string_view key(it->key().data(), it->key().size());
     std::string_view value(it->value().data(), it->value().size());
@@ -115,10 +123,21 @@ absl::Status ZNodeTree::Load() {
         return absl::DataLossError(absl::StrCat("corrupt znode record for ", *path));
       }
       Node& n = nodes_[*path];
-      n.stat = stored.stat();
-      n.data = stored.data();
+      n.stat = std::move(*stored.mutable_stat());
+      n.data = std::move(*stored.mutable_data());
       n.container = stored.container();
       n.ttl_ms = stored.ttl_ms();
+      Index(*path, n, true);
+      if (*path == "/") continue;
+      if (parent == nullptr || ParentOf(*path) != parent_path) {
+        parent_path = std::string(ParentOf(*path));
+        parent = Find(parent_path);  // element pointers survive rehashing
+        if (parent == nullptr) {
+          return absl::DataLossError(
+              absl::StrCat("znode ", *path, " is stored without its parent"));
+        }
+      }
+      parent->children.emplace_hint(parent->children.end(), BaseName(*path));
     } else if (!key.empty() && key[0] == kSessionTag) {
       metastorepb::StoredSession s;
       if (!s.ParseFromArray(value.data(), value.size())) {
@@ -128,15 +147,6 @@ absl::Status ZNodeTree::Load() {
     }
   }
   if (!it->status().ok()) return RocksStatus(it->status(), "scan");
-  for (auto& [path, node] : nodes_) {
-    if (path == "/") continue;
-    Node* parent = Find(ParentOf(path));
-    if (parent == nullptr) {
-      return absl::DataLossError(absl::StrCat("znode ", path, " is stored without its parent"));
-    }
-    parent->children.insert(std::string(BaseName(path)));
-    Index(path, node, true);
-  }
   LOG(INFO) << "znode tree at " << options_.dir << ": " << nodes_.size() << " nodes, "
             << sessions_.size() << " sessions, applied " << last_applied_;
   return absl::OkStatus();
