@@ -1,10 +1,5 @@
-// The Warren metastore through its C++ client (metastore/client). The client's calls block,
-// so requests run on a pool of threads, as many as the benchmark keeps in flight.
-#include <condition_variable>
-#include <deque>
-#include <mutex>
-#include <thread>
-
+// The Warren metastore through its C++ client (metastore/client), asynchronous calls: any
+// number in flight per client, as with the other targets' drivers.
 #include "absl/strings/str_cat.h"
 #include "bench/load/driver.h"
 #include "metastore/client/metastore_client.h"
@@ -21,15 +16,6 @@ class WarrenDriver : public Driver {
  public:
   explicit WarrenDriver(DriverOptions options) : options_(std::move(options)) {}
 
-  ~WarrenDriver() override {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    for (auto& t : workers_) t.join();
-  }
-
   absl::Status Connect(int clients) override {
     metastore::ClientOptions o;
     o.endpoints = options_.endpoints;
@@ -45,23 +31,32 @@ class WarrenDriver : public Driver {
 
   absl::Status EnsurePrefix(const std::string& prefix) override {
     auto made = clients_.at(0)->Create(PathOf(prefix), "");
-    if (made.ok() || metastore::ErrorOf(made.status()) == metastorepb::NODE_EXISTS) {
-      return absl::OkStatus();
-    }
+    if (made.ok() || absl::IsAlreadyExists(made.status())) return absl::OkStatus();
     return made.status();
   }
 
-  void Start(int client, const Request& request, Done done) override {
-    std::unique_lock lock(mu_);
-    queue_.push_back([this, client, request, done = std::move(done)] {
-      done(Run(*clients_.at(client), request));
-    });
-    // One more thread whenever the idle ones cannot take every queued request: as many
-    // threads as requests are ever in flight.
-    if (static_cast<size_t>(idle_) < queue_.size()) {
-      workers_.emplace_back([this] { Work(); });
-    } else {
-      cv_.notify_one();
+  void Start(int client, const Request& r, Done done) override {
+    MetastoreClient& c = *clients_.at(client);
+    // The typed results reduced to their status (built per case: `done` moves once).
+    auto status_only = [&done] {
+      return [done = std::move(done)](const auto& result) { done(result.status()); };
+    };
+    switch (r.kind) {
+      case OpKind::kCreate: {
+        if (r.keys.size() == 1) {
+          return c.CreateAsync(PathOf(r.keys[0]), *r.value, {}, status_only());
+        }
+        std::vector<metastorepb::Op> ops(r.keys.size());
+        for (size_t i = 0; i < r.keys.size(); ++i) {
+          ops[i].mutable_create()->set_path(PathOf(r.keys[i]));
+          ops[i].mutable_create()->set_data(*r.value);
+        }
+        return c.MultiAsync(ops, std::move(done));
+      }
+      case OpKind::kSet:
+        return c.SetDataAsync(PathOf(r.keys.at(0)), *r.value, -1, status_only());
+      case OpKind::kGet:
+        return c.GetDataAsync(PathOf(r.keys.at(0)), status_only());
     }
   }
 
@@ -75,48 +70,8 @@ class WarrenDriver : public Driver {
   }
 
  private:
-  static absl::Status Run(MetastoreClient& c, const Request& r) {
-    switch (r.kind) {
-      case OpKind::kCreate: {
-        if (r.keys.size() == 1) return c.Create(PathOf(r.keys[0]), *r.value).status();
-        std::vector<metastorepb::Op> ops(r.keys.size());
-        for (size_t i = 0; i < r.keys.size(); ++i) {
-          ops[i].mutable_create()->set_path(PathOf(r.keys[i]));
-          ops[i].mutable_create()->set_data(*r.value);
-        }
-        return c.Multi(ops);
-      }
-      case OpKind::kSet:
-        return c.SetData(PathOf(r.keys.at(0)), *r.value).status();
-      case OpKind::kGet:
-        return c.GetData(PathOf(r.keys.at(0))).status();
-    }
-    return absl::InvalidArgumentError("unknown op");
-  }
-
-  void Work() {
-    std::unique_lock lock(mu_);
-    for (;;) {
-      ++idle_;
-      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
-      --idle_;
-      if (stopping_) return;
-      auto job = std::move(queue_.front());
-      queue_.pop_front();
-      lock.unlock();
-      job();
-      lock.lock();
-    }
-  }
-
   DriverOptions options_;
   std::vector<std::unique_ptr<MetastoreClient>> clients_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::function<void()>> queue_;
-  std::vector<std::thread> workers_;
-  int idle_ = 0;
-  bool stopping_ = false;
 };
 
 }  // namespace

@@ -4,7 +4,6 @@
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <deque>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -13,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "bench/load/histogram.h"
+#include "common/delayed_runner.h"
 #include "glog/logging.h"
 
 namespace warren::bench {
@@ -51,53 +51,6 @@ absl::Status PrepareKeys(Driver& driver, const LoadOptions& o, const std::string
   return absl::OkStatus();
 }
 
-// Re-issues requests that failed after a short pause, on its own thread, so that a target
-// that fails at once is neither spun on nor recursed into.
-class Retrier {
- public:
-  explicit Retrier(std::function<void(int)> issue)
-      : issue_(std::move(issue)), thread_([this] { Loop(); }) {}
-  ~Retrier() {
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-  void Later(int client) {
-    std::lock_guard lock(mu_);
-    due_.push_back({absl::Now() + absl::Milliseconds(10), client});
-    cv_.notify_all();
-  }
-
- private:
-  void Loop() {
-    std::unique_lock lock(mu_);
-    while (!stopping_) {
-      if (due_.empty()) {
-        cv_.wait(lock);
-        continue;
-      }
-      auto [when, client] = due_.front();
-      if (absl::Now() < when) {
-        cv_.wait_for(lock, absl::ToChronoNanoseconds(when - absl::Now()));
-        continue;
-      }
-      due_.pop_front();
-      lock.unlock();
-      issue_(client);
-      lock.lock();
-    }
-  }
-  std::function<void(int)> issue_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::pair<absl::Time, int>> due_;
-  bool stopping_ = false;
-  std::thread thread_;
-};
-
 // clients x inflight requests kept outstanding until told to stop.
 class ClosedLoop {
  public:
@@ -106,8 +59,7 @@ class ClosedLoop {
         workload_(workload),
         o_(o),
         value_(static_cast<size_t>(o.value_size), 'v'),
-        nonce_(absl::StrFormat("%x", absl::ToUnixMicros(absl::Now()))),
-        retrier_([this](int client) { Issue(client); }) {}
+        nonce_(absl::StrFormat("%x", absl::ToUnixMicros(absl::Now()))) {}
 
   absl::Status Prepare() {
     if (absl::Status s = driver_.EnsurePrefix(o_.prefix); !s.ok()) return s;
@@ -203,7 +155,8 @@ class ClosedLoop {
       if (s.ok()) {
         Issue(client);
       } else {
-        retrier_.Later(client);
+        // After a pause, and not from within a driver that may have failed it inline.
+        retries_.After(absl::Milliseconds(10), [this, client] { Issue(client); });
       }
     });
   }
@@ -241,7 +194,7 @@ class ClosedLoop {
   int active_ = 0;
   bool stopped_ = false;
   absl::Time stopped_at_;
-  Retrier retrier_;  // last: stopped first, before what its re-issues touch
+  DelayedRunner retries_;  // last: stopped first, before what its re-issues touch
 };
 
 }  // namespace

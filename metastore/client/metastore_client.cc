@@ -1,5 +1,7 @@
 #include "metastore/client/metastore_client.h"
 
+#include <future>
+
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
@@ -22,6 +24,18 @@ bool Retryable(metastorepb::Error e) {
 // cap is low because a new leader is usually there within an election timeout (0.5-1 s):
 // a client sleeping a second past that was most of the write outage and restart time that
 // bench/compare.sh measured.
+metastorepb::CreateRequest CreateRequestOf(const std::string& path, const std::string& data,
+                                           const CreateOptions& opts) {
+  metastorepb::CreateRequest req;
+  req.set_path(path);
+  req.set_data(data);
+  req.set_ephemeral(opts.ephemeral);
+  req.set_sequential(opts.sequential);
+  req.set_container(opts.container);
+  req.set_ttl_ms(opts.ttl_ms);
+  return req;
+}
+
 absl::Duration Backoff(int attempt) {
   const absl::Duration base =
       std::min(absl::Milliseconds(25) * (1 << std::min(attempt, 4)), absl::Milliseconds(250));
@@ -101,67 +115,112 @@ void MetastoreClient::SawZxid(uint64_t zxid) {
 }
 
 template <typename Req, typename Resp>
-absl::Status MetastoreClient::Call(Method<Req, Resp> method, Req req, Resp* resp, Kind kind) {
-  uint64_t seq = 0;
+struct MetastoreClient::PendingCall {
+  Method<Req, Resp> method;
+  Req req;
+  Resp resp;
+  Kind kind;
+  uint64_t seq = 0;  // writes: the exactly-once sequence number
+  absl::Time deadline;
+  int attempt = 0;
+  bool maybe_sent = false;
+  std::string last_error = "no member answered";
+  std::string endpoint;
+  std::unique_ptr<grpc::ClientContext> ctx;
+  std::function<void(absl::Status, Resp&)> done;
+};
+
+template <typename Req, typename Resp>
+void MetastoreClient::CallAsync(Method<Req, Resp> method, Req req, Kind kind,
+                                std::function<void(absl::Status, Resp&)> done) {
+  auto call = std::make_shared<PendingCall<Req, Resp>>();
+  call->method = method;
+  call->kind = kind;
+  call->done = std::move(done);
   if constexpr (requires { req.mutable_header(); }) {
     auto* h = req.mutable_header();
     h->set_session_id(session_id_.load());
     if (kind == Kind::kWrite) {
       std::lock_guard lock(mu_);
-      seq = next_seq_++;
-      in_flight_.insert(seq);
+      call->seq = next_seq_++;
+      in_flight_.insert(call->seq);
       h->set_client_id(client_id_);
-      h->set_seq(seq);
+      h->set_seq(call->seq);
       h->set_first_incomplete_seq(*in_flight_.begin());
     } else if (kind == Kind::kRead) {
       if (h->consistency() == raftpb::LINEARIZABLE) h->set_consistency(options_.consistency);
       h->set_min_zxid(last_zxid_.load());
     }
   }
-  const absl::Time deadline = absl::Now() + options_.request_timeout;
-  bool maybe_sent = false;
-  std::string last_error = "no member answered";
-  absl::Status result;
-  for (int attempt = 0;; ++attempt) {
-    const std::string endpoint = Target();
-    grpc::ClientContext ctx;
-    ctx.set_deadline(absl::ToChronoTime(std::min(deadline, absl::Now() + absl::Seconds(5))));
-    grpc::Status gs = (StubFor(endpoint)->*method)(&ctx, req, resp);
-    if (!gs.ok()) {
-      maybe_sent = true;  // the connection may have broken after the request went out
-      last_error = absl::StrCat(endpoint, ": ", gs.error_message());
-      FollowLeader({}, endpoint);
-    } else {
-      const auto& h = resp->header();
-      SawZxid(h.zxid());
-      if (!Retryable(h.error())) {
-        result = FromWire(h.error(), h.message());
-        if (h.error() == metastorepb::OK && kind != Kind::kAdmin) {
-          std::lock_guard lock(mu_);
-          leader_ = endpoint;  // it answered: it leads (or serves reads fine)
-        }
-        break;
+  call->req = std::move(req);
+  call->deadline = absl::Now() + options_.request_timeout;
+  Attempt(std::move(call));
+}
+
+template <typename Req, typename Resp>
+void MetastoreClient::Attempt(std::shared_ptr<PendingCall<Req, Resp>> call) {
+  call->endpoint = Target();
+  call->ctx = std::make_unique<grpc::ClientContext>();
+  call->ctx->set_deadline(
+      absl::ToChronoTime(std::min(call->deadline, absl::Now() + absl::Seconds(5))));
+  call->resp.Clear();
+  auto* async = StubFor(call->endpoint)->async();
+  PendingCall<Req, Resp>& c = *call;
+  (async->*c.method)(c.ctx.get(), &c.req, &c.resp,
+                     [this, call = std::move(call)](grpc::Status gs) { Attempted(call, gs); });
+}
+
+template <typename Req, typename Resp>
+void MetastoreClient::Attempted(std::shared_ptr<PendingCall<Req, Resp>> call,
+                                const grpc::Status& gs) {
+  PendingCall<Req, Resp>& c = *call;
+  if (!gs.ok()) {
+    c.maybe_sent = true;  // the connection may have broken after the request went out
+    c.last_error = absl::StrCat(c.endpoint, ": ", gs.error_message());
+    FollowLeader({}, c.endpoint);
+  } else {
+    const auto& h = c.resp.header();
+    SawZxid(h.zxid());
+    if (!Retryable(h.error())) {
+      if (h.error() == metastorepb::OK && c.kind != Kind::kAdmin) {
+        std::lock_guard lock(mu_);
+        leader_ = c.endpoint;  // it answered: it leads (or serves reads fine)
       }
-      last_error = h.message();
-      maybe_sent = maybe_sent || h.error() == metastorepb::OPERATION_TIMEOUT;
-      if (h.error() == metastorepb::NOT_LEADER || h.error() == metastorepb::UNAVAILABLE) {
-        FollowLeader(h, endpoint);
-      }
+      return Finish(c, FromWire(h.error(), h.message()));
     }
-    if (absl::Now() + Backoff(attempt) >= deadline) {
-      result = kind == Kind::kWrite && maybe_sent
-                   ? MetaError(metastorepb::CONNECTION_LOSS,
-                               absl::StrCat("the outcome is unknown (", last_error, ")"))
-                   : MetaError(metastorepb::UNAVAILABLE, last_error);
-      break;
+    c.last_error = h.message();
+    c.maybe_sent = c.maybe_sent || h.error() == metastorepb::OPERATION_TIMEOUT;
+    if (h.error() == metastorepb::NOT_LEADER || h.error() == metastorepb::UNAVAILABLE) {
+      FollowLeader(h, c.endpoint);
     }
-    absl::SleepFor(Backoff(attempt));
   }
-  if (seq != 0) {
+  const absl::Duration backoff = Backoff(c.attempt++);
+  if (absl::Now() + backoff >= c.deadline) {
+    return Finish(c, c.kind == Kind::kWrite && c.maybe_sent
+                         ? MetaError(metastorepb::CONNECTION_LOSS,
+                                     absl::StrCat("the outcome is unknown (", c.last_error, ")"))
+                         : MetaError(metastorepb::UNAVAILABLE, c.last_error));
+  }
+  retries_.After(backoff, [this, call = std::move(call)]() mutable { Attempt(std::move(call)); });
+}
+
+template <typename Req, typename Resp>
+void MetastoreClient::Finish(PendingCall<Req, Resp>& call, absl::Status result) {
+  if (call.seq != 0) {
     std::lock_guard lock(mu_);
-    in_flight_.erase(seq);
+    in_flight_.erase(call.seq);
   }
-  return result;
+  call.done(std::move(result), call.resp);
+}
+
+template <typename Req, typename Resp>
+absl::Status MetastoreClient::Call(Method<Req, Resp> method, Req req, Resp* resp, Kind kind) {
+  std::promise<absl::Status> outcome;
+  CallAsync<Req, Resp>(method, std::move(req), kind, [&](absl::Status s, Resp& r) {
+    *resp = std::move(r);
+    outcome.set_value(std::move(s));
+  });
+  return outcome.get_future().get();
 }
 
 // ---------------------------------------------------------------------------------------
@@ -171,15 +230,10 @@ absl::StatusOr<std::string> MetastoreClient::Create(const std::string& path,
                                                     const std::string& data,
                                                     const CreateOptions& opts,
                                                     metastorepb::Stat* stat) {
-  metastorepb::CreateRequest req;
-  req.set_path(path);
-  req.set_data(data);
-  req.set_ephemeral(opts.ephemeral);
-  req.set_sequential(opts.sequential);
-  req.set_container(opts.container);
-  req.set_ttl_ms(opts.ttl_ms);
   metastorepb::CreateResponse resp;
-  if (auto s = Call(&Stub::Create, req, &resp, Kind::kWrite); !s.ok()) return s;
+  if (auto s = Call(&Stub::async::Create, CreateRequestOf(path, data, opts), &resp, Kind::kWrite);
+      !s.ok())
+    return s;
   if (stat != nullptr) *stat = resp.stat();
   return resp.path();
 }
@@ -189,7 +243,7 @@ absl::Status MetastoreClient::Delete(const std::string& path, int32_t version) {
   req.set_path(path);
   req.set_version(version);
   metastorepb::DeleteResponse resp;
-  return Call(&Stub::Delete, req, &resp, Kind::kWrite);
+  return Call(&Stub::async::Delete, req, &resp, Kind::kWrite);
 }
 
 absl::StatusOr<metastorepb::Stat> MetastoreClient::SetData(const std::string& path,
@@ -200,7 +254,7 @@ absl::StatusOr<metastorepb::Stat> MetastoreClient::SetData(const std::string& pa
   req.set_data(data);
   req.set_version(version);
   metastorepb::SetDataResponse resp;
-  if (auto s = Call(&Stub::SetData, req, &resp, Kind::kWrite); !s.ok()) return s;
+  if (auto s = Call(&Stub::async::SetData, req, &resp, Kind::kWrite); !s.ok()) return s;
   return resp.stat();
 }
 
@@ -209,7 +263,7 @@ absl::StatusOr<NodeData> MetastoreClient::GetData(const std::string& path, bool 
   req.set_path(path);
   req.set_watch(watch);
   metastorepb::GetDataResponse resp;
-  if (auto s = Call(&Stub::GetData, req, &resp, Kind::kRead); !s.ok()) return s;
+  if (auto s = Call(&Stub::async::GetData, req, &resp, Kind::kRead); !s.ok()) return s;
   if (watch) NoteWatch(path, metastorepb::WATCH_DATA, resp.header().zxid());
   return NodeData{resp.data(), resp.stat()};
 }
@@ -220,7 +274,7 @@ absl::StatusOr<std::optional<metastorepb::Stat>> MetastoreClient::Exists(const s
   req.set_path(path);
   req.set_watch(watch);
   metastorepb::ExistsResponse resp;
-  if (auto s = Call(&Stub::Exists, req, &resp, Kind::kRead); !s.ok()) return s;
+  if (auto s = Call(&Stub::async::Exists, req, &resp, Kind::kRead); !s.ok()) return s;
   if (watch) NoteWatch(path, metastorepb::WATCH_EXISTS, resp.header().zxid());
   if (!resp.exists()) return std::optional<metastorepb::Stat>();
   return std::optional<metastorepb::Stat>(resp.stat());
@@ -233,7 +287,7 @@ absl::StatusOr<Children> MetastoreClient::GetChildren(const std::string& path, b
   req.set_watch(watch);
   req.set_with_stats(with_stats);
   metastorepb::GetChildrenResponse resp;
-  if (auto s = Call(&Stub::GetChildren, req, &resp, Kind::kRead); !s.ok()) return s;
+  if (auto s = Call(&Stub::async::GetChildren, req, &resp, Kind::kRead); !s.ok()) return s;
   if (watch) NoteWatch(path, metastorepb::WATCH_CHILDREN, resp.header().zxid());
   return Children{{resp.children().begin(), resp.children().end()}, resp.stat()};
 }
@@ -243,7 +297,7 @@ absl::Status MetastoreClient::Multi(const std::vector<metastorepb::Op>& ops,
   metastorepb::MultiRequest req;
   for (const auto& op : ops) *req.add_ops() = op;
   metastorepb::MultiResponse resp;
-  absl::Status s = Call(&Stub::Multi, req, &resp, Kind::kWrite);
+  absl::Status s = Call(&Stub::async::Multi, req, &resp, Kind::kWrite);
   if (results != nullptr) results->assign(resp.results().begin(), resp.results().end());
   return s;
 }
@@ -252,7 +306,54 @@ absl::Status MetastoreClient::Sync(const std::string& path) {
   metastorepb::SyncRequest req;
   req.set_path(path);
   metastorepb::SyncResponse resp;
-  return Call(&Stub::Sync, req, &resp, Kind::kRead);
+  return Call(&Stub::async::Sync, req, &resp, Kind::kRead);
+}
+
+// ---------------------------------------------------------------------------------------
+// Asynchronous calls
+
+void MetastoreClient::CreateAsync(const std::string& path, const std::string& data,
+                                  const CreateOptions& opts, Callback<std::string> done) {
+  CallAsync<metastorepb::CreateRequest, metastorepb::CreateResponse>(
+      &Stub::async::Create, CreateRequestOf(path, data, opts), Kind::kWrite,
+      [done = std::move(done)](absl::Status s, metastorepb::CreateResponse& resp) {
+        if (!s.ok()) return done(std::move(s));
+        done(std::move(*resp.mutable_path()));
+      });
+}
+
+void MetastoreClient::SetDataAsync(const std::string& path, const std::string& data,
+                                   int32_t version, Callback<metastorepb::Stat> done) {
+  metastorepb::SetDataRequest req;
+  req.set_path(path);
+  req.set_data(data);
+  req.set_version(version);
+  CallAsync<metastorepb::SetDataRequest, metastorepb::SetDataResponse>(
+      &Stub::async::SetData, std::move(req), Kind::kWrite,
+      [done = std::move(done)](absl::Status s, metastorepb::SetDataResponse& resp) {
+        if (!s.ok()) return done(std::move(s));
+        done(std::move(*resp.mutable_stat()));
+      });
+}
+
+void MetastoreClient::GetDataAsync(const std::string& path, Callback<NodeData> done) {
+  metastorepb::GetDataRequest req;
+  req.set_path(path);
+  CallAsync<metastorepb::GetDataRequest, metastorepb::GetDataResponse>(
+      &Stub::async::GetData, std::move(req), Kind::kRead,
+      [done = std::move(done)](absl::Status s, metastorepb::GetDataResponse& resp) {
+        if (!s.ok()) return done(std::move(s));
+        done(NodeData{std::move(*resp.mutable_data()), std::move(*resp.mutable_stat())});
+      });
+}
+
+void MetastoreClient::MultiAsync(const std::vector<metastorepb::Op>& ops,
+                                 std::function<void(absl::Status)> done) {
+  metastorepb::MultiRequest req;
+  for (const auto& op : ops) *req.add_ops() = op;
+  CallAsync<metastorepb::MultiRequest, metastorepb::MultiResponse>(
+      &Stub::async::Multi, std::move(req), Kind::kWrite,
+      [done = std::move(done)](absl::Status s, metastorepb::MultiResponse&) { done(s); });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -298,13 +399,14 @@ absl::StatusOr<metastorepb::StatusResponse> MetastoreClient::LeaderStatus() {
 
 absl::Status MetastoreClient::ChangeMembership(const raftpb::MembershipRequest& req) {
   metastorepb::MembershipResponse resp;
-  return Call(&Stub::ChangeMembership, req, &resp, Kind::kAdmin);
+  return Call(&Stub::async::ChangeMembership, req, &resp, Kind::kAdmin);
 }
 
 absl::StatusOr<uint64_t> MetastoreClient::TakeSnapshot() {
   if (auto st = LeaderStatus(); !st.ok()) return st.status();
   metastorepb::SnapshotResponse resp;
-  if (auto s = Call(&Stub::TakeSnapshot, metastorepb::SnapshotRequest(), &resp, Kind::kAdmin);
+  if (auto s =
+          Call(&Stub::async::TakeSnapshot, metastorepb::SnapshotRequest(), &resp, Kind::kAdmin);
       !s.ok()) {
     return s;
   }
@@ -319,7 +421,7 @@ absl::Status MetastoreClient::StartSession(absl::Duration timeout) {
   metastorepb::CreateSessionRequest req;
   req.set_timeout_ms(absl::ToInt64Milliseconds(timeout));
   metastorepb::CreateSessionResponse resp;
-  if (auto s = Call(&Stub::CreateSession, req, &resp, Kind::kWrite); !s.ok()) return s;
+  if (auto s = Call(&Stub::async::CreateSession, req, &resp, Kind::kWrite); !s.ok()) return s;
   session_timeout_ms_ = resp.timeout_ms();
   session_id_ = resp.session_id();
   {
@@ -352,7 +454,7 @@ absl::Status MetastoreClient::CloseSession() {
   StopSessionThread();
   metastorepb::CloseSessionRequest req;
   metastorepb::CloseSessionResponse resp;
-  absl::Status s = Call(&Stub::CloseSession, req, &resp, Kind::kWrite);
+  absl::Status s = Call(&Stub::async::CloseSession, req, &resp, Kind::kWrite);
   session_id_ = 0;
   return s;
 }

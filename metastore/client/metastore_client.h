@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/delayed_runner.h"
 #include "proto/metastore.grpc.pb.h"
 
 namespace warren::metastore {
@@ -77,6 +78,20 @@ class MetastoreClient {
                      std::vector<metastorepb::OpResult>* results = nullptr);
   absl::Status Sync(const std::string& path = "/");
 
+  // The same calls without blocking, for callers that keep many in flight (as ZooKeeper's
+  // async API serves BookKeeper): the same retries, leader following and exactly-once
+  // writes, with the backoff on a timer instead of a sleeping thread. `done` runs once, on a
+  // gRPC or timer thread: keep it short and do not wait in it for another call. Destroy the
+  // client only after every `done` has run.
+  template <typename T>
+  using Callback = std::function<void(absl::StatusOr<T>)>;
+  void CreateAsync(const std::string& path, const std::string& data, const CreateOptions& opts,
+                   Callback<std::string> done);
+  void SetDataAsync(const std::string& path, const std::string& data, int32_t version,
+                    Callback<metastorepb::Stat> done);
+  void GetDataAsync(const std::string& path, Callback<NodeData> done);
+  void MultiAsync(const std::vector<metastorepb::Op>& ops, std::function<void(absl::Status)> done);
+
   // Sessions and watches.
   absl::Status StartSession(absl::Duration timeout);
   absl::Status CloseSession();
@@ -106,10 +121,25 @@ class MetastoreClient {
  private:
   enum class Kind { kRead, kWrite, kAdmin };
   template <typename Req, typename Resp>
-  using Method = grpc::Status (metastorepb::Metastore::Stub::*)(grpc::ClientContext*, const Req&,
-                                                                Resp*);
+  using Method = void (metastorepb::Metastore::Stub::async::*)(grpc::ClientContext*, const Req*,
+                                                               Resp*,
+                                                               std::function<void(grpc::Status)>);
+  template <typename Req, typename Resp>
+  struct PendingCall;
 
   explicit MetastoreClient(ClientOptions options);
+  // Every call: finds the leader, retries until the request timeout, and calls `done` once
+  // with the outcome and the response.
+  template <typename Req, typename Resp>
+  void CallAsync(Method<Req, Resp> method, Req req, Kind kind,
+                 std::function<void(absl::Status, Resp&)> done);
+  template <typename Req, typename Resp>
+  void Attempt(std::shared_ptr<PendingCall<Req, Resp>> call);
+  template <typename Req, typename Resp>
+  void Attempted(std::shared_ptr<PendingCall<Req, Resp>> call, const grpc::Status& gs);
+  template <typename Req, typename Resp>
+  void Finish(PendingCall<Req, Resp>& call, absl::Status result);
+  // CallAsync, waited for.
   template <typename Req, typename Resp>
   absl::Status Call(Method<Req, Resp> method, Req req, Resp* resp, Kind kind);
   metastorepb::Metastore::Stub* StubFor(const std::string& endpoint);
@@ -152,6 +182,9 @@ class MetastoreClient {
   std::function<void(const metastorepb::WatchEvent&)> on_event_;
   std::function<void(const absl::Status&)> on_session_end_;
   bool session_ended_ = false;
+
+  // Retries waiting out their backoff. Last: stopped first, before what retries touch.
+  DelayedRunner retries_;
 };
 
 }  // namespace warren::metastore

@@ -18,7 +18,9 @@ inline void StopMember(std::map<uint64_t, std::unique_ptr<Process>>& members, ui
   p->Signal(sig);
   auto code = p->Wait(absl::Seconds(30));
   ASSERT_TRUE(code.has_value()) << "member " << id << " did not stop";
-  if (sig == SIGTERM) EXPECT_EQ(*code, 0) << "member " << id << " did not stop cleanly";
+  if (sig == SIGTERM) {
+    EXPECT_EQ(*code, 0) << "member " << id << " did not stop cleanly";
+  }
   members.erase(id);
 }
 
