@@ -6,7 +6,7 @@
 # warren/zookeeper; watch delivery latency; resident memory with KEYS keys of 100 B loaded,
 # restart-to-ready time with that data, and how long writes stop when the leader is killed.
 #   bench/compare.sh [--quick] [--port-base=N] [--out=DIR]
-# --quick: a small version (1.5 s per cell, 1 and 16 clients, 20,000 keys), under two minutes.
+# --quick: a small version (1 s per cell, 1 and 16 clients, 20,000 keys), under two minutes.
 # Raw results (one JSON object per run) and every member's log stay in DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,11 +24,12 @@ for arg in "$@"; do
 done
 
 if $quick; then
-  duration=1.5s warmup=0.3s client_counts=(1 16) workloads=(create set get)
-  watchers=16 load_keys=20000
+  duration=1s warmup=0.2s client_counts=(1 16) workloads=(create set get)
+  watchers=16 load_keys=20000 failover_warmup=0.5s
 else
   duration=10s warmup=2s client_counts=(1 16 128)
   workloads=(create set get get-serializable mixed) watchers=128 load_keys=1000000
+  failover_warmup=1s
 fi
 targets=(warren etcd zookeeper)
 
@@ -97,7 +98,7 @@ for t in "${targets[@]}"; do
     --warmup="$warmup" --value-size=256
   echo "== $t: the leader killed under writes" >&2
   line="$("$bench" --target="$t" --endpoints="$(peer endpoints)" --json --workload=failover \
-    --clients=1 --warmup=1s --duration=60s --timeout=2s \
+    --clients=1 --warmup="$failover_warmup" --duration=60s --timeout=2s \
     --kill-cmd="bench/peers/$t.sh kill-leader $dir > /dev/null" 2>> "$out/bench.log")" || true
   echo "$line" >> "$results"
   failover[$t]="$(field "$line" unavailable_ms)"

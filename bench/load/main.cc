@@ -87,23 +87,27 @@ int main(int argc, char** argv) {
   const std::string workload = absl::GetFlag(FLAGS_workload);
 
   absl::StatusOr<Report> report;
+  // Outlives the report's printing: whatever happens as its connections close, the figures
+  // are out first.
+  std::unique_ptr<Driver> driver;
   if (workload == "probe") {
     report = RunProbe(target, d, o);
   } else {
-    auto driver = MakeDriver(target, d);
-    if (!driver.ok()) return Usage(std::string(driver.status().message()));
+    auto made = MakeDriver(target, d);
+    if (!made.ok()) return Usage(std::string(made.status().message()));
+    driver = std::move(*made);
     // watch: one more connection, the writer's.
-    absl::Status connected = (*driver)->Connect(o.clients + (workload == "watch" ? 1 : 0));
+    absl::Status connected = driver->Connect(o.clients + (workload == "watch" ? 1 : 0));
     if (!connected.ok()) {
       std::fprintf(stderr, "warren-bench: %s\n", connected.ToString().c_str());
       return 1;
     }
     if (workload == "watch") {
-      report = RunWatchFanout(**driver, o);
+      report = RunWatchFanout(*driver, o);
     } else if (workload == "failover") {
-      report = RunFailover(**driver, o);
+      report = RunFailover(*driver, o);
     } else {
-      report = RunLoad(**driver, workload, o);
+      report = RunLoad(*driver, workload, o);
     }
   }
   if (!report.ok()) {
@@ -112,6 +116,7 @@ int main(int argc, char** argv) {
   }
   report->target = target;
   std::fputs((absl::GetFlag(FLAGS_json) ? report->Json() : report->Text()).c_str(), stdout);
+  std::fflush(stdout);
   // probe and failover retry through errors by design: they succeed if they got through.
   bool complete = report->ok > 0 && report->errors == 0;
   if (workload == "probe") complete = report->ready_ms >= 0;

@@ -69,11 +69,12 @@ class ClosedLoop {
 
   Report Run() {
     measure_from_ = absl::Now() + o_.warmup;
+    {
+      std::lock_guard lock(mu_);
+      active_ = o_.clients * o_.inflight;  // before any completion can count one down
+    }
     for (int c = 0; c < o_.clients; ++c) {
-      for (int i = 0; i < o_.inflight; ++i) {
-        ++active_;
-        Issue(c);
-      }
+      for (int i = 0; i < o_.inflight; ++i) Issue(c);
     }
     const absl::Time end = measure_from_ + o_.duration;
     uint64_t last = 0;
