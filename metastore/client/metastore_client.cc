@@ -20,10 +20,6 @@ bool Retryable(metastorepb::Error e) {
          e == metastorepb::OPERATION_TIMEOUT || e == metastorepb::SESSION_MOVED;
 }
 
-// 25 ms doubling to at most 250 ms, with ±20% jitter so clients do not retry in step. The
-// cap is low because a new leader is usually there within an election timeout (0.5-1 s):
-// a client sleeping a second past that was most of the write outage and restart time that
-// bench/compare.sh measured.
 metastorepb::CreateRequest CreateRequestOf(const std::string& path, const std::string& data,
                                            const CreateOptions& opts) {
   metastorepb::CreateRequest req;
@@ -36,6 +32,10 @@ metastorepb::CreateRequest CreateRequestOf(const std::string& path, const std::s
   return req;
 }
 
+// 25 ms doubling to at most 250 ms, with ±20% jitter so clients do not retry in step. The
+// cap is low because a new leader is usually there within an election timeout (0.5-1 s):
+// a client sleeping a second past that was most of the write outage and restart time that
+// bench/compare.sh measured.
 absl::Duration Backoff(int attempt) {
   const absl::Duration base =
       std::min(absl::Milliseconds(25) * (1 << std::min(attempt, 4)), absl::Milliseconds(250));
