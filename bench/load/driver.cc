@@ -17,6 +17,16 @@ absl::StatusOr<std::unique_ptr<Driver>> MakeDriver(const std::string& target,
   return absl::InvalidArgumentError("unknown target '" + target + "': warren, etcd or zookeeper");
 }
 
+absl::Status Driver::EnsurePrefix(const std::string& prefix) {
+  return CreateIfAbsent(*this, 0, prefix, "");
+}
+
+absl::Status CreateIfAbsent(Driver& driver, int client, const std::string& key,
+                            const std::string& value) {
+  absl::Status s = Call(driver, client, Request{OpKind::kCreate, {key}, &value});
+  return absl::IsAlreadyExists(s) ? absl::OkStatus() : s;
+}
+
 absl::Status Call(Driver& driver, int client, const Request& request) {
   std::promise<absl::Status> result;
   driver.Start(client, request, [&](absl::Status s) { result.set_value(std::move(s)); });

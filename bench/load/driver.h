@@ -43,8 +43,9 @@ class Driver {
   virtual ~Driver() = default;
   // Opens `clients` connections / sessions.
   virtual absl::Status Connect(int clients) = 0;
-  // Makes `prefix` usable as a parent of keys (a znode for Warren and ZooKeeper).
-  virtual absl::Status EnsurePrefix(const std::string& prefix) = 0;
+  // Makes `prefix` usable as a parent of keys: by default (Warren, ZooKeeper) a node of its
+  // own, made through client 0 if it is not there.
+  virtual absl::Status EnsurePrefix(const std::string& prefix);
   // Starts `request` on `client`; `done` runs once, on any thread, possibly before Start
   // returns.
   virtual void Start(int client, const Request& request, Done done) = 0;
@@ -59,5 +60,11 @@ absl::StatusOr<std::unique_ptr<Driver>> MakeDriver(const std::string& target,
 
 // Runs one request and waits for it.
 absl::Status Call(Driver& driver, int client, const Request& request);
+// Creates `key` with `value` unless it exists.
+absl::Status CreateIfAbsent(Driver& driver, int client, const std::string& key,
+                            const std::string& value);
+
+// The znode a key names, for the targets with a tree: "wb/k7" -> "/wb/k7".
+inline std::string ZnodePathOf(const std::string& key) { return "/" + key; }
 
 }  // namespace warren::bench

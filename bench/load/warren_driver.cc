@@ -10,8 +10,6 @@ namespace {
 
 using metastore::MetastoreClient;
 
-std::string PathOf(const std::string& key) { return "/" + key; }
-
 class WarrenDriver : public Driver {
  public:
   explicit WarrenDriver(DriverOptions options) : options_(std::move(options)) {}
@@ -29,12 +27,6 @@ class WarrenDriver : public Driver {
     return absl::OkStatus();
   }
 
-  absl::Status EnsurePrefix(const std::string& prefix) override {
-    auto made = clients_.at(0)->Create(PathOf(prefix), "");
-    if (made.ok() || absl::IsAlreadyExists(made.status())) return absl::OkStatus();
-    return made.status();
-  }
-
   void Start(int client, const Request& r, Done done) override {
     MetastoreClient& c = *clients_.at(client);
     // The typed results reduced to their status (built per case: `done` moves once).
@@ -44,19 +36,19 @@ class WarrenDriver : public Driver {
     switch (r.kind) {
       case OpKind::kCreate: {
         if (r.keys.size() == 1) {
-          return c.CreateAsync(PathOf(r.keys[0]), *r.value, {}, status_only());
+          return c.CreateAsync(ZnodePathOf(r.keys[0]), *r.value, {}, status_only());
         }
         std::vector<metastorepb::Op> ops(r.keys.size());
         for (size_t i = 0; i < r.keys.size(); ++i) {
-          ops[i].mutable_create()->set_path(PathOf(r.keys[i]));
+          ops[i].mutable_create()->set_path(ZnodePathOf(r.keys[i]));
           ops[i].mutable_create()->set_data(*r.value);
         }
         return c.MultiAsync(ops, std::move(done));
       }
       case OpKind::kSet:
-        return c.SetDataAsync(PathOf(r.keys.at(0)), *r.value, -1, status_only());
+        return c.SetDataAsync(ZnodePathOf(r.keys.at(0)), *r.value, -1, status_only());
       case OpKind::kGet:
-        return c.GetDataAsync(PathOf(r.keys.at(0)), status_only());
+        return c.GetDataAsync(ZnodePathOf(r.keys.at(0)), status_only());
     }
   }
 
@@ -66,7 +58,7 @@ class WarrenDriver : public Driver {
     c.OnEvent([on_event = std::move(on_event)](const metastorepb::WatchEvent&) {
       on_event(absl::Now());
     });
-    return c.AddWatch(PathOf(key), /*recursive=*/false);
+    return c.AddWatch(ZnodePathOf(key), /*recursive=*/false);
   }
 
  private:

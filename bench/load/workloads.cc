@@ -43,9 +43,8 @@ absl::Status PrepareKeys(Driver& driver, const LoadOptions& o, const std::string
     absl::Status s = Call(driver, 0, r);
     if (s.ok()) continue;
     if (!absl::IsAlreadyExists(s)) return s;
-    for (std::string& key : r.keys) {  // some exist already: one by one
-      s = Call(driver, 0, Request{OpKind::kCreate, {std::move(key)}, &value});
-      if (!s.ok() && !absl::IsAlreadyExists(s)) return s;
+    for (const std::string& key : r.keys) {  // some exist already: one by one
+      if (s = CreateIfAbsent(driver, 0, key, value); !s.ok()) return s;
     }
   }
   return absl::OkStatus();
@@ -215,8 +214,7 @@ absl::StatusOr<Report> RunWatchFanout(Driver& driver, const LoadOptions& o) {
   const std::string value(static_cast<size_t>(o.value_size), 'v');
   const int writer = o.clients;  // the connection after the watchers'
   if (absl::Status s = driver.EnsurePrefix(o.prefix); !s.ok()) return s;
-  absl::Status made = Call(driver, writer, Request{OpKind::kCreate, {key}, &value});
-  if (!made.ok() && !absl::IsAlreadyExists(made)) return made;
+  if (absl::Status s = CreateIfAbsent(driver, writer, key, value); !s.ok()) return s;
 
   std::mutex mu;
   std::condition_variable cv;
@@ -300,8 +298,7 @@ absl::StatusOr<Report> RunFailover(Driver& driver, const LoadOptions& o) {
   const std::string key = o.prefix + "/failover";
   const std::string value(static_cast<size_t>(o.value_size), 'v');
   if (absl::Status s = driver.EnsurePrefix(o.prefix); !s.ok()) return s;
-  absl::Status made = Call(driver, 0, Request{OpKind::kCreate, {key}, &value});
-  if (!made.ok() && !absl::IsAlreadyExists(made)) return made;
+  if (absl::Status s = CreateIfAbsent(driver, 0, key, value); !s.ok()) return s;
 
   Report r;
   r.workload = "failover";

@@ -22,8 +22,6 @@ absl::Status FromZoo(int rc, const std::string& path) {
   return absl::UnavailableError(what);
 }
 
-std::string PathOf(const std::string& key) { return "/" + key; }
-
 // A request in flight: what its completions need. Deleted by the last completion.
 struct Pending {
   zhandle_t* zh = nullptr;
@@ -115,16 +113,11 @@ class ZooKeeperDriver : public Driver {
     return absl::OkStatus();
   }
 
-  absl::Status EnsurePrefix(const std::string& prefix) override {
-    absl::Status s = Call(*this, 0, Request{OpKind::kCreate, {prefix}, &empty_});
-    return absl::IsAlreadyExists(s) ? absl::OkStatus() : s;
-  }
-
   void Start(int client, const Request& r, Done done) override {
     zhandle_t* zh = sessions_.at(client)->zh;
     auto* p = new Pending;
     p->zh = zh;
-    p->path = PathOf(r.keys.at(0));
+    p->path = ZnodePathOf(r.keys.at(0));
     p->done = std::move(done);
     const char* path = p->path.c_str();
     const int len = r.value == nullptr ? 0 : static_cast<int>(r.value->size());
@@ -151,7 +144,7 @@ class ZooKeeperDriver : public Driver {
   absl::Status Watch(int client, const std::string& key, OnEvent on_event) override {
     auto w = std::make_unique<KeptWatch>();
     w->zh = sessions_.at(client)->zh;
-    w->path = PathOf(key);
+    w->path = ZnodePathOf(key);
     w->on_event = std::move(on_event);
     w->Arm();
     std::unique_lock lock(w->mu);
@@ -184,7 +177,7 @@ class ZooKeeperDriver : public Driver {
     p->results.resize(n);
     p->created.resize(n);
     for (size_t i = 0; i < n; ++i) {
-      p->paths[i] = PathOf(r.keys[i]);
+      p->paths[i] = ZnodePathOf(r.keys[i]);
       p->created[i].resize(p->paths[i].size() + 16);
       zoo_create_op_init(&p->ops[i], p->paths[i].c_str(), r.value->data(),
                          static_cast<int>(r.value->size()), &ZOO_OPEN_ACL_UNSAFE, 0,
@@ -197,7 +190,6 @@ class ZooKeeperDriver : public Driver {
 
   DriverOptions options_;
   std::string hosts_;
-  const std::string empty_;
   std::vector<std::unique_ptr<Session>> sessions_;
   std::vector<std::unique_ptr<KeptWatch>> watches_;
 };

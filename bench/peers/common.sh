@@ -1,6 +1,7 @@
 # Shared by bench/peers/{warren,etcd,zookeeper}.sh: a 3-member cluster of one system on
 # loopback, its members' data, logs and pid files in one directory:
 #   DIR/member<i>/ (data)  DIR/member<i>.log  DIR/member<i>.pid  DIR/endpoints  DIR/port_base
+# Every system serves member i's clients on PORT_BASE + i - 1 (client_port).
 # Sourced; the including script defines start_member <i>, leader_index and TARGET.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -21,14 +22,24 @@ USAGE
   exit 2
 }
 
+client_port() { echo $((port_base + $1 - 1)); }
+
+write_endpoints() {
+  local e=""
+  for i in "${members[@]}"; do e+="${e:+,}127.0.0.1:$(client_port "$i")"; done
+  echo "$e" > "$dir/endpoints"
+}
+
 pid_of() { cat "$dir/member$1.pid" 2> /dev/null || true; }
 alive() { [ -n "$1" ] && kill -0 "$1" 2> /dev/null; }
 
 cmd_start() {
   mkdir -p "$dir"
-  if [ -n "${1:-}" ]; then echo "$1" > "$dir/port_base"; fi
-  [ -f "$dir/port_base" ] || { echo "$0: first start of $dir needs PORT_BASE" >&2; exit 2; }
-  port_base="$(cat "$dir/port_base")"
+  if [ -n "${1:-}" ]; then
+    echo "$1" > "$dir/port_base"
+    port_base="$1"
+  fi
+  [ -n "$port_base" ] || { echo "$0: first start of $dir needs PORT_BASE" >&2; exit 2; }
   write_endpoints
   local t0 ready
   t0=$(date +%s.%N)
@@ -91,6 +102,7 @@ main() {
   [ $# -ge 2 ] || usage
   local cmd="$1"
   dir="$(realpath -m "$2")"
+  port_base="$(cat "$dir/port_base" 2> /dev/null || true)"
   shift 2
   case "$cmd" in
     start) cmd_start "$@" ;;

@@ -5,20 +5,14 @@
 TARGET=etcd
 source "$(dirname "$0")/common.sh"
 
-write_endpoints() {
-  local e=""
-  for i in "${members[@]}"; do e+="${e:+,}127.0.0.1:$((port_base + i - 1))"; done
-  echo "$e" > "$dir/endpoints"
-}
-
 start_member() {
   local i=$1 cluster=""
   for j in "${members[@]}"; do
     cluster+="${cluster:+,}m$j=http://127.0.0.1:$((port_base + 9 + j))"
   done
   exec etcd --name "m$i" --data-dir "$dir/member$i" \
-    --listen-client-urls "http://127.0.0.1:$((port_base + i - 1))" \
-    --advertise-client-urls "http://127.0.0.1:$((port_base + i - 1))" \
+    --listen-client-urls "http://127.0.0.1:$(client_port "$i")" \
+    --advertise-client-urls "http://127.0.0.1:$(client_port "$i")" \
     --listen-peer-urls "http://127.0.0.1:$((port_base + 9 + i))" \
     --initial-advertise-peer-urls "http://127.0.0.1:$((port_base + 9 + i))" \
     --initial-cluster "$cluster" --initial-cluster-state new \

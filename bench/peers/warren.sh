@@ -5,15 +5,9 @@
 TARGET=warren
 source "$(dirname "$0")/common.sh"
 
-write_endpoints() {
-  local e=""
-  for i in "${members[@]}"; do e+="${e:+,}127.0.0.1:$((port_base + i - 1))"; done
-  echo "$e" > "$dir/endpoints"
-}
-
 start_member() {
   local i=$1 m=""
-  for j in "${members[@]}"; do m+="${m:+,}$j=127.0.0.1:$((port_base + j - 1))"; done
+  for j in "${members[@]}"; do m+="${m:+,}$j=127.0.0.1:$(client_port "$j")"; done
   exec "${WARREND:-$bin/warrend}" --id="$i" --members="$m" --data-dir="$dir/member$i"
 }
 

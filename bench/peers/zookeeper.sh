@@ -6,12 +6,6 @@
 TARGET=zookeeper
 source "$(dirname "$0")/common.sh"
 
-write_endpoints() {
-  local e=""
-  for i in "${members[@]}"; do e+="${e:+,}127.0.0.1:$((port_base + i - 1))"; done
-  echo "$e" > "$dir/endpoints"
-}
-
 start_member() {
   local i=$1 conf="$dir/member$i/conf"
   mkdir -p "$conf" "$dir/member$i/data"
@@ -21,7 +15,7 @@ start_member() {
     echo "initLimit=10"
     echo "syncLimit=5"
     echo "dataDir=$dir/member$i/data"
-    echo "clientPort=$((port_base + i - 1))"
+    echo "clientPort=$(client_port "$i")"
     echo "clientPortAddress=127.0.0.1"
     echo "admin.enableServer=false"
     echo "4lw.commands.whitelist=srvr"
@@ -37,10 +31,8 @@ start_member() {
 
 # The four-letter word `srvr` answers "Mode: leader" on the leader.
 leader_index() {
-  local port_base
-  port_base="$(cat "$dir/port_base")"
   for i in "${members[@]}"; do
-    if (exec 3<> "/dev/tcp/127.0.0.1/$((port_base + i - 1))" && echo srvr >&3 && cat <&3) \
+    if (exec 3<> "/dev/tcp/127.0.0.1/$(client_port "$i")" && echo srvr >&3 && cat <&3) \
         2> /dev/null | grep -q 'Mode: leader'; then
       echo "$i"
       return
