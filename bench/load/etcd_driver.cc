@@ -118,7 +118,10 @@ class EtcdDriver : public Driver {
     std::vector<std::unique_ptr<etcdserverpb::Watch::Stub>> watch;
     std::atomic<int> member{0};
   };
-  // One call in flight; deletes itself when it completes.
+  // One call in flight; deletes itself when it completes, before reporting. Its context holds
+  // the channel, and once the call is reported the driver may be destroyed: the channel must
+  // not then be released last on gRPC's callback thread (gRPC 1.51 would free its callback
+  // queue twice).
   template <typename Req, typename Resp>
   struct CallState {
     grpc::ClientContext ctx;
@@ -127,8 +130,8 @@ class EtcdDriver : public Driver {
     template <typename F>
     std::function<void(grpc::Status)> Then(F finish) {
       return [this, finish = std::move(finish)](grpc::Status s) {
-        finish(s);
         delete this;
+        finish(s);
       };
     }
   };

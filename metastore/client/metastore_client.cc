@@ -66,6 +66,10 @@ MetastoreClient::~MetastoreClient() {
     absl::Status s = CloseSession();
     if (!s.ok()) VLOG(1) << "closing the session: " << s;
   }
+  std::unique_lock lock(mu_);
+  closing_ = true;
+  for (grpc::ClientContext* ctx : attempts_) ctx->TryCancel();
+  calls_ended_.wait(lock, [this] { return calls_alive_ == 0; });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -114,8 +118,30 @@ void MetastoreClient::SawZxid(uint64_t zxid) {
   }
 }
 
+// Counts a call from its start until its gRPC context is gone: the context holds the
+// channel, and the channel must not be released last on a gRPC callback thread (gRPC 1.51
+// would then join that thread from itself and free its completion queue twice).
+class MetastoreClient::CallAlive {
+ public:
+  explicit CallAlive(MetastoreClient* client) : client_(client) {
+    std::lock_guard lock(client_->mu_);
+    ++client_->calls_alive_;
+  }
+  ~CallAlive() {
+    std::lock_guard lock(client_->mu_);
+    if (--client_->calls_alive_ == 0) client_->calls_ended_.notify_all();
+  }
+  CallAlive(const CallAlive&) = delete;
+  CallAlive& operator=(const CallAlive&) = delete;
+
+ private:
+  MetastoreClient* const client_;
+};
+
 template <typename Req, typename Resp>
 struct MetastoreClient::PendingCall {
+  explicit PendingCall(MetastoreClient* client) : alive(client) {}
+  CallAlive alive;  // first: destroyed after everything else
   Method<Req, Resp> method;
   Req req;
   Resp resp;
@@ -133,7 +159,7 @@ struct MetastoreClient::PendingCall {
 template <typename Req, typename Resp>
 void MetastoreClient::CallAsync(Method<Req, Resp> method, Req req, Kind kind,
                                 std::function<void(absl::Status, Resp&)> done) {
-  auto call = std::make_shared<PendingCall<Req, Resp>>();
+  auto call = std::make_shared<PendingCall<Req, Resp>>(this);
   call->method = method;
   call->kind = kind;
   call->done = std::move(done);
@@ -164,6 +190,16 @@ void MetastoreClient::Attempt(std::shared_ptr<PendingCall<Req, Resp>> call) {
   call->ctx->set_deadline(
       absl::ToChronoTime(std::min(call->deadline, absl::Now() + absl::Seconds(5))));
   call->resp.Clear();
+  bool closing;
+  {
+    std::lock_guard lock(mu_);
+    closing = closing_;
+    if (!closing) attempts_.insert(call->ctx.get());
+  }
+  if (closing) {
+    call->last_error = "the client is closing";
+    return GiveUp(*call);
+  }
   auto* async = StubFor(call->endpoint)->async();
   PendingCall<Req, Resp>& c = *call;
   (async->*c.method)(c.ctx.get(), &c.req, &c.resp,
@@ -174,6 +210,12 @@ template <typename Req, typename Resp>
 void MetastoreClient::Attempted(std::shared_ptr<PendingCall<Req, Resp>> call,
                                 const grpc::Status& gs) {
   PendingCall<Req, Resp>& c = *call;
+  bool closing;
+  {
+    std::lock_guard lock(mu_);
+    attempts_.erase(c.ctx.get());
+    closing = closing_;
+  }
   if (!gs.ok()) {
     c.maybe_sent = true;  // the connection may have broken after the request went out
     c.last_error = absl::StrCat(c.endpoint, ": ", gs.error_message());
@@ -195,13 +237,16 @@ void MetastoreClient::Attempted(std::shared_ptr<PendingCall<Req, Resp>> call,
     }
   }
   const absl::Duration backoff = Backoff(c.attempt++);
-  if (absl::Now() + backoff >= c.deadline) {
-    return Finish(c, c.kind == Kind::kWrite && c.maybe_sent
-                         ? MetaError(metastorepb::CONNECTION_LOSS,
-                                     absl::StrCat("the outcome is unknown (", c.last_error, ")"))
-                         : MetaError(metastorepb::UNAVAILABLE, c.last_error));
-  }
+  if (closing || absl::Now() + backoff >= c.deadline) return GiveUp(c);
   retries_.After(backoff, [this, call = std::move(call)]() mutable { Attempt(std::move(call)); });
+}
+
+template <typename Req, typename Resp>
+void MetastoreClient::GiveUp(PendingCall<Req, Resp>& call) {
+  Finish(call, call.kind == Kind::kWrite && call.maybe_sent
+                   ? MetaError(metastorepb::CONNECTION_LOSS,
+                               absl::StrCat("the outcome is unknown (", call.last_error, ")"))
+                   : MetaError(metastorepb::UNAVAILABLE, call.last_error));
 }
 
 template <typename Req, typename Resp>

@@ -56,7 +56,7 @@ struct Children {
 class MetastoreClient {
  public:
   static absl::StatusOr<std::unique_ptr<MetastoreClient>> Connect(ClientOptions options);
-  // Closes the session, if any.
+  // Closes the session, if any, then cancels the calls still in flight and waits for them.
   ~MetastoreClient();
 
   // Returns the created path (with the sequence suffix, if sequential).
@@ -81,8 +81,10 @@ class MetastoreClient {
   // The same calls without blocking, for callers that keep many in flight (as ZooKeeper's
   // async API serves BookKeeper): the same retries, leader following and exactly-once
   // writes, with the backoff on a timer instead of a sleeping thread. `done` runs once, on a
-  // gRPC or timer thread: keep it short and do not wait in it for another call. Destroy the
-  // client only after every `done` has run.
+  // gRPC or timer thread: keep it short, do not wait in it for another call and do not
+  // destroy the client from it. Destroying the client cancels the calls still in flight and
+  // waits for their `done` (ConnectionLoss for a write that may have been applied, else
+  // Unavailable).
   template <typename T>
   using Callback = std::function<void(absl::StatusOr<T>)>;
   void CreateAsync(const std::string& path, const std::string& data, const CreateOptions& opts,
@@ -124,6 +126,7 @@ class MetastoreClient {
   using Method = void (metastorepb::Metastore::Stub::async::*)(grpc::ClientContext*, const Req*,
                                                                Resp*,
                                                                std::function<void(grpc::Status)>);
+  class CallAlive;
   template <typename Req, typename Resp>
   struct PendingCall;
 
@@ -137,6 +140,9 @@ class MetastoreClient {
   void Attempt(std::shared_ptr<PendingCall<Req, Resp>> call);
   template <typename Req, typename Resp>
   void Attempted(std::shared_ptr<PendingCall<Req, Resp>> call, const grpc::Status& gs);
+  // Ends the call with the last error it saw: the deadline passed or the client is closing.
+  template <typename Req, typename Resp>
+  void GiveUp(PendingCall<Req, Resp>& call);
   template <typename Req, typename Resp>
   void Finish(PendingCall<Req, Resp>& call, absl::Status result);
   // CallAsync, waited for.
@@ -165,6 +171,12 @@ class MetastoreClient {
   size_t next_endpoint_ = 0;
   uint64_t next_seq_ = 1;
   std::set<uint64_t> in_flight_;
+  // Calls not yet freed, attempts on the wire (to cancel them), and whether the destructor
+  // has begun.
+  int calls_alive_ = 0;
+  std::condition_variable calls_ended_;
+  std::set<grpc::ClientContext*> attempts_;
+  bool closing_ = false;
 
   std::atomic<uint64_t> session_id_{0};
   std::atomic<int64_t> session_timeout_ms_{0};
