@@ -372,6 +372,13 @@ void Raft::HandleVoteRequest(const raftpb::Message& m) {
   // later term binds nothing.
   bool can_vote =
       vote_ == m.from() || (vote_ == kNoNode && lead_ == kNoNode) || (pre && m.term() > term_);
+  // A member that knows no membership yet was started empty to join and has not been added.
+  // It may reuse the id of a member that was removed and wiped: a candidate that has not seen
+  // the removal still counts that id as a voter, and an empty log would give it the vote its
+  // predecessor's log refused (warren-jepsen's membership nemesis lost acknowledged writes
+  // so). It votes once a leader has given it the configuration.
+  const raftpb::ConfState& conf = tracker_.conf_state();
+  if (conf.voters().empty() && conf.voters_outgoing().empty()) can_vote = false;
   raftpb::Message resp;
   resp.set_type(pre ? raftpb::MSG_PRE_VOTE_RESP : raftpb::MSG_VOTE_RESP);
   resp.set_to(m.from());
@@ -383,7 +390,7 @@ void Raft::HandleVoteRequest(const raftpb::Message& m) {
       vote_ = m.from();
     }
   } else {
-    resp.set_term(term_);
+    resp.set_term(term_ == 0 ? m.term() : term_);  // a new member has no term of its own yet
     resp.set_reject(true);
   }
   Send(std::move(resp));

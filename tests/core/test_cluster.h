@@ -97,7 +97,8 @@ class TestCluster {
           if (m.type() == raftpb::MSG_SNAP) node(m.from()).ReportSnapshot(m.to(), false);
           continue;
         }
-        EXPECT_TRUE(node(m.to()).Step(m).ok());
+        const absl::Status stepped = node(m.to()).Step(m);
+        EXPECT_TRUE(stepped.ok()) << stepped;
         if (m.type() == raftpb::MSG_SNAP) node(m.from()).ReportSnapshot(m.to(), true);
       }
       if (!moved) return;
