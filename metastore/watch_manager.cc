@@ -1,6 +1,7 @@
 #include "metastore/watch_manager.h"
 
 #include "absl/strings/str_cat.h"
+#include "glog/logging.h"
 #include "metastore/errors.h"
 #include "metastore/path.h"
 
@@ -32,6 +33,20 @@ uint32_t OneShotKindsFor(EventType type) {
 constexpr uint32_t kOneShot = Bit(metastorepb::WATCH_DATA) | Bit(metastorepb::WATCH_EXISTS) |
                               Bit(metastorepb::WATCH_CHILDREN);
 
+// About a minute of a busy quorum's changes, at some 100 bytes each.
+constexpr size_t kRecentEvents = 100000;
+
+// Whether a persistent watch of `kind` on `path` sees `event`: any event on the path itself
+// for a plain one; for a recursive one, any on the path or below but children changes.
+bool PersistentSees(metastorepb::WatchKind kind, const std::string& path,
+                    const metastorepb::WatchEvent& event) {
+  if (kind == metastorepb::WATCH_PERSISTENT) return event.path() == path;
+  if (event.type() == metastorepb::NODE_CHILDREN_CHANGED) return false;
+  if (event.path() == path) return true;
+  const std::string prefix = path == "/" ? "/" : path + "/";
+  return event.path().compare(0, prefix.size(), prefix) == 0;
+}
+
 }  // namespace
 
 uint64_t WatchManager::Attach(uint64_t session, Sink sink) {
@@ -57,12 +72,27 @@ uint64_t WatchManager::SinkId(uint64_t session) const {
   return it == sinks_.end() ? 0 : it->second.sink_id;
 }
 
-absl::Status WatchManager::Add(uint64_t session, const std::string& path, WatchKind kind) {
+absl::Status WatchManager::Add(uint64_t session, const std::string& path, WatchKind kind,
+                               uint64_t since) {
   std::lock_guard lock(mu_);
-  if (sinks_.count(session) == 0) {
+  auto sink = sinks_.find(session);
+  if (sink == sinks_.end()) {
     return MetaError(metastorepb::SESSION_MOVED,
                      absl::StrCat(SessionLabel(session),
                                   " has no stream on this member; attach it here to watch ", path));
+  }
+  if (since > 0) {
+    sink->second.seen = std::max(sink->second.seen, since);
+    if (kind == metastorepb::WATCH_PERSISTENT || kind == metastorepb::WATCH_PERSISTENT_RECURSIVE) {
+      if (recent_dropped_ && !recent_.empty() && recent_.front().zxid() > since + 1) {
+        LOG(WARNING) << SessionLabel(session) << ": the watch on " << path
+                     << " may have missed changes from zxid " << since + 1 << " to "
+                     << recent_.front().zxid() - 1 << ", which are no longer kept";
+      }
+      for (const auto& event : recent_) {
+        if (event.zxid() > since && PersistentSees(kind, path, event)) Deliver(session, event);
+      }
+    }
   }
   by_path_[path][session] |= Bit(kind);
   by_session_[session].insert(path);
@@ -85,6 +115,11 @@ void WatchManager::Remove(uint64_t session, const std::string& path, WatchKind k
 void WatchManager::Fire(const std::vector<metastorepb::WatchEvent>& events) {
   std::lock_guard lock(mu_);
   for (const auto& event : events) {
+    recent_.push_back(event);
+    if (recent_.size() > kRecentEvents) {
+      recent_.pop_front();
+      recent_dropped_ = true;
+    }
     std::set<uint64_t> to;
     // Watches on the path itself.
     if (auto it = by_path_.find(event.path()); it != by_path_.end()) {
@@ -115,7 +150,11 @@ void WatchManager::Fire(const std::vector<metastorepb::WatchEvent>& events) {
         }
       }
     }
-    for (uint64_t session : to) Deliver(session, event);
+    for (uint64_t session : to) {
+      // A stream set up again on a member behind the last one: its client had this already.
+      auto sink = sinks_.find(session);
+      if (sink != sinks_.end() && event.zxid() > sink->second.seen) Deliver(session, event);
+    }
   }
 }
 

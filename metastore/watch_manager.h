@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -29,8 +30,12 @@ class WatchManager {
   // The id of the sink attached for `session` (0 if none), for Detach.
   uint64_t SinkId(uint64_t session) const;
 
-  // SessionMoved if the session's stream is not attached here.
-  absl::Status Add(uint64_t session, const std::string& path, metastorepb::WatchKind kind);
+  // SessionMoved if the session's stream is not attached here. `since` > 0: the watch is set
+  // again on a new stream, and its client has seen everything up to that zxid. A persistent
+  // watch is first sent what it missed since then (from the recent events), and the session
+  // is never sent an event at or below it again (this member may be behind the last).
+  absl::Status Add(uint64_t session, const std::string& path, metastorepb::WatchKind kind,
+                   uint64_t since = 0);
   void Remove(uint64_t session, const std::string& path, metastorepb::WatchKind kind);
 
   // Delivers the events of one applied command: each to the watches it triggers, at most
@@ -47,6 +52,7 @@ class WatchManager {
   struct Attached {
     uint64_t sink_id;
     Sink sink;
+    uint64_t seen = 0;  // the client has had every event up to this zxid
   };
   void DropWatches(uint64_t session);
   void Deliver(uint64_t session, const metastorepb::WatchEvent& event);
@@ -57,6 +63,10 @@ class WatchManager {
   // path -> session -> bit set of WatchKind
   std::map<std::string, std::map<uint64_t, uint32_t>> by_path_;
   std::map<uint64_t, std::set<std::string>> by_session_;
+  // The last events applied here, oldest first, whoever watched: what a persistent watch set
+  // again after its stream moved may have missed.
+  std::deque<metastorepb::WatchEvent> recent_;
+  bool recent_dropped_ = false;  // events older than recent_ were forgotten
 };
 
 }  // namespace warren::metastore

@@ -615,7 +615,7 @@ absl::Status ZNodeTree::AddWatch(uint64_t session, const metastorepb::AddWatch& 
     watches_->FireFor(session, *missed);
     return absl::OkStatus();
   }
-  return watches_->Add(session, w.path(), w.kind());
+  return watches_->Add(session, w.path(), w.kind(), w.since_zxid());
 }
 
 // ---------------------------------------------------------------------------------------

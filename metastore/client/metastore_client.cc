@@ -652,9 +652,9 @@ void MetastoreClient::Dispatch(const metastorepb::WatchEvent& e) {
     if (data) watches_.erase({e.path(), metastorepb::WATCH_DATA});
     if (data) watches_.erase({e.path(), metastorepb::WATCH_EXISTS});
     if (children) watches_.erase({e.path(), metastorepb::WATCH_CHILDREN});
-    for (auto& [key, since] : watches_) {
-      if (key.first == e.path()) since = std::max<uint64_t>(since, e.zxid());
-    }
+    // The stream sends events in zxid order: every watch it holds has seen everything up to
+    // this one, and is set again from here if the stream moves.
+    for (auto& [key, since] : watches_) since = std::max<uint64_t>(since, e.zxid());
     callback = on_event_;
   }
   if (callback) callback(e);

@@ -469,5 +469,51 @@ TEST_F(TreeTest, ReRegisteredWatchFiresAtOnceForWhatChangedSince) {
   EXPECT_EQ(ErrorOf(tree_->AddWatch(s + 1000, w)), metastorepb::SESSION_MOVED);
 }
 
+TEST_F(TreeTest, PersistentWatchSetAgainGetsWhatItMissedOnceInOrder) {
+  // A stream moved: the client had seen up to `seen`, and this member applied more since.
+  uint64_t s = NewSession();
+  Listen(s);
+  ASSERT_EQ(Create("/w", "").error(), metastorepb::OK);
+  ASSERT_EQ(Create("/w/a", "1").error(), metastorepb::OK);
+  const uint64_t seen = index_;
+  ASSERT_EQ(SetData("/w/a", "2").error(), metastorepb::OK);
+  ASSERT_EQ(Create("/other", "").error(), metastorepb::OK);
+  ASSERT_EQ(Create("/w/b", "").error(), metastorepb::OK);
+  metastorepb::AddWatch w;
+  w.set_path("/w");
+  w.set_kind(metastorepb::WATCH_PERSISTENT_RECURSIVE);
+  w.set_since_zxid(seen);
+  ASSERT_TRUE(tree_->AddWatch(s, w).ok());
+  ASSERT_EQ(events_[s].size(), 2u);  // what it missed below /w, not /other or children changes
+  EXPECT_EQ(events_[s][0].event().path(), "/w/a");
+  EXPECT_EQ(events_[s][0].event().type(), metastorepb::NODE_DATA_CHANGED);
+  EXPECT_EQ(events_[s][1].event().path(), "/w/b");
+  EXPECT_EQ(events_[s][1].event().type(), metastorepb::NODE_CREATED);
+  EXPECT_LT(events_[s][0].event().zxid(), events_[s][1].event().zxid());
+  // Then live, with nothing repeated.
+  ASSERT_EQ(SetData("/w/b", "x").error(), metastorepb::OK);
+  ASSERT_EQ(events_[s].size(), 3u);
+  EXPECT_EQ(events_[s][2].event().zxid(), index_);
+}
+
+TEST_F(TreeTest, AStreamSetUpOnAMemberBehindIsNotSentWhatItsClientHad) {
+  // The client had seen up to `ahead` on another member; this one applies those entries
+  // after the watch is set again, and must not send their events a second time.
+  uint64_t s = NewSession();
+  Listen(s);
+  ASSERT_EQ(Create("/w", "").error(), metastorepb::OK);
+  metastorepb::AddWatch w;
+  w.set_path("/w");
+  w.set_kind(metastorepb::WATCH_PERSISTENT_RECURSIVE);
+  w.set_since_zxid(index_ + 2);
+  ASSERT_TRUE(tree_->AddWatch(s, w).ok());
+  ASSERT_EQ(Create("/w/a", "").error(), metastorepb::OK);    // index_ + 1: had it
+  ASSERT_EQ(SetData("/w/a", "1").error(), metastorepb::OK);  // index_ + 2: had it
+  EXPECT_TRUE(events_[s].empty());
+  ASSERT_EQ(SetData("/w/a", "2").error(), metastorepb::OK);  // new
+  ASSERT_EQ(events_[s].size(), 1u);
+  EXPECT_EQ(events_[s][0].event().zxid(), index_);
+}
+
 }  // namespace
 }  // namespace warren::metastore
