@@ -63,6 +63,7 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
       division, tree_ptr, options.id, options.tick,
       [service] { service->CloseStreams(metastorepb::NOT_LEADER, ""); });
   server->service_->set_tracker(server->tracker_.get());
+  server->service_->set_unsafe_stale_reads(options.unsafe_stale_reads);
   server->raft_->RegisterService(server->service_.get());
   if (auto s = server->raft_->Start(); !s.ok()) return s;
   server->tracker_->Start();

@@ -32,6 +32,7 @@ struct MetastoreOptions {
   uint64_t snapshot_entries = 10000;
   uint64_t log_retention_entries = 1000;
   bool lease_reads = false;
+  bool unsafe_stale_reads = false;  // wrong on purpose: see MetastoreService
   Limits limits;
 };
 

@@ -135,6 +135,7 @@ void MetastoreService::Ask(const metastorepb::RequestHeader& header, metastorepb
   rr.set_query(query.SerializeAsString());
   rr.set_consistency(header.consistency());
   rr.set_min_index(header.min_zxid());
+  if (unsafe_stale_reads_) rr.set_consistency(raftpb::SEQUENTIAL);
   division_->Read(std::move(rr), [this, done = std::move(done)](raft::Result r) {
     metastorepb::ResponseHeader h = HeaderOf(r);
     metastorepb::QueryReply reply;

@@ -27,6 +27,9 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService {
 
   // Must be set before the service is served.
   void set_tracker(SessionTracker* tracker) { tracker_ = tracker; }
+  // Deliberately wrong, to show that the fault tests catch it: every member answers
+  // linearizable reads from its own state, as sequential ones, without asking the leader.
+  void set_unsafe_stale_reads(bool on) { unsafe_stale_reads_ = on; }
   // Ends every session stream with `why` (leadership lost, shutting down); clients move on.
   void CloseStreams(metastorepb::Error why, const std::string& message);
 
@@ -92,6 +95,7 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService {
   ZNodeTree* const tree_;
   WatchManager* const watches_;
   SessionTracker* tracker_ = nullptr;
+  bool unsafe_stale_reads_ = false;
   const uint64_t self_id_;
   // For writes whose client did not ask for exactly-once (client_id 0).
   const uint64_t anonymous_client_;

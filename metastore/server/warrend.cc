@@ -21,6 +21,9 @@ ABSL_FLAG(int, tick_ms, 50, "length of a Raft tick; elections time out after 10-
 ABSL_FLAG(uint64_t, snapshot_entries, 10000, "take a snapshot every this many entries");
 ABSL_FLAG(uint64_t, log_retention, 1000, "entries kept behind a snapshot for slow followers");
 ABSL_FLAG(bool, lease_reads, false, "serve linearizable reads from the leader lease");
+ABSL_FLAG(bool, unsafe_stale_reads, false,
+          "BROKEN ON PURPOSE, for fault tests only: serve linearizable reads from this member's "
+          "own state, possibly stale");
 ABSL_FLAG(uint64_t, max_data_bytes, 1 << 20, "largest znode data accepted");
 ABSL_FLAG(int64_t, min_session_timeout_ms, 2000, "session timeouts are raised to this");
 ABSL_FLAG(int64_t, max_session_timeout_ms, 60000, "session timeouts are lowered to this");
@@ -55,6 +58,8 @@ int main(int argc, char** argv) {
   options.snapshot_entries = absl::GetFlag(FLAGS_snapshot_entries);
   options.log_retention_entries = absl::GetFlag(FLAGS_log_retention);
   options.lease_reads = absl::GetFlag(FLAGS_lease_reads);
+  options.unsafe_stale_reads = absl::GetFlag(FLAGS_unsafe_stale_reads);
+  if (options.unsafe_stale_reads) LOG(WARNING) << "--unsafe-stale-reads: reads may be stale";
   options.limits.max_data_bytes = absl::GetFlag(FLAGS_max_data_bytes);
   options.limits.min_session_timeout_ms = absl::GetFlag(FLAGS_min_session_timeout_ms);
   options.limits.max_session_timeout_ms = absl::GetFlag(FLAGS_max_session_timeout_ms);
