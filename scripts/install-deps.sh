@@ -8,6 +8,7 @@ PACKAGES=(
   libabsl-dev librocksdb-dev libgoogle-glog-dev libgflags-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libzookeeper-mt-dev
+  iproute2 iptables
 )
 
 missing=()

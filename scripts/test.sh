@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds, and runs every test: unit tests, the deterministic
 # simulation over 2,000 seeds (3 and 5 nodes), log crash-recovery tests, in-process runtime
-# tests with injected faults and multi-process tests of real servers on loopback; then all
+# tests with injected faults, multi-process tests of real servers on loopback, and the fault
+# tests (warren-jepsen's matrix in network namespaces, checked by warren-lincheck); then all
 # of it again, with a shorter simulation, under AddressSanitizer + UndefinedBehaviorSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."

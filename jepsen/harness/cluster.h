@@ -1,0 +1,85 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "metastore/client/metastore_client.h"
+#include "tests/integration/process.h"
+
+namespace warren::jepsen {
+
+struct ClusterOptions {
+  int nodes = 3;
+  std::string warrend;  // the binary
+  std::string dir;      // the run directory: member data and logs go under it
+  // netns: each member in a network namespace of its own, on a bridge in the harness's own
+  // namespace, so partitions cut real traffic with iptables. loopback: 127.0.0.1, no partitions.
+  bool netns = true;
+  std::vector<std::string> extra_flags;  // passed to every warrend
+  int tick_ms = 50;
+};
+
+// A cluster of real warrend processes the nemeses can crash, pause, cut off and reconfigure.
+// Not thread-safe: one nemesis thread drives it.
+class Cluster {
+ public:
+  // In netns mode, moves this process into a new network namespace first: call it before
+  // any other thread starts.
+  static absl::StatusOr<std::unique_ptr<Cluster>> Start(ClusterOptions options);
+  ~Cluster();  // kills the members and removes the namespaces
+
+  int nodes() const { return options_.nodes; }
+  std::vector<std::string> Endpoints() const;
+  std::string Endpoint(int id) const;
+  // The endpoints with member `first` first: a client that starts there.
+  std::vector<std::string> EndpointsFrom(int first) const;
+
+  // The leader's id as a live member sees it, or an error if none is known.
+  absl::StatusOr<int> Leader();
+  std::vector<int> Alive() const;
+
+  absl::Status Kill(int id);
+  absl::Status Restart(int id);  // after Kill; same data directory
+  absl::Status Pause(int id);
+  absl::Status Resume(int id);
+  // Drops every packet from `from` arriving at `to` (netns only).
+  absl::Status Drop(int from, int to);
+  absl::Status HealNetwork();
+  // Removes the member from the group, wipes it, and adds it back as a new learner that is
+  // then promoted: a replacement machine.
+  absl::Status Replace(int id);
+  bool partitions_supported() const { return options_.netns; }
+
+  // Resumes, restarts and reconnects everything.
+  absl::Status HealAll();
+
+  // A client of the whole cluster for admin and checks.
+  metastore::MetastoreClient& admin() { return *admin_; }
+
+ private:
+  explicit Cluster(ClusterOptions options) : options_(std::move(options)) {}
+  absl::Status SetUpNetwork();
+  void TearDownNetwork();
+  std::string Namespace(int id) const;
+  std::string MembersFlag() const;
+  absl::Status Spawn(int id, bool join);
+  absl::Status InNamespace(int id, std::vector<std::string> argv);
+
+  ClusterOptions options_;
+  std::map<int, std::unique_ptr<testing::Process>> members_;
+  std::set<int> paused_;
+  std::set<int> replaced_;  // wiped and started again with --join
+  std::set<int> namespaces_;
+  std::map<int, int> loopback_ports_;  // --net=loopback
+  bool dropping_ = false;
+  std::unique_ptr<metastore::MetastoreClient> admin_;
+};
+
+// Runs a system tool (ip, iptables) to completion; an error with its output if it fails.
+absl::Status Run(std::vector<std::string> argv);
+
+}  // namespace warren::jepsen

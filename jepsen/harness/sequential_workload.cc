@@ -1,0 +1,122 @@
+// sequential: many processes create sequential children of one parent. Afterwards: the
+// acknowledged names are unique, every one of them is there (none lost), there is no child
+// beyond those acknowledged or left in doubt, and where one create finished before another
+// began, its sequence number is smaller.
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "jepsen/harness/workload.h"
+#include "metastore/errors.h"
+
+namespace warren::jepsen {
+namespace {
+
+constexpr char kParent[] = "/jepsen-sequential";
+
+struct Created {
+  uint64_t invoked, completed;  // history event numbers
+  std::string name;
+};
+
+int64_t SequenceOf(const std::string& name) {
+  int64_t n = -1;
+  if (name.size() < 10 || !absl::SimpleAtoi(name.substr(name.size() - 10), &n)) return -1;
+  return n;
+}
+
+class SequentialWorkload : public Workload {
+ public:
+  explicit SequentialWorkload(WorkloadContext ctx) : ctx_(std::move(ctx)) {}
+
+  absl::Status Setup() override {
+    auto s = ctx_.cluster->admin().Create(kParent, "");
+    if (!s.ok()) return s.status();  // a fresh run directory is a fresh cluster
+    return absl::OkStatus();
+  }
+
+  void Process(int index, const std::atomic<bool>& stop) override {
+    auto client = ctx_.Connect(index);
+    int64_t process = ctx_.history->NewProcess();
+    metastore::CreateOptions sequential;
+    sequential.sequential = true;
+    while (!stop) {
+      const uint64_t invoked = ctx_.history->Invoke(process, "create", kParent, "");
+      auto r = client->Create(absl::StrCat(kParent, "/n-"), "", sequential);
+      if (r.ok()) {
+        const uint64_t completed =
+            ctx_.history->Complete(process, "ok", "create", kParent, absl::StrCat("\"", *r, "\""));
+        std::lock_guard lock(mu_);
+        acknowledged_.push_back({invoked, completed, r->substr(r->rfind('/') + 1)});
+      } else if (OutcomeUnknown(r.status())) {
+        ctx_.history->Complete(process, "info", "create", kParent, "",
+                               std::string(r.status().message()));
+        process = ctx_.history->NewProcess();
+        std::lock_guard lock(mu_);
+        ++in_doubt_;
+      } else {
+        ctx_.history->Complete(process, "fail", "create", kParent, "",
+                               std::string(r.status().message()));
+      }
+    }
+  }
+
+  std::string Check() override {
+    auto children = ctx_.cluster->admin().GetChildren(kParent);
+    if (!children.ok()) return absl::StrCat("unknown: final read: ", children.status().message());
+    std::set<std::string> present;
+    for (const auto& c : children->children) present.insert(c.name());
+    std::lock_guard lock(mu_);
+    std::set<std::string> names;
+    for (const Created& c : acknowledged_) {
+      if (!names.insert(c.name).second) return absl::StrCat("name acknowledged twice: ", c.name);
+      if (!present.count(c.name)) return absl::StrCat("acknowledged create lost: ", c.name);
+    }
+    if (present.size() > acknowledged_.size() + in_doubt_) {
+      return absl::StrCat(present.size(), " children, but only ", acknowledged_.size(),
+                          " creates acknowledged and ", in_doubt_, " in doubt");
+    }
+    // Real-time order: sweep by invocation, knowing the largest sequence number of the
+    // creates that had completed by then.
+    std::vector<Created> by_completion = acknowledged_;
+    std::sort(by_completion.begin(), by_completion.end(),
+              [](const Created& a, const Created& b) { return a.completed < b.completed; });
+    std::vector<Created> by_invocation = acknowledged_;
+    std::sort(by_invocation.begin(), by_invocation.end(),
+              [](const Created& a, const Created& b) { return a.invoked < b.invoked; });
+    size_t done = 0;
+    int64_t largest = -1;
+    std::string largest_name;
+    for (const Created& c : by_invocation) {
+      while (done < by_completion.size() && by_completion[done].completed < c.invoked) {
+        if (SequenceOf(by_completion[done].name) > largest) {
+          largest = SequenceOf(by_completion[done].name);
+          largest_name = by_completion[done].name;
+        }
+        ++done;
+      }
+      if (SequenceOf(c.name) <= largest) {
+        return absl::StrCat(c.name, " was created after ", largest_name,
+                            " had been acknowledged, yet its number is not larger");
+      }
+    }
+    return "";
+  }
+
+ private:
+  WorkloadContext ctx_;
+  std::mutex mu_;
+  std::vector<Created> acknowledged_;
+  size_t in_doubt_ = 0;
+};
+
+}  // namespace
+
+std::unique_ptr<Workload> MakeSequentialWorkload(WorkloadContext ctx) {
+  return std::make_unique<SequentialWorkload>(std::move(ctx));
+}
+
+}  // namespace warren::jepsen

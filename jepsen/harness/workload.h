@@ -1,0 +1,44 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "jepsen/harness/cluster.h"
+#include "jepsen/harness/recorder.h"
+#include "metastore/client/metastore_client.h"
+
+namespace warren::jepsen {
+
+struct WorkloadContext {
+  Cluster* cluster = nullptr;
+  Recorder* history = nullptr;
+  std::string dir;  // the run directory
+  int processes = 5;
+  uint64_t seed = 1;
+  absl::Duration request_timeout = absl::Seconds(5);
+  // A client that tries member `home % nodes + 1` first: clients spread over the members.
+  std::unique_ptr<metastore::MetastoreClient> Connect(int home) const;
+};
+
+// What the clients do during a run, and what must hold of it afterwards.
+class Workload {
+ public:
+  virtual ~Workload() = default;
+  virtual absl::Status Setup() = 0;
+  // One client process, until `stop`. Runs on a thread of its own.
+  virtual void Process(int index, const std::atomic<bool>& stop) = 0;
+  // After the faults are healed and the cluster has recovered: empty if the run was valid,
+  // else why not. "unknown: ..." if it could not be decided.
+  virtual std::string Check() = 0;
+};
+
+absl::StatusOr<std::unique_ptr<Workload>> MakeWorkload(const std::string& name,
+                                                       WorkloadContext ctx);
+
+// Metastore errors after which a write may or may not have been applied.
+bool OutcomeUnknown(const absl::Status& s);
+
+}  // namespace warren::jepsen

@@ -1,0 +1,30 @@
+#!/bin/bash
+# One cell of the fault-test matrix: warren-jepsen against real warrend processes, which must
+# end with the expected verdict. Usage: jepsen_run_test.sh WARREN_JEPSEN EXPECT ARGS...
+# EXPECT is "valid", or "invalid" for a build that is broken on purpose.
+# Partitions need network namespaces (root); without them the cell runs on loopback with the
+# other nemeses, and says so.
+set -u
+jepsen=$1
+expect=$2
+shift 2
+args=("$@")
+if ! unshare -n true 2>/dev/null; then
+  echo "NOTE: no network namespaces here: running on loopback without the partition nemesis"
+  args=("${args[@]/--nemesis=all/--nemesis=kill,pause,membership}")
+  args+=(--net=loopback)
+fi
+dir=$(mktemp -d "${TMPDIR:-/tmp}/warren-jepsen-test.XXXXXX")
+out=$("$jepsen" --dir="$dir" "${args[@]}" 2>&1)
+code=$?
+echo "$out"
+run=$(echo "$out" | sed -n 's/^run directory: //p')
+[ -n "$run" ] && cat "$run/summary.txt" "$run/nemesis.log" 2>/dev/null
+verdict=$(echo "$out" | tail -1)
+case "$expect" in
+  valid) [ $code -eq 0 ] && [ "$verdict" = "valid" ] ;;
+  invalid) [ $code -eq 1 ] && [[ "$verdict" == "invalid: not linearizable"* ]] ;;
+esac
+ok=$?
+if [ $ok -eq 0 ]; then rm -rf "$dir"; echo PASS; else echo "FAIL: expected $expect (run kept in $run)"; fi
+exit $ok
