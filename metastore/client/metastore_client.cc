@@ -609,6 +609,7 @@ bool MetastoreClient::RunStream(const std::string& endpoint) {
       Dispatch(ev.event());
     } else if (ev.has_watch_ack()) {
       const auto& ack = ev.watch_ack();
+      SawZxid(ack.header().zxid());
       std::lock_guard lock(session_mu_);
       auto it = acks_.find({ack.path(), ack.kind()});
       if (it != acks_.end()) {

@@ -103,7 +103,8 @@ class MetastoreClient {
   uint64_t session_id() const { return session_id_.load(); }
   int64_t session_timeout_ms() const { return session_timeout_ms_.load(); }
   // A persistent watch (recursive: the whole subtree). Returns once the member holding the
-  // session's stream has registered it.
+  // session's stream has registered it; from then on last_zxid() is at least the zxid after
+  // which every change reaches the watch.
   absl::Status AddWatch(const std::string& path, bool recursive);
   // Where watch events go (called on the session's thread; keep it short).
   void OnEvent(std::function<void(const metastorepb::WatchEvent&)> callback);

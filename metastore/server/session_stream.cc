@@ -99,6 +99,8 @@ void SessionStream::Handle(const metastorepb::SessionRequest& req) {
       e.mutable_watch_ack()->set_path(req.add_watch().path());
       e.mutable_watch_ack()->set_kind(req.add_watch().kind());
       SetError(s, e.mutable_watch_ack()->mutable_header());
+      // Every change after this zxid reaches the watch.
+      e.mutable_watch_ack()->mutable_header()->set_zxid(service_->tree_->LastApplied());
       return Send(e);
     }
     default:
