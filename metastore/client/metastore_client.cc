@@ -101,6 +101,14 @@ std::string MetastoreClient::Target() {
   return options_.endpoints[next_endpoint_ % options_.endpoints.size()];
 }
 
+std::string MetastoreClient::StreamTarget() {
+  {
+    std::lock_guard lock(mu_);
+    if (!stream_endpoint_.empty()) return stream_endpoint_;
+  }
+  return Target();  // not attached yet: SessionMoved, and again once it is
+}
+
 void MetastoreClient::FollowLeader(const metastorepb::ResponseHeader& h,
                                    const std::string& failed) {
   std::lock_guard lock(mu_);
@@ -149,6 +157,7 @@ struct MetastoreClient::PendingCall {
   uint64_t seq = 0;  // writes: the exactly-once sequence number
   absl::Time deadline;
   int attempt = 0;
+  bool sets_watch = false;  // must go where the session's stream is
   bool maybe_sent = false;
   std::string last_error = "no member answered";
   std::string endpoint;
@@ -178,6 +187,7 @@ void MetastoreClient::CallAsync(Method<Req, Resp> method, Req req, Kind kind,
       h->set_min_zxid(last_zxid_.load());
     }
   }
+  if constexpr (requires { req.watch(); }) call->sets_watch = req.watch();
   call->req = std::move(req);
   call->deadline = absl::Now() + options_.request_timeout;
   Attempt(std::move(call));
@@ -185,7 +195,7 @@ void MetastoreClient::CallAsync(Method<Req, Resp> method, Req req, Kind kind,
 
 template <typename Req, typename Resp>
 void MetastoreClient::Attempt(std::shared_ptr<PendingCall<Req, Resp>> call) {
-  call->endpoint = Target();
+  call->endpoint = call->sets_watch ? StreamTarget() : Target();
   call->ctx = std::make_unique<grpc::ClientContext>();
   call->ctx->set_deadline(
       absl::ToChronoTime(std::min(call->deadline, absl::Now() + absl::Seconds(5))));
@@ -462,7 +472,17 @@ absl::StatusOr<uint64_t> MetastoreClient::TakeSnapshot() {
 // Sessions and watches
 
 absl::Status MetastoreClient::StartSession(absl::Duration timeout) {
-  if (session_id_ != 0) return MetaError(metastorepb::BAD_ARGUMENTS, "a session is open");
+  if (session_id_ != 0) {
+    {
+      std::lock_guard lock(session_mu_);
+      if (!session_ended_) return MetaError(metastorepb::BAD_ARGUMENTS, "a session is open");
+    }
+    // The last one expired: its stream has ended, and its watches went with it.
+    StopSessionThread();
+    std::lock_guard lock(session_mu_);
+    watches_.clear();
+    session_id_ = 0;
+  }
   metastorepb::CreateSessionRequest req;
   req.set_timeout_ms(absl::ToInt64Milliseconds(timeout));
   metastorepb::CreateSessionResponse resp;
@@ -473,6 +493,7 @@ absl::Status MetastoreClient::StartSession(absl::Duration timeout) {
     std::lock_guard lock(session_mu_);
     session_closing_ = false;
     session_ended_ = false;
+    end_reason_ = absl::OkStatus();
   }
   session_thread_ = std::thread([this] { SessionLoop(); });
   return absl::OkStatus();
@@ -535,14 +556,34 @@ void MetastoreClient::NoteWatch(const std::string& path, metastorepb::WatchKind 
   watches_.try_emplace({path, kind}, zxid);
 }
 
-void MetastoreClient::OnEvent(std::function<void(const metastorepb::WatchEvent&)> callback) {
+MetastoreClient::ListenerId MetastoreClient::OnEvent(
+    std::function<void(const metastorepb::WatchEvent&)> callback) {
   std::lock_guard lock(session_mu_);
-  on_event_ = std::move(callback);
+  on_event_[next_listener_] = std::move(callback);
+  return next_listener_++;
 }
 
-void MetastoreClient::OnSessionEnd(std::function<void(const absl::Status&)> callback) {
+MetastoreClient::ListenerId MetastoreClient::OnSessionEnd(
+    std::function<void(const absl::Status&)> callback) {
+  std::lock_guard running(listeners_running_);
+  absl::Status ended;
+  {
+    std::lock_guard lock(session_mu_);
+    if (!session_ended_) {
+      on_session_end_[next_listener_] = std::move(callback);
+      return next_listener_++;
+    }
+    ended = end_reason_;
+  }
+  callback(ended);
+  return 0;
+}
+
+void MetastoreClient::RemoveListener(ListenerId id) {
+  std::lock_guard running(listeners_running_);
   std::lock_guard lock(session_mu_);
-  on_session_end_ = std::move(callback);
+  on_event_.erase(id);
+  on_session_end_.erase(id);
 }
 
 void MetastoreClient::SessionLoop() {
@@ -574,12 +615,24 @@ bool MetastoreClient::RunStream(const std::string& endpoint) {
   attach.set_attach(session_id_.load());
   write(attach);
   const auto interval = std::chrono::milliseconds(std::max<int64_t>(session_timeout_ms_ / 3, 50));
+  // A member that hangs (paused, or its network black-holed) keeps the stream open and says
+  // nothing. After two thirds of the session timeout without a word (each keep-alive is
+  // answered, and one goes every third), the stream gives up on it and tries another member,
+  // as ZooKeeper's client does, so that the session outlives a hung member.
+  const int64_t silence_limit_ns = session_timeout_ms_ * 2 / 3 * 1'000'000;
+  std::atomic<int64_t> heard_ns{absl::GetCurrentTimeNanos()};
   std::thread keeper([&] {
     metastorepb::SessionRequest ka;
     ka.set_keep_alive(true);
     std::unique_lock lock(session_mu_);
     while (!session_cv_.wait_for(lock, interval, [&] { return session_closing_ || done; })) {
       lock.unlock();
+      if (absl::GetCurrentTimeNanos() - heard_ns > silence_limit_ns) {
+        LOG(WARNING) << endpoint << " said nothing for " << session_timeout_ms_ * 2 / 3
+                     << " ms: moving the session's stream";
+        ctx.TryCancel();
+        return;
+      }
       bool ok = write(ka);
       lock.lock();
       if (!ok) return;
@@ -589,8 +642,13 @@ bool MetastoreClient::RunStream(const std::string& endpoint) {
   metastorepb::SessionEvent ev;
   std::optional<metastorepb::ResponseHeader> closed;
   while (stream->Read(&ev)) {
+    heard_ns = absl::GetCurrentTimeNanos();
     if (ev.has_attached()) {
       std::vector<metastorepb::SessionRequest> again;
+      {
+        std::lock_guard lock(mu_);
+        stream_endpoint_ = endpoint;
+      }
       {
         std::lock_guard lock(session_mu_);
         stream_write_ = write;
@@ -624,6 +682,10 @@ bool MetastoreClient::RunStream(const std::string& endpoint) {
     }
   }
   {
+    std::lock_guard lock(mu_);
+    stream_endpoint_.clear();
+  }
+  {
     std::lock_guard lock(session_mu_);
     done = true;
     stream_ctx_ = nullptr;
@@ -643,7 +705,8 @@ bool MetastoreClient::RunStream(const std::string& endpoint) {
 }
 
 void MetastoreClient::Dispatch(const metastorepb::WatchEvent& e) {
-  std::function<void(const metastorepb::WatchEvent&)> callback;
+  std::lock_guard running(listeners_running_);
+  std::vector<std::function<void(const metastorepb::WatchEvent&)>> listeners;
   {
     std::lock_guard lock(session_mu_);
     // The one-shot watches this event spends (as the server does).
@@ -656,23 +719,26 @@ void MetastoreClient::Dispatch(const metastorepb::WatchEvent& e) {
     // The stream sends events in zxid order: every watch it holds has seen everything up to
     // this one, and is set again from here if the stream moves.
     for (auto& [key, since] : watches_) since = std::max<uint64_t>(since, e.zxid());
-    callback = on_event_;
+    for (const auto& [id, listener] : on_event_) listeners.push_back(listener);
   }
-  if (callback) callback(e);
+  for (const auto& listener : listeners) listener(e);
 }
 
 void MetastoreClient::EndSession(const absl::Status& why) {
-  std::function<void(const absl::Status&)> callback;
+  std::lock_guard running(listeners_running_);
+  std::vector<std::function<void(const absl::Status&)>> listeners;
   {
     std::lock_guard lock(session_mu_);
     if (session_ended_) return;
     session_ended_ = true;
-    callback = on_session_end_;
+    end_reason_ = why;
+    for (auto& [id, listener] : on_session_end_) listeners.push_back(std::move(listener));
+    on_session_end_.clear();
   }
   session_cv_.notify_all();
   LOG(WARNING) << "session " << absl::StrCat("0x", absl::Hex(session_id_.load()))
                << " ended: " << why;
-  if (callback) callback(why);
+  for (const auto& listener : listeners) listener(why);
 }
 
 }  // namespace warren::metastore

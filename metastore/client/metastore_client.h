@@ -94,7 +94,7 @@ class MetastoreClient {
   void GetDataAsync(const std::string& path, Callback<NodeData> done);
   void MultiAsync(const std::vector<metastorepb::Op>& ops, std::function<void(absl::Status)> done);
 
-  // Sessions and watches.
+  // Sessions and watches. A new session may be started once the last one has ended.
   absl::Status StartSession(absl::Duration timeout);
   absl::Status CloseSession();
   // Stops keeping the session alive without closing it, as a crashed client would; the
@@ -106,10 +106,16 @@ class MetastoreClient {
   // session's stream has registered it; from then on last_zxid() is at least the zxid after
   // which every change reaches the watch.
   absl::Status AddWatch(const std::string& path, bool recursive);
-  // Where watch events go (called on the session's thread; keep it short).
-  void OnEvent(std::function<void(const metastorepb::WatchEvent&)> callback);
-  // Called once if the session ends (expired, or closed by the quorum).
-  void OnSessionEnd(std::function<void(const absl::Status&)> callback);
+  // Listeners, so that several users of one client (recipes) each hear what they need.
+  // Watch events go to every event listener, on the session's thread: keep them short and
+  // do not make blocking calls from them. A session-end listener runs once when the session
+  // ends (expired, or closed by the quorum), at once if it already has.
+  using ListenerId = uint64_t;
+  ListenerId OnEvent(std::function<void(const metastorepb::WatchEvent&)> callback);
+  ListenerId OnSessionEnd(std::function<void(const absl::Status&)> callback);
+  // After it returns the listener is not running and will not run again (unless called from
+  // the listener itself).
+  void RemoveListener(ListenerId id);
 
   // Admin.
   absl::StatusOr<metastorepb::StatusResponse> MemberStatus(const std::string& endpoint,
@@ -151,6 +157,9 @@ class MetastoreClient {
   absl::Status Call(Method<Req, Resp> method, Req req, Resp* resp, Kind kind);
   metastorepb::Metastore::Stub* StubFor(const std::string& endpoint);
   std::string Target();
+  // Where a read that sets a watch goes: the member holding the session's stream, which is
+  // the one that can register it.
+  std::string StreamTarget();
   void FollowLeader(const metastorepb::ResponseHeader& h, const std::string& failed);
   void SawZxid(uint64_t zxid);
   void NoteWatch(const std::string& path, metastorepb::WatchKind kind, uint64_t zxid);
@@ -168,7 +177,8 @@ class MetastoreClient {
 
   std::mutex mu_;
   std::map<std::string, std::unique_ptr<metastorepb::Metastore::Stub>> stubs_;
-  std::string leader_;  // best guess; empty: unknown
+  std::string leader_;           // best guess; empty: unknown
+  std::string stream_endpoint_;  // the member the session's stream is attached to, if any
   size_t next_endpoint_ = 0;
   uint64_t next_seq_ = 1;
   std::set<uint64_t> in_flight_;
@@ -192,9 +202,13 @@ class MetastoreClient {
   std::map<std::pair<std::string, metastorepb::WatchKind>, uint64_t> watches_;
   // AddWatch calls waiting for the server's answer.
   std::map<std::pair<std::string, metastorepb::WatchKind>, std::optional<absl::Status>> acks_;
-  std::function<void(const metastorepb::WatchEvent&)> on_event_;
-  std::function<void(const absl::Status&)> on_session_end_;
+  // Held while listeners run, so that RemoveListener can wait for them.
+  std::recursive_mutex listeners_running_;
+  ListenerId next_listener_ = 1;
+  std::map<ListenerId, std::function<void(const metastorepb::WatchEvent&)>> on_event_;
+  std::map<ListenerId, std::function<void(const absl::Status&)>> on_session_end_;
   bool session_ended_ = false;
+  absl::Status end_reason_;
 
   // Retries waiting out their backoff. Last: stopped first, before what retries touch.
   DelayedRunner retries_;

@@ -1,5 +1,7 @@
 // The metastore as operators run it: three real warrend processes on loopback, driven by the
 // warren CLI and the C++ client, with members killed, stopped and restarted.
+#include "tests/integration/metastore_cluster.h"
+
 #include <signal.h>
 
 #include <atomic>
@@ -23,110 +25,7 @@
 namespace warren::testing {
 namespace {
 
-using metastore::ClientOptions;
 using metastore::ErrorOf;
-using metastore::MetastoreClient;
-
-class MetastoreCluster {
- public:
-  explicit MetastoreCluster(std::vector<std::string> flags = {})
-      : dir_("metastore-cluster"), flags_(std::move(flags)) {
-    for (uint64_t id = 1; id <= 3; ++id) {
-      addresses_[id] = absl::StrCat("127.0.0.1:", FreeLoopbackPort());
-    }
-  }
-
-  std::string Members() const {
-    std::vector<std::string> parts;
-    for (const auto& [id, addr] : addresses_) parts.push_back(absl::StrCat(id, "=", addr));
-    return absl::StrJoin(parts, ",");
-  }
-  std::string Endpoints() const {
-    std::vector<std::string> parts;
-    for (const auto& [id, addr] : addresses_) parts.push_back(addr);
-    return absl::StrJoin(parts, ",");
-  }
-  const std::string& Address(uint64_t id) const { return addresses_.at(id); }
-  const std::string& dir() const { return dir_.path(); }
-  std::string LogPath(uint64_t id) const { return absl::StrCat(dir(), "/warrend-", id, ".log"); }
-
-  void StartAll() {
-    for (uint64_t id = 1; id <= 3; ++id) Start(id);
-  }
-  void Start(uint64_t id) {
-    std::vector<std::string> argv = {WARREND, absl::StrCat("--id=", id), "--members=" + Members(),
-                                     absl::StrCat("--data-dir=", dir(), "/", id), "--tick-ms=20"};
-    argv.insert(argv.end(), flags_.begin(), flags_.end());
-    auto p = Process::Spawn(argv, LogPath(id));
-    ASSERT_TRUE(p.ok()) << p.status();
-    servers_[id] = std::move(*p);
-  }
-  // SIGKILL: a crash. SIGTERM: a clean stop, which must finish by itself.
-  void Stop(uint64_t id, int sig) { StopMember(servers_, id, sig); }
-
-  std::unique_ptr<MetastoreClient> Client(absl::Duration timeout = absl::Seconds(30),
-                                          const std::string& endpoints = "") {
-    ClientOptions options;
-    options.endpoints = absl::StrSplit(endpoints.empty() ? Endpoints() : endpoints, ',');
-    options.request_timeout = timeout;
-    auto c = MetastoreClient::Connect(options);
-    EXPECT_TRUE(c.ok()) << c.status();
-    return std::move(*c);
-  }
-
-  // The member that says it leads, once the others agree; 0 if none within `timeout`.
-  uint64_t WaitForLeader(absl::Duration timeout = absl::Seconds(30)) {
-    auto client = Client();
-    const absl::Time deadline = absl::Now() + timeout;
-    while (absl::Now() < deadline) {
-      std::map<uint64_t, int> votes;
-      for (const auto& [id, addr] : addresses_) {
-        auto st = client->MemberStatus(addr, absl::Seconds(1));
-        if (st.ok() && st->raft().leader() != 0) ++votes[st->raft().leader()];
-      }
-      for (const auto& [leader, n] : votes) {
-        if (n >= 2 && servers_.count(leader) > 0) return leader;
-      }
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-    return 0;
-  }
-
-  RunResult Cli(std::vector<std::string> args) {
-    std::vector<std::string> argv = {WARREN_CLI, "--endpoints=" + Endpoints()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    return RunCommand(argv, absl::Seconds(60));
-  }
-
- private:
-  raft::testing::TempDir dir_;
-  std::vector<std::string> flags_;
-  std::map<uint64_t, std::string> addresses_;
-  std::map<uint64_t, std::unique_ptr<Process>> servers_;
-};
-
-// Every node below `path` (itself included): path -> data and stat, serialized.
-void Walk(MetastoreClient& client, const std::string& path,
-          std::map<std::string, std::string>* out) {
-  auto node = client.GetData(path);
-  ASSERT_TRUE(node.ok()) << path << ": " << node.status();
-  (*out)[path] = node->data + "|" + node->stat.SerializeAsString();
-  auto children = client.GetChildren(path);
-  ASSERT_TRUE(children.ok()) << children.status();
-  for (const auto& c : children->children) {
-    Walk(client, path == "/" ? "/" + c.name() : path + "/" + c.name(), out);
-  }
-}
-
-template <typename F>
-bool Eventually(F condition, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (condition()) return true;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return condition();
-}
 
 TEST(MetastoreCluster, CliFollowsZooKeeperSemanticsAndRefusesBadInput) {
   MetastoreCluster c({"--max-data-bytes=1000"});
@@ -541,6 +440,37 @@ TEST(MetastoreCluster, EphemeralsSurviveTheirServersDeathAndGoWithTheSession) {
       },
       absl::Seconds(30)));
   c.Start(leader);
+}
+
+// A leader that hangs (SIGSTOP) keeps its connections open and answers nothing. The client
+// must notice the silence and move its session's stream, or the session expires with it.
+TEST(MetastoreCluster, ASessionOutlivesItsLeaderHangingPastTheTimeout) {
+  MetastoreCluster c;
+  c.StartAll();
+  uint64_t leader = c.WaitForLeader();
+  ASSERT_NE(leader, 0u);
+  auto owner = c.Client();
+  ASSERT_TRUE(owner->StartSession(absl::Seconds(3)).ok());
+  std::atomic<bool> ended{false};
+  owner->OnSessionEnd([&](const absl::Status&) { ended = true; });
+  ASSERT_TRUE(owner->Create("/eph", "mine", {true, false, false, 0}).ok());
+  c.Pause(leader);
+  ASSERT_TRUE(Eventually(
+      [&] {
+        uint64_t now = c.WaitForLeader(absl::Seconds(5));
+        return now != 0 && now != leader;
+      },
+      absl::Seconds(30)));
+  absl::SleepFor(absl::Seconds(6));  // twice the session timeout
+  auto other = c.Client(absl::Seconds(30), absl::StrCat(c.Address(leader == 1 ? 2 : 1)));
+  auto st = other->Exists("/eph");
+  ASSERT_TRUE(st.ok()) << st.status();
+  EXPECT_TRUE(st->has_value()) << "the session died with the member that hung";
+  EXPECT_FALSE(ended);
+  // And a watch set now goes where the stream went.
+  auto watched = owner->Exists("/eph", /*watch=*/true);
+  EXPECT_TRUE(watched.ok()) << watched.status();
+  c.Resume(leader);
 }
 
 }  // namespace
