@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "metastore/ops.h"
 #include "metastore/watch_manager.h"
 #include "metastore/znode_tree.h"
 
@@ -42,10 +43,5 @@ class TreeTest : public ::testing::Test {
   int64_t now_ms_ = 1000000;
   std::map<uint64_t, std::vector<metastorepb::SessionEvent>> events_;
 };
-
-metastorepb::Op CreateOp(const std::string& path, const std::string& data = "");
-metastorepb::Op DeleteOp(const std::string& path, int version = -1);
-metastorepb::Op SetOp(const std::string& path, const std::string& data, int version = -1);
-metastorepb::Op CheckOp(const std::string& path, int version);
 
 }  // namespace warren::metastore
