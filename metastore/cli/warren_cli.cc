@@ -17,10 +17,10 @@
 #include "absl/strings/str_split.h"
 #include "common/dashed_flags.h"
 #include "metastore/cli/output.h"
+#include "metastore/client/endpoints_flag.h"
 #include "metastore/client/metastore_client.h"
 #include "metastore/errors.h"
 
-ABSL_FLAG(std::string, endpoints, "", "HOST:PORT,... of the members (default: $WARREN_ENDPOINTS)");
 ABSL_FLAG(bool, json, false, "print JSON (one object per line) instead of text");
 ABSL_FLAG(int64_t, timeout_ms, 10000, "give up on a request after this long");
 ABSL_FLAG(int64_t, session_timeout_ms, 10000, "session timeout for -e and watch");
@@ -334,13 +334,10 @@ int Main(int argc, char** argv) {
   std::string command = positional[1];
   Args args(positional.begin() + 2, positional.end());
 
-  std::string endpoints = absl::GetFlag(FLAGS_endpoints);
-  if (endpoints.empty() && std::getenv("WARREN_ENDPOINTS") != nullptr) {
-    endpoints = std::getenv("WARREN_ENDPOINTS");
-  }
-  if (endpoints.empty()) return Usage("--endpoints (or $WARREN_ENDPOINTS) is required");
+  auto endpoints = EndpointsFromFlag();
+  if (!endpoints.ok()) return Usage(std::string(endpoints.status().message()));
   ClientOptions options;
-  options.endpoints = absl::StrSplit(endpoints, ',', absl::SkipEmpty());
+  options.endpoints = *endpoints;
   options.request_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_timeout_ms));
   const std::string consistency = absl::GetFlag(FLAGS_consistency);
   if (consistency == "sequential") {
