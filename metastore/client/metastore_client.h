@@ -94,7 +94,8 @@ class MetastoreClient {
   void GetDataAsync(const std::string& path, Callback<NodeData> done);
   void MultiAsync(const std::vector<metastorepb::Op>& ops, std::function<void(absl::Status)> done);
 
-  // Sessions and watches. A new session may be started once the last one has ended.
+  // Sessions and watches. A new session may be started once the last one has ended (not from
+  // a listener: the call waits for the session thread, which runs them).
   absl::Status StartSession(absl::Duration timeout);
   absl::Status CloseSession();
   // Stops keeping the session alive without closing it, as a crashed client would; the
