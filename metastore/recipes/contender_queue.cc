@@ -67,8 +67,12 @@ absl::Status ContenderQueue::Join(absl::Time deadline) {
       return absl::OkStatus();
     }
     if (!OutcomeUnknown(created.status())) return created.status();
-    auto found = FindOwnNode();
-    if (found.ok() && found->has_value()) {
+    // Look until we know whether it was made: creating again while unsure could leave two
+    // nodes of ours, the second blocking the line until the session ends.
+    absl::StatusOr<std::optional<std::string>> found = FindOwnNode();
+    while (!found.ok() && absl::Now() < deadline) found = FindOwnNode();
+    if (!found.ok()) return found.status();
+    if (found->has_value()) {
       node_ = **found;
       return absl::OkStatus();
     }
