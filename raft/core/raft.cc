@@ -390,7 +390,9 @@ void Raft::HandleVoteRequest(const raftpb::Message& m) {
       vote_ = m.from();
     }
   } else {
-    resp.set_term(term_ == 0 ? m.term() : term_);  // a new member has no term of its own yet
+    // A new member has no term of its own yet: it refuses in the candidate's current term
+    // (a pre-vote asks for the term after it), so the refusal moves nobody's term.
+    resp.set_term(term_ != 0 ? term_ : pre ? std::max<uint64_t>(1, m.term() - 1) : m.term());
     resp.set_reject(true);
   }
   Send(std::move(resp));
@@ -791,13 +793,14 @@ bool Raft::LeaseValid() const {
 }
 
 void Raft::HandleReadRequest(uint64_t from, std::string context) {
-  if (tracker_.IsSingleton(id_)) {
-    RespondToRead(from, log_.committed(), std::move(context));
-    return;
-  }
   // Raft thesis §6.4: until an entry of our term commits we may not know the commit index.
+  // A single voter too: the commit index it restarted with may be older than its last answer.
   if (!CommittedInCurrentTerm()) {
     queued_read_requests_.emplace_back(from, std::move(context));
+    return;
+  }
+  if (tracker_.IsSingleton(id_)) {
+    RespondToRead(from, log_.committed(), std::move(context));
     return;
   }
   if (config_.read_only == ReadOnlyOption::kLeaseBased && LeaseValid()) {

@@ -83,6 +83,33 @@ TEST(ElectionTest, WithoutPreVoteAPartitionedNodeBumpsItsTerm) {
   EXPECT_GT(c.node(3).term(), term);
 }
 
+TEST(ElectionTest, AnEmptyMemberRejectsAPreVoteWithoutRaisingTheCandidatesTerm) {
+  // A member started empty to join has term 0. Its refusal must not carry the pre-vote's
+  // future term: the candidate would adopt it, which is the disruption pre-vote prevents.
+  TestCluster c(3);
+  c.AddNode(4, RestoredState{});
+  c.Tick(4, 20);  // past an election timeout: no leader lease holds its vote back
+  c.Tick(1, 20);  // 1 starts a pre-vote for term 2 while staying in term 1
+  ASSERT_EQ(c.node(1).role(), Role::kPreCandidate);
+  const uint64_t term = c.node(1).term();
+  raftpb::Message pre_vote;
+  pre_vote.set_type(raftpb::MSG_PRE_VOTE);
+  pre_vote.set_from(1);
+  pre_vote.set_to(4);
+  pre_vote.set_term(term + 1);
+  pre_vote.set_index(c.node(1).log().LastIndex());
+  pre_vote.set_log_term(c.node(1).log().LastTerm());
+  ASSERT_TRUE(c.node(4).Step(pre_vote).ok());
+  Ready rd = c.node(4).GetReady();
+  ASSERT_EQ(rd.messages.size(), 1u);
+  const raftpb::Message& refusal = rd.messages[0];
+  EXPECT_EQ(refusal.type(), raftpb::MSG_PRE_VOTE_RESP);
+  EXPECT_TRUE(refusal.reject());
+  EXPECT_LE(refusal.term(), term);
+  ASSERT_TRUE(c.node(1).Step(refusal).ok());
+  EXPECT_EQ(c.node(1).term(), term);
+}
+
 TEST(ElectionTest, CheckQuorumLeaderStepsDownWhenCutOff) {
   TestCluster c(3);
   c.Elect(1);

@@ -89,6 +89,36 @@ TEST(ReadIndexTest, NewLeaderWaitsForAnEntryOfItsTerm) {
   EXPECT_EQ(rd.read_states[0].context, "early");
 }
 
+TEST(ReadIndexTest, SingleVoterWaitsForAnEntryOfItsTermToo) {
+  // Entry 2 was acknowledged before a restart, but the commit index that covered it was
+  // not yet durable (it need not be). The restarted single voter leads again; a read must
+  // not be answered at the stale commit index 1, which misses entry 2.
+  Config cfg;
+  cfg.id = 1;
+  RestoredState state = BootstrapState({1});
+  raftpb::Entry acked;
+  acked.set_term(1);
+  acked.set_index(2);
+  acked.set_data("acknowledged write");
+  state.entries.push_back(acked);
+  auto r = Raft::Create(cfg, std::move(state));
+  ASSERT_TRUE(r.ok());
+  Raft& n = **r;
+  for (int i = 0; i < 25 && n.role() != Role::kLeader; ++i) n.Tick();
+  ASSERT_EQ(n.role(), Role::kLeader);
+  ASSERT_EQ(n.log().committed(), 1u);
+  ASSERT_TRUE(n.ReadIndex("after restart").ok());
+  std::vector<ReadState> answered;
+  for (int i = 0; i < 3; ++i) {
+    Ready rd = n.GetReady();
+    for (const auto& rs : rd.read_states) answered.push_back(rs);
+    n.Advance(rd);
+  }
+  ASSERT_EQ(answered.size(), 1u);
+  EXPECT_GE(answered[0].index, 2u);
+  EXPECT_EQ(answered[0].index, n.log().committed());
+}
+
 TEST(LeaseReadTest, AnsweredWithoutARoundTripWhileTheLeaseHolds) {
   TestCluster c(3, LeaseReads);
   c.Elect(1);
