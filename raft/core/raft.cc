@@ -238,8 +238,16 @@ void Raft::TickHeartbeat() {
       }
       tracker_.ClearRecentActive(id_);
     }
-    // A transfer that did not finish within an election timeout is abandoned.
-    if (lead_transferee_ != kNoNode) AbortLeaderTransfer();
+    // A transfer that did not finish within an election timeout is abandoned; a removed
+    // leader that could not hand over leaves anyway (see HandOver).
+    if (lead_transferee_ != kNoNode) {
+      if (!tracker_.IsVoter(id_)) {
+        VLOG(1) << id_ << " steps down: removed, and " << lead_transferee_ << " did not take over";
+        BecomeFollower(term_, kNoNode);
+        return;
+      }
+      AbortLeaderTransfer();
+    }
   }
   if (heartbeat_elapsed_ >= config_.heartbeat_tick) {
     heartbeat_elapsed_ = 0;
@@ -382,7 +390,7 @@ void Raft::HandleVoteRequest(const raftpb::Message& m) {
   raftpb::Message resp;
   resp.set_type(pre ? raftpb::MSG_PRE_VOTE_RESP : raftpb::MSG_VOTE_RESP);
   resp.set_to(m.from());
-  if (can_vote && log_.IsUpToDate(m.index(), m.log_term())) {
+  if (can_vote && CandidateUpToDate(m.index(), m.log_term())) {
     // Answer in the term asked: a pre-candidate has not bumped its own term yet.
     resp.set_term(m.term());
     if (!pre) {
@@ -396,6 +404,30 @@ void Raft::HandleVoteRequest(const raftpb::Message& m) {
     resp.set_reject(true);
   }
   Send(std::move(resp));
+}
+
+bool Raft::CandidateUpToDate(uint64_t last_index, uint64_t last_term) const {
+  if (!RemovedFromVoters()) return log_.IsUpToDate(last_index, last_term);
+  // We know a committed change took our vote away, and our log holds no later change that
+  // could have given it back, so no entry past our commit index was committed with our
+  // vote: a candidate that still counts us needs only hold what we know committed (the
+  // change included). Later commits were made by quorums that exclude us, and the
+  // candidate must win some of their members, who judge it by their own logs. Comparing
+  // by our longer log instead can refuse every candidate forever (HandOver).
+  uint64_t commit = log_.committed();
+  uint64_t commit_term = log_.Term(commit).value_or(0);
+  return last_term > commit_term || (last_term == commit_term && last_index >= commit);
+}
+
+bool Raft::RemovedFromVoters() const {
+  const raftpb::ConfState& conf = tracker_.conf_state();
+  if (tracker_.IsVoter(id_) || (conf.voters().empty() && conf.voters_outgoing().empty())) {
+    return false;
+  }
+  for (uint64_t i = log_.committed() + 1; i <= log_.LastIndex(); ++i) {
+    if (log_.At(i).type() == raftpb::ENTRY_CONF_CHANGE) return false;
+  }
+  return true;
 }
 
 void Raft::StepFollower(const raftpb::Message& m) {
@@ -414,6 +446,8 @@ void Raft::StepFollower(const raftpb::Message& m) {
       break;
     case raftpb::MSG_TIMEOUT_NOW:
       VLOG(1) << id_ << " told by " << m.from() << " to campaign (leader transfer)";
+      log_.CommitTo(std::min(m.commit(), log_.LastIndex()));
+      ApplyCommittedConfChanges();
       Campaign(CampaignType::kTransfer);
       break;
     case raftpb::MSG_READ_INDEX_RESP:
@@ -658,6 +692,9 @@ void Raft::SendTimeoutNow(uint64_t to) {
   raftpb::Message m;
   m.set_type(raftpb::MSG_TIMEOUT_NOW);
   m.set_to(to);
+  // What we know committed, as far as the target holds it: it must campaign in the newest
+  // configuration (HandOver).
+  if (const Progress* pr = tracker_.Get(to)) m.set_commit(std::min(pr->match, log_.committed()));
   lease_revoked_ = true;
   Send(std::move(m));
 }
@@ -877,16 +914,37 @@ void Raft::OnConfStateChanged() {
     }
     return;
   }
-  if (!tracker_.IsVoter(id_)) {
-    // Raft thesis §4.2.2: a leader removed from the configuration steps down once the
-    // change is committed.
-    VLOG(1) << id_ << " steps down: no longer a voter";
-    BecomeFollower(term_, kNoNode);
-    return;
-  }
   if (lead_transferee_ != kNoNode && !tracker_.IsVoter(lead_transferee_)) AbortLeaderTransfer();
   MaybeCommit();
   broadcast_append_pending_ = true;  // new members need appends, quorum or not
+  if (!tracker_.IsVoter(id_)) HandOver();
+}
+
+void Raft::HandOver() {
+  // Raft thesis §4.2.2 has a removed leader step down once its removal commits. But the
+  // members learn that commit from the leader: until they do they still count it as a
+  // voter, and if its log is the longest it refuses them (ARemovedMember... in the tests),
+  // so stepping down at once can leave no quorum able to elect anyone. Instead the leader
+  // stays, proposing nothing (a transfer is under way) and no longer counting itself,
+  // brings the most up-to-date voter of the new configuration level with its log and
+  // tells it to campaign; TimeoutNow carries the commit index, so that voter campaigns in
+  // the new configuration. If it has not taken over within an election timeout, the
+  // leader steps down (TickHeartbeat).
+  if (lead_transferee_ != kNoNode) return;
+  uint64_t best = kNoNode, best_match = 0;
+  for (const auto& [id, pr] : tracker_.progress()) {
+    if (id == id_ || !tracker_.IsVoter(id)) continue;
+    if (best == kNoNode || pr.match > best_match) best = id, best_match = pr.match;
+  }
+  if (best == kNoNode) return;  // a configuration always has a voter; nothing to do otherwise
+  VLOG(1) << id_ << " is removed and hands over to " << best;
+  lead_transferee_ = best;
+  election_elapsed_ = 0;
+  if (best_match == log_.LastIndex()) {
+    SendTimeoutNow(best);
+  } else {
+    SendAppend(best, true);
+  }
 }
 
 void Raft::MaybeAutoLeaveJoint() {

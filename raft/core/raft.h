@@ -107,6 +107,11 @@ class Raft {
   absl::Status Validate(const raftpb::Message& m) const;
   void StepByTerm(const raftpb::Message& m, bool* drop);
   void HandleVoteRequest(const raftpb::Message& m);
+  // Would a candidate whose log ends at (last_index, last_term) get our vote, logs-wise?
+  bool CandidateUpToDate(uint64_t last_index, uint64_t last_term) const;
+  // A committed change took our vote away, and nothing after our commit index can give it
+  // back.
+  bool RemovedFromVoters() const;
   void StepLeader(const raftpb::Message& m);
   void StepCandidate(const raftpb::Message& m);
   void StepFollower(const raftpb::Message& m);
@@ -142,6 +147,8 @@ class Raft {
   void ReactToCommits();
   void ApplyCommittedConfChanges();
   void OnConfStateChanged();
+  // A leader whose removal committed passes leadership on before it leaves.
+  void HandOver();
   void MaybeAutoLeaveJoint();
   raftpb::ConfState ConfAt(uint64_t index) const;
 

@@ -177,6 +177,113 @@ TEST(MembershipTest, RemovedLeaderStepsDownAndTheRestElectANewOne) {
   EXPECT_EQ(c.AppliedData(leader == 2 ? 3 : 2).back(), "without 1");
 }
 
+TEST(MembershipTest, RemovedLeaderHandsOverWithoutAnElection) {
+  // Once its removal commits the leader brings a voter of the new configuration level with
+  // its log and tells it to campaign; that voter learns the commit from the hand-over itself.
+  TestCluster c(3);
+  c.Elect(1);
+  c.Propose(1, "before");
+  ASSERT_TRUE(c.node(1).ProposeConfChange(Change({{raftpb::REMOVE_NODE, 1}})).ok());
+  c.Stabilize();  // no tick: nobody's election timer runs out
+  uint64_t leader = c.Leader();
+  ASSERT_TRUE(leader == 2 || leader == 3) << "leader " << leader;
+  EXPECT_EQ(ConfStateString(c.node(leader).tracker().conf_state()), "voters=(2,3)");
+  EXPECT_EQ(c.node(1).role(), Role::kFollower);
+  c.Propose(leader, "after");
+  EXPECT_EQ(c.AppliedData(leader == 2 ? 3 : 2).back(), "after");
+}
+
+TEST(MembershipTest, RemovedLeaderRefusesProposalsWhileHandingOver) {
+  TestCluster c(3);
+  c.Elect(1);
+  c.Cut(1, 3);
+  ASSERT_TRUE(c.node(1).ProposeConfChange(Change({{raftpb::REMOVE_NODE, 1}})).ok());
+  c.Stabilize();
+  // Committed with 2; 2 is handed over to while 3 cannot be reached. Had 2 not received the
+  // hand-over, 1 would still lead, refusing work, and step down an election timeout later.
+  ASSERT_FALSE(c.node(1).tracker().IsVoter(1));
+  if (c.node(1).role() == Role::kLeader) {
+    EXPECT_EQ(c.node(1).Propose("x").status().code(), absl::StatusCode::kUnavailable);
+    c.TickAll(10);
+    c.Stabilize();
+    EXPECT_NE(c.node(1).role(), Role::kLeader);
+  } else {
+    EXPECT_EQ(c.Leader(), 2u);
+  }
+}
+
+TEST(MembershipTest, ARemovedMemberVotesForACandidateThatHoldsItsRemoval) {
+  // Found by warren-sim (seed 7340056). Voters {1,2,3,4}; 4 was added but has received
+  // nothing (it knows no membership, so it grants no vote). Leader 2 removes itself; the
+  // removal commits on {1,2,3}, 2 appends one more entry and goes down before 1 and 3 learn
+  // of the commit. They still count 2 as a voter and need three votes of four: 2's log is
+  // longer than theirs, so unless 2 judges candidates by what it knows committed rather
+  // than by its own log, nobody can ever be elected.
+  TestCluster c(4);
+  c.AddNode(4, RestoredState{});
+  c.Isolate(4);
+  c.Elect(2);
+  c.Propose(2, "x");
+  ASSERT_TRUE(c.node(2).ProposeConfChange(Change({{raftpb::REMOVE_NODE, 2}})).ok());
+  // Deliver the removal to 1 and 3 and their acknowledgements back, nothing else.
+  Ready rd = c.node(2).GetReady();
+  c.node(2).Advance(rd);
+  for (const auto& m : rd.messages) {
+    if (m.to() == 1 || m.to() == 3) ASSERT_TRUE(c.node(m.to()).Step(m).ok());
+  }
+  ASSERT_TRUE(c.node(2).Propose("appended after the removal").ok());
+  for (uint64_t id : {1, 3}) {
+    Ready frd = c.node(id).GetReady();
+    c.node(id).Advance(frd);
+    for (const auto& m : frd.messages) ASSERT_TRUE(c.node(2).Step(m).ok());
+  }
+  ASSERT_FALSE(c.node(2).tracker().IsVoter(2));
+  // 2 goes down with what it has (its commit covers the removal) and comes back.
+  RestoredState disk;
+  const RaftLog& log = c.node(2).log();
+  for (uint64_t i = log.FirstIndex(); i <= log.LastIndex(); ++i) disk.entries.push_back(log.At(i));
+  disk.hard_state.set_term(c.node(2).term());
+  disk.hard_state.set_vote(c.node(2).vote());
+  disk.hard_state.set_commit(log.committed());
+  c.AddNode(2, std::move(disk));
+  ASSERT_FALSE(c.node(2).tracker().IsVoter(2));
+  ASSERT_TRUE(c.node(1).tracker().IsVoter(2));
+  c.Heal();
+  for (int i = 0; i < 10 && c.Leader() == 0; ++i) {
+    c.TickAll(10);
+    c.Stabilize();
+  }
+  uint64_t leader = c.Leader();
+  ASSERT_TRUE(leader == 1 || leader == 3) << "leader " << leader;
+  c.Propose(leader, "y");
+  EXPECT_EQ(c.AppliedData(4).back(), "y");
+  EXPECT_EQ(ConfStateString(c.node(4).tracker().conf_state()), "voters=(1,3,4)");
+}
+
+TEST(MembershipTest, ARemovedMemberStillRefusesACandidateThatLacksItsRemoval) {
+  TestCluster c(3);
+  c.Elect(1);
+  c.Isolate(3);
+  ASSERT_TRUE(c.node(1).ProposeConfChange(Change({{raftpb::REMOVE_NODE, 1}})).ok());
+  c.Stabilize();
+  ASSERT_FALSE(c.node(1).tracker().IsVoter(1));  // the one member sure to know it is out
+  // 3 missed the removal and still counts 1; 1 must not elect it.
+  c.Tick(1, 20);
+  raftpb::Message vote;
+  vote.set_type(raftpb::MSG_VOTE);
+  vote.set_from(3);
+  vote.set_to(1);
+  vote.set_term(c.node(1).term() + 1);
+  vote.set_index(c.node(3).log().LastIndex());
+  vote.set_log_term(c.node(3).log().LastTerm());
+  Ready earlier = c.node(1).GetReady();
+  c.node(1).Advance(earlier);
+  ASSERT_TRUE(c.node(1).Step(vote).ok());
+  Ready rd = c.node(1).GetReady();
+  ASSERT_EQ(rd.messages.size(), 1u);
+  EXPECT_TRUE(rd.messages[0].reject());
+}
+
 TEST(TransferTest, CaughtUpTargetTakesOverAtOnce) {
   TestCluster c(3);
   c.Elect(1);
