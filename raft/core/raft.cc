@@ -41,25 +41,49 @@ RestoredState BootstrapState(const std::vector<uint64_t>& voters) {
   return s;
 }
 
+LogBesideSnapshot CompareLogWithSnapshot(const raftpb::SnapshotMetadata& snapshot,
+                                         std::optional<uint64_t> log_term_at_snapshot,
+                                         uint64_t first_index, uint64_t last_index) {
+  const uint64_t snap = snapshot.index();
+  if (snap == 0) return LogBesideSnapshot::kKeep;
+  bool diverged = log_term_at_snapshot.has_value() && *log_term_at_snapshot != snapshot.term();
+  if (diverged || last_index < snap) return LogBesideSnapshot::kDrop;
+  if (!log_term_at_snapshot.has_value() && first_index != snap + 1) return LogBesideSnapshot::kGap;
+  return LogBesideSnapshot::kKeep;
+}
+
 absl::StatusOr<std::unique_ptr<Raft>> Raft::Create(const Config& config, RestoredState state) {
   if (auto s = config.Validate(); !s.ok()) return s;
   uint64_t expect = state.snapshot.index() + 1;
+  uint64_t log_term = state.snapshot.term();
   for (const auto& e : state.entries) {
     if (e.index() != expect) {
       return absl::DataLossError(
           absl::StrCat("restored log has a gap: expected index ", expect, ", found ", e.index()));
     }
-    if (e.term() > state.hard_state.term()) {
+    if (e.term() < log_term) {
       return absl::DataLossError(absl::StrCat("restored entry ", e.index(), " has term ", e.term(),
-                                              " above the hard state term ",
-                                              state.hard_state.term()));
+                                              " below the term ", log_term, " before it"));
     }
+    log_term = e.term();
     ++expect;
+  }
+  // A crash inside one persist can leave the entries on disk without the hard state written
+  // with them, or the other way round; both are repaired here rather than refused.
+  if (log_term > state.hard_state.term()) {
+    // The entries came from a leader of a later term, and the crash took that term before it
+    // was stored. Nothing that depended on it left this peer (votes and acknowledgements
+    // wait for the sync), and no vote in it can have been cast: that would have stored it.
+    LOG(WARNING) << config.id << " takes term " << log_term << " from its log (hard state has "
+                 << state.hard_state.term() << ")";
+    state.hard_state.set_term(log_term);
+    state.hard_state.set_vote(kNoNode);
   }
   uint64_t last = expect - 1;
   if (state.hard_state.commit() > last) {
-    return absl::DataLossError(absl::StrCat("hard state commit ", state.hard_state.commit(),
-                                            " is beyond the last log index ", last));
+    // The commit index reached the disk and the entries it covers did not: they were not
+    // acknowledged, so the leader still has them and says again what is committed.
+    state.hard_state.set_commit(last);
   }
   if (state.applied > last) {
     return absl::DataLossError(
@@ -78,6 +102,7 @@ Raft::Raft(const Config& config, RestoredState state)
       tracker_(config.max_inflight_msgs, config.max_inflight_bytes) {
   term_ = state.hard_state.term();
   vote_ = state.hard_state.vote();
+  CommitImpliedByConfChanges();
   tracker_.ApplyConfState(state.snapshot.conf_state(), log_.LastIndex() + 1);
   conf_history_[state.snapshot.index()] = tracker_.conf_state();
   conf_applied_index_ = state.snapshot.index();
@@ -282,12 +307,26 @@ absl::Status Raft::Validate(const raftpb::Message& m) const {
       }
       return absl::OkStatus();
     }
-    case raftpb::MSG_SNAP:
-      if (m.snapshot().metadata().index() == 0) {
-        return absl::InvalidArgumentError("MSG_SNAP carries an empty snapshot");
+    case raftpb::MSG_SNAP: {
+      const auto& meta = m.snapshot().metadata();
+      if (meta.index() == 0) return absl::InvalidArgumentError("MSG_SNAP carries an empty snapshot");
+      if (meta.term() == 0 || meta.term() > m.term()) {
+        return absl::InvalidArgumentError(absl::StrCat("MSG_SNAP snapshot term ", meta.term(),
+                                                       " is not in [1, ", m.term(), "]"));
+      }
+      if (meta.conf_state().voters().empty()) {
+        return absl::InvalidArgumentError("MSG_SNAP snapshot has no voters");
       }
       return absl::OkStatus();
+    }
     case raftpb::MSG_APP_RESP:
+      if (role_ == Role::kLeader && m.term() == term_ && !m.reject() &&
+          m.index() > log_.LastIndex()) {
+        return absl::InvalidArgumentError(absl::StrCat("MSG_APP_RESP acknowledges index ",
+                                                       m.index(), " beyond our last index ",
+                                                       log_.LastIndex()));
+      }
+      return absl::OkStatus();
     case raftpb::MSG_VOTE:
     case raftpb::MSG_VOTE_RESP:
     case raftpb::MSG_PRE_VOTE:
@@ -506,6 +545,7 @@ void Raft::HandleAppendEntries(const raftpb::Message& m) {
     return;
   }
   if (auto last = log_.MaybeAppend(m.index(), m.log_term(), m.commit(), m.entries())) {
+    CommitImpliedByConfChanges();
     resp.set_index(*last);
     Send(std::move(resp));
     return;
@@ -552,6 +592,16 @@ void Raft::HandleSnapshot(const raftpb::Message& m) {
     resp.set_index(meta.index());
   }
   Send(std::move(resp));
+}
+
+void Raft::CommitImpliedByConfChanges() {
+  // Membership takes effect when a peer knows it committed, so a peer that holds a change
+  // without knowing that the change before it committed would run two configurations
+  // behind, and the quorums of those need not overlap. That happens when the commit index
+  // sent with the entries is lost (a crash between writing them and the hard state, or a
+  // leader that restarted with a stale commit index). The log itself says more: a leader
+  // proposes a change only once the one before it has committed.
+  log_.CommitTo(log_.PenultimateConfChange());
 }
 
 uint64_t Raft::FindConflictByTerm(uint64_t index, uint64_t term) const {
@@ -624,7 +674,8 @@ void Raft::HandleAppendResponse(const raftpb::Message& m, Progress& pr) {
 void Raft::HandleHeartbeatResponse(const raftpb::Message& m, Progress& pr) {
   pr.recent_active = true;
   pr.probe_sent = false;
-  pr.acked_read_round = std::max(pr.acked_read_round, m.read_round());
+  // Echoes of rounds we never started prove nothing (a correct peer cannot send them).
+  pr.acked_read_round = std::max(pr.acked_read_round, std::min(m.read_round(), read_round_));
   pr.acked_lease_tick = std::max(pr.acked_lease_tick, m.lease_tick());
   if (pr.match < log_.LastIndex()) {
     // Appends may have been lost. Free a slot of a full window and send even an empty

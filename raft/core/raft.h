@@ -4,6 +4,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,17 @@ struct RestoredState {
   raftpb::HardState hard_state;
   uint64_t applied = 0;
 };
+
+// At restart, what to do with the log found beside the newest snapshot: keep its entries
+// after the snapshot; drop all of it, because it belongs to another history or ends before
+// the snapshot (a crash came between installing a snapshot received from the leader and
+// dropping the log it replaces); or refuse to start, because entries between the snapshot
+// and the log are missing. `log_term_at_snapshot` is the log's term at the snapshot's index,
+// if the log holds that index.
+enum class LogBesideSnapshot { kKeep, kDrop, kGap };
+LogBesideSnapshot CompareLogWithSnapshot(const raftpb::SnapshotMetadata& snapshot,
+                                         std::optional<uint64_t> log_term_at_snapshot,
+                                         uint64_t first_index, uint64_t last_index);
 
 // The state of a founding member of a new cluster: entry 1 (term 1, committed) carries the
 // initial voters, so every founding member starts from the same log. A member that joins
@@ -146,6 +158,8 @@ class Raft {
   // What every input that may have advanced commit must do next.
   void ReactToCommits();
   void ApplyCommittedConfChanges();
+  // Every membership change in the log but the last is known committed.
+  void CommitImpliedByConfChanges();
   void OnConfStateChanged();
   // A leader whose removal committed passes leadership on before it leaves.
   void HandOver();

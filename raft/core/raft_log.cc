@@ -13,7 +13,7 @@ RaftLog::RaftLog(const raftpb::SnapshotMetadata& snapshot, std::vector<raftpb::E
     : snapshot_(snapshot) {
   for (auto& e : entries) {
     CHECK_EQ(e.index(), LastIndex() + 1) << "restored log is not contiguous";
-    entries_.push_back(std::move(e));
+    PushBack(std::move(e));
   }
   committed_ = std::clamp(commit, snapshot_.index(), LastIndex());
   applied_ = std::clamp(applied, snapshot_.index(), committed_);
@@ -39,16 +39,20 @@ std::optional<uint64_t> RaftLog::MaybeAppend(
     uint64_t prev_index, uint64_t prev_term, uint64_t commit,
     const google::protobuf::RepeatedPtrField<raftpb::Entry>& es) {
   if (!MatchTerm(prev_index, prev_term)) return std::nullopt;
+  for (const auto& e : es) {
+    // Committed entries never change: a leader that says otherwise is not one.
+    if (e.index() <= committed_ && e.index() > snapshot_.index() && Term(e.index()) != e.term()) {
+      LOG(ERROR) << "refusing entries that conflict with committed entry " << e.index();
+      return std::nullopt;
+    }
+  }
   uint64_t last_new = prev_index + es.size();
   for (const auto& e : es) {
     if (e.index() <= snapshot_.index()) continue;  // already covered by our snapshot
     auto term = Term(e.index());
     if (term == e.term()) continue;
-    if (term.has_value()) {
-      CHECK_GT(e.index(), committed_) << "conflict with a committed entry";
-      TruncateAfter(e.index() - 1);
-    }
-    entries_.push_back(e);
+    if (term.has_value()) TruncateAfter(e.index() - 1);
+    PushBack(e);
   }
   CommitTo(std::min(commit, last_new));
   return last_new;
@@ -56,12 +60,18 @@ std::optional<uint64_t> RaftLog::MaybeAppend(
 
 void RaftLog::Append(raftpb::Entry e) {
   CHECK_EQ(e.index(), LastIndex() + 1);
+  PushBack(std::move(e));
+}
+
+void RaftLog::PushBack(raftpb::Entry e) {
+  if (e.type() == raftpb::ENTRY_CONF_CHANGE) conf_changes_.push_back(e.index());
   entries_.push_back(std::move(e));
 }
 
 void RaftLog::TruncateAfter(uint64_t index) {
   CHECK_GE(index, snapshot_.index());
   entries_.resize(index - snapshot_.index());
+  while (!conf_changes_.empty() && conf_changes_.back() > index) conf_changes_.pop_back();
   persisted_ = std::min(persisted_, index);
 }
 
@@ -121,11 +131,13 @@ void RaftLog::Compact(const raftpb::SnapshotMetadata& meta) {
   if (meta.index() <= snapshot_.index()) return;
   size_t drop = meta.index() - snapshot_.index();
   entries_.erase(entries_.begin(), entries_.begin() + drop);
+  while (!conf_changes_.empty() && conf_changes_.front() <= meta.index()) conf_changes_.pop_front();
   snapshot_ = meta;
 }
 
 void RaftLog::Restore(const raftpb::SnapshotMetadata& meta) {
   entries_.clear();
+  conf_changes_.clear();
   snapshot_ = meta;
   committed_ = meta.index();
   applied_ = meta.index();

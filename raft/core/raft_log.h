@@ -39,8 +39,9 @@ class RaftLog {
   bool IsUpToDate(uint64_t last_index, uint64_t last_term) const;
 
   // Follower side of AppendEntries. Returns the index of the last new entry when the log
-  // matched at (prev_index, prev_term); truncates a conflicting suffix first (never a
-  // committed one) and advances commit to min(commit, last new).
+  // matched at (prev_index, prev_term); truncates a conflicting suffix first and advances
+  // commit to min(commit, last new). Entries that contradict committed ones are refused
+  // (nullopt, nothing changed).
   std::optional<uint64_t> MaybeAppend(uint64_t prev_index, uint64_t prev_term, uint64_t commit,
                                       const google::protobuf::RepeatedPtrField<raftpb::Entry>& es);
   // Leader side: appends after the last entry. Entries must be numbered to follow on.
@@ -63,6 +64,12 @@ class RaftLog {
   std::vector<raftpb::Entry> NextCommitted(uint64_t max_bytes) const;
   void AppliedTo(uint64_t index);
 
+  // The index of the last membership change in the log but one (0 if fewer than two). A
+  // leader proposes a change only once the one before it is committed, so this one is.
+  uint64_t PenultimateConfChange() const {
+    return conf_changes_.size() < 2 ? 0 : conf_changes_[conf_changes_.size() - 2];
+  }
+
   // Drops entries up to `meta.index`, which must be applied and persisted.
   void Compact(const raftpb::SnapshotMetadata& meta);
   // Replaces the whole log by a snapshot received from the leader.
@@ -70,9 +77,11 @@ class RaftLog {
 
  private:
   void TruncateAfter(uint64_t index);
+  void PushBack(raftpb::Entry e);
 
   raftpb::SnapshotMetadata snapshot_;
   std::deque<raftpb::Entry> entries_;  // entries_[k].index() == snapshot_.index() + 1 + k
+  std::deque<uint64_t> conf_changes_;  // indexes of the membership changes in entries_
   uint64_t committed_ = 0;
   uint64_t applied_ = 0;
   uint64_t persisted_ = 0;

@@ -120,20 +120,21 @@ absl::StatusOr<RestoredState> Division::LoadRaftState() {
   RestoredState state;
   if (latest_snapshot_.has_value()) state.snapshot = latest_snapshot_->header.metadata();
   const uint64_t snap = state.snapshot.index();
-  if (snap > 0) {
-    auto term = log_->Term(snap);
-    bool diverged = term.ok() && *term != state.snapshot.term();
-    if (diverged || log_->LastIndex() < snap) {
-      // A snapshot installed from the leader replaced a log from another history (or one
-      // that was behind); a crash kept us from dropping it then.
+  auto term_at_snap = log_->Term(snap);
+  switch (CompareLogWithSnapshot(state.snapshot,
+                                 term_at_snap.ok() ? std::optional(*term_at_snap) : std::nullopt,
+                                 log_->FirstIndex(), log_->LastIndex())) {
+    case LogBesideSnapshot::kKeep:
+      break;
+    case LogBesideSnapshot::kDrop:
       CheckIo(log_->TruncateSuffix(log_->FirstIndex()), "truncate");
       CheckIo(log_->PurgePrefix(snap), "purge");
       CheckIo(log_->Sync(), "sync");
-    } else if (!term.ok() && log_->FirstIndex() != snap + 1) {
+      break;
+    case LogBesideSnapshot::kGap:
       return absl::DataLossError(absl::StrCat(
           "log in ", options_.data_dir, " starts at index ", log_->FirstIndex(),
           " but the newest snapshot ends at ", snap, "; entries in between are missing"));
-    }
   }
   uint64_t from = std::max(log_->FirstIndex(), snap + 1);
   auto entries = log_->Read(from, log_->LastIndex() + 1);

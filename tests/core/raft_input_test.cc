@@ -62,6 +62,53 @@ TEST(InputTest, MalformedMessagesAreRefusedAndChangeNothing) {
   }
 }
 
+TEST(InputTest, ForgedMessagesCannotCorruptTheCore) {
+  TestCluster c(3);
+  c.Elect(1);
+  c.Propose(1, "x");
+  const uint64_t last = c.node(1).log().LastIndex();
+  const uint64_t commit = c.node(1).log().committed();
+
+  // An acknowledgement of entries the leader never had.
+  raftpb::Message ack = testing::Ack(2, c.node(1), raftpb::MSG_APP_RESP, last + 100);
+  absl::Status s = c.node(1).Step(ack);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(c.node(1).tracker().progress().at(2).match, last);
+  EXPECT_EQ(c.node(1).log().committed(), commit);
+
+  // A snapshot without members, and one from a term after the sender's.
+  raftpb::Message snap = testing::Ack(1, c.node(2), raftpb::MSG_SNAP);
+  snap.mutable_snapshot()->mutable_metadata()->set_index(last + 10);
+  snap.mutable_snapshot()->mutable_metadata()->set_term(c.node(2).term());
+  EXPECT_EQ(c.node(2).Step(snap).code(), absl::StatusCode::kInvalidArgument);
+  snap.mutable_snapshot()->mutable_metadata()->mutable_conf_state()->add_voters(1);
+  snap.mutable_snapshot()->mutable_metadata()->set_term(c.node(2).term() + 1);
+  EXPECT_EQ(c.node(2).Step(snap).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(c.node(2).log().LastIndex(), last);
+
+  // Entries that rewrite committed ones (from a "leader" of a later term).
+  raftpb::Message app = testing::Ack(3, c.node(2), raftpb::MSG_APP);
+  app.set_term(c.node(2).term() + 1);
+  app.set_index(commit - 1);
+  app.set_log_term(*c.node(2).log().Term(commit - 1));
+  auto* e = app.add_entries();
+  e->set_index(commit);
+  e->set_term(app.term());
+  e->set_data("rewritten");
+  ASSERT_TRUE(c.node(2).Step(app).ok());
+  EXPECT_EQ(c.node(2).log().At(commit).data(), "x");
+
+  // An echo of a read round the leader never started confirms no later read.
+  c.Cut(1, 2);
+  c.Cut(1, 3);
+  raftpb::Message echo = testing::Ack(2, c.node(1), raftpb::MSG_HEARTBEAT_RESP);
+  echo.set_read_round(1000);
+  ASSERT_TRUE(c.node(1).Step(echo).ok());
+  ASSERT_TRUE(c.node(1).ReadIndex("later").ok());
+  c.Stabilize();
+  EXPECT_TRUE(c.read_states(1).empty());
+}
+
 TEST(InputTest, StaleMessagesAreDroppedQuietly) {
   TestCluster c(3);
   c.Elect(1);
@@ -108,15 +155,40 @@ TEST(InputTest, CorruptRestoredStateIsRefused) {
   gap.entries.push_back(e);
   EXPECT_EQ(Raft::Create(cfg, gap).status().code(), absl::StatusCode::kDataLoss);
 
-  RestoredState commit_beyond = BootstrapState({1});
-  commit_beyond.hard_state.set_commit(5);
-  auto r = Raft::Create(cfg, commit_beyond);
+  RestoredState terms_go_back = BootstrapState({1});
+  terms_go_back.entries[0].set_term(3);
+  e.set_index(2);
+  e.set_term(2);
+  terms_go_back.entries.push_back(e);
+  terms_go_back.hard_state.set_term(3);
+  auto r = Raft::Create(cfg, terms_go_back);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_NE(r.status().message().find("beyond the last log index"), std::string::npos);
+  EXPECT_NE(r.status().message().find("below the term"), std::string::npos) << r.status();
+}
 
-  RestoredState term_above = BootstrapState({1});
-  term_above.hard_state.set_term(0);
-  EXPECT_EQ(Raft::Create(cfg, term_above).status().code(), absl::StatusCode::kDataLoss);
+TEST(InputTest, ACrashInsideOnePersistIsRepaired) {
+  // Entries of term 4 reached the disk, the hard state written with them did not: the peer
+  // restarts in term 4 with no vote instead of refusing to start forever.
+  Config cfg;
+  cfg.id = 1;
+  RestoredState entries_first = BootstrapState({1, 2, 3});
+  raftpb::Entry e;
+  e.set_index(2);
+  e.set_term(4);
+  entries_first.entries.push_back(e);
+  entries_first.hard_state.set_term(3);
+  entries_first.hard_state.set_vote(2);
+  auto r = Raft::Create(cfg, entries_first);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)->term(), 4u);
+  EXPECT_EQ((*r)->vote(), kNoNode);
+
+  // The commit index reached the disk, the entries it covers did not.
+  RestoredState hard_state_first = BootstrapState({1, 2, 3});
+  hard_state_first.hard_state.set_commit(5);
+  r = Raft::Create(cfg, hard_state_first);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)->log().committed(), 1u);
 }
 
 TEST(InputTest, RestartRecoversMembershipFromTheLog) {

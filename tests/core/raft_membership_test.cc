@@ -284,6 +284,35 @@ TEST(MembershipTest, ARemovedMemberStillRefusesACandidateThatLacksItsRemoval) {
   EXPECT_TRUE(rd.messages[0].reject());
 }
 
+TEST(MembershipTest, HoldingAChangeMeansTheOneBeforeItCommitted) {
+  // A crash kept the commit index that came with entries 3 and 4 from the disk. The leader
+  // proposed 4 only after 3 committed, so the peer restarts knowing 3 is committed and
+  // runs at most one configuration behind, never two.
+  RestoredState state = BootstrapState({1, 2, 3});
+  auto add = [&state](uint64_t index, const raftpb::ConfChange& cc) {
+    raftpb::Entry e;
+    e.set_index(index);
+    e.set_term(2);
+    e.set_type(raftpb::ENTRY_CONF_CHANGE);
+    e.set_data(cc.SerializeAsString());
+    state.entries.push_back(e);
+  };
+  raftpb::Entry noop;
+  noop.set_index(2);
+  noop.set_term(2);
+  state.entries.push_back(noop);
+  add(3, Change({{raftpb::ADD_LEARNER, 4}}));
+  add(4, Change({{raftpb::ADD_VOTER, 4}}));
+  state.hard_state.set_term(2);
+  state.hard_state.set_commit(1);
+  Config cfg;
+  cfg.id = 2;
+  auto r = Raft::Create(cfg, std::move(state));
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)->log().committed(), 3u);
+  EXPECT_EQ(ConfStateString((*r)->tracker().conf_state()), "voters=(1,2,3) learners=(4)");
+}
+
 TEST(TransferTest, CaughtUpTargetTakesOverAtOnce) {
   TestCluster c(3);
   c.Elect(1);

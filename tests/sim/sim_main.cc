@@ -6,6 +6,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
+#include "glog/logging.h"
 #include "tests/sim/simulator.h"
 
 ABSL_FLAG(uint64_t, seed, 1, "first seed");
@@ -19,6 +20,11 @@ int main(int argc, char** argv) {
       "Deterministic simulation of Warren's Raft core.\n"
       "  warren-sim --seed=S --seeds=N --nodes=3|5 --steps=M [--trace]");
   absl::ParseCommandLine(argc, argv);
+  google::InitGoogleLogging(argv[0]);
+  // The core's warnings (a repaired crash, a skipped change) are part of a run, not news;
+  // GLOG_minloglevel=0 shows them.
+  if (getenv("GLOG_minloglevel") == nullptr) FLAGS_minloglevel = google::GLOG_ERROR;
+  FLAGS_logtostderr = true;
   const int nodes = absl::GetFlag(FLAGS_nodes);
   if (nodes != 3 && nodes != 5) {
     std::cerr << "warren-sim: --nodes must be 3 or 5, got " << nodes << "\n";

@@ -60,8 +60,27 @@ SimStateMachine SimStateMachine::Parse(const std::string& data) {
 }
 
 absl::Status SimNode::Start() {
+  // Recover as the runtime does: the snapshot, then what of the log belongs after it.
+  const raftpb::SnapshotMetadata& snap = disk_.snapshot.metadata();
+  std::optional<uint64_t> term_at_snap;
+  for (const auto& e : disk_.entries) {
+    if (e.index() == snap.index()) term_at_snap = e.term();
+  }
+  uint64_t first = disk_.entries.empty() ? snap.index() + 1 : disk_.entries.front().index();
+  uint64_t last = disk_.entries.empty() ? snap.index() : disk_.entries.back().index();
+  switch (raft::CompareLogWithSnapshot(snap, term_at_snap, first, last)) {
+    case raft::LogBesideSnapshot::kKeep:
+      std::erase_if(disk_.entries, [&](const raftpb::Entry& e) { return e.index() <= snap.index(); });
+      break;
+    case raft::LogBesideSnapshot::kDrop:
+      disk_.entries.clear();
+      break;
+    case raft::LogBesideSnapshot::kGap:
+      return absl::DataLossError(absl::StrCat("node ", id_, ": log starts at ", first,
+                                              " after a snapshot at ", snap.index()));
+  }
   raft::RestoredState state;
-  state.snapshot = disk_.snapshot.metadata();
+  state.snapshot = snap;
   state.entries = disk_.entries;
   state.hard_state = disk_.hard_state;
   // The state machine is rebuilt from the snapshot; the core hands out the rest again.
@@ -79,30 +98,36 @@ void SimNode::Crash() {
   sm_ = SimStateMachine{};
 }
 
-void SimNode::Persist(const raft::Ready& rd) {
-  if (rd.snapshot.has_value()) {
+void SimNode::Persist(const raft::Ready& rd, const PersistCut& cut) {
+  if (rd.snapshot.has_value() && cut.snapshot) {
+    // The snapshot file is installed first; the log it replaces is dropped with the entries
+    // that follow it, so a crash in between leaves the old log beside the new snapshot.
     disk_.snapshot = *rd.snapshot;
-    disk_.entries.clear();
+    if (cut.entries > 0) disk_.entries.clear();
   }
-  if (!rd.entries.empty()) {
-    uint64_t first = rd.entries.front().index();
-    uint64_t base = disk_.snapshot.metadata().index();
+  size_t keep = std::min(cut.entries, rd.entries.size());
+  if (keep > 0) {
     // Replace whatever we stored at or after the first new index.
-    if (first <= base + disk_.entries.size()) disk_.entries.resize(first - base - 1);
-    for (const auto& e : rd.entries) disk_.entries.push_back(e);
+    uint64_t first = rd.entries.front().index();
+    std::erase_if(disk_.entries, [first](const raftpb::Entry& e) { return e.index() >= first; });
+    for (size_t i = 0; i < keep; ++i) disk_.entries.push_back(rd.entries[i]);
   }
-  if (rd.hard_state.has_value()) disk_.hard_state = *rd.hard_state;
+  if (rd.hard_state.has_value()) {
+    if (cut.commit) disk_.hard_state.set_commit(rd.hard_state->commit());
+    if (cut.term_vote) {
+      disk_.hard_state.set_term(rd.hard_state->term());
+      disk_.hard_state.set_vote(rd.hard_state->vote());
+    }
+  }
 }
 
 absl::Status SimNode::SnapshotAndCompact() {
   auto meta = core_->SnapshotMetadataAt(sm_.applied);
   if (!meta.ok()) return meta.status();
   if (meta->index() <= disk_.snapshot.metadata().index()) return absl::OkStatus();
-  uint64_t base = disk_.snapshot.metadata().index();
   *disk_.snapshot.mutable_metadata() = *meta;
   disk_.snapshot.set_data(sm_.Serialize());
-  disk_.entries.erase(disk_.entries.begin(),
-                      disk_.entries.begin() + static_cast<long>(meta->index() - base));
+  std::erase_if(disk_.entries, [&](const raftpb::Entry& e) { return e.index() <= meta->index(); });
   return core_->Compact(meta->index());
 }
 

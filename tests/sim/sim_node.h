@@ -16,7 +16,7 @@ namespace warren::sim {
 struct DurableState {
   raftpb::HardState hard_state;
   raftpb::Snapshot snapshot;           // metadata index 0: none
-  std::vector<raftpb::Entry> entries;  // after the snapshot
+  std::vector<raftpb::Entry> entries;  // the log: contiguous, usually just after the snapshot
 };
 
 // The simulated state machine: a hash chain over every applied entry (so two nodes agree
@@ -36,6 +36,17 @@ uint64_t ChainHash(uint64_t prev, const raftpb::Entry& e);
 std::string ProposalData(uint64_t proposal_id);
 uint64_t ProposalIdOf(const raftpb::Entry& e);  // 0 if not a client proposal
 
+// How much of one Ready's persist reached the disk before a crash. The runtime installs a
+// snapshot, writes entries, then the commit index and last the term and vote; a crash keeps
+// some prefix of that. A store that wrote the hard state first would keep a prefix of the
+// other order, so the simulator tries both.
+struct PersistCut {
+  bool snapshot = true;
+  size_t entries = SIZE_MAX;  // how many of the Ready's entries, from the first
+  bool commit = true;
+  bool term_vote = true;
+};
+
 // One simulated peer: its disk, its state machine and, while it is up, its Raft core.
 class SimNode {
  public:
@@ -53,8 +64,8 @@ class SimNode {
   SimStateMachine& sm() { return sm_; }
   void set_seed(uint64_t seed) { config_.random_seed = seed; }
 
-  // Persists what a Ready asks, exactly as a real log store would.
-  void Persist(const raft::Ready& rd);
+  // Persists what a Ready asks, exactly as a real log store would, or only part of it.
+  void Persist(const raft::Ready& rd, const PersistCut& cut = {});
   // Takes a snapshot of the state machine and compacts the log behind it.
   absl::Status SnapshotAndCompact();
 

@@ -160,8 +160,55 @@ void Simulator::Step(bool faulty) {
   for (SimNode* n : UpNodes()) {
     if (checker_.violation()) return;
     // Nodes persist at their own pace: whatever a crash finds unpersisted is lost.
-    if (n->core().HasReady() && (!faulty || rng_.Percent(70))) ProcessReady(*n);
+    if (!n->core().HasReady() || (faulty && !rng_.Percent(70))) continue;
+    if (faulty && rng_.Uniform(10000) < 15) {
+      CrashMidPersist(*n);
+    } else {
+      ProcessReady(*n);
+    }
   }
+}
+
+void Simulator::CrashMidPersist(SimNode& node) {
+  raft::Ready rd = node.core().GetReady();
+  // The parts of one persist in the order the runtime writes them, or with the hard state
+  // first; the disk keeps a prefix. Dropping the log a received snapshot replaces goes with
+  // the first entry after it.
+  enum Part { kSnapshot, kEntry, kCommit, kTermVote };
+  std::vector<Part> parts;
+  const bool hard_state_first = rng_.Percent(50);
+  if (hard_state_first && rd.hard_state.has_value()) parts.insert(parts.end(), {kTermVote, kCommit});
+  if (rd.snapshot.has_value()) parts.push_back(kSnapshot);
+  size_t entry_parts = std::max<size_t>(rd.entries.size(), rd.snapshot.has_value() ? 1 : 0);
+  parts.insert(parts.end(), entry_parts, kEntry);
+  if (!hard_state_first && rd.hard_state.has_value()) parts.insert(parts.end(), {kCommit, kTermVote});
+  const size_t kept = rng_.Uniform(parts.size() + 1);
+  PersistCut cut{false, 0, false, false};
+  for (size_t i = 0; i < kept; ++i) {
+    switch (parts[i]) {
+      case kSnapshot:
+        cut.snapshot = true;
+        break;
+      case kEntry:
+        ++cut.entries;
+        break;
+      case kCommit:
+        cut.commit = true;
+        break;
+      case kTermVote:
+        cut.term_vote = true;
+        break;
+    }
+  }
+  if (!rd.entries.empty()) {
+    auto prev_term = node.core().log().Term(rd.entries.front().index() - 1);
+    checker_.OnPersist(node.id(), rd.entries, prev_term.value_or(0));
+  }
+  node.Persist(rd, cut);
+  node.Crash();
+  ++stats_.crashes;
+  Trace(absl::StrCat("node ", node.id(), " crashed while persisting: kept ", kept, " of ",
+                     parts.size(), " parts", hard_state_first ? " (hard state first)" : ""));
 }
 
 void Simulator::Deliver() {

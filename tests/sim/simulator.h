@@ -58,6 +58,8 @@ class Simulator {
   void Step(bool faulty);
   void Deliver();
   void ProcessReady(SimNode& node);
+  // Takes the node's next Ready, persists only part of it and crashes the node.
+  void CrashMidPersist(SimNode& node);
   void SendAll(SimNode& node, std::vector<raftpb::Message> msgs);
   void ReportSnapshot(uint64_t from, uint64_t to, bool ok);
 
