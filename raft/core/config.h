@@ -45,8 +45,11 @@ struct Config {
   uint64_t max_inflight_bytes = 64ull << 20;
   // At most this many bytes of committed entries are handed out in one Ready.
   uint64_t max_apply_bytes_per_ready = 64ull << 20;
-  // A leader refuses proposals while this many bytes of entries are uncommitted (0 = no limit).
-  uint64_t max_uncommitted_bytes = 0;
+  // A leader refuses proposals (ResourceExhausted) while this many bytes of entries are
+  // uncommitted, so that proposals cannot outrun replication and grow its log without end;
+  // one entry is always accepted. 0 = no limit, which only a caller that bounds its own
+  // proposals should choose.
+  uint64_t max_uncommitted_bytes = 64ull << 20;
 
   // Seeds the election-timeout randomness. Give each peer a different one.
   uint64_t random_seed = 0;

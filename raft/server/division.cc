@@ -231,6 +231,23 @@ Result Division::NotLeader() const {
 void Division::Write(raftpb::ClientCommand cmd, Done done) {
   PostRequest(std::move(done), [this, cmd = std::move(cmd)](Done done) mutable {
     if (role_ != Role::kLeader) return done(NotLeader());
+    const absl::Time deadline = absl::Now() + options_.request_timeout;
+    const RequestKey key{cmd.client_id(), cmd.seq()};
+    {
+      // A retry of a write this leader is still replicating waits for that one, as in
+      // Ratis' retry cache. Appending it again would apply once all the same, but would
+      // cost an entry per retry, and retries then outpace slow followers for good.
+      std::lock_guard lock(writes_mu_);
+      if (auto it = pending_by_request_.find(key); it != pending_by_request_.end()) {
+        PendingWrite& w = pending_writes_.at(it->second);
+        w.done = [first = std::move(w.done), retry = std::move(done)](Result r) {
+          first(r);
+          retry(std::move(r));
+        };
+        w.deadline = std::max(w.deadline, deadline);
+        return;
+      }
+    }
     cmd.set_time_ms(absl::ToUnixMillis(absl::Now()));
     auto id = core_->Propose(cmd.SerializeAsString());
     if (!id.ok()) {
@@ -239,9 +256,21 @@ void Division::Write(raftpb::ClientCommand cmd, Done done) {
       return done(r);
     }
     std::lock_guard lock(writes_mu_);
-    pending_writes_[id->index] = {id->term, absl::Now() + options_.request_timeout,
-                                  std::move(done)};
+    pending_writes_[id->index] = {id->term, deadline, std::move(done), key};
+    pending_by_request_[key] = id->index;
   });
+}
+
+std::optional<Division::PendingWrite> Division::TakePendingWrite(uint64_t index) {
+  auto it = pending_writes_.find(index);
+  if (it == pending_writes_.end()) return std::nullopt;
+  PendingWrite w = std::move(it->second);
+  pending_writes_.erase(it);
+  if (auto r = pending_by_request_.find(w.request);
+      r != pending_by_request_.end() && r->second == index) {
+    pending_by_request_.erase(r);
+  }
+  return w;
 }
 
 void Division::Read(raftpb::ReadRequest req, Done done) {
@@ -600,14 +629,11 @@ void Division::ExpireRequests(absl::Time now) {
   std::vector<Done> expired;
   {
     std::lock_guard lock(writes_mu_);
-    for (auto it = pending_writes_.begin(); it != pending_writes_.end();) {
-      if (it->second.deadline > now) {
-        ++it;
-        continue;
-      }
-      expired.push_back(std::move(it->second.done));
-      it = pending_writes_.erase(it);
+    std::vector<uint64_t> due;
+    for (const auto& [index, w] : pending_writes_) {
+      if (w.deadline <= now) due.push_back(index);
     }
+    for (uint64_t index : due) expired.push_back(std::move(TakePendingWrite(index)->done));
   }
   for (auto& done : expired) {
     done(Result{absl::DeadlineExceededError(
@@ -647,6 +673,7 @@ void Division::FailPendingWrites(const absl::Status& why, bool not_leader) {
   {
     std::lock_guard lock(writes_mu_);
     failed.swap(pending_writes_);
+    pending_by_request_.clear();
   }
   for (auto& [index, w] : failed) w.done(Result{why, "", 0, not_leader, leader_.load()});
 }
@@ -816,10 +843,9 @@ void Division::CompleteWrite(uint64_t index, uint64_t term, Result r) {
   PendingWrite w;
   {
     std::lock_guard lock(writes_mu_);
-    auto it = pending_writes_.find(index);
-    if (it == pending_writes_.end()) return;
-    w = std::move(it->second);
-    pending_writes_.erase(it);
+    auto taken = TakePendingWrite(index);
+    if (!taken.has_value()) return;
+    w = std::move(*taken);
   }
   if (w.term != term) {
     r = Unavailable("the entry was replaced by another leader's; retry", true);

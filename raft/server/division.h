@@ -73,10 +73,12 @@ class Division {
   std::string AddressOf(uint64_t id) const;
 
  private:
+  using RequestKey = std::pair<uint64_t, uint64_t>;  // (client id, seq)
   struct PendingWrite {
     uint64_t term;
     absl::Time deadline;
     Done done;
+    RequestKey request{0, 0};  // (0, 0) for membership changes
   };
   struct PendingRead {
     raftpb::ReadRequest request;
@@ -160,6 +162,9 @@ class Division {
   // Shared by the raft thread (registers) and the apply thread (completes).
   std::mutex writes_mu_;
   std::map<uint64_t, PendingWrite> pending_writes_;  // by log index
+  std::map<RequestKey, uint64_t> pending_by_request_;  // client writes among them -> index
+  // Takes the pending write at `index` out of both maps. Needs writes_mu_.
+  std::optional<PendingWrite> TakePendingWrite(uint64_t index);
 
   // Apply thread state.
   std::mutex apply_mu_;

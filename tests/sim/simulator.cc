@@ -26,7 +26,7 @@ Simulator::Simulator(const SimOptions& options)
   max_size_per_msg_ = 64 << rng_.Uniform(7);
   max_inflight_ = 1 + static_cast<int>(rng_.Uniform(16));
   compact_every_ = 10 + rng_.Uniform(60);
-  max_uncommitted_bytes_ = rng_.Percent(50) ? 0 : 1024 << rng_.Uniform(6);
+  max_uncommitted_bytes_ = 1024 << rng_.Uniform(7);
 
   std::vector<uint64_t> voters;
   for (int i = 1; i <= opt_.nodes; ++i) voters.push_back(i);
@@ -487,8 +487,20 @@ void Simulator::ClientPropose() {
 }
 
 void Simulator::ProposeAt(SimNode& leader, uint64_t pid) {
+  // A retry of a proposal this leader holds from its current term joins it rather than
+  // being appended again, as the runtime's retries do.
+  const raft::RaftLog& log = leader.core().log();
+  if (auto it = last_landing_.find(pid); it != last_landing_.end()) {
+    auto [node, at] = it->second;
+    if (node == leader.id() && at.term == leader.core().term() &&
+        (at.index <= log.snapshot().index() || log.Term(at.index) == at.term)) {
+      return;
+    }
+  }
   auto r = leader.core().Propose(ProposalData(pid));
-  if (r.ok()) landed_[{r->index, r->term}] = {leader.id(), pid};
+  if (!r.ok()) return;
+  landed_[{r->index, r->term}] = {leader.id(), pid};
+  last_landing_[pid] = {leader.id(), *r};
 }
 
 void Simulator::ClientRetry(bool all) {

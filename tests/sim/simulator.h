@@ -109,6 +109,7 @@ class Simulator {
   std::map<std::pair<uint64_t, uint64_t>, std::pair<uint64_t, uint64_t>>
       landed_;                          // (i,t)->(node,pid)
   std::map<uint64_t, uint64_t> acked_;  // pid -> index it was acknowledged at
+  std::map<uint64_t, std::pair<uint64_t, raft::EntryId>> last_landing_;  // pid -> (node, entry)
 };
 
 }  // namespace warren::sim

@@ -1,0 +1,58 @@
+// How a group treats the requests it is sent: retries, read contexts, forgotten clients and
+// a stalled leader's lease.
+#include <future>
+
+#include "gtest/gtest.h"
+#include "raft/server/raft_server.h"
+#include "tests/server/server_cluster.h"
+
+namespace warren::raft {
+namespace {
+
+using testing::ServerCluster;
+
+GroupOptions Fast() {
+  GroupOptions o;
+  o.tick = absl::Milliseconds(20);
+  o.request_timeout = absl::Seconds(5);
+  return o;
+}
+
+std::string Incr(int n = 1) { return "incr " + std::to_string(n); }
+
+std::future<Result> WriteAsync(Division* d, const raftpb::ClientCommand& cmd) {
+  auto p = std::make_shared<std::promise<Result>>();
+  d->Write(cmd, [p](Result r) { p->set_value(std::move(r)); });
+  return p->get_future();
+}
+
+TEST(DivisionRequestsTest, ARetryOfAPendingWriteJoinsItInsteadOfBeingAppendedAgain) {
+  // Found by warren-sim (seed 81000370 at 20,000 steps): a leader that appends every retry
+  // of a request it has not committed yet grows its log faster than slow followers can
+  // take it, and never catches up.
+  GroupOptions o = Fast();
+  o.raft.check_quorum = false;  // stay leader while cut off
+  ServerCluster c(3, o);
+  for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(c.Start(id).ok());
+  ASSERT_TRUE(c.WriteUntilDone(ServerCluster::Command(1, 1, Incr())).status.ok());
+  uint64_t leader = c.WaitForLeader();
+  for (uint64_t id = 1; id <= 3; ++id) {
+    if (id != leader) c.faults(leader)->Block(id);
+  }
+  const uint64_t last_before = c.division(leader)->Status().last_index();
+  auto cmd = ServerCluster::Command(1, 2, Incr(5));
+  auto first = WriteAsync(c.division(leader), cmd);
+  auto retry = WriteAsync(c.division(leader), cmd);
+  auto another_retry = WriteAsync(c.division(leader), cmd);
+  EXPECT_EQ(c.division(leader)->Status().last_index(), last_before + 1);
+  c.faults(leader)->UnblockAll();
+  Result r1 = first.get(), r2 = retry.get(), r3 = another_retry.get();
+  for (const Result& r : {r1, r2, r3}) {
+    ASSERT_TRUE(r.status.ok()) << r.status;
+    EXPECT_EQ(r.payload, "6");
+    EXPECT_EQ(r.index, last_before + 1);
+  }
+}
+
+}  // namespace
+}  // namespace warren::raft
