@@ -210,6 +210,9 @@ void MetastoreClient::Attempt(std::shared_ptr<PendingCall<Req, Resp>> call) {
     call->last_error = "the client is closing";
     return GiveUp(*call);
   }
+  if constexpr (requires { call->req.mutable_header(); }) {
+    if (call->kind == Kind::kWrite) call->req.mutable_header()->set_retry(call->maybe_sent);
+  }
   auto* async = StubFor(call->endpoint)->async();
   PendingCall<Req, Resp>& c = *call;
   (async->*c.method)(c.ctx.get(), &c.req, &c.resp,
@@ -241,7 +244,10 @@ void MetastoreClient::Attempted(std::shared_ptr<PendingCall<Req, Resp>> call,
       return Finish(c, FromWire(h.error(), h.message()));
     }
     c.last_error = h.message();
-    c.maybe_sent = c.maybe_sent || h.error() == metastorepb::OPERATION_TIMEOUT;
+    // NOT_LEADER (and SESSION_MOVED) say the write was not proposed; a timeout or
+    // UNAVAILABLE may come after it was.
+    c.maybe_sent = c.maybe_sent || h.error() == metastorepb::OPERATION_TIMEOUT ||
+                   h.error() == metastorepb::UNAVAILABLE;
     if (h.error() == metastorepb::NOT_LEADER || h.error() == metastorepb::UNAVAILABLE) {
       FollowLeader(h, c.endpoint);
     }

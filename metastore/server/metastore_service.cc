@@ -16,6 +16,8 @@ metastorepb::Error ErrorForRaftStatus(absl::StatusCode code) {
       return metastorepb::UNAVAILABLE;
     case absl::StatusCode::kDeadlineExceeded:
       return metastorepb::OPERATION_TIMEOUT;
+    case absl::StatusCode::kAborted:  // a retry the exactly-once table could not vouch for
+      return metastorepb::CONNECTION_LOSS;
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kFailedPrecondition:
     case absl::StatusCode::kOutOfRange:
@@ -71,7 +73,9 @@ metastorepb::ResponseHeader MetastoreService::NotLeaderHeader() const {
 
 metastorepb::ResponseHeader MetastoreService::HeaderOf(const raft::Result& r) const {
   metastorepb::ResponseHeader h;
-  if (r.not_leader) {
+  // NOT_LEADER promises the write was not proposed here; a leader that lost office with the
+  // write in its log says UNAVAILABLE (outcome unknown), with the same hint.
+  if (r.not_leader && r.status.code() != absl::StatusCode::kUnavailable) {
     h = NotLeaderHeader();
     if (r.leader != 0 && r.leader != h.leader_id()) {
       h.set_leader_id(r.leader);
@@ -80,6 +84,10 @@ metastorepb::ResponseHeader MetastoreService::HeaderOf(const raft::Result& r) co
   } else if (!r.status.ok()) {
     h.set_error(ErrorForRaftStatus(r.status.code()));
     h.set_message(absl::StrCat(ErrorName(h.error()), ": ", std::string(r.status.message())));
+    if (r.not_leader && r.leader != 0) {
+      h.set_leader_id(r.leader);
+      h.set_leader_address(division_->AddressOf(r.leader));
+    }
   }
   h.set_zxid(r.index);
   return h;
@@ -109,6 +117,7 @@ void MetastoreService::Propose(const metastorepb::RequestHeader& header, metasto
     cc.set_client_id(header.client_id());
     cc.set_seq(header.seq());
     cc.set_first_incomplete_seq(header.first_incomplete_seq());
+    cc.set_retry(header.retry());
   } else {
     cc.set_client_id(anonymous_client_);
     cc.set_seq(++anonymous_seq_);

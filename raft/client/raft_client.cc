@@ -109,6 +109,7 @@ absl::StatusOr<raftpb::ClientReply> RaftClient::Call(raftpb::ClientRequest req,
     if (!gs.ok()) {
       last = absl::UnavailableError(
           absl::StrCat("member ", target->id, " at ", target->address, ": ", gs.error_message()));
+      req.set_retry(true);  // the request may have gone out before the connection broke
     } else {
       auto code = static_cast<absl::StatusCode>(reply.code());
       if (code == absl::StatusCode::kOk) {
@@ -124,6 +125,10 @@ absl::StatusOr<raftpb::ClientReply> RaftClient::Call(raftpb::ClientRequest req,
       last = absl::Status(code, reply.message());
       bool retriable = reply.not_leader() || code == absl::StatusCode::kUnavailable ||
                        code == absl::StatusCode::kDeadlineExceeded;
+      // A plain "not leader" proposed nothing; the others may come after a proposal.
+      if (code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kDeadlineExceeded) {
+        req.set_retry(true);
+      }
       if (!retriable || only_member != 0) return last;
       if (reply.not_leader() && reply.leader_id() != 0 && reply.leader_id() != target->id) {
         LearnMember(reply.leader_id(), reply.leader_address());

@@ -67,6 +67,7 @@ grpc::ServerUnaryReactor* ClientServiceImpl::Call(grpc::CallbackServerContext* c
       cmd.set_client_id(req->client_id());
       cmd.set_seq(req->seq());
       cmd.set_first_incomplete_seq(req->first_incomplete_seq());
+      cmd.set_retry(req->retry());
       cmd.set_payload(req->write());
       d->Write(std::move(cmd), std::move(done));
       break;

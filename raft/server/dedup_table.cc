@@ -6,7 +6,21 @@ namespace warren::raft {
 
 std::optional<WriteReply> DedupTable::Lookup(const raftpb::ClientCommand& cmd) const {
   auto it = clients_.find(cmd.client_id());
-  if (it == clients_.end()) return std::nullopt;
+  if (it == clients_.end()) {
+    // Raft thesis §6.3: the client's session expired. A first attempt is new whatever we
+    // forgot; a retry of a client that had already moved past its first request may have
+    // been applied before we forgot it, and must not be applied again.
+    if (cmd.retry() && cmd.first_incomplete_seq() > 1) {
+      return WriteReply{
+          absl::AbortedError(absl::StrCat(
+              "client ", cmd.client_id(), " is no longer known (idle past the exactly-once TTL, ",
+              "or evicted): its retried request ", cmd.seq(),
+              " may already have been applied, so it is not applied again; its outcome is "
+              "unknown")),
+          ""};
+    }
+    return std::nullopt;
+  }
   const Client& c = it->second;
   if (auto r = c.replies.find(cmd.seq()); r != c.replies.end()) return r->second;
   if (cmd.seq() < c.first_incomplete_seq) {

@@ -32,7 +32,8 @@ class DedupTable {
   DedupTable(int64_t ttl_ms, size_t max_clients) : ttl_ms_(ttl_ms), max_clients_(max_clients) {}
 
   // The reply of an already applied request, or an error if that reply was already
-  // discarded; nullopt when the request is new and must be applied.
+  // discarded or the client itself was forgotten and the request is a retry (Aborted: it
+  // may have applied); nullopt when the request is new and must be applied.
   std::optional<WriteReply> Lookup(const raftpb::ClientCommand& cmd) const;
   // Records the reply of a newly applied request and forgets what the client no longer needs.
   void Record(const raftpb::ClientCommand& cmd, const WriteReply& reply);

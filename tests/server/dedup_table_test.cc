@@ -62,6 +62,27 @@ TEST(DedupTable, IdleClientsExpireByLogTime) {
   EXPECT_TRUE(t.Lookup(Cmd(2, 1, 1, 1500)).has_value());
 }
 
+TEST(DedupTable, AForgottenClientsRetryIsRefusedAndItsNewRequestsApply) {
+  DedupTable t(1000, 10);
+  t.Record(Cmd(1, 1, 1, 0), {absl::OkStatus(), "a"});
+  t.Record(Cmd(1, 2, 2, 10), {absl::OkStatus(), "b"});
+  t.Record(Cmd(2, 1, 1, 2000), {absl::OkStatus(), "c"});  // client 1 idle past the TTL
+  ASSERT_EQ(t.clients(), 1u);
+  // Its retry of request 2 may have applied before it was forgotten: refused, not applied.
+  raftpb::ClientCommand retry = Cmd(1, 2, 2, 2000);
+  retry.set_retry(true);
+  auto r = t.Lookup(retry);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_EQ(r->status.code(), absl::StatusCode::kAborted);
+  EXPECT_NE(r->status.message().find("no longer known"), std::string::npos) << r->status;
+  // A request it sends for the first time is new, whatever was forgotten.
+  EXPECT_FALSE(t.Lookup(Cmd(1, 3, 3, 2000)).has_value());
+  // So is every request of a client that has not moved past its first (it may pipeline).
+  raftpb::ClientCommand early = Cmd(3, 2, 1, 2000);
+  early.set_retry(true);
+  EXPECT_FALSE(t.Lookup(early).has_value());
+}
+
 TEST(DedupTable, LeastRecentlyActiveGoBeyondMaxClients) {
   DedupTable t(1000000, 3);
   for (uint64_t c = 1; c <= 3; ++c) t.Record(Cmd(c, 1, 1, c * 10), {absl::OkStatus(), "x"});
