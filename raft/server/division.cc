@@ -53,6 +53,7 @@ Division::Division(GroupOptions options, std::unique_ptr<StateMachine> sm, Trans
     : options_(std::move(options)),
       sm_(std::move(sm)),
       transport_(transport),
+      read_contexts_(options_.id),
       dedup_(absl::ToInt64Milliseconds(options_.dedup_ttl), options_.dedup_max_clients) {
   if (sm_->durable()) dedup_.TrackChanges();
 }
@@ -284,7 +285,7 @@ void Division::Read(raftpb::ReadRequest req, Done done) {
   Done done_read = std::move(read.done);
   PostRequest(std::move(done_read), [this, read = std::move(read)](Done done) mutable {
     read.done = std::move(done);
-    std::string ctx = absl::StrCat(options_.id, ":", next_read_ctx_++);
+    std::string ctx = read_contexts_.Next();
     if (auto s = core_->ReadIndex(ctx); !s.ok()) {
       return read.done(Result{s, "", 0, true, leader_.load()});
     }

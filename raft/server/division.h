@@ -15,6 +15,7 @@
 #include "raft/log/log_store.h"
 #include "raft/server/dedup_table.h"
 #include "raft/server/group_options.h"
+#include "raft/server/read_context.h"
 #include "raft/server/snapshot_store.h"
 #include "raft/transport/transport.h"
 #include "statemachine/state_machine.h"
@@ -154,7 +155,7 @@ class Division {
   Role role_ = Role::kFollower;
   std::map<uint64_t, std::string> incoming_snapshots_;  // index -> received file
   std::optional<SnapshotInfo> latest_snapshot_;
-  uint64_t next_read_ctx_ = 0;
+  ReadContextNamer read_contexts_;
   std::map<std::string, PendingRead> reads_by_ctx_;
   std::vector<PendingTransfer> transfers_;
   std::atomic<uint64_t> leader_{0};

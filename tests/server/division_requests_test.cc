@@ -1,9 +1,11 @@
 // How a group treats the requests it is sent: retries, read contexts, forgotten clients and
 // a stalled leader's lease.
 #include <future>
+#include <set>
 
 #include "gtest/gtest.h"
 #include "raft/server/raft_server.h"
+#include "raft/server/read_context.h"
 #include "tests/server/server_cluster.h"
 
 namespace warren::raft {
@@ -52,6 +54,39 @@ TEST(DivisionRequestsTest, ARetryOfAPendingWriteJoinsItInsteadOfBeingAppendedAga
     EXPECT_EQ(r.payload, "6");
     EXPECT_EQ(r.index, last_before + 1);
   }
+}
+
+TEST(DivisionRequestsTest, AForgottenClientsRetryIsNotAppliedTwice) {
+  GroupOptions o = Fast();
+  o.dedup_max_clients = 1;  // every new client pushes the last one out
+  ServerCluster c(3, o);
+  for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(c.Start(id).ok());
+  ASSERT_TRUE(c.WriteUntilDone(ServerCluster::Command(1, 1, Incr())).status.ok());
+  auto second = ServerCluster::Command(1, 2, Incr(10));
+  second.set_first_incomplete_seq(2);
+  ASSERT_EQ(c.WriteUntilDone(second).payload, "11");
+  ASSERT_TRUE(c.WriteUntilDone(ServerCluster::Command(2, 1, Incr())).status.ok());  // 1 out
+  // Client 1 never heard its answer and retries: refused, the counter stays where it is.
+  second.set_retry(true);
+  Result again = c.WriteUntilDone(second);
+  EXPECT_EQ(again.status.code(), absl::StatusCode::kAborted) << again.status;
+  auto third = ServerCluster::Command(1, 3, Incr(100));
+  third.set_first_incomplete_seq(3);
+  Result next = c.WriteUntilDone(third);
+  ASSERT_TRUE(next.status.ok()) << next.status;
+  EXPECT_EQ(next.payload, "112");
+}
+
+TEST(DivisionRequestsTest, ARestartedMemberNeverReusesAReadContext) {
+  // A late answer to a read of the previous incarnation must not match a new read: its
+  // read point may be older than writes acknowledged since. Names used to be "<id>:<n>"
+  // with n from 0 at every start.
+  std::set<std::string> before;
+  ReadContextNamer first_life(2);
+  for (int i = 0; i < 1000; ++i) before.insert(first_life.Next());
+  ReadContextNamer second_life(2);
+  for (int i = 0; i < 1000; ++i) EXPECT_EQ(before.count(second_life.Next()), 0u);
+  EXPECT_EQ(before.size(), 1000u);
 }
 
 }  // namespace
