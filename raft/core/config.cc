@@ -24,10 +24,20 @@ absl::Status Config::Validate() const {
   if (read_only == ReadOnlyOption::kLeaseBased && !check_quorum) {
     return absl::InvalidArgumentError("config: lease-based reads require check_quorum");
   }
-  if (lease_clock_drift_ticks < 0 || lease_clock_drift_ticks >= election_tick) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("config: lease_clock_drift_ticks must be in [0, election_tick), got ",
-                     lease_clock_drift_ticks));
+  if (read_only == ReadOnlyOption::kLeaseBased) {
+    if (!clock || clock_units_per_tick == 0) {
+      return absl::InvalidArgumentError(
+          "config: lease-based reads need a clock and clock_units_per_tick > 0");
+    }
+    if (election_tick < 3) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "config: lease-based reads need election_tick >= 3, got ", election_tick));
+    }
+    if (lease_clock_drift_percent < 5 || lease_clock_drift_percent > 50) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("config: lease_clock_drift_percent must be in [5, 50], got ",
+                       lease_clock_drift_percent));
+    }
   }
   return absl::OkStatus();
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "absl/status/status.h"
 
@@ -13,8 +14,7 @@ inline constexpr uint64_t kNoNode = 0;
 enum class ReadOnlyOption {
   // A heartbeat round acknowledged by a quorum (ReadIndex, Raft thesis §6.4).
   kSafe,
-  // The leader lease: no round trip, relies on tick rates not drifting more than
-  // `lease_clock_drift_ticks` over an election timeout. Requires check_quorum.
+  // The leader lease: no round trip. Timed on `Config::clock`; requires check_quorum.
   kLeaseBased,
 };
 
@@ -35,8 +35,17 @@ struct Config {
   bool check_quorum = true;
 
   ReadOnlyOption read_only = ReadOnlyOption::kSafe;
-  // Lease reads give up this many ticks of the lease as a margin for clock drift.
-  int lease_clock_drift_ticks = 1;
+  // Lease reads time the lease on this monotonic clock (any unit; the core reads no clock of
+  // its own), which ticks of a stalled runtime cannot do: ticks missed while the process
+  // was paused are lost, the clock's time is not. `clock_units_per_tick` is how long a tick
+  // is in its units. The lease starts when the latest heartbeat a quorum acknowledged was
+  // sent and lasts (election_tick - 2) ticks less `lease_clock_drift_percent` of that: a
+  // follower refuses votes for election_tick of its ticks after hearing from the leader,
+  // which may come as soon as (election_tick - 2) ticks later (its first tick can be due
+  // already), and its clock may run faster than the leader's.
+  std::function<uint64_t()> clock;
+  uint64_t clock_units_per_tick = 0;
+  int lease_clock_drift_percent = 10;
 
   // Upper bound on the bytes of entries in one MSG_APP (at least one entry is always sent).
   uint64_t max_size_per_msg = 1 << 20;

@@ -64,9 +64,9 @@ struct Progress {
   bool recent_active = false;
   Inflights inflights;
   bool is_learner = false;
-  // The highest read-confirmation round and lease tick this peer echoed back.
+  // The highest read-confirmation round and heartbeat send time this peer echoed back.
   uint64_t acked_read_round = 0;
-  uint64_t acked_lease_tick = 0;
+  uint64_t acked_lease_time = 0;
 
   void BecomeProbe();
   void BecomeReplicate();

@@ -139,6 +139,7 @@ void Raft::Reset(uint64_t term) {
   ResetRandomizedElectionTimeout();
   AbortLeaderTransfer();
   lease_revoked_ = false;
+  last_lease_time_ = 0;
   tracker_.ResetVotes();
   tracker_.ResetProgress(log_.LastIndex());
   pending_reads_.clear();
@@ -231,7 +232,6 @@ void Raft::Campaign(CampaignType type) {
 // Input: ticks
 
 void Raft::Tick() {
-  ++now_;
   ++since_leader_contact_;
   if (role_ == Role::kLeader) {
     TickHeartbeat();
@@ -249,8 +249,6 @@ void Raft::TickElection() {
 }
 
 void Raft::TickHeartbeat() {
-  // The leader's own acknowledgement of its lease is always current.
-  if (Progress* self = tracker_.Get(id_)) self->acked_lease_tick = now_;
   ++heartbeat_elapsed_;
   ++election_elapsed_;
   if (election_elapsed_ >= config_.election_tick) {
@@ -566,7 +564,7 @@ void Raft::HandleHeartbeat(const raftpb::Message& m) {
   resp.set_type(raftpb::MSG_HEARTBEAT_RESP);
   resp.set_to(m.from());
   resp.set_read_round(m.read_round());
-  resp.set_lease_tick(m.lease_tick());
+  resp.set_lease_time(m.lease_time());
   Send(std::move(resp));
 }
 
@@ -676,7 +674,7 @@ void Raft::HandleHeartbeatResponse(const raftpb::Message& m, Progress& pr) {
   pr.probe_sent = false;
   // Echoes of rounds we never started prove nothing (a correct peer cannot send them).
   pr.acked_read_round = std::max(pr.acked_read_round, std::min(m.read_round(), read_round_));
-  pr.acked_lease_tick = std::max(pr.acked_lease_tick, m.lease_tick());
+  pr.acked_lease_time = std::max(pr.acked_lease_time, std::min(m.lease_time(), last_lease_time_));
   if (pr.match < log_.LastIndex()) {
     // Appends may have been lost. Free a slot of a full window and send even an empty
     // append: if the follower misses entries it rejects it, and we fall back to probing.
@@ -726,6 +724,11 @@ void Raft::BroadcastAppend() {
 }
 
 void Raft::BroadcastHeartbeat() {
+  if (config_.clock) {
+    last_lease_time_ = config_.clock();
+    // The leader's own acknowledgement is as fresh as anything it sends.
+    if (Progress* self = tracker_.Get(id_)) self->acked_lease_time = last_lease_time_;
+  }
   for (const auto& [id, pr] : tracker_.progress()) {
     if (id == id_) continue;
     raftpb::Message m;
@@ -734,7 +737,7 @@ void Raft::BroadcastHeartbeat() {
     // Never tell a follower to commit beyond what it is known to hold.
     m.set_commit(std::min(pr.match, log_.committed()));
     m.set_read_round(read_round_);
-    m.set_lease_tick(now_);
+    m.set_lease_time(last_lease_time_);
     Send(std::move(m));
   }
 }
@@ -874,10 +877,12 @@ bool Raft::LeaseValid() const {
   if (role_ != Role::kLeader || lease_revoked_ || !config_.check_quorum) return false;
   if (tracker_.IsSingleton(id_)) return true;
   // The lease starts when a quorum-acknowledged heartbeat was sent: none of its voters will
-  // vote for anyone else until an election timeout after receiving it.
-  uint64_t start = tracker_.QuorumValue(&Progress::acked_lease_tick);
-  if (start == 0) return false;
-  return now_ < start + config_.election_tick - config_.lease_clock_drift_ticks;
+  // vote for anyone else until an election timeout after receiving it (Config::clock).
+  uint64_t start = tracker_.QuorumValue(&Progress::acked_lease_time);
+  if (start == 0 || !config_.clock) return false;
+  uint64_t lease = (config_.election_tick - 2) * config_.clock_units_per_tick *
+                   (100 - config_.lease_clock_drift_percent) / 100;
+  return config_.clock() < start + lease;
 }
 
 void Raft::HandleReadRequest(uint64_t from, std::string context) {

@@ -192,7 +192,8 @@ class Raft {
   // Ticks since we last heard from a leader (or started): while below election_tick we refuse
   // to vote, which is what makes the leader lease sound.
   uint64_t since_leader_contact_ = 0;
-  uint64_t now_ = 0;
+  // When we last sent heartbeats, on Config::clock.
+  uint64_t last_lease_time_ = 0;
 
   uint64_t lead_transferee_ = kNoNode;
   // After telling a peer to campaign, another leader may appear at any time: no lease reads.

@@ -1,5 +1,6 @@
 #include "raft/server/division.h"
 
+#include <chrono>
 #include <filesystem>
 #include <future>
 
@@ -18,6 +19,7 @@ namespace {
 namespace fs = std::filesystem;
 
 absl::StatusOr<std::unique_ptr<LogStore>> OpenLog(const GroupOptions& o) {
+  if (o.make_log) return o.make_log(o.data_dir);
   switch (o.log) {
     case LogKind::kMemory:
       return std::make_unique<MemoryLogStore>();
@@ -96,6 +98,14 @@ absl::Status Division::Recover() {
   Config config = options_.raft;
   config.id = options_.id;
   config.random_seed = absl::Uniform<uint64_t>(absl::BitGen());
+  if (!config.clock) {
+    config.clock = [] {
+      auto since_boot = std::chrono::steady_clock::now().time_since_epoch();
+      return static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(since_boot).count());
+    };
+    config.clock_units_per_tick = absl::ToInt64Microseconds(options_.tick);
+  }
   auto core = Raft::Create(config, std::move(*state));
   if (!core.ok()) return core.status();
   core_ = std::move(*core);

@@ -1,11 +1,15 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <map>
 #include <string>
 
 #include "absl/time/time.h"
+#include "absl/status/statusor.h"
 #include "raft/core/config.h"
+#include "raft/log/log_store.h"
 
 namespace warren::raft {
 
@@ -24,6 +28,9 @@ struct GroupOptions {
   // This group's own directory: IDENTITY, log/, snapshots/.
   std::string data_dir;
   LogKind log = LogKind::kSegmented;
+  // A log store of the caller's own, made for this group's data directory; when set, `log`
+  // is ignored. (Tests use it to inject faults, such as a sync that stalls.)
+  std::function<absl::StatusOr<std::unique_ptr<LogStore>>(const std::string& data_dir)> make_log;
   // Raft tunables in ticks; id and random_seed are filled in by the server.
   Config raft;
   // How long one tick is. Election timeout = raft.election_tick ticks.

@@ -139,8 +139,8 @@ TEST(LeaseReadTest, LeaseExpiresWithoutAcknowledgements) {
   c.TickAll();
   c.Stabilize();
   c.Isolate(1);
-  // Nine ticks: the lease (sent at tick 1, 10 - 1 drift ticks long) is over, but the
-  // check-quorum round has not deposed the leader yet.
+  // Nine ticks: the lease ((10 - 2) ticks less 10%, from the heartbeat sent at tick 1) is
+  // over, but the check-quorum round has not deposed the leader yet.
   for (int i = 0; i < 9; ++i) {
     c.Tick(1);
     c.Stabilize();
@@ -161,6 +161,34 @@ TEST(LeaseReadTest, TransferRevokesTheLease) {
   c.Cut(1, 2);  // keep the TimeoutNow from arriving so node 1 stays leader
   ASSERT_TRUE(c.node(1).TransferLeader(2).ok());
   EXPECT_FALSE(c.node(1).LeaseValid());
+}
+
+TEST(LeaseReadTest, AStalledLeaderLosesItsLeaseByTheClockNotByItsTicks) {
+  // A leader whose process stops ticks no more, but time passes: by the time it resumes, a
+  // new leader may have been elected and have committed writes.
+  TestCluster c(3, LeaseReads);
+  c.Elect(1);
+  c.TickAll();
+  c.Stabilize();
+  ASSERT_TRUE(c.node(1).LeaseValid());
+  c.Pass(8 * TestCluster::kClockPerTick);  // the election timeout of the others, almost
+  EXPECT_FALSE(c.node(1).LeaseValid());
+  ASSERT_TRUE(c.node(1).ReadIndex("after the stall").ok());
+  Ready rd = c.node(1).GetReady();
+  EXPECT_TRUE(rd.read_states.empty());  // a heartbeat round first
+  c.node(1).Advance(rd);
+}
+
+TEST(LeaseReadTest, LeaseNeedsAClockAndADriftMargin) {
+  Config cfg;
+  cfg.id = 1;
+  cfg.read_only = ReadOnlyOption::kLeaseBased;
+  EXPECT_EQ(cfg.Validate().code(), absl::StatusCode::kInvalidArgument);  // no clock
+  cfg.clock = [] { return uint64_t{1}; };
+  cfg.clock_units_per_tick = 1000;
+  EXPECT_TRUE(cfg.Validate().ok());
+  cfg.lease_clock_drift_percent = 0;
+  EXPECT_EQ(cfg.Validate().code(), absl::StatusCode::kInvalidArgument);
 }
 
 // The lease is sound only because voters that heard from the leader within an election

@@ -33,6 +33,8 @@ class TestCluster {
     c.election_tick = 10;
     c.heartbeat_tick = 1;
     c.random_seed = id;
+    c.clock = [this] { return clock_; };
+    c.clock_units_per_tick = kClockPerTick;
     if (tweak_) tweak_(c);
     return c;
   }
@@ -58,13 +60,21 @@ class TestCluster {
   }
   void Heal() { cut_.clear(); }
 
+  // Ticking moves the clock on by a tick; so does Pass, without ticking anyone.
   void Tick(uint64_t id, int n = 1) {
-    for (int i = 0; i < n; ++i) node(id).Tick();
+    for (int i = 0; i < n; ++i) {
+      clock_ += kClockPerTick;
+      node(id).Tick();
+    }
   }
   void TickAll(int n = 1) {
-    for (int i = 0; i < n; ++i)
+    for (int i = 0; i < n; ++i) {
+      clock_ += kClockPerTick;
       for (auto& [id, r] : nodes_) r->Tick();
+    }
   }
+  void Pass(uint64_t clock_units) { clock_ += clock_units; }
+  static constexpr uint64_t kClockPerTick = 100;
 
   // Processes Readies and delivers messages until nothing moves (bounded).
   void Stabilize() {
@@ -153,6 +163,7 @@ class TestCluster {
 
  private:
   Tweak tweak_;
+  uint64_t clock_ = 1000;
   std::map<uint64_t, std::unique_ptr<Raft>> nodes_;
   std::map<uint64_t, std::vector<raftpb::Entry>> applied_;
   std::map<uint64_t, std::vector<ReadState>> read_states_;

@@ -1,9 +1,12 @@
 // How a group treats the requests it is sent: retries, read contexts, forgotten clients and
 // a stalled leader's lease.
+#include <condition_variable>
 #include <future>
+#include <mutex>
 #include <set>
 
 #include "gtest/gtest.h"
+#include "raft/log/memory_log_store.h"
 #include "raft/server/raft_server.h"
 #include "raft/server/read_context.h"
 #include "tests/server/server_cluster.h"
@@ -87,6 +90,97 @@ TEST(DivisionRequestsTest, ARestartedMemberNeverReusesAReadContext) {
   ReadContextNamer second_life(2);
   for (int i = 0; i < 1000; ++i) EXPECT_EQ(before.count(second_life.Next()), 0u);
   EXPECT_EQ(before.size(), 1000u);
+}
+
+// A log held in memory whose Sync, once armed for one member's directory, blocks until
+// released: that member's raft thread stops as a paused process's would.
+struct SyncStall {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::string armed_dir;
+  bool stalled = false;
+  bool released = false;
+};
+
+class StallingLogStore : public MemoryLogStore {
+ public:
+  StallingLogStore(std::shared_ptr<SyncStall> stall, std::string dir)
+      : stall_(std::move(stall)), dir_(std::move(dir)) {}
+  absl::Status Sync() override {
+    std::unique_lock lock(stall_->mu);
+    if (stall_->armed_dir == dir_) {
+      stall_->armed_dir.clear();
+      stall_->stalled = true;
+      stall_->cv.notify_all();
+      stall_->cv.wait_for(lock, std::chrono::seconds(20), [&] { return stall_->released; });
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  std::shared_ptr<SyncStall> stall_;
+  std::string dir_;
+};
+
+TEST(DivisionRequestsTest, AStalledLeaderServesNoLeaseReadAfterANewLeaderCommitted) {
+  auto stall = std::make_shared<SyncStall>();
+  GroupOptions o = Fast();
+  o.raft.read_only = ReadOnlyOption::kLeaseBased;
+  o.request_timeout = absl::Seconds(2);
+  o.make_log = [stall](const std::string& dir) -> absl::StatusOr<std::unique_ptr<LogStore>> {
+    return std::make_unique<StallingLogStore>(stall, dir);
+  };
+  ServerCluster c(3, o);
+  for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(c.Start(id).ok());
+  ASSERT_TRUE(c.WriteUntilDone(ServerCluster::Command(1, 1, Incr())).status.ok());
+  const uint64_t old_leader = c.WaitForLeader();
+  ASSERT_TRUE(c.Read(old_leader, raftpb::LINEARIZABLE).status.ok());
+
+  // The leader's next sync stalls (longer than an election timeout, until released), and a
+  // read reaches it meanwhile. The others stop hearing from it and elect a new leader,
+  // whose messages do not reach the old one, and commit a write there.
+  {
+    std::lock_guard lock(stall->mu);
+    stall->armed_dir = c.DataDir(old_leader);
+  }
+  Division* stalled = c.division(old_leader);
+  stalled->Write(ServerCluster::Command(1, 2, Incr()), [](Result) {});
+  {
+    std::unique_lock lock(stall->mu);
+    ASSERT_TRUE(stall->cv.wait_for(lock, std::chrono::seconds(10), [&] { return stall->stalled; }));
+  }
+  auto read = std::make_shared<std::promise<Result>>();
+  raftpb::ReadRequest req;
+  req.set_query("get");
+  req.set_consistency(raftpb::LINEARIZABLE);
+  stalled->Read(req, [read](Result r) { read->set_value(std::move(r)); });
+  std::vector<uint64_t> others;
+  for (uint64_t id = 1; id <= 3; ++id) {
+    if (id == old_leader) continue;
+    others.push_back(id);
+    c.faults(id)->Block(old_leader);
+  }
+  Result committed{absl::UnknownError("not yet written")};
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < deadline && !committed.status.ok()) {
+    for (uint64_t id : others) {
+      committed = c.Write(id, ServerCluster::Command(2, 1, Incr(100)));
+      if (committed.status.ok()) break;
+    }
+    if (!committed.status.ok()) absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_TRUE(committed.status.ok()) << committed.status;
+  {
+    std::lock_guard lock(stall->mu);
+    stall->released = true;
+  }
+  stall->cv.notify_all();
+  // The old leader's lease ran out while it was stalled, whatever its ticks say: it must
+  // not answer from its own state, which lacks the new leader's write.
+  Result r = read->get_future().get();
+  if (r.status.ok()) {
+    EXPECT_GE(std::stoi(r.payload), 101) << "a stale read served at index " << r.index;
+  }
 }
 
 }  // namespace

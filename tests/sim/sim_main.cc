@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
     total.proposals_acked += r.stats.proposals_acked;
     total.reads += r.stats.reads;
     total.crashes += r.stats.crashes;
+    total.pauses += r.stats.pauses;
     total.partitions += r.stats.partitions;
     total.conf_changes += r.stats.conf_changes;
     total.transfers += r.stats.transfers;
@@ -63,7 +64,7 @@ int main(int argc, char** argv) {
   }
   std::cout << "ran " << count << " seeds: " << total.ticks << " ticks, " << total.elections
             << " elections, " << total.proposals_acked << " proposals acknowledged, " << total.reads
-            << " reads, " << total.crashes << " crashes, " << total.partitions << " partitions, "
+            << " reads, " << total.crashes << " crashes, " << total.pauses << " pauses, " << total.partitions << " partitions, "
             << total.conf_changes << " conf changes, " << total.transfers << " transfers, "
             << total.snapshots_sent << " snapshots sent\n";
   std::cout << passed << " passed, " << failed << " failed" << std::endl;

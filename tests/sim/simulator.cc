@@ -48,6 +48,8 @@ raft::Config Simulator::NodeConfig(uint64_t id) const {
   c.pre_vote = pre_vote_;
   c.check_quorum = true;
   c.read_only = read_only_;
+  c.clock = [this] { return now_; };
+  c.clock_units_per_tick = kUnitsPerTick;
   c.max_size_per_msg = max_size_per_msg_;
   c.max_inflight_msgs = max_inflight_;
   c.max_uncommitted_bytes = max_uncommitted_bytes_;
@@ -70,10 +72,10 @@ void Simulator::Trace(const std::string& line) {
   }
 }
 
-std::vector<SimNode*> Simulator::UpNodes() {
+std::vector<SimNode*> Simulator::UpNodes(bool with_paused) {
   std::vector<SimNode*> up;
   for (auto& [id, n] : nodes_) {
-    if (n->up()) up.push_back(n.get());
+    if (n->up() && (with_paused || !paused_until_.count(id))) up.push_back(n.get());
   }
   return up;
 }
@@ -92,7 +94,7 @@ SimNode* Simulator::AnyLeader() {
 
 std::vector<const raft::Raft*> Simulator::Leaders() {
   std::vector<const raft::Raft*> out;
-  for (SimNode* n : UpNodes()) {
+  for (SimNode* n : UpNodes(/*with_paused=*/true)) {
     if (n->core().role() == raft::Role::kLeader) out.push_back(&n->core());
   }
   return out;
@@ -148,6 +150,7 @@ SimResult Simulator::Run() {
 
 void Simulator::Step(bool faulty) {
   ++now_;
+  ResumePaused(/*all=*/!faulty);
   if (now_ % kUnitsPerTick == 0) {
     for (SimNode* n : UpNodes()) n->core().Tick();
     ClientRetry(!faulty);
@@ -213,7 +216,24 @@ void Simulator::CrashMidPersist(SimNode& node) {
 
 void Simulator::Deliver() {
   auto d = net_.DeliverDue(now_);
+  // A resumed node reads what waited for it first.
+  std::vector<raftpb::Message> arrived;
+  for (auto it = backlog_.begin(); it != backlog_.end();) {
+    if (paused_until_.count(it->first)) {
+      ++it;
+      continue;
+    }
+    for (auto& m : it->second) arrived.push_back(std::move(m));
+    it = backlog_.erase(it);
+  }
   for (auto& m : d.delivered) {
+    if (paused_until_.count(m.to())) {
+      backlog_[m.to()].push_back(std::move(m));
+    } else {
+      arrived.push_back(std::move(m));
+    }
+  }
+  for (auto& m : arrived) {
     auto it = nodes_.find(m.to());
     bool delivered = it != nodes_.end() && it->second->up();
     if (delivered) {
@@ -336,16 +356,44 @@ void Simulator::InjectFaults() {
     ChangeMembership();
   } else if (r < 300) {
     TransferLeadership();
+  } else if (r < 310) {
+    Pause();
   }
 }
 
 void Simulator::Crash() {
-  auto up = UpNodes();
+  auto up = UpNodes(/*with_paused=*/true);
   if (up.empty()) return;
   SimNode* n = up[rng_.Uniform(up.size())];
   n->Crash();
+  paused_until_.erase(n->id());
+  backlog_.erase(n->id());
   ++stats_.crashes;
   Trace(absl::StrCat("node ", n->id(), " crashed"));
+}
+
+void Simulator::Pause() {
+  // A process that stops (SIGSTOP, a long GC or disk stall): no ticks, no work, messages
+  // wait in its socket; then it carries on as if no time had passed, except by the clock.
+  auto running = UpNodes();
+  if (running.empty()) return;
+  SimNode* n = running[rng_.Uniform(running.size())];
+  if (SimNode* l = AnyLeader(); l != nullptr && rng_.Percent(50)) n = l;
+  uint64_t ticks = 15 + rng_.Uniform(40);
+  paused_until_[n->id()] = now_ + ticks * kUnitsPerTick;
+  ++stats_.pauses;
+  Trace(absl::StrCat("node ", n->id(), " paused for ", ticks, " ticks"));
+}
+
+void Simulator::ResumePaused(bool all) {
+  for (auto it = paused_until_.begin(); it != paused_until_.end();) {
+    if (!all && it->second > now_) {
+      ++it;
+      continue;
+    }
+    Trace(absl::StrCat("node ", it->first, " resumed"));
+    it = paused_until_.erase(it);
+  }
 }
 
 void Simulator::Restart() {

@@ -30,6 +30,7 @@ struct SimStats {
   uint64_t proposals_acked = 0;
   uint64_t reads = 0;
   uint64_t crashes = 0;
+  uint64_t pauses = 0;
   uint64_t partitions = 0;
   uint64_t conf_changes = 0;
   uint64_t transfers = 0;
@@ -65,6 +66,9 @@ class Simulator {
 
   void InjectFaults();
   void Crash();
+  void Pause();
+  // Resumes nodes whose pause is over (or all of them).
+  void ResumePaused(bool all);
   void Restart();
   void Partition();
   void ChangeMembership();
@@ -77,7 +81,8 @@ class Simulator {
 
   bool Settled(std::string* why);
   void CheckDurability();
-  std::vector<SimNode*> UpNodes();
+  // Nodes that are up and, unless `with_paused`, not paused.
+  std::vector<SimNode*> UpNodes(bool with_paused = false);
   SimNode* AnyLeader();
   std::vector<const raft::Raft*> Leaders();
   void Trace(const std::string& line);
@@ -90,6 +95,8 @@ class Simulator {
   uint64_t now_ = 0;  // time units
   std::map<uint64_t, std::unique_ptr<SimNode>> nodes_;
   std::vector<uint64_t> spares_;  // ids never used yet, to add as new members
+  std::map<uint64_t, uint64_t> paused_until_;  // node -> time units
+  std::map<uint64_t, std::vector<raftpb::Message>> backlog_;  // delivered while paused
 
   // Per-seed knobs.
   raft::ReadOnlyOption read_only_;
