@@ -13,6 +13,6 @@ scripts/build.sh build
 (cd build && ctest --output-on-failure -j "$(nproc)")
 
 echo "== build and test under ASan + UBSan"
-scripts/build.sh build-asan -DWARREN_SANITIZE=ON -DWARREN_SIM_SEEDS=150
+scripts/build.sh build-asan -DWARREN_SANITIZE=ON -DWARREN_SIM_SEEDS=150 -DWARREN_SIM_LONG_SEEDS=30
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j "$(nproc)")
