@@ -69,6 +69,10 @@ SegmentedLogStore::~SegmentedLogStore() {
 
 absl::StatusOr<std::unique_ptr<SegmentedLogStore>> SegmentedLogStore::Open(
     const std::string& dir, const SegmentedLogOptions& options) {
+  if (options.max_entry_bytes == 0 || options.max_entry_bytes > kMaxEntryBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_entry_bytes must be in [1, ", kMaxEntryBytes, "], not ", options.max_entry_bytes));
+  }
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec)
@@ -267,7 +271,9 @@ absl::StatusOr<uint64_t> SegmentedLogStore::WriteRecords(const std::string& byte
 }
 
 absl::Status SegmentedLogStore::Append(std::span<const raftpb::Entry> entries) {
-  if (auto s = ValidateAppend(entries, first_, LastIndex()); !s.ok()) return s;
+  if (auto s = ValidateAppend(entries, first_, LastIndex(), options_.max_entry_bytes); !s.ok()) {
+    return s;
+  }
   if (entries.empty()) return absl::OkStatus();
   std::string bytes;
   std::vector<std::pair<uint64_t, uint32_t>> payload_at;  // offset in `bytes`, length

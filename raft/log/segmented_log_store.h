@@ -15,6 +15,8 @@ struct SegmentedLogOptions {
   uint64_t segment_bytes = 64ull << 20;
   // Reserve each segment's blocks up front so that appends do not grow the file.
   bool preallocate = true;
+  // Append refuses a larger entry (serialized); at most kMaxEntryBytes. For tests.
+  size_t max_entry_bytes = kMaxEntryBytes;
 };
 
 // What opening the log found and repaired.
