@@ -7,6 +7,7 @@
 #include "gtest/gtest.h"
 #include "raft/log/crc32c.h"
 #include "raft/log/file_util.h"
+#include "raft/log/rocksdb_log_store.h"
 #include "raft/log/segmented_log_store.h"
 #include "tests/log/log_files.h"
 #include "tests/log/log_test_util.h"
@@ -204,6 +205,54 @@ TEST(CorruptLogTest, RandomByteFlipsRefuseToStartUnlessTheyHitTheLastRecord) {
     }
   }
   EXPECT_GT(refused, 250);
+}
+
+// RocksDB's log: a damaged WAL record followed by others must not be skipped or cut silently.
+
+fs::path NewestWal(const std::string& dir) {
+  fs::path wal;
+  for (const auto& f : fs::directory_iterator(dir)) {
+    if (f.path().extension() == ".log" && f.path() > wal) wal = f.path();
+  }
+  return wal;
+}
+
+void BuildRocksDbLog(const std::string& dir) {
+  auto store = RocksDbLogStore::Open(dir);
+  ASSERT_TRUE(store.ok()) << store.status();
+  for (uint64_t i = 1; i <= 100; ++i) {
+    ASSERT_TRUE((*store)->Append(MakeEntries(i, i + 1, 1, 1000)).ok());
+  }
+  ASSERT_TRUE((*store)->Sync().ok());
+}
+
+TEST(RocksDbLogCorruptionTest, DamagedWalRecordBeforeOthersRefusesToStart) {
+  TempDir dir("rocksdb-corrupt");
+  BuildRocksDbLog(dir.path());
+  fs::path wal = NewestWal(dir.path());
+  ASSERT_FALSE(wal.empty());
+  std::string bytes = ReadBytes(wal);
+  size_t at = bytes.find(MakeEntry(10, 1, 1000).data());
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 500] ^= 0x10;
+  WriteBytes(wal, bytes);
+  auto store = RocksDbLogStore::Open(dir.path());
+  ASSERT_FALSE(store.ok()) << "opened with entries up to " << (*store)->LastIndex();
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kDataLoss) << store.status();
+}
+
+TEST(RocksDbLogCorruptionTest, TornWalTailOpensWithWhatWasWhole) {
+  TempDir dir("rocksdb-torn");
+  BuildRocksDbLog(dir.path());
+  fs::path wal = NewestWal(dir.path());
+  std::string bytes = ReadBytes(wal);
+  WriteBytes(wal, bytes.substr(0, bytes.size() - 300));
+  auto store = RocksDbLogStore::Open(dir.path());
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->LastIndex(), 99u);
+  auto entries = (*store)->Read(1, 100);
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  EXPECT_EQ(entries->back().SerializeAsString(), MakeEntry(99, 1, 1000).SerializeAsString());
 }
 
 }  // namespace
