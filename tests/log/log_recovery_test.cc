@@ -111,6 +111,34 @@ TEST(TornTailTest, TornLastRecordIsCutAndTheEntriesBeforeItKept) {
   EXPECT_EQ(report.segments, 1);
 }
 
+TEST(TornTailTest, LastRecordMissingASectorInTheMiddleIsCut) {
+  // A torn write need not be a prefix: a later sector of the record reached the disk, an
+  // earlier one did not.
+  TempDir dir("torn");
+  const SegmentedLogOptions options = {.segment_bytes = 1 << 20, .preallocate = true};
+  BuildSyncedLog(dir.path(), options, kBatches, kBatchSize);
+  const raftpb::Entry big = MakeEntry(kLast + 1, 1, 3000);
+  {
+    auto store = SegmentedLogStore::Open(dir.path(), options);
+    ASSERT_TRUE(store.ok());
+    ASSERT_TRUE((*store)->Append({&big, 1}).ok());
+    ASSERT_TRUE((*store)->Sync().ok());
+  }
+  fs::path seg = SegmentFiles(dir.path()).back();
+  std::string bytes = ReadBytes(seg);
+  size_t payload = bytes.find(big.SerializeAsString());
+  ASSERT_NE(payload, std::string::npos);
+  const size_t sector = (payload / 512 + 2) * 512;
+  std::fill(bytes.begin() + sector, bytes.begin() + sector + 512, '\0');
+  WriteBytes(seg, bytes);
+
+  auto store = SegmentedLogStore::Open(dir.path(), options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->LastIndex(), kLast);
+  EXPECT_EQ((*store)->recovery().truncated_at,
+            seg.string() + " at byte " + std::to_string(payload - 9) + " (checksum mismatch)");
+}
+
 TEST(TornTailTest, NewLastSegmentWhoseHeaderNeverReachedTheDiskIsDropped) {
   TempDir dir("torn");
   const SegmentedLogOptions options = {.segment_bytes = 8192, .preallocate = true};
