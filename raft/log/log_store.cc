@@ -4,7 +4,8 @@
 
 namespace warren::raft {
 
-absl::Status ValidateAppend(std::span<const raftpb::Entry> entries, uint64_t first, uint64_t last) {
+absl::Status ValidateAppend(std::span<const raftpb::Entry> entries, uint64_t first, uint64_t last,
+                            size_t max_entry_bytes) {
   if (entries.empty()) return absl::OkStatus();
   uint64_t start = entries.front().index();
   if (start < first || start > last + 1) {
@@ -15,6 +16,13 @@ absl::Status ValidateAppend(std::span<const raftpb::Entry> entries, uint64_t fir
     if (entries[i].index() != start + i) {
       return absl::InvalidArgumentError(absl::StrCat("append: entry ", i, " has index ",
                                                      entries[i].index(), ", expected ", start + i));
+    }
+  }
+  for (const auto& e : entries) {
+    if (size_t bytes = e.ByteSizeLong(); bytes > max_entry_bytes) {
+      return absl::InvalidArgumentError(absl::StrCat("append: entry ", e.index(), " is ", bytes,
+                                                     " bytes, over the log's limit of ",
+                                                     max_entry_bytes, " bytes per entry"));
     }
   }
   return absl::OkStatus();

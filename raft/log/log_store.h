@@ -10,6 +10,12 @@
 
 namespace warren::raft {
 
+// The largest entry, serialized (raftpb::Entry::ByteSizeLong()), that any LogStore takes:
+// Append refuses a batch holding a larger one with InvalidArgument and writes nothing. The
+// layers above must keep every entry (a command with the runtime's envelope, a configuration
+// change) at or below it; the transport's message limit is above it.
+inline constexpr size_t kMaxEntryBytes = 64 << 20;
+
 // Where a Raft peer keeps its log and hard state. Writes may be buffered; they are durable
 // only once Sync() returns OK. Indexes are contiguous in [FirstIndex(), LastIndex()]; an
 // empty log has LastIndex() == FirstIndex() - 1. Not thread-safe: one thread owns a store.
@@ -19,6 +25,7 @@ class LogStore {
 
   // Appends entries with consecutive indexes. entries[0].index() may lie anywhere in
   // [FirstIndex(), LastIndex() + 1]: stored entries at that index and above are replaced.
+  // An entry over kMaxEntryBytes fails the whole call (InvalidArgument) with nothing written.
   virtual absl::Status Append(std::span<const raftpb::Entry> entries) = 0;
   // Drops the entries at `index` and above.
   virtual absl::Status TruncateSuffix(uint64_t index) = 0;
@@ -41,8 +48,10 @@ class LogStore {
   virtual absl::Status Sync() = 0;
 };
 
-// Checks the arguments of LogStore::Append against the store's bounds.
-absl::Status ValidateAppend(std::span<const raftpb::Entry> entries, uint64_t first, uint64_t last);
+// Checks the arguments of LogStore::Append against the store's bounds and the entries' sizes
+// against `max_entry_bytes`.
+absl::Status ValidateAppend(std::span<const raftpb::Entry> entries, uint64_t first, uint64_t last,
+                            size_t max_entry_bytes = kMaxEntryBytes);
 // Checks [lo, hi) against the store's bounds.
 absl::Status ValidateRange(uint64_t lo, uint64_t hi, uint64_t first, uint64_t last);
 

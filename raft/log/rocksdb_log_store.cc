@@ -45,7 +45,12 @@ RocksDbLogStore::~RocksDbLogStore() = default;
 absl::StatusOr<std::unique_ptr<RocksDbLogStore>> RocksDbLogStore::Open(const std::string& dir) {
   rocksdb::Options options;
   options.create_if_missing = true;
+  // A damaged WAL record is an error, not where replay quietly stops: the default
+  // kPointInTimeRecovery would drop every synced write after it. Only an incomplete record at
+  // the end of the WAL (a write a crash interrupted) is tolerated; paranoid_checks turns any
+  // corruption RocksDB finds while opening into an error (DataLoss here).
   options.paranoid_checks = true;
+  options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
   rocksdb::DB* raw = nullptr;
   if (auto s = ToStatus(rocksdb::DB::Open(options, dir, &raw), "open RocksDB log " + dir);
       !s.ok()) {

@@ -14,7 +14,8 @@ namespace warren::raft {
 // A LogStore on RocksDB: one key per entry (big-endian index, so the log is one ordered
 // range), plus keys for the first index and the hard state. Writes go to RocksDB's WAL
 // without sync; Sync() is one SyncWAL for all of them. For users who already run RocksDB
-// and want one storage engine to tune.
+// and want one storage engine to tune. Opening tolerates only a torn record at the end of
+// the WAL; other corruption makes Open fail with DataLoss.
 class RocksDbLogStore : public LogStore {
  public:
   static absl::StatusOr<std::unique_ptr<RocksDbLogStore>> Open(const std::string& dir);

@@ -1,7 +1,6 @@
 #include "raft/log/segmented_log_store.h"
 
 #include <fcntl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,18 +9,30 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "glog/logging.h"
-#include "raft/log/crc32c.h"
 #include "raft/log/file_util.h"
+#include "raft/log/segment_format.h"
 
 namespace warren::raft {
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr char kMagic[8] = {'W', 'R', 'N', 'L', 'O', 'G', '0', '1'};
-constexpr uint64_t kHeaderBytes = 16;       // magic + segment sequence number
-constexpr uint64_t kRecordHeaderBytes = 9;  // payload length, crc32c, type
-constexpr uint32_t kMaxPayloadBytes = 256u << 20;
+// The on-disk format.
+using segment::DataBytes;
+using segment::EncodeHeader;
+using segment::EncodeRecord;
+using segment::EncodeU64Record;
+using segment::FindRecord;
+using segment::Frame;
+using segment::HeaderValid;
+using segment::kBase;
+using segment::kCommit;
+using segment::kEntry;
+using segment::kHeaderBytes;
+using segment::kPurge;
+using segment::kRecordHeaderBytes;
+using segment::kTruncate;
+using segment::LooksTorn;
+using segment::ReadFrame;
 
 std::string SegmentName(uint64_t seq) { return absl::StrFormat("seg-%020u.log", seq); }
 
@@ -37,7 +48,9 @@ std::optional<uint64_t> ParseSegmentName(const std::string& name) {
   return seq;
 }
 
-bool AllZero(std::string_view s) { return s.find_first_not_of('\0') == std::string_view::npos; }
+constexpr char kReseed[] =
+    "refusing to start rather than drop records that may have been acknowledged: re-seed this "
+    "member (docs/embedding.md, \"Re-seeding a member whose log is corrupt\")";
 
 }  // namespace
 
@@ -56,6 +69,10 @@ SegmentedLogStore::~SegmentedLogStore() {
 
 absl::StatusOr<std::unique_ptr<SegmentedLogStore>> SegmentedLogStore::Open(
     const std::string& dir, const SegmentedLogOptions& options) {
+  if (options.max_entry_bytes == 0 || options.max_entry_bytes > kMaxEntryBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_entry_bytes must be in [1, ", kMaxEntryBytes, "], not ", options.max_entry_bytes));
+  }
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec)
@@ -85,51 +102,43 @@ absl::Status SegmentedLogStore::Recover() {
     segments_.push_back(std::move(seg));
   }
 
+  // Nothing is changed on disk until every segment has been read and found sound, but for a
+  // torn tail of the last one.
   for (size_t pos = 0; pos < segments_.size(); ++pos) {
     Segment& seg = segments_[pos];
     auto contents = ReadFile(seg.path);
     if (!contents.ok()) return contents.status();
-    std::string_view data = *contents;
-    if (data.size() < kHeaderBytes ||
-        std::string_view(data.data(), 8) != std::string_view(kMagic, 8) ||
-        GetFixed64(data.data() + 8) != seg.seq) {
-      // A segment whose header never made it to disk was being created when we crashed.
-      return CutAt(pos, 0, "bad segment header");
+    std::optional<Damage> damage = ReplaySegment(seg, *contents);
+    if (!damage.has_value()) continue;
+    if (auto s = CheckTornTail(seg, *contents, *damage, segments_.size() - pos - 1); !s.ok()) {
+      return s;
     }
-    uint64_t off = kHeaderBytes;
-    while (true) {
-      std::string_view rest = data.substr(off);
-      if (rest.size() < kRecordHeaderBytes) {
-        if (!AllZero(rest)) return CutAt(pos, off, "torn record header");
-        break;
-      }
-      uint32_t len = GetFixed32(rest.data());
-      uint32_t crc = GetFixed32(rest.data() + 4);
-      uint8_t type = static_cast<uint8_t>(rest[8]);
-      if (len == 0 && crc == 0 && type == 0) {
-        // Preallocated zeros: the end of the records, unless a record follows (corruption).
-        if (!AllZero(rest)) return CutAt(pos, off, "zeroed record header before more data");
-        break;
-      }
-      if (len > kMaxPayloadBytes || kRecordHeaderBytes + len > rest.size()) {
-        return CutAt(pos, off, "record extends past the end of the segment");
-      }
-      std::string_view typed = rest.substr(8, 1 + len);
-      if (Crc32c(typed) != crc) return CutAt(pos, off, "checksum mismatch");
-      if (!Replay(static_cast<RecordType>(type), typed.substr(1), seg, off + kRecordHeaderBytes)) {
-        return CutAt(pos, off, "record contradicts the log before it");
-      }
-      ++recovery_.records;
-      off += kRecordHeaderBytes + len;
-    }
-    seg.end = off;
+    return CutTornTail(*contents, *damage);
   }
   recovery_.segments = static_cast<int>(segments_.size());
   if (segments_.empty()) return StartSegment();
   return absl::OkStatus();
 }
 
-bool SegmentedLogStore::Replay(RecordType type, std::string_view payload, Segment& seg,
+std::optional<SegmentedLogStore::Damage> SegmentedLogStore::ReplaySegment(Segment& seg,
+                                                                          std::string_view data) {
+  if (!HeaderValid(data, seg.seq)) return Damage{0, kHeaderBytes, "bad segment header"};
+  uint64_t off = kHeaderBytes;
+  while (true) {
+    Frame frame = ReadFrame(data, off);
+    if (frame.kind == Frame::kEnd) break;
+    if (frame.kind == Frame::kDamaged) return Damage{off, frame.end, std::move(frame.damage)};
+    if (!Replay(frame.type, frame.payload, seg, off + kRecordHeaderBytes)) {
+      return Damage{off, frame.end, "record contradicts the log before it", /*whole=*/true};
+    }
+    ++recovery_.records;
+    off = frame.end;
+  }
+  seg.end = off;
+  return std::nullopt;
+}
+
+bool SegmentedLogStore::Replay(uint8_t type, std::string_view payload, Segment& seg,
                                uint64_t offset) {
   if (type == kEntry) {
     raftpb::Entry e;
@@ -167,60 +176,57 @@ bool SegmentedLogStore::Replay(RecordType type, std::string_view payload, Segmen
   }
 }
 
-absl::Status SegmentedLogStore::CutAt(size_t pos, uint64_t offset, const std::string& why) {
-  Segment& seg = segments_[pos];
-  std::string where = absl::StrCat(seg.path, " at byte ", offset, " (", why, ")");
-  LOG(WARNING) << "log recovery: cutting the log at " << where;
+absl::Status SegmentedLogStore::CheckTornTail(const Segment& seg, std::string_view data,
+                                              const Damage& damage, size_t later_segments) const {
+  std::string why;
+  if (damage.whole) {
+    why = "although its checksum matches, so no crash tore it";
+  } else if (later_segments > 0) {
+    why = absl::StrCat("and ", later_segments, " later segment(s) follow it");
+  } else if (auto next = FindRecord(data, damage.offset + 1); next.has_value()) {
+    why = absl::StrCat("with a valid record at byte ", *next, " after it");
+  } else if (!LooksTorn(data, damage.offset, damage.end)) {
+    why = "although the record is all there, so it was damaged after it was written";
+  } else {
+    return absl::OkStatus();
+  }
+  return absl::DataLossError(absl::StrCat("log segment ", seg.path, " is corrupt at byte ",
+                                          damage.offset, " (", damage.what, ") ", why, "; ",
+                                          kReseed));
+}
+
+absl::Status SegmentedLogStore::CutTornTail(std::string_view data, const Damage& damage) {
+  Segment& seg = segments_.back();
+  std::string where = absl::StrCat(seg.path, " at byte ", damage.offset, " (", damage.what, ")");
+  const uint64_t held = DataBytes(data);
   recovery_.truncated_at = where;
-  for (size_t later = segments_.size(); later > pos + 1; --later) {
-    Segment& doomed = segments_.back();
-    struct stat st;
-    if (::fstat(doomed.fd, &st) == 0) recovery_.bytes_dropped += st.st_size;
-    ::close(doomed.fd);
-    if (::unlink(doomed.path.c_str()) != 0) return ErrnoStatus("remove", doomed.path);
-    segments_.pop_back();
-  }
-  struct stat st;
-  if (::fstat(seg.fd, &st) == 0 && static_cast<uint64_t>(st.st_size) > offset) {
-    recovery_.bytes_dropped += st.st_size - offset;
-  }
-  if (offset < kHeaderBytes) {
+  recovery_.bytes_dropped = held > damage.offset ? held - damage.offset : 0;
+  LOG(WARNING) << "log recovery: the log ends in a write torn by a crash; cutting off "
+               << recovery_.bytes_dropped << " bytes at " << where;
+  dir_dirty_ = true;
+  if (damage.offset < kHeaderBytes) {
+    // Its header never reached the disk: the segment was being started when the crash came.
     ::close(seg.fd);
     if (::unlink(seg.path.c_str()) != 0) return ErrnoStatus("remove", seg.path);
     segments_.pop_back();
-    dir_dirty_ = true;
     recovery_.segments = static_cast<int>(segments_.size());
-    return StartSegment();  // the previous segment, if any, ended cleanly
+    return StartSegment();
   }
   // Zero everything after the cut so no stale record can ever be read back behind it.
-  if (::ftruncate(seg.fd, static_cast<off_t>(offset)) != 0)
+  if (::ftruncate(seg.fd, static_cast<off_t>(damage.offset)) != 0) {
     return ErrnoStatus("truncate", seg.path);
-  if (options_.preallocate && offset < options_.segment_bytes) {
+  }
+  if (options_.preallocate && damage.offset < options_.segment_bytes) {
     ::posix_fallocate(seg.fd, 0, static_cast<off_t>(options_.segment_bytes));
   }
   if (::fdatasync(seg.fd) != 0) return ErrnoStatus("fdatasync", seg.path);
-  seg.end = offset;
-  dir_dirty_ = true;
+  seg.end = damage.offset;
   recovery_.segments = static_cast<int>(segments_.size());
   return absl::OkStatus();
 }
 
 // ---------------------------------------------------------------------------------------
 // Writing
-
-void SegmentedLogStore::EncodeRecord(std::string* out, RecordType type, std::string_view payload) {
-  std::string typed(1, static_cast<char>(type));
-  typed.append(payload);
-  PutFixed32(out, static_cast<uint32_t>(payload.size()));
-  PutFixed32(out, Crc32c(typed));
-  out->append(typed);
-}
-
-void SegmentedLogStore::EncodeU64Record(std::string* out, RecordType type, uint64_t value) {
-  std::string payload;
-  PutFixed64(&payload, value);
-  EncodeRecord(out, type, payload);
-}
 
 absl::Status SegmentedLogStore::StartSegment() {
   Segment seg;
@@ -232,8 +238,7 @@ absl::Status SegmentedLogStore::StartSegment() {
     // Not every file system can preallocate; appends then simply grow the file.
     ::posix_fallocate(seg.fd, 0, static_cast<off_t>(options_.segment_bytes));
   }
-  std::string head(kMagic, 8);
-  PutFixed64(&head, seg.seq);
+  std::string head = EncodeHeader(seg.seq);
   EncodeU64Record(&head, kBase, LastIndex() + 1);
   EncodeU64Record(&head, kCommit, commit_);
   if (auto s = WriteAll(seg.fd, head, 0, seg.path); !s.ok()) {
@@ -252,6 +257,9 @@ absl::StatusOr<uint64_t> SegmentedLogStore::WriteRecords(const std::string& byte
   // A segment holds at least one batch, however large.
   bool has_records = seg->end > kHeaderBytes + 2 * (kRecordHeaderBytes + 8);
   if (seg->end + bytes.size() > options_.segment_bytes && has_records) {
+    // Recovery cuts a torn write only at the end of the last segment, so this one must be
+    // durable before a later one exists.
+    if (auto s = SyncSegments(); !s.ok()) return s;
     if (auto s = StartSegment(); !s.ok()) return s;
     seg = &segments_.back();
   }
@@ -263,7 +271,9 @@ absl::StatusOr<uint64_t> SegmentedLogStore::WriteRecords(const std::string& byte
 }
 
 absl::Status SegmentedLogStore::Append(std::span<const raftpb::Entry> entries) {
-  if (auto s = ValidateAppend(entries, first_, LastIndex()); !s.ok()) return s;
+  if (auto s = ValidateAppend(entries, first_, LastIndex(), options_.max_entry_bytes); !s.ok()) {
+    return s;
+  }
   if (entries.empty()) return absl::OkStatus();
   std::string bytes;
   std::vector<std::pair<uint64_t, uint32_t>> payload_at;  // offset in `bytes`, length
@@ -345,7 +355,7 @@ raftpb::HardState SegmentedLogStore::hard_state() const {
   return hs;
 }
 
-absl::Status SegmentedLogStore::Sync() {
+absl::Status SegmentedLogStore::SyncSegments() {
   for (auto& seg : segments_) {
     if (!seg.dirty) continue;
     if (::fdatasync(seg.fd) != 0) return ErrnoStatus("fdatasync", seg.path);
@@ -355,6 +365,11 @@ absl::Status SegmentedLogStore::Sync() {
     if (auto s = SyncDir(dir_); !s.ok()) return s;
     dir_dirty_ = false;
   }
+  return absl::OkStatus();
+}
+
+absl::Status SegmentedLogStore::Sync() {
+  if (auto s = SyncSegments(); !s.ok()) return s;
   // Term and vote go last: a vote must never be durable for a log that is not.
   if (!(term_vote_ == hard_state_file_.value())) return hard_state_file_.Store(term_vote_);
   return absl::OkStatus();

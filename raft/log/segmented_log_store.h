@@ -15,23 +15,32 @@ struct SegmentedLogOptions {
   uint64_t segment_bytes = 64ull << 20;
   // Reserve each segment's blocks up front so that appends do not grow the file.
   bool preallocate = true;
+  // Append refuses a larger entry (serialized); at most kMaxEntryBytes. For tests.
+  size_t max_entry_bytes = kMaxEntryBytes;
 };
 
 // What opening the log found and repaired.
 struct LogRecoveryReport {
   int segments = 0;
   uint64_t records = 0;
-  // Set when recovery stopped at a torn or corrupt record and cut the log there.
+  // Set when the last segment ended in a torn write, which recovery cut off: the segment, the
+  // byte the cut is at and what was wrong there.
   std::optional<std::string> truncated_at;
+  // What the torn part held, up to its last nonzero byte (preallocated zeros do not count).
   uint64_t bytes_dropped = 0;
 };
 
 // The default LogStore: append-only segment files (seg-<seq>.log) of CRC32C-checksummed
 // records, plus a two-slot hard-state file. Appends go to the page cache at once; Sync() is
-// one fdatasync for everything since the last one (group commit). Opening replays the
-// segments and stops at the first torn or corrupt record, cutting the log there, so it never
-// returns a corrupt entry. Truncations and purges are records too; whole segments are
-// deleted once everything in them is purged.
+// one fdatasync for everything since the last one (group commit). Truncations and purges are
+// records too; whole segments are deleted once everything in them is purged.
+//
+// Opening replays the segments. A torn tail — a write a crash interrupted, at the end of the
+// last segment, with no valid record after it — is cut off. Any other damage (a bad record or
+// segment header followed by valid records or later segments, a whole record whose checksum
+// fails, a record that contradicts the log) makes Open fail with DataLoss naming the segment
+// and byte, changing nothing: cutting there could drop entries this member acknowledged.
+// A segment is synced before the next one is started, so only the last can end torn.
 class SegmentedLogStore : public LogStore {
  public:
   static absl::StatusOr<std::unique_ptr<SegmentedLogStore>> Open(
@@ -53,13 +62,6 @@ class SegmentedLogStore : public LogStore {
   int segment_count() const { return static_cast<int>(segments_.size()); }
 
  private:
-  enum RecordType : uint8_t {
-    kEntry = 1,     // a serialized raftpb::Entry
-    kTruncate = 2,  // u64: entries at this index and above are gone
-    kPurge = 3,     // u64: entries below this index are gone
-    kBase = 4,      // u64: the next entry of a segment's first record, if nothing precedes it
-    kCommit = 5,    // u64: commit index
-  };
   struct Segment {
     uint64_t seq = 0;
     std::string path;
@@ -75,16 +77,30 @@ class SegmentedLogStore : public LogStore {
     uint32_t length;
   };
 
+  // Where replaying a segment stopped short of its end.
+  struct Damage {
+    uint64_t offset;     // of the bad record, or 0 for a bad segment header
+    uint64_t end;        // where the bad record ends by its length field (maybe past the file)
+    std::string what;    // what is wrong there
+    bool whole = false;  // the record is intact (its checksum matches) yet cannot be replayed
+  };
+
   SegmentedLogStore(std::string dir, SegmentedLogOptions options, HardStateFile hard_state);
   absl::Status Recover();
+  // Replays a segment's records; returns where it is damaged, if it is.
+  std::optional<Damage> ReplaySegment(Segment& seg, std::string_view data);
   // Replays one record; false means it contradicts the log so far (treated as corruption).
-  bool Replay(RecordType type, std::string_view payload, Segment& seg, uint64_t offset);
-  absl::Status CutAt(size_t segment_pos, uint64_t offset, const std::string& why);
+  bool Replay(uint8_t type, std::string_view payload, Segment& seg, uint64_t offset);
+  // OK if `damage` is a torn tail that may be cut; DataLoss saying why not otherwise.
+  absl::Status CheckTornTail(const Segment& seg, std::string_view data, const Damage& damage,
+                             size_t later_segments) const;
+  // Cuts the last segment at the torn tail and zeroes what follows.
+  absl::Status CutTornTail(std::string_view data, const Damage& damage);
   absl::Status StartSegment();
   // Writes to the active segment (rolling over first if it is full); returns the offset.
   absl::StatusOr<uint64_t> WriteRecords(const std::string& bytes);
-  static void EncodeRecord(std::string* out, RecordType type, std::string_view payload);
-  static void EncodeU64Record(std::string* out, RecordType type, uint64_t value);
+  // fdatasyncs every segment written since the last time, and the directory if it changed.
+  absl::Status SyncSegments();
   const Segment* FindSegment(uint64_t seq) const;
   void DropIndexFrom(uint64_t index);
   void DeletePurgedSegments();

@@ -106,6 +106,22 @@ TEST_P(LogStoreTest, BadAppendsAreRefusedAndChangeNothing) {
   ExpectEntries(1, 10, 1);
 }
 
+TEST_P(LogStoreTest, EntriesOverTheSizeLimitAreRefusedAndNothingIsWritten) {
+  ASSERT_TRUE(store_->Append(MakeEntries(1, 10, 1)).ok());
+  std::vector<raftpb::Entry> batch = {MakeEntry(10, 1),
+                                      testing::MakeEntryOfSize(11, 1, kMaxEntryBytes + 1)};
+  ASSERT_EQ(batch[1].ByteSizeLong(), kMaxEntryBytes + 1);
+  absl::Status s = store_->Append(batch);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_NE(s.message().find("entry 11 is " + std::to_string(kMaxEntryBytes + 1) + " bytes"),
+            std::string::npos)
+      << s;
+  EXPECT_EQ(store_->LastIndex(), 9u);
+  Reopen();
+  EXPECT_EQ(store_->LastIndex(), 9u);
+  ExpectEntries(1, 10, 1);
+}
+
 TEST_P(LogStoreTest, TruncateSuffix) {
   ASSERT_TRUE(store_->Append(MakeEntries(1, 50, 1)).ok());
   ASSERT_TRUE(store_->TruncateSuffix(21).ok());
@@ -177,6 +193,41 @@ TEST(SegmentedLogStoreTest, RollsOverAndDeletesPurgedSegments) {
   EXPECT_EQ((*reopened)->LastIndex(), 1000u);
   EXPECT_LE((*reopened)->FirstIndex(), 901u);
   EXPECT_FALSE((*reopened)->recovery().truncated_at.has_value());
+}
+
+TEST(SegmentedLogStoreTest, EntryOfExactlyTheLimitIsKeptAndOneByteMoreIsRefused) {
+  // A record holds the serialized entry and a type byte: the largest entry Append takes must
+  // come back from recovery, byte for byte.
+  TempDir dir("limit");
+  const SegmentedLogOptions options = {.segment_bytes = 4096, .max_entry_bytes = 1000};
+  raftpb::Entry largest = testing::MakeEntryOfSize(1, 1, 1000);
+  raftpb::Entry over = testing::MakeEntryOfSize(2, 1, 1001);
+  ASSERT_EQ(largest.ByteSizeLong(), 1000u);
+  ASSERT_EQ(over.ByteSizeLong(), 1001u);
+  {
+    auto store = SegmentedLogStore::Open(dir.path(), options);
+    ASSERT_TRUE(store.ok()) << store.status();
+    ASSERT_TRUE((*store)->Append({&largest, 1}).ok());
+    absl::Status s = (*store)->Append({&over, 1});
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+    EXPECT_NE(s.message().find("entry 2 is 1001 bytes, over the log's limit of 1000"),
+              std::string::npos)
+        << s;
+    ASSERT_TRUE((*store)->Sync().ok());
+  }
+  auto store = SegmentedLogStore::Open(dir.path(), options);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_FALSE((*store)->recovery().truncated_at.has_value());
+  ASSERT_EQ((*store)->LastIndex(), 1u);
+  auto entries = (*store)->Read(1, 2);
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  EXPECT_EQ(entries->front().SerializeAsString(), largest.SerializeAsString());
+}
+
+TEST(SegmentedLogStoreTest, LimitAboveTheLogStoreMaximumIsRefused) {
+  TempDir dir("limit");
+  auto store = SegmentedLogStore::Open(dir.path(), {.max_entry_bytes = kMaxEntryBytes + 1});
+  EXPECT_EQ(store.status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -29,6 +29,19 @@ inline raftpb::Entry MakeEntry(uint64_t index, uint64_t term, size_t bytes = 16)
   return e;
 }
 
+// An entry whose serialized size is exactly `bytes` (at least 8).
+inline raftpb::Entry MakeEntryOfSize(uint64_t index, uint64_t term, size_t bytes) {
+  raftpb::Entry e = MakeEntry(index, term, 0);
+  size_t data = bytes - e.ByteSizeLong() - 2;  // the data field's tag and length take >= 2
+  for (int i = 0; i < 8; ++i) {
+    e.mutable_data()->resize(data, 'x');
+    const size_t size = e.ByteSizeLong();
+    if (size == bytes) break;
+    data = data + bytes - size;  // the length's varint may have grown or shrunk by a byte
+  }
+  return e;
+}
+
 inline std::vector<raftpb::Entry> MakeEntries(uint64_t lo, uint64_t hi, uint64_t term,
                                               size_t bytes = 16) {
   std::vector<raftpb::Entry> out;
