@@ -8,17 +8,18 @@
 namespace warren::metastore {
 namespace {
 
-// A callback that runs once, for the first of several that may answer.
+// A callback that runs once, for the first of several that may answer; the answer is
+// worked out only for it.
 class AnswerOnce {
  public:
   explicit AnswerOnce(std::function<void(bool)> fn) : fn_(std::move(fn)) {}
-  void Give(bool value) {
+  void Give(const std::function<bool()>& answer) {
     std::function<void(bool)> fn;
     {
       std::lock_guard lock(mu_);
       fn.swap(fn_);
     }
-    if (fn) fn(value);
+    if (fn) fn(answer());
   }
 
  private:
@@ -183,7 +184,10 @@ void SessionStream::AfterCatchUp(uint64_t zxid, int64_t timeout_ms,
     then(caught_up);
     ReadNext();
   });
-  service_->catch_up_timer_.After(bound, [answer] { answer->Give(false); });
+  // Looks at the tree for the first answer only: a group that has stopped has answered every
+  // wait, so a timer that goes off later, when the tree may be gone, touches nothing.
+  auto caught_up = [tree, zxid] { return tree->LastApplied() >= zxid; };
+  service_->catch_up_timer_.After(bound, [answer, caught_up] { answer->Give(caught_up); });
   metastorepb::Query nothing;
   nothing.set_sync(true);
   raftpb::ReadRequest wake;  // a sequential read is served once min_index is applied
@@ -191,8 +195,7 @@ void SessionStream::AfterCatchUp(uint64_t zxid, int64_t timeout_ms,
   wake.set_consistency(raftpb::SEQUENTIAL);
   wake.set_min_index(zxid);
   service_->division_->Read(
-      std::move(wake),
-      [tree, zxid, answer](raft::Result) { answer->Give(tree->LastApplied() >= zxid); },
+      std::move(wake), [answer, caught_up](raft::Result) { answer->Give(caught_up); },
       absl::Now() + bound);
 }
 

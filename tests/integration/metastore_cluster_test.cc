@@ -529,6 +529,10 @@ TEST(MetastoreCluster, WatchesSetAgainOnALaggingNewLeaderAreNeitherLostNorFiredF
   transfer.set_op(raftpb::MembershipRequest::TRANSFER_LEADER);
   transfer.set_id(3);
   ASSERT_TRUE(writer->ChangeMembership(transfer).ok());
+  // A watching read meanwhile goes where the stream goes, and sees no older state.
+  auto y_now = watcher->GetData("/y", /*watch=*/true);
+  ASSERT_TRUE(y_now.ok()) << y_now.status();
+  EXPECT_EQ(y_now->data, "0");
   auto x = writer->SetData("/x", "2");
   ASSERT_TRUE(x.ok()) << x.status();
   auto y = writer->SetData("/y", "1");
