@@ -22,6 +22,7 @@ absl::StatusCode CodeFor(metastorepb::Error e) {
     case metastorepb::CONNECTION_LOSS:
     case metastorepb::UNAVAILABLE:
     case metastorepb::NOT_LEADER:
+    case metastorepb::MEMBER_BEHIND:
       return absl::StatusCode::kUnavailable;
     case metastorepb::RUNTIME_INCONSISTENCY:
       return absl::StatusCode::kAborted;
@@ -68,6 +69,8 @@ const char* ErrorName(metastorepb::Error e) {
       return "RuntimeInconsistency";
     case metastorepb::OPERATION_TIMEOUT:
       return "OperationTimeout";
+    case metastorepb::MEMBER_BEHIND:
+      return "MemberBehind";
     default:
       return "SystemError";
   }

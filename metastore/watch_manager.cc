@@ -125,6 +125,10 @@ void WatchManager::Fire(const std::vector<metastorepb::WatchEvent>& events) {
     if (auto it = by_path_.find(event.path()); it != by_path_.end()) {
       const uint32_t one_shot = OneShotKindsFor(event.type());
       for (auto s = it->second.begin(); s != it->second.end();) {
+        if (HadSeen(s->first, event)) {  // neither fires nor spends a watch
+          ++s;
+          continue;
+        }
         uint32_t& kinds = s->second;
         bool hit = (kinds & one_shot) != 0 || (kinds & Bit(metastorepb::WATCH_PERSISTENT)) != 0 ||
                    ((kinds & Bit(metastorepb::WATCH_PERSISTENT_RECURSIVE)) != 0 &&
@@ -146,16 +150,20 @@ void WatchManager::Fire(const std::vector<metastorepb::WatchEvent>& events) {
         auto it = by_path_.find(std::string(p));
         if (it == by_path_.end()) continue;
         for (const auto& [session, kinds] : it->second) {
-          if (kinds & Bit(metastorepb::WATCH_PERSISTENT_RECURSIVE)) to.insert(session);
+          if ((kinds & Bit(metastorepb::WATCH_PERSISTENT_RECURSIVE)) != 0 &&
+              !HadSeen(session, event)) {
+            to.insert(session);
+          }
         }
       }
     }
-    for (uint64_t session : to) {
-      // A stream set up again on a member behind the last one: its client had this already.
-      auto sink = sinks_.find(session);
-      if (sink != sinks_.end() && event.zxid() > sink->second.seen) Deliver(session, event);
-    }
+    for (uint64_t session : to) Deliver(session, event);
   }
+}
+
+bool WatchManager::HadSeen(uint64_t session, const metastorepb::WatchEvent& event) const {
+  auto sink = sinks_.find(session);
+  return sink != sinks_.end() && event.zxid() <= sink->second.seen;
 }
 
 void WatchManager::FireFor(uint64_t session, const metastorepb::WatchEvent& event) {

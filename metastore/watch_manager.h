@@ -32,8 +32,9 @@ class WatchManager {
 
   // SessionMoved if the session's stream is not attached here. `since` > 0: the watch is set
   // again on a new stream, and its client has seen everything up to that zxid. A persistent
-  // watch is first sent what it missed since then (from the recent events), and the session
-  // is never sent an event at or below it again (this member may be behind the last).
+  // watch is first sent what it missed since then (from the recent events). An event at or
+  // below it neither fires nor spends any of the session's watches: its client had it. (The
+  // tree admits such a watch only once it has applied `since`, so none should come.)
   absl::Status Add(uint64_t session, const std::string& path, metastorepb::WatchKind kind,
                    uint64_t since = 0);
   void Remove(uint64_t session, const std::string& path, metastorepb::WatchKind kind);
@@ -55,6 +56,8 @@ class WatchManager {
     uint64_t seen = 0;  // the client has had every event up to this zxid
   };
   void DropWatches(uint64_t session);
+  // Whether the session's client had seen `event` before its stream was set up here.
+  bool HadSeen(uint64_t session, const metastorepb::WatchEvent& event) const;
   void Deliver(uint64_t session, const metastorepb::WatchEvent& event);
 
   mutable std::mutex mu_;

@@ -585,6 +585,13 @@ absl::Status ZNodeTree::AddWatch(uint64_t session, const metastorepb::AddWatch& 
   }
   std::lock_guard lock(mu_);
   if (watches_ == nullptr) return absl::FailedPreconditionError("this tree has no watches");
+  // Judged by an older tree, the watch would fire for a node the client has seen made, or be
+  // spent by changes the client has already seen, unseen.
+  if (w.since_zxid() > last_applied_) {
+    return MetaError(metastorepb::MEMBER_BEHIND,
+                     absl::StrCat(w.path(), " (this member has applied zxid ", last_applied_,
+                                  "; the client has seen ", w.since_zxid(), ")"));
+  }
   const Node* node = Find(w.path());
   const bool one_shot = w.kind() == metastorepb::WATCH_DATA ||
                         w.kind() == metastorepb::WATCH_EXISTS ||

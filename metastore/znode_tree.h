@@ -70,7 +70,8 @@ class ZNodeTree : public StateMachine {
   std::vector<metastorepb::IdleNode> IdleNodes(int64_t now_ms) const;
   size_t node_count() const;
   // Registers a watch for a session attached here. A client moving from another member
-  // passes the last zxid it saw, and the watch fires at once if the node changed since.
+  // passes the last zxid it saw, and the watch fires at once if the node changed since;
+  // MemberBehind if this tree has not applied that zxid yet.
   absl::Status AddWatch(uint64_t session, const metastorepb::AddWatch& watch);
 
   const Limits& limits() const { return options_.limits; }

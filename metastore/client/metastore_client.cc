@@ -17,7 +17,8 @@ using Stub = metastorepb::Metastore::Stub;
 // member): nothing was decided.
 bool Retryable(metastorepb::Error e) {
   return e == metastorepb::NOT_LEADER || e == metastorepb::UNAVAILABLE ||
-         e == metastorepb::OPERATION_TIMEOUT || e == metastorepb::SESSION_MOVED;
+         e == metastorepb::OPERATION_TIMEOUT || e == metastorepb::SESSION_MOVED ||
+         e == metastorepb::MEMBER_BEHIND;
 }
 
 metastorepb::CreateRequest CreateRequestOf(const std::string& path, const std::string& data,
@@ -244,11 +245,12 @@ void MetastoreClient::Attempted(std::shared_ptr<PendingCall<Req, Resp>> call,
       return Finish(c, FromWire(h.error(), h.message()));
     }
     c.last_error = h.message();
-    // NOT_LEADER (and SESSION_MOVED) say the write was not proposed; a timeout or
-    // UNAVAILABLE may come after it was.
+    // NOT_LEADER (and SESSION_MOVED, MEMBER_BEHIND) say the write was not proposed; a
+    // timeout or UNAVAILABLE may come after it was.
     c.maybe_sent = c.maybe_sent || h.error() == metastorepb::OPERATION_TIMEOUT ||
                    h.error() == metastorepb::UNAVAILABLE;
-    if (h.error() == metastorepb::NOT_LEADER || h.error() == metastorepb::UNAVAILABLE) {
+    if (h.error() == metastorepb::NOT_LEADER || h.error() == metastorepb::UNAVAILABLE ||
+        h.error() == metastorepb::MEMBER_BEHIND) {
       FollowLeader(h, c.endpoint);
     }
   }
@@ -619,6 +621,7 @@ bool MetastoreClient::RunStream(const std::string& endpoint) {
   }
   metastorepb::SessionRequest attach;
   attach.set_attach(session_id_.load());
+  attach.set_seen_zxid(last_zxid_.load());  // the member waits until it has applied this
   write(attach);
   const auto interval = std::chrono::milliseconds(std::max<int64_t>(session_timeout_ms_ / 3, 50));
   // A member that hangs (paused, or its network black-holed) keeps the stream open and says
@@ -674,6 +677,12 @@ bool MetastoreClient::RunStream(const std::string& endpoint) {
     } else if (ev.has_watch_ack()) {
       const auto& ack = ev.watch_ack();
       SawZxid(ack.header().zxid());
+      if (ack.header().error() == metastorepb::MEMBER_BEHIND) {
+        // Not set: the member had not caught up with this client. Attaching again waits
+        // for it and sets every watch again, this one included.
+        LOG(WARNING) << ack.header().message() << ": attaching the session again";
+        break;
+      }
       std::lock_guard lock(session_mu_);
       auto it = acks_.find({ack.path(), ack.kind()});
       if (it != acks_.end()) {
@@ -711,6 +720,7 @@ bool MetastoreClient::RunStream(const std::string& endpoint) {
 }
 
 void MetastoreClient::Dispatch(const metastorepb::WatchEvent& e) {
+  SawZxid(e.zxid());  // no member may serve this client an older state from now on
   std::lock_guard running(listeners_running_);
   std::vector<std::function<void(const metastorepb::WatchEvent&)>> listeners;
   {

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
+#include "metastore/server/delayed_apply.h"
 #include "metastore/server/metastore_service.h"
 #include "metastore/server/session_tracker.h"
 #include "metastore/watch_manager.h"
@@ -53,7 +54,11 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
   group.snapshot_entries = options.snapshot_entries;
   group.log_retention_entries = options.log_retention_entries;
   if (options.lease_reads) group.raft.read_only = raft::ReadOnlyOption::kLeaseBased;
-  if (auto s = server->raft_->AddGroup(group, std::move(*tree)); !s.ok()) return s;
+  std::unique_ptr<StateMachine> sm = std::move(*tree);
+  if (options.apply_delay > absl::ZeroDuration()) {
+    sm = std::make_unique<DelayedApply>(std::move(sm), options.apply_delay);
+  }
+  if (auto s = server->raft_->AddGroup(group, std::move(sm)); !s.ok()) return s;
   raft::Division* division = server->raft_->group(kGroup);
 
   server->service_ =

@@ -33,6 +33,7 @@ struct MetastoreOptions {
   uint64_t log_retention_entries = 1000;
   bool lease_reads = false;
   bool unsafe_stale_reads = false;  // wrong on purpose: see MetastoreService
+  absl::Duration apply_delay;       // fault tests only: see DelayedApply
   Limits limits;
 };
 

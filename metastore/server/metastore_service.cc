@@ -134,8 +134,17 @@ void MetastoreService::Propose(const metastorepb::RequestHeader& header, metasto
   });
 }
 
-void MetastoreService::Ask(const metastorepb::RequestHeader& header, metastorepb::Query query,
-                           ReadDone done) {
+metastorepb::ResponseHeader MetastoreService::MemberBehindHeader(uint64_t seen) const {
+  metastorepb::ResponseHeader h = ErrorHeader(
+      MetaError(metastorepb::MEMBER_BEHIND,
+                absl::StrCat("member ", self_id_, " has applied zxid ", tree_->LastApplied(),
+                             "; the client has seen ", seen, ", so it must wait or go elsewhere")));
+  h.set_zxid(tree_->LastApplied());
+  return h;
+}
+
+void MetastoreService::Ask(const metastorepb::RequestHeader& header, absl::Time deadline,
+                           metastorepb::Query query, ReadDone done) {
   if (!raftpb::ReadConsistency_IsValid(header.consistency())) {
     return done(ErrorHeader(MetaError(metastorepb::BAD_ARGUMENTS, "unknown read consistency")), {});
   }
@@ -145,12 +154,24 @@ void MetastoreService::Ask(const metastorepb::RequestHeader& header, metastorepb
   rr.set_consistency(header.consistency());
   rr.set_min_index(header.min_zxid());
   if (unsafe_stale_reads_) rr.set_consistency(raftpb::SEQUENTIAL);
-  division_->Read(std::move(rr), [this, done = std::move(done)](raft::Result r) {
-    metastorepb::ResponseHeader h = HeaderOf(r);
-    metastorepb::QueryReply reply;
-    DecodeReply(r.payload, &h, &reply);
-    done(h, reply);
-  });
+  // A client that has seen more than this member has applied waits for it to catch up, but
+  // for half of what is left of its deadline at most, so that it can still go elsewhere.
+  const uint64_t seen = header.min_zxid();
+  const absl::Time now = absl::Now();
+  const absl::Time wait_until =
+      seen > tree_->LastApplied() ? now + (deadline - now) / 2 : absl::InfiniteFuture();
+  division_->Read(
+      std::move(rr),
+      [this, seen, done = std::move(done)](raft::Result r) {
+        metastorepb::ResponseHeader h = HeaderOf(r);
+        if (!r.status.ok() && !r.not_leader && tree_->LastApplied() < seen) {
+          h = MemberBehindHeader(seen);
+        }
+        metastorepb::QueryReply reply;
+        DecodeReply(r.payload, &h, &reply);
+        done(h, reply);
+      },
+      wait_until);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -245,14 +266,15 @@ grpc::ServerUnaryReactor* MetastoreService::GetData(grpc::CallbackServerContext*
   metastorepb::Query q;
   *q.mutable_get_data() = *req;
   q.mutable_get_data()->clear_header();
-  Ask(req->header(), std::move(q), [reactor, resp](const auto& h, const auto& reply) {
-    *resp->mutable_header() = h;
-    if (h.error() == metastorepb::OK) {
-      resp->set_data(reply.data());
-      *resp->mutable_stat() = reply.stat();
-    }
-    reactor->Finish(grpc::Status::OK);
-  });
+  Ask(req->header(), absl::FromChrono(ctx->deadline()), std::move(q),
+      [reactor, resp](const auto& h, const auto& reply) {
+        *resp->mutable_header() = h;
+        if (h.error() == metastorepb::OK) {
+          resp->set_data(reply.data());
+          *resp->mutable_stat() = reply.stat();
+        }
+        reactor->Finish(grpc::Status::OK);
+      });
   return reactor;
 }
 
@@ -263,12 +285,13 @@ grpc::ServerUnaryReactor* MetastoreService::Exists(grpc::CallbackServerContext* 
   metastorepb::Query q;
   *q.mutable_exists() = *req;
   q.mutable_exists()->clear_header();
-  Ask(req->header(), std::move(q), [reactor, resp](const auto& h, const auto& reply) {
-    *resp->mutable_header() = h;
-    resp->set_exists(reply.exists());
-    if (reply.exists()) *resp->mutable_stat() = reply.stat();
-    reactor->Finish(grpc::Status::OK);
-  });
+  Ask(req->header(), absl::FromChrono(ctx->deadline()), std::move(q),
+      [reactor, resp](const auto& h, const auto& reply) {
+        *resp->mutable_header() = h;
+        resp->set_exists(reply.exists());
+        if (reply.exists()) *resp->mutable_stat() = reply.stat();
+        reactor->Finish(grpc::Status::OK);
+      });
   return reactor;
 }
 
@@ -279,14 +302,15 @@ grpc::ServerUnaryReactor* MetastoreService::GetChildren(grpc::CallbackServerCont
   metastorepb::Query q;
   *q.mutable_get_children() = *req;
   q.mutable_get_children()->clear_header();
-  Ask(req->header(), std::move(q), [reactor, resp](const auto& h, const auto& reply) {
-    *resp->mutable_header() = h;
-    if (h.error() == metastorepb::OK) {
-      *resp->mutable_children() = reply.children();
-      *resp->mutable_stat() = reply.stat();
-    }
-    reactor->Finish(grpc::Status::OK);
-  });
+  Ask(req->header(), absl::FromChrono(ctx->deadline()), std::move(q),
+      [reactor, resp](const auto& h, const auto& reply) {
+        *resp->mutable_header() = h;
+        if (h.error() == metastorepb::OK) {
+          *resp->mutable_children() = reply.children();
+          *resp->mutable_stat() = reply.stat();
+        }
+        reactor->Finish(grpc::Status::OK);
+      });
   return reactor;
 }
 
@@ -298,10 +322,11 @@ grpc::ServerUnaryReactor* MetastoreService::Sync(grpc::CallbackServerContext* ct
   q.set_sync(true);
   metastorepb::RequestHeader header = req->header();
   header.set_consistency(raftpb::LINEARIZABLE);  // that is what sync is for
-  Ask(header, std::move(q), [reactor, resp](const auto& h, const auto&) {
-    *resp->mutable_header() = h;
-    reactor->Finish(grpc::Status::OK);
-  });
+  Ask(header, absl::FromChrono(ctx->deadline()), std::move(q),
+      [reactor, resp](const auto& h, const auto&) {
+        *resp->mutable_header() = h;
+        reactor->Finish(grpc::Status::OK);
+      });
   return reactor;
 }
 

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <set>
 
+#include "common/delayed_runner.h"
 #include "metastore/server/session_tracker.h"
 #include "metastore/watch_manager.h"
 #include "metastore/znode_tree.h"
@@ -85,10 +86,15 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService {
   // Proposes a write; `done` gets the header (error, zxid, leader hint) and the reply.
   void Propose(const metastorepb::RequestHeader& header, metastorepb::Command cmd, WriteDone done);
   void Propose(const metastorepb::RequestHeader& header, const metastorepb::Op& op, WriteDone done);
-  void Ask(const metastorepb::RequestHeader& header, metastorepb::Query query, ReadDone done);
+  // Reads once this member has applied what the client has seen (header.min_zxid), or
+  // refuses with MemberBehind before `deadline`, the request's.
+  void Ask(const metastorepb::RequestHeader& header, absl::Time deadline, metastorepb::Query query,
+           ReadDone done);
   // The header for a result of the Raft group (not leader, unavailable, timed out...).
   metastorepb::ResponseHeader HeaderOf(const raft::Result& r) const;
   metastorepb::ResponseHeader NotLeaderHeader() const;
+  // This member has not applied `seen`, the newest zxid its client has seen.
+  metastorepb::ResponseHeader MemberBehindHeader(uint64_t seen) const;
   bool leading() const { return division_->leader() == self_id_; }
 
   raft::Division* const division_;
@@ -103,6 +109,8 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService {
 
   std::mutex streams_mu_;
   std::set<SessionStream*> streams_;
+  // Ends session streams' waits for this member to catch up with their clients.
+  DelayedRunner catch_up_timer_;
 };
 
 }  // namespace warren::metastore

@@ -1,10 +1,33 @@
 #include "metastore/server/session_stream.h"
 
 #include "absl/strings/str_cat.h"
+#include "glog/logging.h"
 #include "metastore/errors.h"
 #include "metastore/server/metastore_service.h"
 
 namespace warren::metastore {
+namespace {
+
+// A callback that runs once, for the first of several that may answer; the answer is
+// worked out only for it.
+class AnswerOnce {
+ public:
+  explicit AnswerOnce(std::function<void(bool)> fn) : fn_(std::move(fn)) {}
+  void Give(const std::function<bool()>& answer) {
+    std::function<void(bool)> fn;
+    {
+      std::lock_guard lock(mu_);
+      fn.swap(fn_);
+    }
+    if (fn) fn(answer());
+  }
+
+ private:
+  std::mutex mu_;
+  std::function<void(bool)> fn_;
+};
+
+}  // namespace
 
 SessionStream::SessionStream(MetastoreService* service) : service_(service) { StartRead(&in_); }
 
@@ -41,7 +64,7 @@ void SessionStream::OnWriteDone(bool ok) {
     return;
   }
   writing_ = false;
-  if (!closing_ || finished_) return;
+  if (!closing_ || finished_ || waiting_) return;
   finished_ = true;
   lock.unlock();
   Finish(grpc::Status::OK);
@@ -61,66 +84,136 @@ void SessionStream::OnReadDone(bool ok) {
     return;
   }
   Handle(in_);
+}
+
+void SessionStream::ReadNext() {
   std::unique_lock lock(mu_);
-  if (finished_ || closing_) return;
+  waiting_ = false;
+  if (finished_) return;
+  if (closing_) {
+    if (writing_) return;  // OnWriteDone finishes once the queue drains
+    finished_ = true;
+    lock.unlock();
+    Finish(grpc::Status::OK);
+    return;
+  }
   lock.unlock();
   StartRead(&in_);
 }
 
 void SessionStream::Handle(const metastorepb::SessionRequest& req) {
-  if (!service_->leading()) return Close(service_->NotLeaderHeader());
+  if (!service_->leading()) {
+    Close(service_->NotLeaderHeader());
+    return ReadNext();
+  }
   switch (req.msg_case()) {
-    case metastorepb::SessionRequest::kAttach:
-      return Attach(req.attach());
+    case metastorepb::SessionRequest::kAttach: {
+      const uint64_t session = req.attach();
+      if (session_ != 0 && session != session_) {
+        Close(ErrorHeader(MetaError(metastorepb::BAD_ARGUMENTS, "a stream carries one session")));
+        break;
+      }
+      // A session's id is the zxid of the entry that created it: its client has seen that.
+      const uint64_t seen = std::max(session, req.seen_zxid());
+      return AfterCatchUp(seen, service_->tree_->SessionTimeout(session),
+                          [this, session, seen](bool caught_up) {
+                            if (caught_up) return Attach(session);
+                            LOG(WARNING) << SessionLabel(session) << " not attached: this member "
+                                         << "has applied " << service_->tree_->LastApplied()
+                                         << ", its client has seen " << seen;
+                            Close(service_->MemberBehindHeader(seen));
+                          });
+    }
     case metastorepb::SessionRequest::kKeepAlive: {
       if (session_ == 0) {
-        return Close(
-            ErrorHeader(MetaError(metastorepb::BAD_ARGUMENTS, "keep-alive before attach")));
+        Close(ErrorHeader(MetaError(metastorepb::BAD_ARGUMENTS, "keep-alive before attach")));
+        break;
       }
       if (!service_->tree_->HasSession(session_)) {
-        return Close(ErrorHeader(MetaError(metastorepb::SESSION_EXPIRED, SessionLabel(session_))));
+        Close(ErrorHeader(MetaError(metastorepb::SESSION_EXPIRED, SessionLabel(session_))));
+        break;
       }
       service_->tracker_->Touch(session_);
       metastorepb::SessionEvent ack;
       ack.set_keep_alive_ack(service_->tree_->LastApplied());
-      return Send(ack);
+      Send(ack);
+      break;
     }
     case metastorepb::SessionRequest::kAddWatch:
     case metastorepb::SessionRequest::kRemoveWatch: {
       if (session_ == 0) {
-        return Close(ErrorHeader(MetaError(metastorepb::BAD_ARGUMENTS, "watch before attach")));
+        Close(ErrorHeader(MetaError(metastorepb::BAD_ARGUMENTS, "watch before attach")));
+        break;
       }
       if (req.has_remove_watch()) {
         service_->watches_->Remove(session_, req.remove_watch().path(), req.remove_watch().kind());
-        return;
+        break;
       }
-      absl::Status s = service_->tree_->AddWatch(session_, req.add_watch());
-      metastorepb::SessionEvent e;
-      e.mutable_watch_ack()->set_path(req.add_watch().path());
-      e.mutable_watch_ack()->set_kind(req.add_watch().kind());
-      SetError(s, e.mutable_watch_ack()->mutable_header());
-      // Every change after this zxid reaches the watch.
-      e.mutable_watch_ack()->mutable_header()->set_zxid(service_->tree_->LastApplied());
-      return Send(e);
+      // Still behind after the wait, the tree refuses it (MemberBehind).
+      return AfterCatchUp(req.add_watch().since_zxid(), service_->tree_->SessionTimeout(session_),
+                          [this, watch = req.add_watch()](bool) { AddWatch(watch); });
     }
     default:
-      return Close(ErrorHeader(MetaError(metastorepb::BAD_ARGUMENTS, "empty session message")));
+      Close(ErrorHeader(MetaError(metastorepb::BAD_ARGUMENTS, "empty session message")));
+      break;
   }
+  ReadNext();
+}
+
+void SessionStream::AfterCatchUp(uint64_t zxid, int64_t timeout_ms,
+                                 std::function<void(bool)> then) {
+  ZNodeTree* tree = service_->tree_;
+  if (tree->LastApplied() >= zxid) {
+    then(true);
+    return ReadNext();
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (finished_) return;  // a write failed meanwhile: gRPC is done with the stream
+    waiting_ = true;
+  }
+  if (timeout_ms <= 0) timeout_ms = tree->limits().min_session_timeout_ms;
+  const absl::Duration bound = absl::Milliseconds(timeout_ms / 3);
+  LOG(INFO) << "a client has seen zxid " << zxid << ", this member has applied "
+            << tree->LastApplied() << ": waiting up to " << bound << " for it to catch up";
+  // Answered by the group once it has applied `zxid`, or by the timer at the bound if that
+  // comes first: the group looks at its waiting reads only between batches it applies, and a
+  // member catching up may spend longer on one. Whichever comes second finds the answer given
+  // (and the stream perhaps gone).
+  auto answer = std::make_shared<AnswerOnce>([this, then = std::move(then)](bool caught_up) {
+    then(caught_up);
+    ReadNext();
+  });
+  // Looks at the tree for the first answer only: a group that has stopped has answered every
+  // wait, so a timer that goes off later, when the tree may be gone, touches nothing.
+  auto caught_up = [tree, zxid] { return tree->LastApplied() >= zxid; };
+  service_->catch_up_timer_.After(bound, [answer, caught_up] { answer->Give(caught_up); });
+  metastorepb::Query nothing;
+  nothing.set_sync(true);
+  raftpb::ReadRequest wake;  // a sequential read is served once min_index is applied
+  wake.set_query(nothing.SerializeAsString());
+  wake.set_consistency(raftpb::SEQUENTIAL);
+  wake.set_min_index(zxid);
+  service_->division_->Read(
+      std::move(wake), [answer, caught_up](raft::Result) { answer->Give(caught_up); },
+      absl::Now() + bound);
+}
+
+void SessionStream::AddWatch(const metastorepb::AddWatch& watch) {
+  absl::Status s = service_->tree_->AddWatch(session_, watch);
+  metastorepb::SessionEvent e;
+  e.mutable_watch_ack()->set_path(watch.path());
+  e.mutable_watch_ack()->set_kind(watch.kind());
+  SetError(s, e.mutable_watch_ack()->mutable_header());
+  // Every change after this zxid reaches the watch.
+  e.mutable_watch_ack()->mutable_header()->set_zxid(service_->tree_->LastApplied());
+  Send(e);
 }
 
 void SessionStream::Attach(uint64_t session) {
-  if (session_ != 0 && session != session_) {
-    return Close(
-        ErrorHeader(MetaError(metastorepb::BAD_ARGUMENTS, "a stream carries one session")));
-  }
   int64_t timeout = service_->tree_->SessionTimeout(session);
   if (timeout == 0) {
-    // A session's id is the index of the entry that created it: a new leader that has not
-    // applied that far yet cannot tell, and the client should come back.
-    const bool not_yet = service_->tree_->LastApplied() < session;
-    return Close(ErrorHeader(
-        MetaError(not_yet ? metastorepb::UNAVAILABLE : metastorepb::SESSION_EXPIRED,
-                  absl::StrCat(SessionLabel(session), not_yet ? " is not applied here yet" : ""))));
+    return Close(ErrorHeader(MetaError(metastorepb::SESSION_EXPIRED, SessionLabel(session))));
   }
   session_ = session;
   service_->tracker_->Touch(session);

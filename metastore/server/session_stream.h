@@ -1,6 +1,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <mutex>
 
 #include "grpcpp/grpcpp.h"
@@ -14,6 +15,10 @@ class MetastoreService;
 // sends keep-alives and watch registrations; the member answers and pushes watch events in
 // the order the tree produced them. Writes are queued, one in flight at a time, so pushing
 // never blocks the apply thread. Deletes itself when gRPC is done with it.
+//
+// A member never serves a client from a state older than one the client has seen: an attach
+// or a watch carrying a zxid this member has not applied yet waits for it, reading nothing
+// more meanwhile, and is refused with MemberBehind if the member does not get there in time.
 class SessionStream
     : public grpc::ServerBidiReactor<metastorepb::SessionRequest, metastorepb::SessionEvent> {
  public:
@@ -31,6 +36,12 @@ class SessionStream
  private:
   void Handle(const metastorepb::SessionRequest& req);
   void Attach(uint64_t session);
+  void AddWatch(const metastorepb::AddWatch& watch);
+  // Runs `then(true)` once the tree has applied `zxid`, or `then(false)` if it has not within
+  // a third of `timeout_ms` (a session timeout: the client gives up on a silent stream after
+  // two thirds of it), then reads the next message.
+  void AfterCatchUp(uint64_t zxid, int64_t timeout_ms, std::function<void(bool)> then);
+  void ReadNext();
 
   MetastoreService* const service_;
   metastorepb::SessionRequest in_;
@@ -42,6 +53,7 @@ class SessionStream
   bool writing_ = false;
   bool closing_ = false;   // a `closed` event is queued; no more after it
   bool finished_ = false;  // Finish was called
+  bool waiting_ = false;   // for the tree to catch up; Finish waits for it too
 };
 
 }  // namespace warren::metastore

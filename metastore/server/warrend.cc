@@ -24,6 +24,9 @@ ABSL_FLAG(bool, lease_reads, false, "serve linearizable reads from the leader le
 ABSL_FLAG(bool, unsafe_stale_reads, false,
           "BROKEN ON PURPOSE, for fault tests only: serve linearizable reads from this member's "
           "own state, possibly stale");
+ABSL_FLAG(int64_t, apply_delay_ms, 0,
+          "for fault tests only: sleep this long before applying each command, so that this "
+          "member falls behind the others");
 ABSL_FLAG(uint64_t, max_data_bytes, 1 << 20, "largest znode data accepted");
 ABSL_FLAG(int64_t, min_session_timeout_ms, 2000, "session timeouts are raised to this");
 ABSL_FLAG(int64_t, max_session_timeout_ms, 60000, "session timeouts are lowered to this");
@@ -60,6 +63,13 @@ int main(int argc, char** argv) {
   options.lease_reads = absl::GetFlag(FLAGS_lease_reads);
   options.unsafe_stale_reads = absl::GetFlag(FLAGS_unsafe_stale_reads);
   if (options.unsafe_stale_reads) LOG(WARNING) << "--unsafe-stale-reads: reads may be stale";
+  options.apply_delay = absl::Milliseconds(absl::GetFlag(FLAGS_apply_delay_ms));
+  if (options.apply_delay < absl::ZeroDuration()) {
+    return fail(absl::InvalidArgumentError("--apply-delay-ms must be >= 0"));
+  }
+  if (options.apply_delay > absl::ZeroDuration()) {
+    LOG(WARNING) << "--apply-delay-ms: applying each command " << options.apply_delay << " late";
+  }
   options.limits.max_data_bytes = absl::GetFlag(FLAGS_max_data_bytes);
   options.limits.min_session_timeout_ms = absl::GetFlag(FLAGS_min_session_timeout_ms);
   options.limits.max_session_timeout_ms = absl::GetFlag(FLAGS_max_session_timeout_ms);

@@ -284,8 +284,9 @@ std::optional<Division::PendingWrite> Division::TakePendingWrite(uint64_t index)
   return w;
 }
 
-void Division::Read(raftpb::ReadRequest req, Done done) {
-  PendingRead read{std::move(req), absl::Now() + options_.request_timeout, std::move(done)};
+void Division::Read(raftpb::ReadRequest req, Done done, absl::Time deadline) {
+  PendingRead read{std::move(req), std::min(deadline, absl::Now() + options_.request_timeout),
+                   std::move(done)};
   if (read.request.consistency() == raftpb::SEQUENTIAL) {
     read.index = read.request.min_index();
     ApplyTask task;
@@ -540,7 +541,7 @@ void Division::HandleReady(Ready rd) {
   for (const auto& rs : rd.read_states) {
     auto it = reads_by_ctx_.find(rs.context);
     if (it == reads_by_ctx_.end()) continue;
-    it->second.index = rs.index;
+    it->second.index = std::max(rs.index, it->second.request.min_index());
     task.reads.push_back(std::move(it->second));
     reads_by_ctx_.erase(it);
   }

@@ -53,7 +53,9 @@ class Division {
 
   // Replicates a client command exactly once per (client_id, seq).
   void Write(raftpb::ClientCommand cmd, Done done);
-  void Read(raftpb::ReadRequest req, Done done);
+  // Served at no older state than req.min_index, whatever the consistency. `deadline`, if
+  // sooner than the group's request timeout, is when it stops waiting.
+  void Read(raftpb::ReadRequest req, Done done, absl::Time deadline = absl::InfiniteFuture());
   void ChangeMembership(raftpb::MembershipRequest req, Done done);
   // Takes a snapshot now (or reports the one already taken at the applied index); `done`
   // gets the snapshot's index once it is durable.

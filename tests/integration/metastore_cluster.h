@@ -50,10 +50,12 @@ class MetastoreCluster {
   void StartAll() {
     for (uint64_t id = 1; id <= 3; ++id) Start(id);
   }
-  void Start(uint64_t id) {
+  // `extra` flags are this member's alone.
+  void Start(uint64_t id, const std::vector<std::string>& extra = {}) {
     std::vector<std::string> argv = {WARREND, absl::StrCat("--id=", id), "--members=" + Members(),
                                      absl::StrCat("--data-dir=", dir(), "/", id), "--tick-ms=20"};
     argv.insert(argv.end(), flags_.begin(), flags_.end());
+    argv.insert(argv.end(), extra.begin(), extra.end());
     auto p = Process::Spawn(argv, LogPath(id));
     ASSERT_TRUE(p.ok()) << p.status();
     servers_[id] = std::move(*p);

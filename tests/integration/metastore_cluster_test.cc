@@ -473,5 +473,188 @@ TEST(MetastoreCluster, ASessionOutlivesItsLeaderHangingPastTheTimeout) {
   c.Resume(leader);
 }
 
+// A new leader that has applied less than a client has seen must not set the client's watches
+// against its older tree. Member 3 is paused while the client watches on member 1, and
+// applies slowly, so that once resumed and made leader it is still behind when the client's
+// stream moves there. Judged by its older tree, the client's watch on /y (made while 3 was
+// paused) would fire NodeDeleted though /y exists, and the watch on /x would be spent, unseen,
+// on the change the client had already read, so that the next one never reaches it: a lock
+// waiter would wait forever.
+TEST(MetastoreCluster, WatchesSetAgainOnALaggingNewLeaderAreNeitherLostNorFiredFalsely) {
+  MetastoreCluster c;
+  c.Start(1);
+  c.Start(2);
+  const uint64_t first = c.WaitForLeader();
+  ASSERT_NE(first, 0u);
+  c.Start(3, {"--apply-delay-ms=250"});
+  auto writer = c.Client();
+  ASSERT_TRUE(writer->Create("/p", "").ok());
+  ASSERT_TRUE(writer->Create("/x", "0").ok());
+  auto watcher = c.Client();
+  ASSERT_TRUE(watcher->StartSession(absl::Seconds(8)).ok());
+  std::mutex mu;
+  std::vector<metastorepb::WatchEvent> events;
+  watcher->OnEvent([&](const metastorepb::WatchEvent& e) {
+    std::lock_guard lock(mu);
+    events.push_back(e);
+  });
+  auto events_on = [&](const std::string& path) {
+    std::lock_guard lock(mu);
+    std::vector<metastorepb::WatchEvent> out;
+    for (const auto& e : events) {
+      if (e.path() == path) out.push_back(e);
+    }
+    return out;
+  };
+  ASSERT_TRUE(watcher->AddWatch("/p", /*recursive=*/true).ok());
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto st = writer->MemberStatus(c.Address(3), absl::Seconds(1));
+        return st.ok() && st->raft().applied() >= watcher->last_zxid();
+      },
+      absl::Seconds(30)));
+
+  c.Pause(3);
+  constexpr int kMissed = 12;  // for member 3 to apply before it reaches /x and /y
+  for (int i = 0; i < kMissed; ++i) ASSERT_TRUE(writer->Create(absl::StrCat("/p/n", i), "").ok());
+  ASSERT_TRUE(writer->SetData("/x", "1").ok());
+  ASSERT_TRUE(writer->Create("/y", "0").ok());
+  ASSERT_TRUE(watcher->GetData("/x", /*watch=*/true).ok());
+  ASSERT_TRUE(watcher->GetData("/y", /*watch=*/true).ok());
+  ASSERT_TRUE(Eventually([&] { return !events_on(absl::StrCat("/p/n", kMissed - 1)).empty(); },
+                         absl::Seconds(30)));
+
+  c.Resume(3);
+  raftpb::MembershipRequest transfer;
+  transfer.set_op(raftpb::MembershipRequest::TRANSFER_LEADER);
+  transfer.set_id(3);
+  ASSERT_TRUE(writer->ChangeMembership(transfer).ok());
+  // A watching read meanwhile goes where the stream goes, and sees no older state.
+  auto y_now = watcher->GetData("/y", /*watch=*/true);
+  ASSERT_TRUE(y_now.ok()) << y_now.status();
+  EXPECT_EQ(y_now->data, "0");
+  auto x = writer->SetData("/x", "2");
+  ASSERT_TRUE(x.ok()) << x.status();
+  auto y = writer->SetData("/y", "1");
+  ASSERT_TRUE(y.ok()) << y.status();
+  ASSERT_TRUE(writer->Create("/p/after", "").ok());
+  auto st = writer->MemberStatus(c.Address(3), absl::Seconds(5));
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->raft().leader(), 3u) << "the test meant member 3 to lead now";
+
+  EXPECT_TRUE(Eventually([&] { return !events_on("/x").empty() && !events_on("/y").empty(); },
+                         absl::Seconds(30)))
+      << "a one-shot watch set again on the lagging leader was lost";
+  auto on_x = events_on("/x");
+  auto on_y = events_on("/y");
+  ASSERT_EQ(on_y.size(), 1u);
+  EXPECT_EQ(on_y[0].type(), metastorepb::NODE_DATA_CHANGED) << "a false event for /y";
+  EXPECT_EQ(on_y[0].zxid(), static_cast<uint64_t>(y->mzxid()));
+  ASSERT_EQ(on_x.size(), 1u);
+  EXPECT_EQ(on_x[0].type(), metastorepb::NODE_DATA_CHANGED);
+  EXPECT_EQ(on_x[0].zxid(), static_cast<uint64_t>(x->mzxid()));
+  // The persistent watch went on with nothing lost or repeated.
+  EXPECT_TRUE(Eventually([&] { return !events_on("/p/after").empty(); }, absl::Seconds(30)));
+  std::lock_guard lock(mu);
+  std::vector<std::string> below_p;
+  uint64_t last = 0;
+  for (const auto& e : events) {
+    if (!absl::StartsWith(e.path(), "/p/")) continue;
+    below_p.push_back(e.path());
+    EXPECT_GT(e.zxid(), last) << e.path() << " out of order";
+    last = e.zxid();
+  }
+  std::vector<std::string> expected;
+  for (int i = 0; i < kMissed; ++i) expected.push_back(absl::StrCat("/p/n", i));
+  expected.push_back("/p/after");
+  EXPECT_EQ(below_p, expected);
+}
+
+// A member refuses a client that has seen more than it has applied, in time for the client to
+// try again: the attach of a session, a watch set on a stream and a watching read, each with a
+// zxid this member will not reach (no one has written it).
+TEST(MetastoreCluster, AMemberBehindItsClientRefusesToServeIt) {
+  MetastoreCluster c;
+  c.StartAll();
+  const uint64_t leader = c.WaitForLeader();
+  ASSERT_NE(leader, 0u);
+  auto client = c.Client();
+  ASSERT_TRUE(client->Create("/a", "").ok());
+  const uint64_t ahead = client->last_zxid() + 1000000;
+  auto stub = metastorepb::Metastore::NewStub(
+      grpc::CreateChannel(c.Address(leader), grpc::InsecureChannelCredentials()));
+  // A read waits for half of what is left of its deadline; a stream message for a third of
+  // the session's timeout.
+  auto deadline = [](int seconds) {
+    return std::chrono::system_clock::now() + std::chrono::seconds(seconds);
+  };
+
+  grpc::ClientContext create_ctx;
+  create_ctx.set_deadline(deadline(5));
+  metastorepb::CreateSessionRequest create;
+  create.set_timeout_ms(6000);
+  metastorepb::CreateSessionResponse session;
+  ASSERT_TRUE(stub->CreateSession(&create_ctx, create, &session).ok());
+  ASSERT_EQ(session.header().error(), metastorepb::OK) << session.header().message();
+
+  for (auto consistency : {raftpb::SEQUENTIAL, raftpb::LINEARIZABLE}) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(deadline(2));
+    metastorepb::GetDataRequest get;
+    get.set_path("/a");
+    get.set_watch(true);
+    get.mutable_header()->set_session_id(session.session_id());
+    get.mutable_header()->set_consistency(consistency);
+    get.mutable_header()->set_min_zxid(ahead);
+    metastorepb::GetDataResponse got;
+    grpc::Status gs = stub->GetData(&ctx, get, &got);
+    ASSERT_TRUE(gs.ok()) << "no answer before the deadline: " << gs.error_message();
+    EXPECT_EQ(got.header().error(), metastorepb::MEMBER_BEHIND) << got.header().message();
+  }
+
+  auto attach = [&](grpc::ClientContext* ctx, uint64_t seen) {
+    auto stream = stub->Session(ctx);
+    metastorepb::SessionRequest r;
+    r.set_attach(session.session_id());
+    r.set_seen_zxid(seen);
+    EXPECT_TRUE(stream->Write(r));
+    return stream;
+  };
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(deadline(5));
+    auto stream = attach(&ctx, ahead);
+    metastorepb::SessionEvent ev;
+    ASSERT_TRUE(stream->Read(&ev)) << "no answer before the deadline";
+    ASSERT_TRUE(ev.has_closed()) << ev.DebugString();
+    EXPECT_EQ(ev.closed().error(), metastorepb::MEMBER_BEHIND) << ev.closed().message();
+  }
+  grpc::ClientContext ctx;
+  ctx.set_deadline(deadline(5));
+  auto stream = attach(&ctx, client->last_zxid());
+  metastorepb::SessionEvent ev;
+  ASSERT_TRUE(stream->Read(&ev));
+  ASSERT_TRUE(ev.has_attached()) << ev.DebugString();
+  metastorepb::SessionRequest add;
+  add.mutable_add_watch()->set_path("/a");
+  add.mutable_add_watch()->set_kind(metastorepb::WATCH_DATA);
+  add.mutable_add_watch()->set_since_zxid(ahead);
+  ASSERT_TRUE(stream->Write(add));
+  ASSERT_TRUE(stream->Read(&ev)) << "no answer before the deadline";
+  ASSERT_TRUE(ev.has_watch_ack()) << ev.DebugString();
+  EXPECT_EQ(ev.watch_ack().header().error(), metastorepb::MEMBER_BEHIND);
+  // The stream goes on.
+  metastorepb::SessionRequest ka;
+  ka.set_keep_alive(true);
+  ASSERT_TRUE(stream->Write(ka));
+  ASSERT_TRUE(stream->Read(&ev));
+  EXPECT_TRUE(ev.has_keep_alive_ack()) << ev.DebugString();
+  // Neither refused read nor the refused watch left a watch behind.
+  auto status = client->MemberStatus(c.Address(leader), absl::Seconds(5));
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_EQ(status->watches(), 0u);
+  stream->WritesDone();
+}
+
 }  // namespace
 }  // namespace warren::testing

@@ -496,23 +496,81 @@ TEST_F(TreeTest, PersistentWatchSetAgainGetsWhatItMissedOnceInOrder) {
   EXPECT_EQ(events_[s][2].event().zxid(), index_);
 }
 
-TEST_F(TreeTest, AStreamSetUpOnAMemberBehindIsNotSentWhatItsClientHad) {
-  // The client had seen up to `ahead` on another member; this one applies those entries
-  // after the watch is set again, and must not send their events a second time.
+// A stream set up again on a member that has applied less than its client has seen (a new
+// leader still applying its backlog): the member must not judge the client's watches by its
+// older tree. Here the client saw /lock/p change and /lock/q made at `seen`; this tree is
+// still before both.
+TEST_F(TreeTest, AWatchSetAgainOnATreeBehindItsClientWaitsForTheTreeToCatchUp) {
   uint64_t s = NewSession();
   Listen(s);
-  ASSERT_EQ(Create("/w", "").error(), metastorepb::OK);
-  metastorepb::AddWatch w;
-  w.set_path("/w");
-  w.set_kind(metastorepb::WATCH_PERSISTENT_RECURSIVE);
-  w.set_since_zxid(index_ + 2);
-  ASSERT_TRUE(tree_->AddWatch(s, w).ok());
-  ASSERT_EQ(Create("/w/a", "").error(), metastorepb::OK);    // index_ + 1: had it
-  ASSERT_EQ(SetData("/w/a", "1").error(), metastorepb::OK);  // index_ + 2: had it
-  EXPECT_TRUE(events_[s].empty());
-  ASSERT_EQ(SetData("/w/a", "2").error(), metastorepb::OK);  // new
+  ASSERT_EQ(Create("/lock", "").error(), metastorepb::OK);
+  ASSERT_EQ(Create("/lock/p", "0").error(), metastorepb::OK);
+  const uint64_t seen = index_ + 2;
+  auto watch = [&](const std::string& path, metastorepb::WatchKind kind) {
+    metastorepb::AddWatch w;
+    w.set_path(path);
+    w.set_kind(kind);
+    w.set_since_zxid(seen);
+    return tree_->AddWatch(s, w);
+  };
+  // Refused, with nothing set and nothing fired: not NodeDeleted for /lock/q, which the
+  // client has seen made.
+  for (const auto& [path, kind] : std::vector<std::pair<std::string, metastorepb::WatchKind>>{
+           {"/lock/p", metastorepb::WATCH_DATA},
+           {"/lock/q", metastorepb::WATCH_DATA},
+           {"/lock", metastorepb::WATCH_CHILDREN},
+           {"/lock", metastorepb::WATCH_PERSISTENT_RECURSIVE}}) {
+    absl::Status added = watch(path, kind);
+    EXPECT_EQ(ErrorOf(added), metastorepb::MEMBER_BEHIND) << path << ": " << added;
+    EXPECT_THAT(added.message(), HasSubstr(absl::StrCat("has seen ", seen))) << path;
+  }
+  EXPECT_EQ(watches_.count(), 0u);
+  EXPECT_THAT(events_[s], IsEmpty());
+
+  // The tree applies what the client had seen; then the same watches are admitted, and none
+  // fires for those changes, which the client had.
+  ASSERT_EQ(SetData("/lock/p", "1").error(), metastorepb::OK);
+  ASSERT_EQ(Create("/lock/q", "").error(), metastorepb::OK);
+  ASSERT_EQ(index_, seen);
+  ASSERT_TRUE(watch("/lock/p", metastorepb::WATCH_DATA).ok());
+  ASSERT_TRUE(watch("/lock/q", metastorepb::WATCH_DATA).ok());
+  ASSERT_TRUE(watch("/lock", metastorepb::WATCH_PERSISTENT_RECURSIVE).ok());
+  EXPECT_THAT(events_[s], IsEmpty());
+
+  // The next change reaches every watch on it, once.
+  ASSERT_EQ(Delete("/lock/p").error(), metastorepb::OK);
+  ASSERT_EQ(SetData("/lock/q", "x").error(), metastorepb::OK);
+  std::vector<std::string> got;
+  for (const auto& e : events_[s]) {
+    got.push_back(absl::StrCat(metastorepb::EventType_Name(e.event().type()), " ", e.event().path(),
+                               " ", e.event().zxid()));
+  }
+  EXPECT_THAT(got, ElementsAre(absl::StrCat("NODE_DELETED /lock/p ", seen + 1),
+                               absl::StrCat("NODE_DATA_CHANGED /lock/q ", seen + 2)));
+}
+
+// What spends a one-shot watch is an event its client has not had: one at or below the zxid
+// the watch was set again from was seen already, and neither fires nor spends it.
+TEST_F(TreeTest, AOneShotWatchIsNeverSpentOnAnEventItsClientHad) {
+  const uint64_t s = 7;
+  Listen(s);
+  ASSERT_TRUE(watches_.Add(s, "/p", metastorepb::WATCH_DATA, /*since=*/10).ok());
+  ASSERT_TRUE(watches_.Add(s, "/p", metastorepb::WATCH_CHILDREN, /*since=*/10).ok());
+  auto event = [](metastorepb::EventType type, uint64_t zxid) {
+    metastorepb::WatchEvent e;
+    e.set_type(type);
+    e.set_path("/p");
+    e.set_zxid(zxid);
+    return e;
+  };
+  watches_.Fire({event(metastorepb::NODE_DATA_CHANGED, 9)});
+  watches_.Fire({event(metastorepb::NODE_CHILDREN_CHANGED, 10)});
+  EXPECT_THAT(events_[s], IsEmpty());
+  EXPECT_EQ(watches_.count(), 2u);
+  watches_.Fire({event(metastorepb::NODE_DELETED, 11)});
   ASSERT_EQ(events_[s].size(), 1u);
-  EXPECT_EQ(events_[s][0].event().zxid(), index_);
+  EXPECT_EQ(events_[s][0].event().zxid(), 11u);
+  EXPECT_EQ(watches_.count(), 0u);
 }
 
 }  // namespace
