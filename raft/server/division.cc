@@ -341,7 +341,9 @@ void Division::ChangeMembership(raftpb::MembershipRequest req, Done done) {
         }
         uint64_t commit = core_->log().committed();
         uint64_t match = tracker.progress().at(req.id()).match;  // a member: it has progress
-        if (match + options_.max_promote_lag < commit) {
+        // A learner that has received nothing knows no membership and so would grant no
+        // vote: made a voter, it would count toward quorums it cannot help form.
+        if (match == 0 || match + options_.max_promote_lag < commit) {
           return done(
               Result{absl::FailedPreconditionError(absl::StrCat(
                          "learner ", req.id(), " is ", commit - match, " entries behind (match ",

@@ -183,5 +183,25 @@ TEST(DivisionRequestsTest, AStalledLeaderServesNoLeaseReadAfterANewLeaderCommitt
   }
 }
 
+TEST(DivisionRequestsTest, ALearnerThatHasReceivedNothingIsNotPromoted) {
+  // The log is far shorter than max_promote_lag, so lag alone let an empty learner become a
+  // voter; it knows no membership and grants no vote, and with another member down the
+  // group could elect no one.
+  ServerCluster c(3, Fast());
+  for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(c.Start(id).ok());
+  ASSERT_TRUE(c.WriteUntilDone(ServerCluster::Command(1, 1, Incr())).status.ok());
+  ASSERT_TRUE(c.Start(4, /*join=*/true).ok());
+  const uint64_t leader = c.WaitForLeader();
+  c.faults(leader)->Block(4);
+  Result add = c.MembershipUntilDone(raftpb::MembershipRequest::ADD_LEARNER, 4);
+  ASSERT_TRUE(add.status.ok()) << add.status;
+  Result early = c.Membership(leader, raftpb::MembershipRequest::PROMOTE, 4);
+  EXPECT_EQ(early.status.code(), absl::StatusCode::kFailedPrecondition) << early.status;
+  c.faults(leader)->UnblockAll();
+  ASSERT_TRUE(c.WaitForApplied(add.index));
+  Result promote = c.MembershipUntilDone(raftpb::MembershipRequest::PROMOTE, 4);
+  EXPECT_TRUE(promote.status.ok()) << promote.status;
+}
+
 }  // namespace
 }  // namespace warren::raft
