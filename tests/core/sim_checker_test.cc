@@ -115,6 +115,20 @@ TEST(CheckerTest, CommitsBindOnlyLeadersOfLaterTermsThanTheCommitter) {
   EXPECT_TRUE(bad.violation());
 }
 
+TEST(CheckerTest, ALeaderOfAnOlderTermElectedLateNeedNotHoldNewerCommits) {
+  // Entry 3 is committed by a node in term 5; a leader of term 4 elected afterwards (its
+  // votes were held up while it was paused) may lack it; a leader of term 6 may not.
+  auto committer = Core(1, 5, {1, 2, 2}, 3);
+  auto late = Core(2, 4, {1, 2}, 1);
+  Checker ok;
+  ok.OnCommit(1, *committer, 1, {});
+  ok.OnLeader(*late);
+  EXPECT_FALSE(ok.violation());
+  auto newer = Core(3, 6, {1, 2}, 1);
+  ok.OnLeader(*newer);
+  EXPECT_TRUE(ok.violation());
+}
+
 TEST(StateMachineTest, SnapshotRoundTrips) {
   SimStateMachine sm;
   sm.Apply(E(1, 1, ProposalData(7)));

@@ -22,8 +22,13 @@ void Checker::OnLeader(const raft::Raft& core) {
                       " are both leader of term ", core.term()));
     return;
   }
+  // Raft §5.4.3 binds leaders of terms after the one in which an entry was committed. A
+  // leader of an older term may still be elected late (its votes were held up while it was
+  // paused) and lack what newer terms committed; it cannot commit anything, since every
+  // member it could reach has moved on.
   const auto& log = core.log();
   for (auto c = committed_terms_.lower_bound(log.FirstIndex()); c != committed_terms_.end(); ++c) {
+    if (core.term() <= committed_in_term_.at(c->first)) continue;
     if (log.Term(c->first) != c->second) {
       Fail(absl::StrCat("leader completeness: leader ", core.id(), " of term ", core.term(),
                         " lacks committed entry ", c->first, " (term ", c->second, ")"));
@@ -52,6 +57,8 @@ void Checker::OnCommit(uint64_t node, const raft::Raft& core, uint64_t old_commi
   const auto& log = core.log();
   for (uint64_t i = std::max(old_commit + 1, log.FirstIndex()); i <= log.committed(); ++i) {
     uint64_t term = *log.Term(i);
+    auto [known, first] = committed_in_term_.emplace(i, core.term());
+    if (!first) known->second = std::min(known->second, core.term());
     auto [it, inserted] = committed_terms_.emplace(i, term);
     if (!inserted && it->second != term) {
       Fail(absl::StrCat("state machine safety: node ", node, " committed index ", i, " with term ",

@@ -17,7 +17,7 @@ namespace warren::sim {
 class Checker {
  public:
   // Election safety: at most one leader per term; leader completeness: a new leader holds
-  // every entry known committed.
+  // every entry known committed in a term before its own.
   void OnLeader(const raft::Raft& core);
   // Log matching: entries with the same index and term carry the same data and follow the
   // same previous term, on every node.
@@ -50,6 +50,7 @@ class Checker {
   std::map<uint64_t, uint64_t> leader_of_term_;
   std::map<std::pair<uint64_t, uint64_t>, EntryFacts> entries_;  // (index, term)
   std::map<uint64_t, uint64_t> committed_terms_;                 // index -> term
+  std::map<uint64_t, uint64_t> committed_in_term_;  // index -> earliest term it was known committed
   std::map<uint64_t, uint64_t> chain_at_;                        // index -> chain hash
   std::map<std::string, uint64_t> read_floor_;
   uint64_t reads_served_ = 0;

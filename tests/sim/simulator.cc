@@ -367,6 +367,10 @@ void Simulator::Crash() {
   SimNode* n = up[rng_.Uniform(up.size())];
   n->Crash();
   paused_until_.erase(n->id());
+  // What waited in the dead process's socket is lost; a snapshot's sender hears of it.
+  for (const auto& m : backlog_[n->id()]) {
+    if (m.type() == raftpb::MSG_SNAP) ReportSnapshot(m.from(), m.to(), false);
+  }
   backlog_.erase(n->id());
   ++stats_.crashes;
   Trace(absl::StrCat("node ", n->id(), " crashed"));
