@@ -4,6 +4,7 @@
 #include "glog/logging.h"
 #include "grpcpp/grpcpp.h"
 #include "raft/server/client_service.h"
+#include "raft/transport/message_limits.h"
 
 namespace warren::raft {
 
@@ -57,6 +58,8 @@ absl::Status RaftServer::Start() {
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port);
+    builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+    builder.SetMaxSendMessageSize(kMaxMessageBytes);
     builder.RegisterService(client_service_.get());
     for (grpc::Service* service : extra_services_) builder.RegisterService(service);
     transport_->RegisterServices(&builder);

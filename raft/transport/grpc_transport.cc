@@ -13,13 +13,14 @@
 #include "grpcpp/grpcpp.h"
 #include "proto/raft_service.grpc.pb.h"
 #include "raft/log/file_util.h"
+#include "raft/transport/envelope_packer.h"
+#include "raft/transport/message_limits.h"
 
 namespace warren::raft {
 namespace {
 
 constexpr size_t kMaxQueuedMessages = 16384;
 constexpr size_t kSnapshotChunkBytes = 1 << 20;
-constexpr int kMaxMessageBytes = 256 << 20;
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
   grpc::ChannelArguments args;
@@ -29,6 +30,7 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   // Peers are distinct servers; a channel per peer keeps their streams independent.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
@@ -195,15 +197,13 @@ class PeerSender {
           stub.reset();
         }
         address = address_;
-        // Everything queued goes out now, one envelope per group run: batching for free.
-        while (!queue_.empty()) {
-          auto& [group, m] = queue_.front();
-          if (batch.empty() || batch.back().group() != group) {
-            batch.emplace_back();
-            batch.back().set_group(group);
-          }
-          *batch.back().add_messages() = std::move(m);
-          queue_.pop_front();
+        // Everything queued goes out now: batching for free.
+        size_t dropped = 0;
+        batch = PackEnvelopes(&queue_, kMaxMessageBytes, &dropped);
+        if (dropped > 0) {  // cannot happen with entries no larger than max_command_bytes
+          LOG_EVERY_T(ERROR, 1.0) << "dropped " << dropped << " messages to peer " << id_
+                                  << " that no member could receive (larger than "
+                                  << kMaxMessageBytes << " bytes)";
         }
       }
       if (stub == nullptr) {
@@ -255,7 +255,7 @@ class PeerSender {
   bool reconnect_ = false;
   bool stopping_ = false;
   grpc::ClientContext* ctx_ = nullptr;
-  std::deque<std::pair<std::string, raftpb::Message>> queue_;
+  MessageQueue queue_;
   std::thread thread_;
 };
 
@@ -272,7 +272,6 @@ GrpcTransport::~GrpcTransport() { Stop(); }
 
 void GrpcTransport::RegisterServices(grpc::ServerBuilder* builder) {
   builder->RegisterService(service_.get());
-  builder->SetMaxReceiveMessageSize(kMaxMessageBytes);
 }
 
 absl::Status GrpcTransport::Start(MessageHandler* handler) {
