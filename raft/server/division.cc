@@ -43,6 +43,15 @@ Result Unavailable(std::string msg, bool not_leader = false) {
   return Result{absl::UnavailableError(std::move(msg)), "", 0, not_leader, 0};
 }
 
+// A member's address travels in a conf change and in every snapshot: host:port, not a payload.
+constexpr size_t kMaxAddressBytes = 1024;
+
+absl::Status CommandTooLarge(size_t bytes, size_t limit) {
+  return absl::InvalidArgumentError(absl::StrCat("a command of ", bytes,
+                                                 " bytes exceeds the group's limit of ", limit,
+                                                 " bytes (max_command_bytes)"));
+}
+
 // Where a durable state machine keeps the runtime's records (see StateMachine::Persist).
 constexpr char kAppliedStateKey[] = "raft/applied-state";
 constexpr char kClientKeyPrefix[] = "raft/client/";
@@ -67,6 +76,16 @@ absl::StatusOr<std::unique_ptr<Division>> Division::Open(GroupOptions options,
   if (!options.join && options.members.count(options.id) == 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "member ", options.id, " is not among the founding members; pass it or use join"));
+  }
+  if (options.max_command_bytes == 0 || options.max_command_bytes > kMaxCommandBytesCeiling) {
+    return absl::InvalidArgumentError(absl::StrCat("max_command_bytes is ",
+                                                   options.max_command_bytes, "; it must be 1..",
+                                                   kMaxCommandBytesCeiling));
+  }
+  if (options.raft.max_size_per_msg > kMaxCommandBytesCeiling / 2) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("raft.max_size_per_msg is ", options.raft.max_size_per_msg,
+                     "; a member accepts messages of entries up to ", kMaxCommandBytesCeiling / 2));
   }
   std::unique_ptr<Division> d(new Division(std::move(options), std::move(sm), transport));
   if (auto s = d->Recover(); !s.ok()) return s;
@@ -228,6 +247,10 @@ Result Division::NotLeader() const {
 }
 
 void Division::Write(raftpb::ClientCommand cmd, Done done) {
+  if (cmd.payload().size() > options_.max_command_bytes) {
+    return done(
+        Result{CommandTooLarge(cmd.payload().size(), options_.max_command_bytes), "", 0, false, 0});
+  }
   PostRequest(std::move(done), [this, cmd = std::move(cmd)](Done done) mutable {
     if (role_ != Role::kLeader) return done(NotLeader());
     cmd.set_time_ms(absl::ToUnixMillis(absl::Now()));
@@ -274,8 +297,10 @@ void Division::ChangeMembership(raftpb::MembershipRequest req, Done done) {
     change->set_node_id(req.id());
     switch (req.op()) {
       case raftpb::MembershipRequest::ADD_LEARNER: {
-        if (req.address().empty()) {
-          return done(Result{absl::InvalidArgumentError("add learner needs the member's address"),
+        if (req.address().empty() || req.address().size() > kMaxAddressBytes) {
+          return done(Result{absl::InvalidArgumentError(
+                                 absl::StrCat("add learner needs the member's address, of at most ",
+                                              kMaxAddressBytes, " bytes")),
                              "", 0, false, 0});
         }
         if (tracker.IsMember(req.id())) {
@@ -331,6 +356,10 @@ void Division::ChangeMembership(raftpb::MembershipRequest req, Done done) {
 }
 
 void Division::ProposeMembership(const raftpb::ConfChange& cc, Done done) {
+  if (cc.ByteSizeLong() > options_.max_command_bytes) {
+    return done(
+        Result{CommandTooLarge(cc.ByteSizeLong(), options_.max_command_bytes), "", 0, false, 0});
+  }
   auto id = core_->ProposeConfChange(cc);
   if (!id.ok()) return done(Result{id.status(), "", 0, false, leader_.load()});
   std::lock_guard lock(writes_mu_);

@@ -50,7 +50,8 @@ class Division {
   // Stops the threads; requests still waiting fail with Unavailable.
   void Stop();
 
-  // Replicates a client command exactly once per (client_id, seq).
+  // Replicates a client command exactly once per (client_id, seq). A payload larger than
+  // max_command_bytes is refused with InvalidArgument.
   void Write(raftpb::ClientCommand cmd, Done done);
   void Read(raftpb::ReadRequest req, Done done);
   void ChangeMembership(raftpb::MembershipRequest req, Done done);
@@ -69,6 +70,7 @@ class Division {
   void PeerUnreachable(uint64_t peer);
 
   const std::string& group() const { return options_.group; }
+  size_t max_command_bytes() const { return options_.max_command_bytes; }
   uint64_t leader() const { return leader_.load(); }
   std::string AddressOf(uint64_t id) const;
 

@@ -7,6 +7,7 @@
 #include "proto/raft_service.grpc.pb.h"
 #include "raft/server/raft_server.h"
 #include "raft/transport/grpc_transport.h"
+#include "raft/transport/message_limits.h"
 #include "statemachine/counter_state_machine.h"
 #include "tests/integration/process.h"
 #include "tests/log/log_test_util.h"
@@ -157,6 +158,20 @@ TEST(RaftClient, ServerRejectsMalformedRequestsWithoutApplyingThem) {
   EXPECT_NE(r.message().find("nope"), std::string::npos);
   auto client = g.Client(g.members());
   EXPECT_EQ(client->Read("get")->payload, "0");
+}
+
+TEST(RaftClient, AWriteOverTheGroupLimitIsRefusedAndNotRetried) {
+  GrpcGroup g(1);
+  g.Start(1);
+  auto client = g.Client(g.members());
+  GroupOptions defaults;
+  auto r = client->Write(std::string(defaults.max_command_bytes + 1, 'x'));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  EXPECT_NE(r.status().message().find("max_command_bytes"), std::string::npos) << r.status();
+  auto huge = client->Write(std::string(kMaxMessageBytes, 'x'));  // gRPC would not send it
+  EXPECT_EQ(huge.status().code(), absl::StatusCode::kInvalidArgument) << huge.status();
+  EXPECT_EQ(client->Read("get")->payload, "0");
+  EXPECT_EQ(client->Write("incr 2")->payload, "2");
 }
 
 }  // namespace
