@@ -52,7 +52,9 @@ class RaftServer : public MessageHandler {
 
   // MessageHandler.
   void HandleMessages(const std::string& group, std::vector<raftpb::Message> msgs) override;
-  absl::StatusOr<std::string> IncomingSnapshotPath(const std::string& group) override;
+  void Refuse(const std::string& group, const raftpb::Message& m, const absl::Status& why) override;
+  absl::StatusOr<std::string> IncomingSnapshotPath(const std::string& group,
+                                                   const raftpb::Message& m) override;
   void HandleSnapshot(const std::string& group, raftpb::Message m, std::string path) override;
   void PeerUnreachable(uint64_t peer) override;
 

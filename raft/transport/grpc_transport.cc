@@ -41,6 +41,10 @@ absl::Status FromGrpc(const grpc::Status& s) {
   return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
 }
 
+grpc::Status ToGrpc(const absl::Status& s) {
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
 }  // namespace
 
 // Receives streams of messages and snapshots from peers.
@@ -60,12 +64,23 @@ class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
     CallScope scope(this, ctx);
     if (!scope.admitted()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "stopping");
     raftpb::Envelope env;
+    uint64_t peer = 0;  // whom the stream is from: the sender of its first message
     while (reader->Read(&env)) {
       MessageHandler* h = handler();
       if (h == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "stopping");
-      std::vector<raftpb::Message> msgs(std::make_move_iterator(env.mutable_messages()->begin()),
-                                        std::make_move_iterator(env.mutable_messages()->end()));
-      h->HandleMessages(env.group(), std::move(msgs));
+      std::vector<raftpb::Message> msgs;
+      msgs.reserve(env.messages_size());
+      for (auto& m : *env.mutable_messages()) {
+        if (peer == 0) peer = m.from();
+        if (m.from() == peer) {
+          msgs.push_back(std::move(m));
+          continue;
+        }
+        h->Refuse(env.group(), m,
+                  absl::InvalidArgumentError(
+                      absl::StrCat("it came on the stream of member ", peer, ", not on its own")));
+      }
+      if (!msgs.empty()) h->HandleMessages(env.group(), std::move(msgs));
     }
     return grpc::Status::OK;
   }
@@ -76,17 +91,16 @@ class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
     CallScope scope(this, ctx);
     if (!scope.admitted()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "stopping");
     raftpb::SnapshotChunk chunk;
-    if (!reader->Read(&chunk) || chunk.message().type() != raftpb::MSG_SNAP) {
+    if (!reader->Read(&chunk) || !chunk.has_message()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "first chunk must carry MSG_SNAP");
     }
     MessageHandler* h = handler();
     if (h == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "stopping");
     std::string group = chunk.group();
     raftpb::Message m = chunk.message();
-    auto path = h->IncomingSnapshotPath(group);
-    if (!path.ok())
-      return grpc::Status(grpc::StatusCode::NOT_FOUND, std::string(path.status().message()));
-    int fd = ::open(path->c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    auto path = h->IncomingSnapshotPath(group, m);
+    if (!path.ok()) return ToGrpc(path.status());
+    int fd = ::open(path->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return grpc::Status(grpc::StatusCode::INTERNAL, "cannot create " + *path);
     uint64_t offset = 0;
     bool last = false;
@@ -96,11 +110,18 @@ class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
       offset += chunk.data().size();
       last = chunk.last();
       if (!s.ok() || last || !reader->Read(&chunk)) break;
+      // Only the first chunk opens the upload; the others carry its bytes and nothing else.
+      if (chunk.group() != group || chunk.has_message()) {
+        s = absl::InvalidArgumentError("a later snapshot chunk names a group or carries a message");
+        h->Refuse(group, m, s);
+        break;
+      }
     }
     if (s.ok() && last && ::fdatasync(fd) != 0) s = ErrnoStatus("fdatasync", *path);
     ::close(fd);
     if (!s.ok() || !last) {
       ::unlink(path->c_str());
+      if (absl::IsInvalidArgument(s)) return ToGrpc(s);
       return grpc::Status(grpc::StatusCode::ABORTED,
                           s.ok() ? "snapshot stream ended early" : std::string(s.message()));
     }

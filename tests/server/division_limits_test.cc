@@ -1,5 +1,7 @@
-// What a group refuses, in one process: commands over its size limit never reach the log.
+// What a group refuses, in one process: commands over its size limit never reach the log, and
+// messages no honest peer sends are refused and counted while the group goes on.
 #include <future>
+#include <limits>
 
 #include "gtest/gtest.h"
 #include "raft/server/raft_server.h"
@@ -101,6 +103,50 @@ TEST(DivisionLimits, CommandLimitsOutsideWhatMembersCarryAreRefusedAtOpen) {
   GroupOptions ceiling = Fast();
   ceiling.max_command_bytes = kMaxCommandBytesCeiling;
   EXPECT_TRUE(open(ceiling).ok());
+}
+
+TEST(DivisionLimits, ForgedMessagesAreRefusedAndCountedAndTheGroupGoesOn) {
+  ServerCluster c(3, Fast());
+  for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(c.Start(id).ok());
+  ASSERT_TRUE(c.WriteUntilDone(ServerCluster::Command(1, 1, "incr 1")).status.ok());
+  const uint64_t leader = c.WaitForLeader();
+  const uint64_t follower = leader % 3 + 1;
+  const raftpb::GroupStatus st = c.division(follower)->Status();
+
+  // A snapshot message without its file, from the leader in a later term: the core would
+  // restore a snapshot the member does not have.
+  raftpb::Message snap;
+  snap.set_type(raftpb::MSG_SNAP);
+  snap.set_from(leader);
+  snap.set_to(follower);
+  snap.set_term(st.term() + 1);
+  auto* meta = snap.mutable_snapshot()->mutable_metadata();
+  meta->set_index(st.commit() + 100);
+  meta->set_term(st.term() + 1);
+  for (uint64_t id = 1; id <= 3; ++id) meta->mutable_conf_state()->add_voters(id);
+  // A term no election reaches: everyone hearing of it could never campaign again.
+  raftpb::Message wrap;
+  wrap.set_type(raftpb::MSG_HEARTBEAT);
+  wrap.set_from(leader);
+  wrap.set_to(follower);
+  wrap.set_term(std::numeric_limits<uint64_t>::max());
+  // Not contiguous: the core refuses it itself.
+  raftpb::Message gap;
+  gap.set_type(raftpb::MSG_APP);
+  gap.set_from(leader);
+  gap.set_to(follower);
+  gap.set_term(st.term());
+  gap.set_index(st.commit());
+  gap.add_entries()->set_index(st.commit() + 2);
+  c.division(follower)->Deliver({snap, wrap, gap});
+
+  Result w = c.WriteUntilDone(ServerCluster::Command(1, 2, "incr 1"));
+  ASSERT_TRUE(w.status.ok()) << w.status;
+  EXPECT_EQ(w.payload, "2");
+  ASSERT_TRUE(c.WaitForApplied(w.index));
+  const raftpb::GroupStatus now = c.division(follower)->Status();
+  EXPECT_EQ(now.refused_messages(), 3u);
+  EXPECT_LT(now.term(), uint64_t{1} << 63);
 }
 
 }  // namespace
