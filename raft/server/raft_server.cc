@@ -70,7 +70,7 @@ absl::Status RaftServer::Start() {
     builder.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port);
     builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
     builder.SetMaxSendMessageSize(kMaxMessageBytes);
-    builder.RegisterService(client_service_.get());
+    if (options_.client_service) builder.RegisterService(client_service_.get());
     for (grpc::Service* service : extra_services_) builder.RegisterService(service);
     transport_->RegisterServices(&builder);
     grpc_server_ = builder.BuildAndStart();

@@ -24,11 +24,16 @@ struct ServerOptions {
   // host:port where peers and clients reach this server (gRPC). Empty: no network endpoint
   // (in-process use with a MemoryTransport).
   std::string listen_address;
+  // Serve RaftClientService (writes, reads, membership, status of every group) on the listen
+  // address. It hands any client's bytes to the state machine as a command, so an
+  // application that has a client API of its own (the metastore) leaves it off.
+  bool client_service = false;
 };
 
 // Hosts one or more Raft groups in a process (Ratis' RaftServer): routes peer messages to
-// the right group, serves RaftClientService (writes, reads, membership, status) on the
-// listen address, and shuts everything down in order.
+// the right group, serves the peers and, if asked, RaftClientService on the listen address,
+// and shuts everything down in order. Every gRPC message to or from that address is at most
+// kMaxMessageBytes.
 class RaftServer : public MessageHandler {
  public:
   static absl::StatusOr<std::unique_ptr<RaftServer>> Create(ServerOptions options,
