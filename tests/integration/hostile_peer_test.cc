@@ -246,6 +246,20 @@ TEST(HostilePeer, ForgedAndMalformedPeerTrafficNeitherCrashesNorStopsAMember) {
            peer.Stream({Env(kGroup, {m})});
          },
          false},
+        {"an append response claiming more log than there is",
+         [&] {
+           Message m = Msg(raftpb::MSG_APP_RESP, target, other, term);
+           m.set_index(kNegative - 1);
+           peer.Stream({Env(kGroup, {m})});
+         },
+         false},
+        {"a read index request with a large context",
+         [&] {
+           Message m = Msg(raftpb::MSG_READ_INDEX, target, other, term);
+           m.set_context(std::string(1 << 20, 'c'));
+           peer.Stream({Env(kGroup, {m})});
+         },
+         false},
         {"an append whose entries are not contiguous",
          [&] {
            Message m = Msg(raftpb::MSG_APP, target, other, term);
