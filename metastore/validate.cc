@@ -68,6 +68,41 @@ absl::Status ValidateOp(const metastorepb::Op& op, const Limits& limits) {
   }
 }
 
+absl::Status ValidateClientCommand(const metastorepb::Command& cmd, const Limits& limits) {
+  switch (cmd.op_case()) {
+    case metastorepb::Command::kMulti: {
+      if (auto s = ValidateMulti(cmd.multi(), limits); !s.ok()) return s;
+      for (int i = 0; i < cmd.multi().ops_size(); ++i) {
+        if (cmd.multi().ops(i).op_case() == metastorepb::Op::OP_NOT_SET) {
+          return MetaError(metastorepb::BAD_ARGUMENTS,
+                           absl::StrCat("op ", i,
+                                        " of the multi names none of create, delete, "
+                                        "set, check"));
+        }
+      }
+      return absl::OkStatus();
+    }
+    case metastorepb::Command::kCreateSession:
+    case metastorepb::Command::kCloseSession:
+      return absl::OkStatus();
+    case metastorepb::Command::kExpireSessions:
+    case metastorepb::Command::kDeleteIdle:
+      return MetaError(metastorepb::BAD_ARGUMENTS,
+                       "expiring sessions and deleting idle nodes are the leader's own "
+                       "housekeeping, not a client's request");
+    case metastorepb::Command::OP_NOT_SET:
+      break;
+  }
+  return MetaError(metastorepb::BAD_ARGUMENTS, "the command names no operation");
+}
+
+absl::Status ValidateCommandSize(size_t bytes, const Limits& limits) {
+  if (bytes <= limits.max_command_bytes) return absl::OkStatus();
+  return MetaError(metastorepb::BAD_ARGUMENTS,
+                   absl::StrCat("the write is ", bytes, " bytes as a command; the limit is ",
+                                limits.max_command_bytes, " (--max-command-bytes)"));
+}
+
 absl::Status ValidateMulti(const metastorepb::MultiRequest& multi, const Limits& limits) {
   if (static_cast<size_t>(multi.ops_size()) > limits.max_ops_per_multi) {
     return MetaError(metastorepb::BAD_ARGUMENTS,

@@ -14,7 +14,16 @@ struct Limits {
   int64_t max_session_timeout_ms = 60000;
   int64_t max_ttl_ms = int64_t{1} << 40;  // as ZooKeeper's TTL bound, about 35 years
   size_t max_ops_per_multi = 1000;
+  // The largest write, serialized as the command the leader proposes (all ops of a multi
+  // together, with their paths and data). Room for a few nodes of max_data_bytes, as
+  // ZooKeeper's jute.maxbuffer bounds a whole request; at most 64 MiB, what a member's port
+  // accepts (raft::kMaxCommandBytesCeiling).
+  size_t max_command_bytes = size_t{4} << 20;
 };
+
+// How much of max_command_bytes a node's path and the command's own fields may need beside
+// max_data_bytes of data.
+inline constexpr size_t kCommandRoomBytes = 1024;
 
 // Checks everything about a write op that does not depend on the tree: the path (with the
 // sequential suffix rule), the data size, the version and the create flags. The errors are
@@ -23,6 +32,13 @@ absl::Status ValidateOp(const metastorepb::Op& op, const Limits& limits);
 // A multi's op count; its ops are checked one by one as they apply, so that the failing op
 // gets its own result.
 absl::Status ValidateMulti(const metastorepb::MultiRequest& multi, const Limits& limits);
+// What a client may have proposed: a multi (one op or many, each a create, delete, setData or
+// check) or opening or closing a session. Expiring sessions and deleting idle nodes are the
+// leader's own housekeeping, which its session tracker proposes without passing here; from a
+// client they are BadArguments, as is an op this server does not know.
+absl::Status ValidateClientCommand(const metastorepb::Command& cmd, const Limits& limits);
+// A command of `bytes`, serialized, against max_command_bytes (BadArguments).
+absl::Status ValidateCommandSize(size_t bytes, const Limits& limits);
 // -1 (or absent) means any version; anything else below 0 is BadArguments.
 absl::Status ValidateVersion(bool has_version, int32_t version, std::string_view path);
 

@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
   server_options.id = id;
   server_options.listen_address =
       absl::GetFlag(FLAGS_listen).empty() ? members->at(id) : absl::GetFlag(FLAGS_listen);
+  server_options.client_service = true;  // warren-counter talks RaftClientService
   auto server = raft::RaftServer::Create(server_options, std::make_unique<raft::GrpcTransport>());
   if (!server.ok()) return fail(server.status());
 

@@ -7,6 +7,7 @@
 #include "glog/logging.h"
 #include "grpcpp/grpcpp.h"
 #include "metastore/errors.h"
+#include "raft/transport/message_limits.h"
 
 namespace warren::metastore {
 namespace {
@@ -81,7 +82,8 @@ Stub* MetastoreClient::StubFor(const std::string& endpoint) {
   auto& stub = stubs_[endpoint];
   if (stub == nullptr) {
     grpc::ChannelArguments args;
-    args.SetMaxReceiveMessageSize(64 << 20);
+    args.SetMaxSendMessageSize(raft::kMaxMessageBytes);
+    args.SetMaxReceiveMessageSize(raft::kMaxMessageBytes);
     // Members come and go (restarts, failover): retry connecting every second at most, not
     // after gRPC's default of up to two minutes.
     args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
@@ -191,6 +193,14 @@ void MetastoreClient::CallAsync(Method<Req, Resp> method, Req req, Kind kind,
   if constexpr (requires { req.watch(); }) call->sets_watch = req.watch();
   call->req = std::move(req);
   call->deadline = absl::Now() + options_.request_timeout;
+  if (const size_t bytes = call->req.ByteSizeLong(); bytes > raft::kMaxMessageBytes) {
+    // No member takes it (gRPC refuses it on the way): say so, rather than retry it.
+    return Finish(*call,
+                  MetaError(metastorepb::BAD_ARGUMENTS, absl::StrCat("the request is ", bytes,
+                                                                     " bytes; a member "
+                                                                     "accepts at most ",
+                                                                     raft::kMaxMessageBytes)));
+  }
   Attempt(std::move(call));
 }
 

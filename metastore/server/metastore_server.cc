@@ -11,6 +11,7 @@
 #include "metastore/znode_tree.h"
 #include "raft/server/raft_server.h"
 #include "raft/transport/grpc_transport.h"
+#include "raft/transport/message_limits.h"
 
 namespace warren::metastore {
 
@@ -26,6 +27,18 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
   std::string listen = options.listen;
   if (listen.empty() && options.members.count(options.id) > 0) listen = options.members[options.id];
   if (listen.empty()) return absl::InvalidArgumentError("no address to listen on");
+  const Limits& limits = options.limits;
+  if (limits.max_command_bytes == 0 || limits.max_command_bytes > raft::kMaxCommandBytesCeiling) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the command limit is ", limits.max_command_bytes, " bytes; it must be 1..",
+                     raft::kMaxCommandBytesCeiling));
+  }
+  if (limits.max_data_bytes + kCommandRoomBytes > limits.max_command_bytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the data limit (", limits.max_data_bytes, " bytes) leaves no room for a node's path in ",
+        "a command of at most ", limits.max_command_bytes, " bytes; the command limit must be ",
+        kCommandRoomBytes, " bytes above it"));
+  }
 
   std::unique_ptr<MetastoreServer> server(new MetastoreServer);
   server->address_ = listen;
@@ -53,6 +66,7 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
   group.tick = options.tick;
   group.snapshot_entries = options.snapshot_entries;
   group.log_retention_entries = options.log_retention_entries;
+  group.max_command_bytes = limits.max_command_bytes;
   if (options.lease_reads) group.raft.read_only = raft::ReadOnlyOption::kLeaseBased;
   std::unique_ptr<StateMachine> sm = std::move(*tree);
   if (options.apply_delay > absl::ZeroDuration()) {

@@ -103,6 +103,12 @@ void MetastoreService::Propose(const metastorepb::RequestHeader& header, const m
 
 void MetastoreService::Propose(const metastorepb::RequestHeader& header, metastorepb::Command cmd,
                                WriteDone done) {
+  // Nothing a client sent unknown to this server reaches the log, where a later version might
+  // read it as something the client may not ask for.
+  cmd.DiscardUnknownFields();
+  if (auto s = ValidateClientCommand(cmd, tree_->limits()); !s.ok()) {
+    return done(ErrorHeader(s), {});
+  }
   raftpb::ClientCommand cc;
   if (header.client_id() != 0) {
     if (header.seq() == 0 || header.first_incomplete_seq() > header.seq()) {
@@ -126,6 +132,9 @@ void MetastoreService::Propose(const metastorepb::RequestHeader& header, metasto
   if (cmd.session_id() == 0) cmd.set_session_id(header.session_id());
   cmd.set_time_ms(absl::ToUnixMillis(absl::Now()));
   cc.set_payload(cmd.SerializeAsString());
+  if (auto s = ValidateCommandSize(cc.payload().size(), tree_->limits()); !s.ok()) {
+    return done(ErrorHeader(s), {});
+  }
   division_->Write(std::move(cc), [this, done = std::move(done)](raft::Result r) {
     metastorepb::ResponseHeader h = HeaderOf(r);
     metastorepb::CommandReply reply;

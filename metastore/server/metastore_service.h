@@ -83,7 +83,9 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService {
   using ReadDone =
       std::function<void(const metastorepb::ResponseHeader&, const metastorepb::QueryReply&)>;
 
-  // Proposes a write; `done` gets the header (error, zxid, leader hint) and the reply.
+  // Proposes a client's write, checked first (ValidateClientCommand, the size limit) so that
+  // nothing is appended for one that is refused; `done` gets the header (error, zxid, leader
+  // hint) and the reply.
   void Propose(const metastorepb::RequestHeader& header, metastorepb::Command cmd, WriteDone done);
   void Propose(const metastorepb::RequestHeader& header, const metastorepb::Op& op, WriteDone done);
   // Reads once this member has applied what the client has seen (header.min_zxid), or

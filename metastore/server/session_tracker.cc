@@ -4,6 +4,15 @@
 #include "glog/logging.h"
 
 namespace warren::metastore {
+namespace {
+
+// Upper bounds, serialized: a session id; an IdleNode besides its path; a command besides its
+// list (the clock, the field's tag and length).
+constexpr size_t kSessionIdBytes = 11;
+constexpr size_t kIdleNodeFramingBytes = 24;
+constexpr size_t kCommandFramingBytes = 32;
+
+}  // namespace
 
 SessionTracker::SessionTracker(raft::Division* division, ZNodeTree* tree, uint64_t self_id,
                                absl::Duration interval, std::function<void()> on_leadership_lost)
@@ -79,17 +88,32 @@ void SessionTracker::Check(absl::Time now) {
     on_leadership_lost_();
     return;
   }
+  // A proposal is a command like any other and must fit the limit: what does not waits for
+  // the next look.
+  const size_t limit = tree_->limits().max_command_bytes;
+  const size_t budget = limit > kCommandFramingBytes ? limit - kCommandFramingBytes : 0;
   if (!expired.empty() && !expiring_) {
     metastorepb::Command cmd;
-    for (uint64_t id : expired) cmd.mutable_expire_sessions()->add_session_ids(id);
-    LOG(INFO) << "expiring " << expired.size() << " sessions";
+    size_t bytes = 0;
+    for (uint64_t id : expired) {
+      if ((bytes += kSessionIdBytes) > budget) break;
+      cmd.mutable_expire_sessions()->add_session_ids(id);
+    }
+    LOG(INFO) << "expiring " << cmd.expire_sessions().session_ids_size() << " of "
+              << expired.size() << " sessions";
     Propose(std::move(cmd), &expiring_);
   }
   auto idle = tree_->IdleNodes(absl::ToUnixMillis(now));
   if (!idle.empty() && !deleting_idle_) {
     metastorepb::Command cmd;
-    for (auto& node : idle) *cmd.mutable_delete_idle()->add_nodes() = std::move(node);
-    Propose(std::move(cmd), &deleting_idle_);
+    size_t bytes = 0;
+    for (auto& node : idle) {
+      const size_t more = node.path().size() + kIdleNodeFramingBytes;
+      if (bytes + more > budget) continue;
+      bytes += more;
+      *cmd.mutable_delete_idle()->add_nodes() = std::move(node);
+    }
+    if (cmd.delete_idle().nodes_size() > 0) Propose(std::move(cmd), &deleting_idle_);
   }
 }
 

@@ -28,6 +28,9 @@ ABSL_FLAG(int64_t, apply_delay_ms, 0,
           "for fault tests only: sleep this long before applying each command, so that this "
           "member falls behind the others");
 ABSL_FLAG(uint64_t, max_data_bytes, 1 << 20, "largest znode data accepted");
+ABSL_FLAG(uint64_t, max_command_bytes, 4 << 20,
+          "largest write accepted, a multi's ops together, as the command the leader proposes "
+          "(at most 64 MiB; the same on every member)");
 ABSL_FLAG(int64_t, min_session_timeout_ms, 2000, "session timeouts are raised to this");
 ABSL_FLAG(int64_t, max_session_timeout_ms, 60000, "session timeouts are lowered to this");
 
@@ -71,6 +74,7 @@ int main(int argc, char** argv) {
     LOG(WARNING) << "--apply-delay-ms: applying each command " << options.apply_delay << " late";
   }
   options.limits.max_data_bytes = absl::GetFlag(FLAGS_max_data_bytes);
+  options.limits.max_command_bytes = absl::GetFlag(FLAGS_max_command_bytes);
   options.limits.min_session_timeout_ms = absl::GetFlag(FLAGS_min_session_timeout_ms);
   options.limits.max_session_timeout_ms = absl::GetFlag(FLAGS_max_session_timeout_ms);
   if (options.id == 0) return fail(absl::InvalidArgumentError("--id is required (> 0)"));

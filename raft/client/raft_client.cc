@@ -7,6 +7,7 @@
 #include "glog/logging.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/raft_service.grpc.pb.h"
+#include "raft/transport/message_limits.h"
 
 namespace warren::raft {
 
@@ -82,14 +83,25 @@ std::unique_ptr<RaftClient::Member> RaftClient::NewMember(uint64_t id, const std
   auto m = std::make_unique<Member>();
   m->id = id;
   m->address = address;
+  grpc::ChannelArguments args;
+  // What a member's port takes and gives; its groups' own limits are narrower and answered
+  // with errors that say so.
+  args.SetMaxSendMessageSize(kMaxMessageBytes);
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   m->stub = raftpb::RaftClientService::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
   return m;
 }
 
 absl::StatusOr<raftpb::ClientReply> RaftClient::Call(raftpb::ClientRequest req,
                                                      uint64_t only_member) {
   req.set_group(options_.group);
+  if (req.ByteSizeLong() > kMaxMessageBytes) {
+    // gRPC would refuse to send it, every time: no use retrying.
+    return absl::InvalidArgumentError(absl::StrCat("a request of ", req.ByteSizeLong(),
+                                                   " bytes exceeds what a member accepts (",
+                                                   kMaxMessageBytes, ")"));
+  }
   const absl::Time deadline = absl::Now() + options_.deadline;
   absl::Duration backoff = options_.initial_backoff;
   Member* target = FindMember(only_member != 0 ? only_member : leader_hint_.load());

@@ -13,8 +13,10 @@ namespace warren::raft {
 // The largest entry, serialized (raftpb::Entry::ByteSizeLong()), that any LogStore takes:
 // Append refuses a batch holding a larger one with InvalidArgument and writes nothing. The
 // layers above must keep every entry (a command with the runtime's envelope, a configuration
-// change) at or below it; the transport's message limit is above it.
-inline constexpr size_t kMaxEntryBytes = 64 << 20;
+// change) at or below it: the runtime's commands go up to 64 MiB plus an envelope of at most
+// 1 KiB (raft/transport/message_limits.h, checked where both meet), and the transport's
+// message limit is above this.
+inline constexpr size_t kMaxEntryBytes = (size_t{64} << 20) + (size_t{32} << 10);
 
 // Where a Raft peer keeps its log and hard state. Writes may be buffered; they are durable
 // only once Sync() returns OK. Indexes are contiguous in [FirstIndex(), LastIndex()]; an

@@ -15,14 +15,17 @@ absl::Status ValidateClientRequest(const raftpb::ClientRequest& req) {
         return absl::InvalidArgumentError(absl::StrCat(
             "first_incomplete_seq ", req.first_incomplete_seq(), " is above seq ", req.seq()));
       }
-      if (req.write().size() > kMaxCommandBytes) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            "command of ", req.write().size(), " bytes exceeds the limit of ", kMaxCommandBytes));
+      if (req.write().size() > kMaxCommandBytesCeiling) {
+        return absl::InvalidArgumentError(absl::StrCat("a command of ", req.write().size(),
+                                                       " bytes exceeds the limit of ",
+                                                       kMaxCommandBytesCeiling));
       }
       return absl::OkStatus();
     case raftpb::ClientRequest::kRead:
-      if (req.read().query().size() > kMaxCommandBytes) {
-        return absl::InvalidArgumentError("query exceeds the size limit");
+      if (req.read().query().size() > kMaxCommandBytesCeiling) {
+        return absl::InvalidArgumentError(absl::StrCat("a query of ", req.read().query().size(),
+                                                       " bytes exceeds the size limit of ",
+                                                       kMaxCommandBytesCeiling));
       }
       return absl::OkStatus();
     case raftpb::ClientRequest::kMembership:

@@ -4,13 +4,12 @@
 
 #include "proto/raft_service.grpc.pb.h"
 #include "raft/server/division.h"
+#include "raft/transport/message_limits.h"
 
 namespace warren::raft {
 
-// Largest command or query a client may send.
-inline constexpr size_t kMaxCommandBytes = 1 << 20;
-
-// Checks a client request before it reaches a group; InvalidArgument names the problem.
+// Checks a client request before it reaches a group; InvalidArgument names the problem. A
+// write is also checked against its group's max_command_bytes, by Division::Write.
 absl::Status ValidateClientRequest(const raftpb::ClientRequest& req);
 
 // RaftClientService over the groups of a server: validates each request, hands it to its

@@ -12,6 +12,7 @@
 #include "raft/log/rocksdb_log_store.h"
 #include "raft/log/segmented_log_store.h"
 #include "raft/server/data_dir.h"
+#include "raft/server/peer_message_check.h"
 
 namespace warren::raft {
 namespace {
@@ -45,6 +46,15 @@ Result Unavailable(std::string msg, bool not_leader = false) {
   return Result{absl::UnavailableError(std::move(msg)), "", 0, not_leader, 0};
 }
 
+// A member's address travels in a conf change and in every snapshot: host:port, not a payload.
+constexpr size_t kMaxAddressBytes = 1024;
+
+absl::Status CommandTooLarge(size_t bytes, size_t limit) {
+  return absl::InvalidArgumentError(absl::StrCat("a command of ", bytes,
+                                                 " bytes exceeds the group's limit of ", limit,
+                                                 " bytes (max_command_bytes)"));
+}
+
 // Where a durable state machine keeps the runtime's records (see StateMachine::Persist).
 constexpr char kAppliedStateKey[] = "raft/applied-state";
 constexpr char kClientKeyPrefix[] = "raft/client/";
@@ -70,6 +80,16 @@ absl::StatusOr<std::unique_ptr<Division>> Division::Open(GroupOptions options,
   if (!options.join && options.members.count(options.id) == 0) {
     return absl::InvalidArgumentError(absl::StrCat(
         "member ", options.id, " is not among the founding members; pass it or use join"));
+  }
+  if (options.max_command_bytes == 0 || options.max_command_bytes > kMaxCommandBytesCeiling) {
+    return absl::InvalidArgumentError(absl::StrCat("max_command_bytes is ",
+                                                   options.max_command_bytes, "; it must be 1..",
+                                                   kMaxCommandBytesCeiling));
+  }
+  if (options.raft.max_size_per_msg > kMaxCommandBytesCeiling / 2) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("raft.max_size_per_msg is ", options.raft.max_size_per_msg,
+                     "; a member accepts messages of entries up to ", kMaxCommandBytesCeiling / 2));
   }
   std::unique_ptr<Division> d(new Division(std::move(options), std::move(sm), transport));
   if (auto s = d->Recover(); !s.ok()) return s;
@@ -240,6 +260,10 @@ Result Division::NotLeader() const {
 }
 
 void Division::Write(raftpb::ClientCommand cmd, Done done) {
+  if (cmd.payload().size() > options_.max_command_bytes) {
+    return done(
+        Result{CommandTooLarge(cmd.payload().size(), options_.max_command_bytes), "", 0, false, 0});
+  }
   PostRequest(std::move(done), [this, cmd = std::move(cmd)](Done done) mutable {
     if (role_ != Role::kLeader) return done(NotLeader());
     const absl::Time deadline = absl::Now() + options_.request_timeout;
@@ -316,8 +340,10 @@ void Division::ChangeMembership(raftpb::MembershipRequest req, Done done) {
     change->set_node_id(req.id());
     switch (req.op()) {
       case raftpb::MembershipRequest::ADD_LEARNER: {
-        if (req.address().empty()) {
-          return done(Result{absl::InvalidArgumentError("add learner needs the member's address"),
+        if (req.address().empty() || req.address().size() > kMaxAddressBytes) {
+          return done(Result{absl::InvalidArgumentError(
+                                 absl::StrCat("add learner needs the member's address, of at most ",
+                                              kMaxAddressBytes, " bytes")),
                              "", 0, false, 0});
         }
         if (tracker.IsMember(req.id())) {
@@ -375,6 +401,10 @@ void Division::ChangeMembership(raftpb::MembershipRequest req, Done done) {
 }
 
 void Division::ProposeMembership(const raftpb::ConfChange& cc, Done done) {
+  if (cc.ByteSizeLong() > options_.max_command_bytes) {
+    return done(
+        Result{CommandTooLarge(cc.ByteSizeLong(), options_.max_command_bytes), "", 0, false, 0});
+  }
   auto id = core_->ProposeConfChange(cc);
   if (!id.ok()) return done(Result{id.status(), "", 0, false, leader_.load()});
   std::lock_guard lock(writes_mu_);
@@ -395,6 +425,7 @@ void Division::Status(std::function<void(raftpb::GroupStatus)> done) {
         st.set_first_index(core_->log().FirstIndex());
         st.set_last_index(core_->log().LastIndex());
         st.set_snapshot_index(latest_snapshot_.has_value() ? latest_snapshot_->index() : 0);
+        st.set_refused_messages(refused_messages_.load());
         const raftpb::ConfState& cs = core_->tracker().conf_state();
         auto add = [&](uint64_t id, const char* role) {
           auto* m = st.add_members();
@@ -443,39 +474,74 @@ std::string Division::AddressOf(uint64_t id) const {
   return it == addresses_.end() ? "" : it->second;
 }
 
+void Division::Refuse(const raftpb::Message& m, const absl::Status& why) {
+  const uint64_t n = ++refused_messages_;
+  LOG_EVERY_T(WARNING, 1.0) << "group " << options_.group << " refused " << DescribeMessage(m)
+                            << ": " << why.message() << " (" << n << " refused so far)";
+}
+
 void Division::Deliver(std::vector<raftpb::Message> msgs) {
+  std::erase_if(msgs, [this](const raftpb::Message& m) {
+    absl::Status s = CheckPeerMessage(m, options_.id);
+    if (!s.ok()) Refuse(m, s);
+    return !s.ok();
+  });
+  if (msgs.empty()) return;
   Post([this, msgs = std::move(msgs)] {
     for (const auto& m : msgs) {
-      if (auto s = core_->Step(m); !s.ok()) {
-        LOG_EVERY_N(WARNING, 100) << "group " << options_.group << ": bad message from " << m.from()
-                                  << ": " << s;
-      }
+      if (auto s = core_->Step(m); !s.ok()) Refuse(m, s);
     }
   });
 }
 
-void Division::DeliverSnapshot(raftpb::Message m, std::string path) {
-  auto info = SnapshotStore::Verify(path);
-  const auto& want = m.snapshot().metadata();
-  if (!info.ok() || info->index() != want.index() ||
-      info->header.metadata().term() != want.term()) {
-    LOG(WARNING) << "group " << options_.group << ": dropping snapshot from " << m.from() << ": "
-                 << (info.ok() ? "header does not match its message" : info.status().ToString());
-    fs::remove(path);
-    return;
+absl::StatusOr<std::string> Division::AcceptSnapshot(const raftpb::Message& m) {
+  if (auto s = CheckSnapshotMessage(m, options_.id); !s.ok()) {
+    Refuse(m, s);
+    return s;
   }
-  Post([this, m = std::move(m), path = std::move(path)] {
-    const auto& meta = m.snapshot().metadata();
-    incoming_snapshots_[meta.index()] = path;
-    if (auto s = core_->Step(m); !s.ok()) LOG(WARNING) << "snapshot message refused: " << s;
-    const auto& now = core_->log().snapshot();
-    if (now.index() != meta.index() || now.term() != meta.term()) {
-      // Not needed (we already had it all): the file can go.
-      incoming_snapshots_.erase(meta.index());
-      std::error_code ec;
-      fs::remove(path, ec);
+  return snapshots_->NewIncomingPath();
+}
+
+void Division::DeliverSnapshot(raftpb::Message m, std::string path) {
+  auto drop = [path] {
+    std::error_code ec;
+    fs::remove(path, ec);
+  };
+  auto info = SnapshotStore::Verify(path);
+  absl::Status s = info.status();
+  if (s.ok()) {
+    const auto& want = m.snapshot().metadata();
+    const auto& got = info->header.metadata();
+    if (got.index() != want.index() || got.term() != want.term()) {
+      s = absl::InvalidArgumentError(absl::StrCat("the file holds the snapshot at ", got.index(),
+                                                  " in term ", got.term(), ", the message says ",
+                                                  want.index(), " in term ", want.term()));
     }
-  });
+  }
+  if (s.ok()) {
+    // What is installed is the file: the core takes the membership from the same header.
+    *m.mutable_snapshot()->mutable_metadata() = info->header.metadata();
+    s = CheckSnapshotMessage(m, options_.id);
+  }
+  if (!s.ok()) {
+    Refuse(m, s);
+    return drop();
+  }
+  Post(
+      [this, m = std::move(m), path, drop] {
+        const auto& meta = m.snapshot().metadata();
+        const std::pair key{meta.index(), meta.term()};
+        // A second copy of a snapshot already waiting here is not needed.
+        const bool kept = incoming_snapshots_.emplace(key, path).second;
+        const raftpb::SnapshotMetadata before = core_->log().snapshot();
+        if (auto s = core_->Step(m); !s.ok()) Refuse(m, s);
+        const auto& after = core_->log().snapshot();
+        const bool restored = (after.index() != before.index() || after.term() != before.term()) &&
+                              after.index() == meta.index() && after.term() == meta.term();
+        if (kept && !restored) incoming_snapshots_.erase(key);
+        if (!kept || !restored) drop();  // not needed: we already had all of it
+      },
+      drop);
 }
 
 void Division::PeerUnreachable(uint64_t peer) {
@@ -583,12 +649,16 @@ void Division::SendSnapshot(raftpb::Message m) {
 }
 
 void Division::InstallSnapshot(const raftpb::SnapshotMetadata& meta, ApplyTask* task) {
-  auto it = incoming_snapshots_.find(meta.index());
+  // The core restores a snapshot only on a MSG_SNAP, which reaches it only from
+  // DeliverSnapshot (Deliver refuses it), after its file was verified and registered here.
+  auto it = incoming_snapshots_.find({meta.index(), meta.term()});
   CHECK(it != incoming_snapshots_.end()) << "core restored a snapshot we did not receive";
   auto info = snapshots_->Install(it->second);
-  CHECK(info.ok()) << "installing snapshot: " << info.status();
-  for (auto& [index, path] : incoming_snapshots_) {
-    if (index != meta.index()) fs::remove(path);
+  // It verified on arrival: failing now is the disk's doing, as for the log.
+  CheckIo(info.status(), "install snapshot");
+  for (auto& [key, path] : incoming_snapshots_) {
+    std::error_code ec;
+    if (path != it->second) fs::remove(path, ec);
   }
   incoming_snapshots_.clear();
   // The log before the snapshot belongs to another history or is behind: drop all of it.

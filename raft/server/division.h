@@ -51,7 +51,8 @@ class Division {
   // Stops the threads; requests still waiting fail with Unavailable.
   void Stop();
 
-  // Replicates a client command exactly once per (client_id, seq).
+  // Replicates a client command exactly once per (client_id, seq). A payload larger than
+  // max_command_bytes is refused with InvalidArgument.
   void Write(raftpb::ClientCommand cmd, Done done);
   // Served at no older state than req.min_index, whatever the consistency. `deadline`, if
   // sooner than the group's request timeout, is when it stops waiting.
@@ -65,13 +66,19 @@ class Division {
   // The same, waiting up to 5 s (role "unresponsive" if the raft thread does not answer).
   raftpb::GroupStatus Status();
 
-  // From the transport.
+  // From the transport. Whatever arrives from the network is checked before the core sees
+  // it (CheckPeerMessage); what fails is refused: dropped, logged and counted.
   void Deliver(std::vector<raftpb::Message> msgs);
-  std::string NewIncomingSnapshotPath() { return snapshots_->NewIncomingPath(); }
+  // Where to receive the snapshot that `m` opens, or InvalidArgument if `m` is refused.
+  absl::StatusOr<std::string> AcceptSnapshot(const raftpb::Message& m);
+  // The snapshot `m` arrived whole at `path` (which this member then owns).
   void DeliverSnapshot(raftpb::Message m, std::string path);
   void PeerUnreachable(uint64_t peer);
+  // Drops a message from the network: a rate-limited log line, and one more refused.
+  void Refuse(const raftpb::Message& m, const absl::Status& why);
 
   const std::string& group() const { return options_.group; }
+  size_t max_command_bytes() const { return options_.max_command_bytes; }
   uint64_t leader() const { return leader_.load(); }
   std::string AddressOf(uint64_t id) const;
 
@@ -155,12 +162,14 @@ class Division {
   bool stopping_ = false;
   std::thread raft_thread_;
   Role role_ = Role::kFollower;
-  std::map<uint64_t, std::string> incoming_snapshots_;  // index -> received file
+  // Received snapshot files the core may restore, by (index, term).
+  std::map<std::pair<uint64_t, uint64_t>, std::string> incoming_snapshots_;
   std::optional<SnapshotInfo> latest_snapshot_;
   ReadContextNamer read_contexts_;
   std::map<std::string, PendingRead> reads_by_ctx_;
   std::vector<PendingTransfer> transfers_;
   std::atomic<uint64_t> leader_{0};
+  std::atomic<uint64_t> refused_messages_{0};
 
   // Shared by the raft thread (registers) and the apply thread (completes).
   std::mutex writes_mu_;

@@ -10,8 +10,14 @@
 #include "absl/status/statusor.h"
 #include "raft/core/config.h"
 #include "raft/log/log_store.h"
+#include "raft/transport/message_limits.h"
 
 namespace warren::raft {
+
+// Every entry a member may propose or accept from a peer must also fit its log store, with
+// room for the entry's own fields, and every log entry must fit a message.
+static_assert(kMaxEntryDataBytes + 64 <= kMaxEntryBytes);
+static_assert(kMaxEntryBytes + 1024 <= kMaxMessageBytes);
 
 enum class LogKind { kSegmented, kRocksDb, kMemory };
 
@@ -40,6 +46,11 @@ struct GroupOptions {
   uint64_t snapshot_entries = 10000;
   // Entries kept in the log behind a snapshot, for followers that are only a little behind.
   uint64_t log_retention_entries = 1000;
+  // The largest command (a write's payload) the group takes; a bigger one is refused with
+  // InvalidArgument before anything is appended. A log entry is a command plus at most
+  // kEntryOverheadBytes. At most kMaxCommandBytesCeiling (64 MiB): what every member's port
+  // accepts, whatever its own options, since a Raft message carries at least one entry.
+  size_t max_command_bytes = size_t{4} << 20;
   // How long the server waits for a write to commit or a read to be served.
   absl::Duration request_timeout = absl::Seconds(10);
   // A learner is promoted only when it is within this many entries of the commit index.

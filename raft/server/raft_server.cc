@@ -1,11 +1,22 @@
 #include "raft/server/raft_server.h"
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 #include "grpcpp/grpcpp.h"
 #include "raft/server/client_service.h"
+#include "raft/server/peer_message_check.h"
+#include "raft/transport/message_limits.h"
 
 namespace warren::raft {
+namespace {
+
+// A group name from the network, fit for a log line.
+std::string Printable(const std::string& group) {
+  return absl::CHexEscape(group.substr(0, 64)) + (group.size() > 64 ? "..." : "");
+}
+
+}  // namespace
 
 RaftServer::RaftServer(ServerOptions options, std::unique_ptr<Transport> transport)
     : options_(std::move(options)), transport_(std::move(transport)) {
@@ -57,7 +68,9 @@ absl::Status RaftServer::Start() {
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port);
-    builder.RegisterService(client_service_.get());
+    builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
+    builder.SetMaxSendMessageSize(kMaxMessageBytes);
+    if (options_.client_service) builder.RegisterService(client_service_.get());
     for (grpc::Service* service : extra_services_) builder.RegisterService(service);
     transport_->RegisterServices(&builder);
     grpc_server_ = builder.BuildAndStart();
@@ -98,13 +111,35 @@ Division* RaftServer::group(const std::string& name) {
 }
 
 void RaftServer::HandleMessages(const std::string& group_name, std::vector<raftpb::Message> msgs) {
-  if (Division* d = group(group_name)) d->Deliver(std::move(msgs));
+  if (msgs.empty()) return;
+  Division* d = group(group_name);
+  if (d == nullptr) {
+    LOG_EVERY_T(WARNING, 1.0) << "no group '" << Printable(group_name) << "' here; dropped "
+                              << msgs.size() << " messages, the first "
+                              << DescribeMessage(msgs.front());
+    return;
+  }
+  d->Deliver(std::move(msgs));
 }
 
-absl::StatusOr<std::string> RaftServer::IncomingSnapshotPath(const std::string& group_name) {
+void RaftServer::Refuse(const std::string& group_name, const raftpb::Message& m,
+                        const absl::Status& why) {
   Division* d = group(group_name);
-  if (d == nullptr) return absl::NotFoundError(absl::StrCat("no group '", group_name, "' here"));
-  return d->NewIncomingSnapshotPath();
+  if (d == nullptr) {
+    LOG_EVERY_T(WARNING, 1.0) << "refused " << DescribeMessage(m) << " for unknown group '"
+                              << Printable(group_name) << "': " << why.message();
+    return;
+  }
+  d->Refuse(m, why);
+}
+
+absl::StatusOr<std::string> RaftServer::IncomingSnapshotPath(const std::string& group_name,
+                                                             const raftpb::Message& m) {
+  Division* d = group(group_name);
+  if (d == nullptr) {
+    return absl::NotFoundError(absl::StrCat("no group '", Printable(group_name), "' here"));
+  }
+  return d->AcceptSnapshot(m);
 }
 
 void RaftServer::HandleSnapshot(const std::string& group_name, raftpb::Message m,

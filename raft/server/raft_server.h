@@ -24,11 +24,16 @@ struct ServerOptions {
   // host:port where peers and clients reach this server (gRPC). Empty: no network endpoint
   // (in-process use with a MemoryTransport).
   std::string listen_address;
+  // Serve RaftClientService (writes, reads, membership, status of every group) on the listen
+  // address. It hands any client's bytes to the state machine as a command, so an
+  // application that has a client API of its own (the metastore) leaves it off.
+  bool client_service = false;
 };
 
 // Hosts one or more Raft groups in a process (Ratis' RaftServer): routes peer messages to
-// the right group, serves RaftClientService (writes, reads, membership, status) on the
-// listen address, and shuts everything down in order.
+// the right group, serves the peers and, if asked, RaftClientService on the listen address,
+// and shuts everything down in order. Every gRPC message to or from that address is at most
+// kMaxMessageBytes.
 class RaftServer : public MessageHandler {
  public:
   static absl::StatusOr<std::unique_ptr<RaftServer>> Create(ServerOptions options,
@@ -52,7 +57,9 @@ class RaftServer : public MessageHandler {
 
   // MessageHandler.
   void HandleMessages(const std::string& group, std::vector<raftpb::Message> msgs) override;
-  absl::StatusOr<std::string> IncomingSnapshotPath(const std::string& group) override;
+  void Refuse(const std::string& group, const raftpb::Message& m, const absl::Status& why) override;
+  absl::StatusOr<std::string> IncomingSnapshotPath(const std::string& group,
+                                                   const raftpb::Message& m) override;
   void HandleSnapshot(const std::string& group, raftpb::Message m, std::string path) override;
   void PeerUnreachable(uint64_t peer) override;
 

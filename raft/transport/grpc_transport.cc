@@ -13,13 +13,14 @@
 #include "grpcpp/grpcpp.h"
 #include "proto/raft_service.grpc.pb.h"
 #include "raft/log/file_util.h"
+#include "raft/transport/envelope_packer.h"
+#include "raft/transport/message_limits.h"
 
 namespace warren::raft {
 namespace {
 
 constexpr size_t kMaxQueuedMessages = 16384;
 constexpr size_t kSnapshotChunkBytes = 1 << 20;
-constexpr int kMaxMessageBytes = 256 << 20;
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
   grpc::ChannelArguments args;
@@ -29,6 +30,7 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   args.SetMaxSendMessageSize(kMaxMessageBytes);
+  args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   // Peers are distinct servers; a channel per peer keeps their streams independent.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
@@ -37,6 +39,10 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
 absl::Status FromGrpc(const grpc::Status& s) {
   if (s.ok()) return absl::OkStatus();
   return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+}
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
 }
 
 }  // namespace
@@ -58,12 +64,23 @@ class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
     CallScope scope(this, ctx);
     if (!scope.admitted()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "stopping");
     raftpb::Envelope env;
+    uint64_t peer = 0;  // whom the stream is from: the sender of its first message
     while (reader->Read(&env)) {
       MessageHandler* h = handler();
       if (h == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "stopping");
-      std::vector<raftpb::Message> msgs(std::make_move_iterator(env.mutable_messages()->begin()),
-                                        std::make_move_iterator(env.mutable_messages()->end()));
-      h->HandleMessages(env.group(), std::move(msgs));
+      std::vector<raftpb::Message> msgs;
+      msgs.reserve(env.messages_size());
+      for (auto& m : *env.mutable_messages()) {
+        if (peer == 0) peer = m.from();
+        if (m.from() == peer) {
+          msgs.push_back(std::move(m));
+          continue;
+        }
+        h->Refuse(env.group(), m,
+                  absl::InvalidArgumentError(
+                      absl::StrCat("it came on the stream of member ", peer, ", not on its own")));
+      }
+      if (!msgs.empty()) h->HandleMessages(env.group(), std::move(msgs));
     }
     return grpc::Status::OK;
   }
@@ -74,17 +91,16 @@ class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
     CallScope scope(this, ctx);
     if (!scope.admitted()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "stopping");
     raftpb::SnapshotChunk chunk;
-    if (!reader->Read(&chunk) || chunk.message().type() != raftpb::MSG_SNAP) {
+    if (!reader->Read(&chunk) || !chunk.has_message()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "first chunk must carry MSG_SNAP");
     }
     MessageHandler* h = handler();
     if (h == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "stopping");
     std::string group = chunk.group();
     raftpb::Message m = chunk.message();
-    auto path = h->IncomingSnapshotPath(group);
-    if (!path.ok())
-      return grpc::Status(grpc::StatusCode::NOT_FOUND, std::string(path.status().message()));
-    int fd = ::open(path->c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    auto path = h->IncomingSnapshotPath(group, m);
+    if (!path.ok()) return ToGrpc(path.status());
+    int fd = ::open(path->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return grpc::Status(grpc::StatusCode::INTERNAL, "cannot create " + *path);
     uint64_t offset = 0;
     bool last = false;
@@ -94,11 +110,18 @@ class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
       offset += chunk.data().size();
       last = chunk.last();
       if (!s.ok() || last || !reader->Read(&chunk)) break;
+      // Only the first chunk opens the upload; the others carry its bytes and nothing else.
+      if (chunk.group() != group || chunk.has_message()) {
+        s = absl::InvalidArgumentError("a later snapshot chunk names a group or carries a message");
+        h->Refuse(group, m, s);
+        break;
+      }
     }
     if (s.ok() && last && ::fdatasync(fd) != 0) s = ErrnoStatus("fdatasync", *path);
     ::close(fd);
     if (!s.ok() || !last) {
       ::unlink(path->c_str());
+      if (absl::IsInvalidArgument(s)) return ToGrpc(s);
       return grpc::Status(grpc::StatusCode::ABORTED,
                           s.ok() ? "snapshot stream ended early" : std::string(s.message()));
     }
@@ -195,15 +218,13 @@ class PeerSender {
           stub.reset();
         }
         address = address_;
-        // Everything queued goes out now, one envelope per group run: batching for free.
-        while (!queue_.empty()) {
-          auto& [group, m] = queue_.front();
-          if (batch.empty() || batch.back().group() != group) {
-            batch.emplace_back();
-            batch.back().set_group(group);
-          }
-          *batch.back().add_messages() = std::move(m);
-          queue_.pop_front();
+        // Everything queued goes out now: batching for free.
+        size_t dropped = 0;
+        batch = PackEnvelopes(&queue_, kMaxMessageBytes, &dropped);
+        if (dropped > 0) {  // cannot happen with entries no larger than max_command_bytes
+          LOG_EVERY_T(ERROR, 1.0) << "dropped " << dropped << " messages to peer " << id_
+                                  << " that no member could receive (larger than "
+                                  << kMaxMessageBytes << " bytes)";
         }
       }
       if (stub == nullptr) {
@@ -255,7 +276,7 @@ class PeerSender {
   bool reconnect_ = false;
   bool stopping_ = false;
   grpc::ClientContext* ctx_ = nullptr;
-  std::deque<std::pair<std::string, raftpb::Message>> queue_;
+  MessageQueue queue_;
   std::thread thread_;
 };
 
@@ -272,7 +293,6 @@ GrpcTransport::~GrpcTransport() { Stop(); }
 
 void GrpcTransport::RegisterServices(grpc::ServerBuilder* builder) {
   builder->RegisterService(service_.get());
-  builder->SetMaxReceiveMessageSize(kMaxMessageBytes);
 }
 
 absl::Status GrpcTransport::Start(MessageHandler* handler) {

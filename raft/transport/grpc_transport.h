@@ -17,7 +17,9 @@ class RaftPeerServiceImpl;
 // own sender thread, which batches whatever queued up while the previous write was in flight
 // and reconnects with exponential backoff when the stream breaks; messages that cannot be
 // sent are dropped (Raft resends) and the peer is reported unreachable. Snapshots go over a
-// separate chunked stream (RaftPeer.InstallSnapshot), one thread per transfer.
+// separate chunked stream (RaftPeer.InstallSnapshot), one thread per transfer. No gRPC message
+// is larger than kMaxMessageBytes. On the receiving side a stream belongs to the member that
+// sent its first message: a message claiming another sender is refused.
 class GrpcTransport : public Transport {
  public:
   struct SnapshotSend;

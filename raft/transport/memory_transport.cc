@@ -67,7 +67,7 @@ void MemoryTransport::SendSnapshot(const std::string& group, raftpb::Message m, 
   absl::Status status = absl::UnavailableError(absl::StrCat("peer ", m.to(), " is down"));
   if (address.has_value()) {
     network_->Deliver(*address, [&](MessageHandler* h) {
-      auto target = h->IncomingSnapshotPath(group);
+      auto target = h->IncomingSnapshotPath(group, m);
       if (!target.ok()) {
         status = target.status();
         return;

@@ -21,8 +21,13 @@ class MessageHandler {
  public:
   virtual ~MessageHandler() = default;
   virtual void HandleMessages(const std::string& group, std::vector<raftpb::Message> msgs) = 0;
-  // A fresh file path to receive a snapshot of `group` into; NotFound for unknown groups.
-  virtual absl::StatusOr<std::string> IncomingSnapshotPath(const std::string& group) = 0;
+  // A transport dropped `m`, which broke the rules of the stream it came on.
+  virtual void Refuse(const std::string& group, const raftpb::Message& m,
+                      const absl::Status& why) = 0;
+  // A fresh file path to receive the snapshot that `m` opens into; NotFound for unknown
+  // groups, InvalidArgument if `m` is refused (before any byte of the file is written).
+  virtual absl::StatusOr<std::string> IncomingSnapshotPath(const std::string& group,
+                                                           const raftpb::Message& m) = 0;
   // A snapshot arrived whole at `path`; `m` is its MSG_SNAP.
   virtual void HandleSnapshot(const std::string& group, raftpb::Message m, std::string path) = 0;
   // Sending to `peer` failed; Raft should stop streaming to it until it answers.

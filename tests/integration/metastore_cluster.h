@@ -65,6 +65,11 @@ class MetastoreCluster {
   // SIGSTOP / SIGCONT: a member that hangs, with its connections open.
   void Pause(uint64_t id) { servers_.at(id)->Signal(SIGSTOP); }
   void Resume(uint64_t id) { servers_.at(id)->Signal(SIGCONT); }
+  // Whether member `id` was started and has not exited.
+  bool Running(uint64_t id) {
+    auto it = servers_.find(id);
+    return it != servers_.end() && !it->second->Wait(absl::ZeroDuration()).has_value();
+  }
 
   std::unique_ptr<MetastoreClient> Client(absl::Duration timeout = absl::Seconds(30),
                                           const std::string& endpoints = "") {

@@ -41,13 +41,13 @@ TEST(ValidateClientRequest, RejectsMalformedRequests) {
   ExpectInvalid(Write(0, 1, 1), "client_id");
   ExpectInvalid(Write(1, 0, 0), "seq");
   ExpectInvalid(Write(1, 2, 3), "first_incomplete_seq");
-  ExpectInvalid(Write(1, 1, 1, kMaxCommandBytes + 1), "exceeds");
+  ExpectInvalid(Write(1, 1, 1, kMaxCommandBytesCeiling + 1), "exceeds");
   raftpb::ClientRequest empty;
   empty.set_group("g");
   ExpectInvalid(empty, "no operation");
   raftpb::ClientRequest big_read;
   big_read.set_group("g");
-  big_read.mutable_read()->set_query(std::string(kMaxCommandBytes + 1, 'q'));
+  big_read.mutable_read()->set_query(std::string(kMaxCommandBytesCeiling + 1, 'q'));
   ExpectInvalid(big_read, "size");
 }
 

@@ -7,6 +7,7 @@
 #include "proto/raft_service.grpc.pb.h"
 #include "raft/server/raft_server.h"
 #include "raft/transport/grpc_transport.h"
+#include "raft/transport/message_limits.h"
 #include "statemachine/counter_state_machine.h"
 #include "tests/integration/process.h"
 #include "tests/log/log_test_util.h"
@@ -27,8 +28,9 @@ class GrpcGroup {
     for (auto& [id, s] : servers_) s->Shutdown();
   }
   void Start(uint64_t id) {
-    auto server =
-        RaftServer::Create(ServerOptions{id, members_[id]}, std::make_unique<GrpcTransport>());
+    auto server = RaftServer::Create(
+        ServerOptions{.id = id, .listen_address = members_[id], .client_service = true},
+        std::make_unique<GrpcTransport>());
     ASSERT_TRUE(server.ok());
     GroupOptions g;
     g.group = "counter";
@@ -157,6 +159,47 @@ TEST(RaftClient, ServerRejectsMalformedRequestsWithoutApplyingThem) {
   EXPECT_NE(r.message().find("nope"), std::string::npos);
   auto client = g.Client(g.members());
   EXPECT_EQ(client->Read("get")->payload, "0");
+}
+
+TEST(RaftClient, AWriteOverTheGroupLimitIsRefusedAndNotRetried) {
+  GrpcGroup g(1);
+  g.Start(1);
+  auto client = g.Client(g.members());
+  GroupOptions defaults;
+  auto r = client->Write(std::string(defaults.max_command_bytes + 1, 'x'));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  EXPECT_NE(r.status().message().find("max_command_bytes"), std::string::npos) << r.status();
+  auto huge = client->Write(std::string(kMaxMessageBytes, 'x'));  // gRPC would not send it
+  EXPECT_EQ(huge.status().code(), absl::StatusCode::kInvalidArgument) << huge.status();
+  EXPECT_EQ(client->Read("get")->payload, "0");
+  EXPECT_EQ(client->Write("incr 2")->payload, "2");
+}
+
+TEST(RaftClient, TheClientServiceIsServedOnlyWhenTheServerOptsIn) {
+  testing::TempDir dir("no-client-service");
+  const std::string address = "127.0.0.1:" + std::to_string(FreeLoopbackPort());
+  auto server = RaftServer::Create(ServerOptions{.id = 1, .listen_address = address},
+                                   std::make_unique<GrpcTransport>());
+  ASSERT_TRUE(server.ok());
+  GroupOptions g;
+  g.group = "counter";
+  g.members = {{1, address}};
+  g.data_dir = dir.path();
+  ASSERT_TRUE((*server)->AddGroup(g, std::make_unique<CounterStateMachine>()).ok());
+  ASSERT_TRUE((*server)->Start().ok());
+  auto stub = raftpb::RaftClientService::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  raftpb::ClientRequest req;
+  req.set_group("counter");
+  req.set_client_id(1);
+  req.set_seq(1);
+  req.set_first_incomplete_seq(1);
+  req.set_write("set 42");
+  grpc::ClientContext ctx;
+  raftpb::ClientReply reply;
+  grpc::Status gs = stub->Call(&ctx, req, &reply);
+  EXPECT_EQ(gs.error_code(), grpc::StatusCode::UNIMPLEMENTED) << gs.error_message();
+  (*server)->Shutdown();
 }
 
 }  // namespace
