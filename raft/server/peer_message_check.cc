@@ -40,7 +40,7 @@ absl::Status CheckHeader(const raftpb::Message& m, uint64_t self) {
                      {"reject_hint_index", m.reject_hint_index()},
                      {"reject_hint_term", m.reject_hint_term()},
                      {"read_round", m.read_round()},
-                     {"lease_tick", m.lease_tick()}});
+                     {"lease_time", m.lease_time()}});
 }
 
 }  // namespace

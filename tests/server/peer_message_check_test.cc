@@ -92,7 +92,7 @@ TEST(CheckPeerMessage, RefusesWhatNoHonestPeerSends) {
            {"reject_hint_index", &raftpb::Message::set_reject_hint_index},
            {"reject_hint_term", &raftpb::Message::set_reject_hint_term},
            {"read_round", &raftpb::Message::set_read_round},
-           {"lease_tick", &raftpb::Message::set_lease_tick}}) {
+           {"lease_time", &raftpb::Message::set_lease_time}}) {
     for (uint64_t v : {kNegative, std::numeric_limits<uint64_t>::max()}) {
       raftpb::Message m = App();
       (m.*set)(v);
