@@ -12,14 +12,8 @@
 namespace warren::raft {
 namespace {
 
+using testing::FastGroupOptions;
 using testing::ServerCluster;
-
-GroupOptions Fast() {
-  GroupOptions o;
-  o.tick = absl::Milliseconds(20);
-  o.request_timeout = absl::Seconds(5);
-  return o;
-}
 
 // "incr 1" padded to `bytes` (the counter ignores the trailing spaces).
 std::string IncrOf(size_t bytes) {
@@ -29,7 +23,7 @@ std::string IncrOf(size_t bytes) {
 }
 
 TEST(DivisionLimits, ACommandOverTheLimitIsRefusedBeforeAnythingIsAppended) {
-  GroupOptions o = Fast();
+  GroupOptions o = FastGroupOptions();
   o.max_command_bytes = 1000;
   ServerCluster c(3, o);
   for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(c.Start(id).ok());
@@ -58,7 +52,7 @@ TEST(DivisionLimits, ACommandOverTheLimitIsRefusedBeforeAnythingIsAppended) {
 }
 
 TEST(DivisionLimits, AMemberAddressTooLongForALogEntryIsRefused) {
-  GroupOptions o = Fast();
+  GroupOptions o = FastGroupOptions();
   o.max_command_bytes = 1000;
   ServerCluster c(3, o);
   for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(c.Start(id).ok());
@@ -89,24 +83,24 @@ TEST(DivisionLimits, CommandLimitsOutsideWhatMembersCarryAreRefusedAtOpen) {
     g.data_dir = dir.path() + "/" + std::to_string(++n);
     return (*server)->AddGroup(g, std::make_unique<CounterStateMachine>());
   };
-  GroupOptions zero = Fast();
+  GroupOptions zero = FastGroupOptions();
   zero.max_command_bytes = 0;
   EXPECT_EQ(open(zero).code(), absl::StatusCode::kInvalidArgument);
-  GroupOptions huge = Fast();
+  GroupOptions huge = FastGroupOptions();
   huge.max_command_bytes = kMaxCommandBytesCeiling + 1;
   absl::Status s = open(huge);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(s.message().find("max_command_bytes"), std::string::npos) << s;
-  GroupOptions batches = Fast();
+  GroupOptions batches = FastGroupOptions();
   batches.raft.max_size_per_msg = kMaxCommandBytesCeiling;
   EXPECT_EQ(open(batches).code(), absl::StatusCode::kInvalidArgument);
-  GroupOptions ceiling = Fast();
+  GroupOptions ceiling = FastGroupOptions();
   ceiling.max_command_bytes = kMaxCommandBytesCeiling;
   EXPECT_TRUE(open(ceiling).ok());
 }
 
 TEST(DivisionLimits, ForgedMessagesAreRefusedAndCountedAndTheGroupGoesOn) {
-  ServerCluster c(3, Fast());
+  ServerCluster c(3, FastGroupOptions());
   for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(c.Start(id).ok());
   ASSERT_TRUE(c.WriteUntilDone(ServerCluster::Command(1, 1, "incr 1")).status.ok());
   const uint64_t leader = c.WaitForLeader();

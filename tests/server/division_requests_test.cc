@@ -14,16 +14,9 @@
 namespace warren::raft {
 namespace {
 
+using testing::FastGroupOptions;
+using testing::Incr;
 using testing::ServerCluster;
-
-GroupOptions Fast() {
-  GroupOptions o;
-  o.tick = absl::Milliseconds(20);
-  o.request_timeout = absl::Seconds(5);
-  return o;
-}
-
-std::string Incr(int n = 1) { return "incr " + std::to_string(n); }
 
 std::future<Result> WriteAsync(Division* d, const raftpb::ClientCommand& cmd) {
   auto p = std::make_shared<std::promise<Result>>();
@@ -35,7 +28,7 @@ TEST(DivisionRequestsTest, ARetryOfAPendingWriteJoinsItInsteadOfBeingAppendedAga
   // Found by warren-sim (seed 81000370 at 20,000 steps): a leader that appends every retry
   // of a request it has not committed yet grows its log faster than slow followers can
   // take it, and never catches up.
-  GroupOptions o = Fast();
+  GroupOptions o = FastGroupOptions();
   o.raft.check_quorum = false;  // stay leader while cut off
   ServerCluster c(3, o);
   for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(c.Start(id).ok());
@@ -60,7 +53,7 @@ TEST(DivisionRequestsTest, ARetryOfAPendingWriteJoinsItInsteadOfBeingAppendedAga
 }
 
 TEST(DivisionRequestsTest, AForgottenClientsRetryIsNotAppliedTwice) {
-  GroupOptions o = Fast();
+  GroupOptions o = FastGroupOptions();
   o.dedup_max_clients = 1;  // every new client pushes the last one out
   ServerCluster c(3, o);
   for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(c.Start(id).ok());
@@ -124,7 +117,7 @@ class StallingLogStore : public MemoryLogStore {
 
 TEST(DivisionRequestsTest, AStalledLeaderServesNoLeaseReadAfterANewLeaderCommitted) {
   auto stall = std::make_shared<SyncStall>();
-  GroupOptions o = Fast();
+  GroupOptions o = FastGroupOptions();
   o.raft.read_only = ReadOnlyOption::kLeaseBased;
   o.request_timeout = absl::Seconds(2);
   o.make_log = [stall](const std::string& dir) -> absl::StatusOr<std::unique_ptr<LogStore>> {
@@ -160,7 +153,7 @@ TEST(DivisionRequestsTest, AStalledLeaderServesNoLeaseReadAfterANewLeaderCommitt
     others.push_back(id);
     c.faults(id)->Block(old_leader);
   }
-  Result committed{absl::UnknownError("not yet written")};
+  Result committed{absl::UnknownError("not yet written"), "", 0, false, 0};
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
   while (absl::Now() < deadline && !committed.status.ok()) {
     for (uint64_t id : others) {
@@ -187,7 +180,7 @@ TEST(DivisionRequestsTest, ALearnerThatHasReceivedNothingIsNotPromoted) {
   // The log is far shorter than max_promote_lag, so lag alone let an empty learner become a
   // voter; it knows no membership and grants no vote, and with another member down the
   // group could elect no one.
-  ServerCluster c(3, Fast());
+  ServerCluster c(3, FastGroupOptions());
   for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(c.Start(id).ok());
   ASSERT_TRUE(c.WriteUntilDone(ServerCluster::Command(1, 1, Incr())).status.ok());
   ASSERT_TRUE(c.Start(4, /*join=*/true).ok());

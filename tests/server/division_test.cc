@@ -14,16 +14,9 @@ namespace warren::raft {
 namespace {
 
 namespace fs = std::filesystem;
+using testing::FastGroupOptions;
+using testing::Incr;
 using testing::ServerCluster;
-
-GroupOptions Fast() {
-  GroupOptions o;
-  o.tick = absl::Milliseconds(20);
-  o.request_timeout = absl::Seconds(5);
-  return o;
-}
-
-std::string Incr(int n = 1) { return "incr " + std::to_string(n); }
 
 class DivisionTest : public ::testing::Test {
  protected:
@@ -33,7 +26,7 @@ class DivisionTest : public ::testing::Test {
 };
 
 TEST_F(DivisionTest, ReplicatesWritesAndServesReadsEverywhere) {
-  ServerCluster c(3, Fast());
+  ServerCluster c(3, FastGroupOptions());
   StartAll(c, 3);
   Result last;
   for (uint64_t seq = 1; seq <= 30; ++seq) {
@@ -58,7 +51,7 @@ TEST_F(DivisionTest, ReplicatesWritesAndServesReadsEverywhere) {
 }
 
 TEST_F(DivisionTest, SequentialReadWaitsForTheIndexTheClientSaw) {
-  ServerCluster c(3, Fast());
+  ServerCluster c(3, FastGroupOptions());
   StartAll(c, 3);
   Result w = c.WriteUntilDone(ServerCluster::Command(1, 1, Incr(5)));
   ASSERT_TRUE(w.status.ok());
@@ -80,7 +73,7 @@ TEST_F(DivisionTest, SequentialReadWaitsForTheIndexTheClientSaw) {
 }
 
 TEST_F(DivisionTest, RetriedWriteIsAppliedOnceAcrossLeaderChangeAndSnapshots) {
-  GroupOptions o = Fast();
+  GroupOptions o = FastGroupOptions();
   o.snapshot_entries = 5;  // the dedup table must survive snapshots and restarts
   o.log_retention_entries = 2;
   ServerCluster c(3, o);
@@ -112,7 +105,7 @@ TEST_F(DivisionTest, RetriedWriteIsAppliedOnceAcrossLeaderChangeAndSnapshots) {
 }
 
 TEST_F(DivisionTest, AcknowledgedWritesSurviveLeaderCrashAndAllRestart) {
-  ServerCluster c(3, Fast());
+  ServerCluster c(3, FastGroupOptions());
   StartAll(c, 3);
   for (uint64_t seq = 1; seq <= 20; ++seq) {
     ASSERT_TRUE(c.WriteUntilDone(ServerCluster::Command(1, seq, Incr())).status.ok());
@@ -135,7 +128,7 @@ TEST_F(DivisionTest, AcknowledgedWritesSurviveLeaderCrashAndAllRestart) {
 }
 
 TEST_F(DivisionTest, FollowerBehindTheRetainedLogCatchesUpBySnapshot) {
-  GroupOptions o = Fast();
+  GroupOptions o = FastGroupOptions();
   o.snapshot_entries = 20;
   o.log_retention_entries = 5;
   ServerCluster c(3, o);
@@ -167,7 +160,7 @@ TEST_F(DivisionTest, FollowerBehindTheRetainedLogCatchesUpBySnapshot) {
 }
 
 TEST_F(DivisionTest, LearnerIsAddedPromotedOnlyWhenCaughtUpThenLeadsAndOthersLeave) {
-  GroupOptions o = Fast();
+  GroupOptions o = FastGroupOptions();
   o.max_promote_lag = 5;
   ServerCluster c(3, o);
   StartAll(c, 3);
@@ -215,7 +208,7 @@ TEST_F(DivisionTest, LearnerIsAddedPromotedOnlyWhenCaughtUpThenLeadsAndOthersLea
 }
 
 TEST_F(DivisionTest, BadMembershipRequestsChangeNothing) {
-  ServerCluster c(3, Fast());
+  ServerCluster c(3, FastGroupOptions());
   StartAll(c, 3);
   uint64_t leader = c.WaitForLeader();
   ASSERT_NE(leader, 0u);
@@ -239,7 +232,7 @@ TEST_F(DivisionTest, BadMembershipRequestsChangeNothing) {
 }
 
 TEST_F(DivisionTest, WritesFailWithoutAQuorumAndNothingIsAcknowledged) {
-  GroupOptions o = Fast();
+  GroupOptions o = FastGroupOptions();
   o.request_timeout = absl::Seconds(1);
   ServerCluster c(3, o);
   StartAll(c, 3);
@@ -255,14 +248,14 @@ TEST_F(DivisionTest, WritesFailWithoutAQuorumAndNothingIsAcknowledged) {
 }
 
 TEST_F(DivisionTest, DataDirectoryOfAnotherMemberIsRefused) {
-  ServerCluster c(3, Fast());
+  ServerCluster c(3, FastGroupOptions());
   ASSERT_TRUE(c.Start(1).ok());
   c.Stop(1);
   MemoryNetwork net;
   auto server =
       RaftServer::Create(ServerOptions{2, ""}, std::make_unique<MemoryTransport>(&net, "x"));
   ASSERT_TRUE(server.ok());
-  GroupOptions g = Fast();
+  GroupOptions g = FastGroupOptions();
   g.group = ServerCluster::kGroup;
   g.members = {{1, "m1"}, {2, "m2"}, {3, "m3"}};
   g.data_dir = c.DataDir(1);
@@ -272,7 +265,7 @@ TEST_F(DivisionTest, DataDirectoryOfAnotherMemberIsRefused) {
 }
 
 TEST_F(DivisionTest, CorruptHardStateRefusesToStart) {
-  ServerCluster c(3, Fast());
+  ServerCluster c(3, FastGroupOptions());
   StartAll(c, 3);
   ASSERT_TRUE(c.WriteUntilDone(ServerCluster::Command(1, 1, Incr())).status.ok());
   c.Stop(2);
@@ -288,7 +281,7 @@ TEST_F(DivisionTest, CorruptHardStateRefusesToStart) {
 }
 
 TEST_F(DivisionTest, FoundingMemberMustBeListed) {
-  ServerCluster c(3, Fast());
+  ServerCluster c(3, FastGroupOptions());
   absl::Status s = c.Start(5);  // not a founder and not joining
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
 }

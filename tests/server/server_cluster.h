@@ -85,4 +85,15 @@ class ServerCluster {
   uint64_t next_seed_ = 1;
 };
 
+// Options for a group in a hurry: 20 ms ticks (elections in 200-400 ms), 5 s requests.
+inline GroupOptions FastGroupOptions() {
+  GroupOptions o;
+  o.tick = absl::Milliseconds(20);
+  o.request_timeout = absl::Seconds(5);
+  return o;
+}
+
+// A command for the counter state machine.
+inline std::string Incr(int n = 1) { return "incr " + std::to_string(n); }
+
 }  // namespace warren::raft::testing
