@@ -461,10 +461,7 @@ bool Raft::RemovedFromVoters() const {
   if (tracker_.IsVoter(id_) || (conf.voters().empty() && conf.voters_outgoing().empty())) {
     return false;
   }
-  for (uint64_t i = log_.committed() + 1; i <= log_.LastIndex(); ++i) {
-    if (log_.At(i).type() == raftpb::ENTRY_CONF_CHANGE) return false;
-  }
-  return true;
+  return log_.LastConfChange() <= log_.committed();
 }
 
 void Raft::StepFollower(const raftpb::Message& m) {

@@ -64,6 +64,8 @@ class RaftLog {
   std::vector<raftpb::Entry> NextCommitted(uint64_t max_bytes) const;
   void AppliedTo(uint64_t index);
 
+  // The index of the last membership change in the log (0 if none after the snapshot).
+  uint64_t LastConfChange() const { return conf_changes_.empty() ? 0 : conf_changes_.back(); }
   // The index of the last membership change in the log but one (0 if fewer than two). A
   // leader proposes a change only once the one before it is committed, so this one is.
   uint64_t PenultimateConfChange() const {

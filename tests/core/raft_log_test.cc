@@ -63,6 +63,31 @@ TEST(RaftLogTest, MaybeAppend) {
   }
 }
 
+TEST(RaftLogTest, EntriesThatContradictCommittedOnesAreRefused) {
+  // The core never sends them here (a leader's append below the commit index is answered
+  // before it reaches the log), but the log does not take them on anyone's word.
+  RaftLog log(raftpb::SnapshotMetadata(), {E(1, 1, "a"), E(2, 1, "b"), E(3, 2, "c")}, 2, 0);
+  EXPECT_FALSE(log.MaybeAppend(1, 1, 3, Es({E(2, 3, "rewritten"), E(3, 3, "x")})).has_value());
+  EXPECT_EQ(log.At(2).data(), "b");
+  EXPECT_EQ(log.LastIndex(), 3u);
+  // Above the commit index a conflicting suffix is replaced as usual.
+  EXPECT_EQ(log.MaybeAppend(2, 1, 2, Es({E(3, 3, "x")})), 3u);
+  EXPECT_EQ(log.At(3).data(), "x");
+}
+
+TEST(RaftLogTest, KnowsWhereTheMembershipChanges) {
+  raftpb::Entry conf = E(2, 1);
+  conf.set_type(raftpb::ENTRY_CONF_CHANGE);
+  raftpb::Entry later = E(4, 1);
+  later.set_type(raftpb::ENTRY_CONF_CHANGE);
+  RaftLog log(raftpb::SnapshotMetadata(), {E(1, 1), conf, E(3, 1), later}, 0, 0);
+  EXPECT_EQ(log.LastConfChange(), 4u);
+  EXPECT_EQ(log.PenultimateConfChange(), 2u);
+  EXPECT_EQ(log.MaybeAppend(2, 1, 0, Es({E(3, 1), E(4, 2)})), 4u);  // 4 replaced by a normal one
+  EXPECT_EQ(log.LastConfChange(), 2u);
+  EXPECT_EQ(log.PenultimateConfChange(), 0u);
+}
+
 TEST(RaftLogTest, TruncationForgetsPersistence) {
   RaftLog log = LogWithTerms({1, 2, 3});
   EXPECT_EQ(log.persisted(), 3u);

@@ -229,7 +229,9 @@ TEST(MembershipTest, ARemovedMemberVotesForACandidateThatHoldsItsRemoval) {
   Ready rd = c.node(2).GetReady();
   c.node(2).Advance(rd);
   for (const auto& m : rd.messages) {
-    if (m.to() == 1 || m.to() == 3) ASSERT_TRUE(c.node(m.to()).Step(m).ok());
+    if (m.to() == 1 || m.to() == 3) {
+      ASSERT_TRUE(c.node(m.to()).Step(m).ok());
+    }
   }
   ASSERT_TRUE(c.node(2).Propose("appended after the removal").ok());
   for (uint64_t id : {1, 3}) {
