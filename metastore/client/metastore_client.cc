@@ -78,9 +78,17 @@ MetastoreClient::~MetastoreClient() {
 // Calls
 
 Stub* MetastoreClient::StubFor(const std::string& endpoint) {
+  return ConnectionTo(endpoint).stub.get();
+}
+
+grpc::Channel* MetastoreClient::ChannelFor(const std::string& endpoint) {
+  return ConnectionTo(endpoint).channel.get();
+}
+
+MetastoreClient::Connection& MetastoreClient::ConnectionTo(const std::string& endpoint) {
   std::lock_guard lock(mu_);
-  auto& stub = stubs_[endpoint];
-  if (stub == nullptr) {
+  Connection& conn = connections_[endpoint];
+  if (conn.stub == nullptr) {
     grpc::ChannelArguments args;
     args.SetMaxSendMessageSize(raft::kMaxMessageBytes);
     args.SetMaxReceiveMessageSize(raft::kMaxMessageBytes);
@@ -92,10 +100,10 @@ Stub* MetastoreClient::StubFor(const std::string& endpoint) {
     // Connections of its own, not shared with other clients in the process: each client is
     // one connection to a member, as a ZooKeeper session is.
     args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    stub = metastorepb::Metastore::NewStub(
-        grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args));
+    conn.channel = grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args);
+    conn.stub = metastorepb::Metastore::NewStub(conn.channel);
   }
-  return stub.get();
+  return conn;
 }
 
 std::string MetastoreClient::Target() {
@@ -160,6 +168,7 @@ struct MetastoreClient::PendingCall {
   uint64_t seq = 0;  // writes: the exactly-once sequence number
   absl::Time deadline;
   int attempt = 0;
+  int unconnected = 0;      // attempts that found no connection up
   bool sets_watch = false;  // must go where the session's stream is
   bool maybe_sent = false;
   std::string last_error = "no member answered";
@@ -207,11 +216,28 @@ void MetastoreClient::CallAsync(Method<Req, Resp> method, Req req, Kind kind,
 template <typename Req, typename Resp>
 void MetastoreClient::Attempt(std::shared_ptr<PendingCall<Req, Resp>> call) {
   call->endpoint = call->sets_watch ? StreamTarget() : Target();
+  bool closing;
+  {
+    std::lock_guard lock(mu_);
+    closing = closing_;
+  }
+  if (closing) {
+    call->last_error = "the client is closing";
+    return GiveUp(*call);
+  }
+  if (call->kind == Kind::kWrite &&
+      ChannelFor(call->endpoint)->GetState(/*try_to_connect=*/true) != GRPC_CHANNEL_READY) {
+    // A write goes out only on a connection that is up, so that a member we could not reach
+    // is known not to have it, and the next attempt is not marked a retry (which a cluster
+    // that forgot this client would refuse). Give the connection a moment, then move on.
+    call->last_error = absl::StrCat(call->endpoint, ": not connected");
+    if (++call->unconnected % 3 == 0) FollowLeader({}, call->endpoint);
+    return Later(std::move(call));
+  }
   call->ctx = std::make_unique<grpc::ClientContext>();
   call->ctx->set_deadline(
       absl::ToChronoTime(std::min(call->deadline, absl::Now() + absl::Seconds(5))));
   call->resp.Clear();
-  bool closing;
   {
     std::lock_guard lock(mu_);
     closing = closing_;
@@ -264,8 +290,14 @@ void MetastoreClient::Attempted(std::shared_ptr<PendingCall<Req, Resp>> call,
       FollowLeader(h, c.endpoint);
     }
   }
-  const absl::Duration backoff = Backoff(c.attempt++);
-  if (closing || absl::Now() + backoff >= c.deadline) return GiveUp(c);
+  if (closing) return GiveUp(c);
+  Later(std::move(call));
+}
+
+template <typename Req, typename Resp>
+void MetastoreClient::Later(std::shared_ptr<PendingCall<Req, Resp>> call) {
+  const absl::Duration backoff = Backoff(call->attempt++);
+  if (absl::Now() + backoff >= call->deadline) return GiveUp(*call);
   retries_.After(backoff, [this, call = std::move(call)]() mutable { Attempt(std::move(call)); });
 }
 

@@ -148,6 +148,9 @@ class MetastoreClient {
   void Attempt(std::shared_ptr<PendingCall<Req, Resp>> call);
   template <typename Req, typename Resp>
   void Attempted(std::shared_ptr<PendingCall<Req, Resp>> call, const grpc::Status& gs);
+  // Attempts the call again after a backoff, or gives up if that would pass its deadline.
+  template <typename Req, typename Resp>
+  void Later(std::shared_ptr<PendingCall<Req, Resp>> call);
   // Ends the call with the last error it saw: the deadline passed or the client is closing.
   template <typename Req, typename Resp>
   void GiveUp(PendingCall<Req, Resp>& call);
@@ -156,7 +159,14 @@ class MetastoreClient {
   // CallAsync, waited for.
   template <typename Req, typename Resp>
   absl::Status Call(Method<Req, Resp> method, Req req, Resp* resp, Kind kind);
+  // One connection per member, made on first use.
+  struct Connection {
+    std::shared_ptr<grpc::Channel> channel;
+    std::unique_ptr<metastorepb::Metastore::Stub> stub;
+  };
+  Connection& ConnectionTo(const std::string& endpoint);
   metastorepb::Metastore::Stub* StubFor(const std::string& endpoint);
+  grpc::Channel* ChannelFor(const std::string& endpoint);
   std::string Target();
   // Where a read that sets a watch goes: the member holding the session's stream, which is
   // the one that can register it.
@@ -177,7 +187,7 @@ class MetastoreClient {
   std::atomic<uint64_t> last_zxid_{0};
 
   std::mutex mu_;
-  std::map<std::string, std::unique_ptr<metastorepb::Metastore::Stub>> stubs_;
+  std::map<std::string, Connection> connections_;
   std::string leader_;           // best guess; empty: unknown
   std::string stream_endpoint_;  // the member the session's stream is attached to, if any
   size_t next_endpoint_ = 0;

@@ -13,6 +13,7 @@ metastorepb::Error ErrorForRaftStatus(absl::StatusCode code) {
   switch (code) {
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kCancelled:
+    case absl::StatusCode::kResourceExhausted:  // the leader's uncommitted bound: retry
       return metastorepb::UNAVAILABLE;
     case absl::StatusCode::kDeadlineExceeded:
       return metastorepb::OPERATION_TIMEOUT;

@@ -14,8 +14,23 @@ namespace warren::raft {
 struct RaftClient::Member {
   uint64_t id;
   std::string address;
+  std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<raftpb::RaftClientService::Stub> stub;
 };
+
+namespace {
+
+// Waits while the channel connects; false as soon as it is known not to (refused, or down).
+bool Connect(grpc::Channel& channel, absl::Time deadline) {
+  while (true) {
+    grpc_connectivity_state state = channel.GetState(/*try_to_connect=*/true);
+    if (state == GRPC_CHANNEL_READY) return true;
+    if (state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_SHUTDOWN) return false;
+    if (!channel.WaitForStateChange(state, absl::ToChronoTime(deadline))) return false;
+  }
+}
+
+}  // namespace
 
 absl::StatusOr<std::map<uint64_t, std::string>> ParseMembers(const std::string& spec) {
   std::map<uint64_t, std::string> out;
@@ -88,8 +103,8 @@ std::unique_ptr<RaftClient::Member> RaftClient::NewMember(uint64_t id, const std
   // with errors that say so.
   args.SetMaxSendMessageSize(kMaxMessageBytes);
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
-  m->stub = raftpb::RaftClientService::NewStub(
-      grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args));
+  m->channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  m->stub = raftpb::RaftClientService::NewStub(m->channel);
   return m;
 }
 
@@ -112,13 +127,21 @@ absl::StatusOr<raftpb::ClientReply> RaftClient::Call(raftpb::ClientRequest req,
       target = NextMember(rotation);
       rotation = target->id;
     }
+    const absl::Time attempt_deadline = std::min(deadline, absl::Now() + options_.attempt_timeout);
     grpc::ClientContext ctx;
-    ctx.set_deadline(
-        absl::ToChronoTime(std::min(deadline, absl::Now() + options_.attempt_timeout)));
+    ctx.set_deadline(absl::ToChronoTime(attempt_deadline));
     raftpb::ClientReply reply;
-    grpc::Status gs = target->stub->Call(&ctx, req, &reply);
+    // A write goes out only on a connection that is up, so that a member we cannot reach
+    // is known not to have it (and the retry elsewhere is not marked one).
+    const bool connected =
+        req.op_case() != raftpb::ClientRequest::kWrite || Connect(*target->channel, attempt_deadline);
+    grpc::Status gs = connected ? target->stub->Call(&ctx, req, &reply)
+                                : grpc::Status(grpc::StatusCode::UNAVAILABLE, "cannot connect");
     bool redirected = false;
-    if (!gs.ok()) {
+    if (!connected) {
+      last = absl::UnavailableError(
+          absl::StrCat("member ", target->id, " at ", target->address, ": cannot connect"));
+    } else if (!gs.ok()) {
       last = absl::UnavailableError(
           absl::StrCat("member ", target->id, " at ", target->address, ": ", gs.error_message()));
       req.set_retry(true);  // the request may have gone out before the connection broke
@@ -135,8 +158,10 @@ absl::StatusOr<raftpb::ClientReply> RaftClient::Call(raftpb::ClientRequest req,
         return reply;
       }
       last = absl::Status(code, reply.message());
+      // Over the leader's uncommitted-bytes bound nothing was proposed: wait and retry.
       bool retriable = reply.not_leader() || code == absl::StatusCode::kUnavailable ||
-                       code == absl::StatusCode::kDeadlineExceeded;
+                       code == absl::StatusCode::kDeadlineExceeded ||
+                       code == absl::StatusCode::kResourceExhausted;
       // A plain "not leader" proposed nothing; the others may come after a proposal.
       if (code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kDeadlineExceeded) {
         req.set_retry(true);

@@ -42,7 +42,10 @@ struct Config {
   // sent and lasts (election_tick - 2) ticks less `lease_clock_drift_percent` of that: a
   // follower refuses votes for election_tick of its ticks after hearing from the leader,
   // which may come as soon as (election_tick - 2) ticks later (its first tick can be due
-  // already), and its clock may run faster than the leader's.
+  // already), and its clock may run faster than the leader's. That bound holds only for a
+  // runtime that never replays ticks it missed: it schedules each tick one tick length after
+  // the previous one was due, skipping those whose time has passed (as Division does), so
+  // that k + 1 consecutive ticks always span more than k - 1 tick lengths.
   std::function<uint64_t()> clock;
   uint64_t clock_units_per_tick = 0;
   int lease_clock_drift_percent = 10;

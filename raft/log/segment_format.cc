@@ -97,11 +97,17 @@ std::optional<uint64_t> FindRecord(std::string_view segment, uint64_t from) {
 
 bool LooksTorn(std::string_view segment, uint64_t begin, uint64_t end) {
   if (end > segment.size()) return true;
+  // Zeros from the record's last byte to the end of the file: the write stopped there. A
+  // whole record can end in a zero byte too (the u64 records always do) and be taken for a
+  // torn one if damaged elsewhere; losing such a last commit, truncate or purge record is
+  // harmless (Raft relearns the commit index; a log that skips a truncation or purge is one
+  // that crashed before it), and entries written by the runtime end in a nonzero byte.
   if (AllZero(segment.substr(end - 1))) return true;
-  for (uint64_t lo = begin; lo < end;) {
-    const uint64_t hi = std::min(end, (lo / kSectorBytes + 1) * kSectorBytes);
-    if (AllZero(segment.substr(lo, hi - lo))) return true;
-    lo = hi;
+  // A whole sector of the record lost. Only whole sectors: a few zero bytes at a record's
+  // edge are as likely its own data.
+  for (uint64_t lo = (begin / kSectorBytes + 1) * kSectorBytes; lo + kSectorBytes <= end;
+       lo += kSectorBytes) {
+    if (AllZero(segment.substr(lo, kSectorBytes))) return true;
   }
   return false;
 }

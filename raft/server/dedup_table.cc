@@ -8,9 +8,10 @@ std::optional<WriteReply> DedupTable::Lookup(const raftpb::ClientCommand& cmd) c
   auto it = clients_.find(cmd.client_id());
   if (it == clients_.end()) {
     // Raft thesis §6.3: the client's session expired. A first attempt is new whatever we
-    // forgot; a retry of a client that had already moved past its first request may have
-    // been applied before we forgot it, and must not be applied again.
-    if (cmd.retry() && cmd.first_incomplete_seq() > 1) {
+    // forgot; a retry may have been applied before we forgot the client (an eviction among
+    // many clients can come at any time), and must not be applied again. (A brand-new
+    // client's retry is refused too: from here the two cannot be told apart.)
+    if (cmd.retry()) {
       return WriteReply{
           absl::AbortedError(absl::StrCat(
               "client ", cmd.client_id(), " is no longer known (idle past the exactly-once TTL, ",

@@ -30,6 +30,7 @@ TEST(DivisionRequestsTest, ARetryOfAPendingWriteJoinsItInsteadOfBeingAppendedAga
   // take it, and never catches up.
   GroupOptions o = FastGroupOptions();
   o.raft.check_quorum = false;  // stay leader while cut off
+  o.raft.election_tick = 100;   // and give the followers no reason to elect another soon
   ServerCluster c(3, o);
   for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(c.Start(id).ok());
   ASSERT_TRUE(c.WriteUntilDone(ServerCluster::Command(1, 1, Incr())).status.ok());

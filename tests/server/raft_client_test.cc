@@ -37,6 +37,7 @@ class GrpcGroup {
     g.members = members_;
     g.data_dir = dir_.path() + "/" + std::to_string(id);
     g.tick = absl::Milliseconds(20);
+    g.dedup_max_clients = dedup_max_clients;
     ASSERT_TRUE((*server)->AddGroup(g, std::make_unique<CounterStateMachine>()).ok());
     ASSERT_TRUE((*server)->Start().ok());
     servers_[id] = std::move(*server);
@@ -56,6 +57,7 @@ class GrpcGroup {
     return std::move(*c);
   }
   const std::map<uint64_t, std::string>& members() const { return members_; }
+  size_t dedup_max_clients = 100000;  // for members started after it is set
 
  private:
   testing::TempDir dir_;
@@ -131,6 +133,24 @@ TEST(RaftClient, SurvivesLeaderLossAndGivesUpClearlyWithoutQuorum) {
   auto fail = hopeless->Write("incr 1");
   EXPECT_EQ(fail.status().code(), absl::StatusCode::kDeadlineExceeded);
   EXPECT_NE(fail.status().message().find("127.0.0.1:"), std::string::npos) << fail.status();
+}
+
+TEST(RaftClient, AForgottenClientsNextWriteAfterItsLeaderDiedIsApplied) {
+  // Found in review: the write first went to the dead leader, the connection was refused,
+  // and the attempt at the new leader was marked a retry, which a group that had forgotten
+  // the client refused as possibly applied. A request that never left is not a retry.
+  GrpcGroup g(3);
+  g.dedup_max_clients = 1;  // each new client pushes the last one out of the table
+  for (uint64_t id = 1; id <= 3; ++id) g.Start(id);
+  auto idle = g.Client(g.members(), absl::Seconds(20));
+  ASSERT_TRUE(idle->Write("incr 1").ok());
+  ASSERT_TRUE(idle->Write("incr 1").ok());
+  auto other = g.Client(g.members(), absl::Seconds(20));
+  ASSERT_TRUE(other->Write("incr 10").ok());  // the idle client is forgotten
+  g.Stop(idle->Status(1)->leader());
+  auto r = idle->Write("incr 100");
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(r->payload, "112");
 }
 
 TEST(RaftClient, ServerRejectsMalformedRequestsWithoutApplyingThem) {
