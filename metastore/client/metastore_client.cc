@@ -4,6 +4,7 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
+#include "common/grpc_connect.h"
 #include "glog/logging.h"
 #include "grpcpp/grpcpp.h"
 #include "metastore/errors.h"
@@ -168,7 +169,7 @@ struct MetastoreClient::PendingCall {
   uint64_t seq = 0;  // writes: the exactly-once sequence number
   absl::Time deadline;
   int attempt = 0;
-  int unconnected = 0;      // attempts that found no connection up
+  bool connecting = false;  // a write waited for its connection once already
   bool sets_watch = false;  // must go where the session's stream is
   bool maybe_sent = false;
   std::string last_error = "no member answered";
@@ -225,15 +226,26 @@ void MetastoreClient::Attempt(std::shared_ptr<PendingCall<Req, Resp>> call) {
     call->last_error = "the client is closing";
     return GiveUp(*call);
   }
+  grpc::Channel* channel = ChannelFor(call->endpoint);
   if (call->kind == Kind::kWrite &&
-      ChannelFor(call->endpoint)->GetState(/*try_to_connect=*/true) != GRPC_CHANNEL_READY) {
-    // A write goes out only on a connection that is up, so that a member we could not reach
-    // is known not to have it, and the next attempt is not marked a retry (which a cluster
-    // that forgot this client would refuse). Give the connection a moment, then move on.
-    call->last_error = absl::StrCat(call->endpoint, ": not connected");
-    if (++call->unconnected % 3 == 0) FollowLeader({}, call->endpoint);
-    return Later(std::move(call));
+      channel->GetState(/*try_to_connect=*/false) != GRPC_CHANNEL_READY) {
+    // A write goes out only on a connection that is up (ConnectChannel says why). Connecting
+    // blocks, so it happens on the retry thread, bounded; then the attempt starts again.
+    if (call->connecting) {
+      call->connecting = false;
+      call->last_error = absl::StrCat(call->endpoint, ": cannot connect");
+      FollowLeader({}, call->endpoint);
+      return Later(std::move(call));
+    }
+    call->connecting = true;
+    const absl::Time until = std::min(call->deadline, absl::Now() + absl::Seconds(1));
+    retries_.After(absl::ZeroDuration(), [this, channel, until, call = std::move(call)]() mutable {
+      ConnectChannel(*channel, until);
+      Attempt(std::move(call));
+    });
+    return;
   }
+  call->connecting = false;
   call->ctx = std::make_unique<grpc::ClientContext>();
   call->ctx->set_deadline(
       absl::ToChronoTime(std::min(call->deadline, absl::Now() + absl::Seconds(5))));

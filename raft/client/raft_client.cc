@@ -4,6 +4,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/grpc_connect.h"
 #include "glog/logging.h"
 #include "grpcpp/grpcpp.h"
 #include "proto/raft_service.grpc.pb.h"
@@ -17,20 +18,6 @@ struct RaftClient::Member {
   std::shared_ptr<grpc::Channel> channel;
   std::unique_ptr<raftpb::RaftClientService::Stub> stub;
 };
-
-namespace {
-
-// Waits while the channel connects; false as soon as it is known not to (refused, or down).
-bool Connect(grpc::Channel& channel, absl::Time deadline) {
-  while (true) {
-    grpc_connectivity_state state = channel.GetState(/*try_to_connect=*/true);
-    if (state == GRPC_CHANNEL_READY) return true;
-    if (state == GRPC_CHANNEL_TRANSIENT_FAILURE || state == GRPC_CHANNEL_SHUTDOWN) return false;
-    if (!channel.WaitForStateChange(state, absl::ToChronoTime(deadline))) return false;
-  }
-}
-
-}  // namespace
 
 absl::StatusOr<std::map<uint64_t, std::string>> ParseMembers(const std::string& spec) {
   std::map<uint64_t, std::string> out;
@@ -131,10 +118,9 @@ absl::StatusOr<raftpb::ClientReply> RaftClient::Call(raftpb::ClientRequest req,
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(attempt_deadline));
     raftpb::ClientReply reply;
-    // A write goes out only on a connection that is up, so that a member we cannot reach
-    // is known not to have it (and the retry elsewhere is not marked one).
-    const bool connected =
-        req.op_case() != raftpb::ClientRequest::kWrite || Connect(*target->channel, attempt_deadline);
+    // A write goes out only on a connection that is up (ConnectChannel says why).
+    const bool connected = req.op_case() != raftpb::ClientRequest::kWrite ||
+                           ConnectChannel(*target->channel, attempt_deadline);
     grpc::Status gs = connected ? target->stub->Call(&ctx, req, &reply)
                                 : grpc::Status(grpc::StatusCode::UNAVAILABLE, "cannot connect");
     bool redirected = false;
