@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Warren builds with (../shared/BUILD.md), only those missing.
+# Installs the Debian packages Warren builds with, only those missing.
 set -euo pipefail
 
 PACKAGES=(

@@ -99,8 +99,8 @@ void SessionTracker::Check(absl::Time now) {
       if ((bytes += kSessionIdBytes) > budget) break;
       cmd.mutable_expire_sessions()->add_session_ids(id);
     }
-    LOG(INFO) << "expiring " << cmd.expire_sessions().session_ids_size() << " of "
-              << expired.size() << " sessions";
+    LOG(INFO) << "expiring " << cmd.expire_sessions().session_ids_size() << " of " << expired.size()
+              << " sessions";
     Propose(std::move(cmd), &expiring_);
   }
   auto idle = tree_->IdleNodes(absl::ToUnixMillis(now));

@@ -30,13 +30,12 @@ absl::Status Config::Validate() const {
           "config: lease-based reads need a clock and clock_units_per_tick > 0");
     }
     if (election_tick < 3) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "config: lease-based reads need election_tick >= 3, got ", election_tick));
+      return absl::InvalidArgumentError(
+          absl::StrCat("config: lease-based reads need election_tick >= 3, got ", election_tick));
     }
     if (lease_clock_drift_percent < 5 || lease_clock_drift_percent > 50) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("config: lease_clock_drift_percent must be in [5, 50], got ",
-                       lease_clock_drift_percent));
+      return absl::InvalidArgumentError(absl::StrCat(
+          "config: lease_clock_drift_percent must be in [5, 50], got ", lease_clock_drift_percent));
     }
   }
   return absl::OkStatus();

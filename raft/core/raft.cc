@@ -307,10 +307,11 @@ absl::Status Raft::Validate(const raftpb::Message& m) const {
     }
     case raftpb::MSG_SNAP: {
       const auto& meta = m.snapshot().metadata();
-      if (meta.index() == 0) return absl::InvalidArgumentError("MSG_SNAP carries an empty snapshot");
+      if (meta.index() == 0)
+        return absl::InvalidArgumentError("MSG_SNAP carries an empty snapshot");
       if (meta.term() == 0 || meta.term() > m.term()) {
-        return absl::InvalidArgumentError(absl::StrCat("MSG_SNAP snapshot term ", meta.term(),
-                                                       " is not in [1, ", m.term(), "]"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("MSG_SNAP snapshot term ", meta.term(), " is not in [1, ", m.term(), "]"));
       }
       if (meta.conf_state().voters().empty()) {
         return absl::InvalidArgumentError("MSG_SNAP snapshot has no voters");

@@ -173,7 +173,7 @@ class Division {
 
   // Shared by the raft thread (registers) and the apply thread (completes).
   std::mutex writes_mu_;
-  std::map<uint64_t, PendingWrite> pending_writes_;  // by log index
+  std::map<uint64_t, PendingWrite> pending_writes_;    // by log index
   std::map<RequestKey, uint64_t> pending_by_request_;  // client writes among them -> index
   // Takes the pending write at `index` out of both maps. Needs writes_mu_.
   std::optional<PendingWrite> TakePendingWrite(uint64_t index);

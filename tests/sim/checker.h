@@ -51,7 +51,7 @@ class Checker {
   std::map<std::pair<uint64_t, uint64_t>, EntryFacts> entries_;  // (index, term)
   std::map<uint64_t, uint64_t> committed_terms_;                 // index -> term
   std::map<uint64_t, uint64_t> committed_in_term_;  // index -> earliest term it was known committed
-  std::map<uint64_t, uint64_t> chain_at_;                        // index -> chain hash
+  std::map<uint64_t, uint64_t> chain_at_;           // index -> chain hash
   std::map<std::string, uint64_t> read_floor_;
   uint64_t reads_served_ = 0;
   std::optional<std::string> violation_;

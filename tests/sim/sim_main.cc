@@ -64,9 +64,9 @@ int main(int argc, char** argv) {
   }
   std::cout << "ran " << count << " seeds: " << total.ticks << " ticks, " << total.elections
             << " elections, " << total.proposals_acked << " proposals acknowledged, " << total.reads
-            << " reads, " << total.crashes << " crashes, " << total.pauses << " pauses, " << total.partitions << " partitions, "
-            << total.conf_changes << " conf changes, " << total.transfers << " transfers, "
-            << total.snapshots_sent << " snapshots sent\n";
+            << " reads, " << total.crashes << " crashes, " << total.pauses << " pauses, "
+            << total.partitions << " partitions, " << total.conf_changes << " conf changes, "
+            << total.transfers << " transfers, " << total.snapshots_sent << " snapshots sent\n";
   std::cout << passed << " passed, " << failed << " failed" << std::endl;
   return failed > 0 ? 1 : 0;
 }
