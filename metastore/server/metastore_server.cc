@@ -28,11 +28,9 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
   if (listen.empty() && options.members.count(options.id) > 0) listen = options.members[options.id];
   if (listen.empty()) return absl::InvalidArgumentError("no address to listen on");
   const Limits& limits = options.limits;
-  if (limits.max_command_bytes == 0 || limits.max_command_bytes > raft::kMaxCommandBytesCeiling) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("the command limit is ", limits.max_command_bytes, " bytes; it must be 1..",
-                     raft::kMaxCommandBytesCeiling));
-  }
+  // Checked here as well as by the group, before anything is made on disk.
+  if (auto s = raft::CheckCommandLimit("the command limit", limits.max_command_bytes); !s.ok())
+    return s;
   if (limits.max_data_bytes + kCommandRoomBytes > limits.max_command_bytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         "the data limit (", limits.max_data_bytes, " bytes) leaves no room for a node's path in ",

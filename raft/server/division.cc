@@ -81,11 +81,7 @@ absl::StatusOr<std::unique_ptr<Division>> Division::Open(GroupOptions options,
     return absl::InvalidArgumentError(absl::StrCat(
         "member ", options.id, " is not among the founding members; pass it or use join"));
   }
-  if (options.max_command_bytes == 0 || options.max_command_bytes > kMaxCommandBytesCeiling) {
-    return absl::InvalidArgumentError(absl::StrCat("max_command_bytes is ",
-                                                   options.max_command_bytes, "; it must be 1..",
-                                                   kMaxCommandBytesCeiling));
-  }
+  if (auto s = CheckCommandLimit("max_command_bytes", options.max_command_bytes); !s.ok()) return s;
   if (options.raft.max_size_per_msg > kMaxCommandBytesCeiling / 2) {
     return absl::InvalidArgumentError(
         absl::StrCat("raft.max_size_per_msg is ", options.raft.max_size_per_msg,
