@@ -23,6 +23,7 @@ absl::StatusCode CodeFor(metastorepb::Error e) {
     case metastorepb::UNAVAILABLE:
     case metastorepb::NOT_LEADER:
     case metastorepb::MEMBER_BEHIND:
+    case metastorepb::LEADER_UNREACHABLE:
       return absl::StatusCode::kUnavailable;
     case metastorepb::RUNTIME_INCONSISTENCY:
       return absl::StatusCode::kAborted;
@@ -71,6 +72,8 @@ const char* ErrorName(metastorepb::Error e) {
       return "OperationTimeout";
     case metastorepb::MEMBER_BEHIND:
       return "MemberBehind";
+    case metastorepb::LEADER_UNREACHABLE:
+      return "LeaderUnreachable";
     default:
       return "SystemError";
   }

@@ -25,6 +25,8 @@ ABSL_FLAG(bool, json, false, "print JSON (one object per line) instead of text")
 ABSL_FLAG(int64_t, timeout_ms, 10000, "give up on a request after this long");
 ABSL_FLAG(int64_t, session_timeout_ms, 10000, "session timeout for -e and watch");
 ABSL_FLAG(std::string, consistency, "linearizable", "reads: linearizable or sequential");
+ABSL_FLAG(bool, leader_only, false,
+          "send everything to the leader, instead of to one member picked at random");
 ABSL_FLAG(bool, e, false, "create: ephemeral (lives as long as this command's session)");
 ABSL_FLAG(bool, s, false, "create: sequential (appends a 10-digit counter)");
 ABSL_FLAG(bool, c, false, "create: container (deleted once its last child goes)");
@@ -266,13 +268,16 @@ int Status(MetastoreClient& client, const Args& args) {
           ",\"role\":", JsonString(RoleOf(*st)), ",\"leader\":", r.leader(), ",\"term\":", r.term(),
           ",\"commit\":", r.commit(), ",\"applied\":", r.applied(),
           ",\"snapshot\":", r.snapshot_index(), ",\"znodes\":", st->znodes(),
-          ",\"sessions\":", st->sessions(), ",\"watches\":", st->watches(), "}"));
+          ",\"sessions\":", st->sessions(), ",\"watches\":", st->watches(),
+          ",\"streams\":", st->streams(), ",\"leader_silence_ms\":", st->leader_silence_ms(),
+          "}"));
     } else {
       std::cout << absl::StrFormat(
           "%s  id=%d role=%s leader=%d term=%d commit=%d applied=%d znodes=%d sessions=%d "
-          "watches=%d %s\n",
+          "watches=%d streams=%d %s\n",
           endpoint, r.id(), RoleOf(*st), r.leader(), r.term(), r.commit(), r.applied(),
-          st->znodes(), st->sessions(), st->watches(), st->ready() ? "ready" : "not-ready");
+          st->znodes(), st->sessions(), st->watches(), st->streams(),
+          st->ready() ? "ready" : "not-ready");
     }
   }
   if (json()) std::cout << "{\"members\":[" << absl::StrJoin(rows, ",") << "]}\n";
@@ -339,6 +344,7 @@ int Main(int argc, char** argv) {
   ClientOptions options;
   options.endpoints = *endpoints;
   options.request_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_timeout_ms));
+  options.leader_only = absl::GetFlag(FLAGS_leader_only);
   const std::string consistency = absl::GetFlag(FLAGS_consistency);
   if (consistency == "sequential") {
     options.consistency = raftpb::SEQUENTIAL;

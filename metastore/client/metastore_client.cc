@@ -20,7 +20,7 @@ using Stub = metastorepb::Metastore::Stub;
 bool Retryable(metastorepb::Error e) {
   return e == metastorepb::NOT_LEADER || e == metastorepb::UNAVAILABLE ||
          e == metastorepb::OPERATION_TIMEOUT || e == metastorepb::SESSION_MOVED ||
-         e == metastorepb::MEMBER_BEHIND;
+         e == metastorepb::MEMBER_BEHIND || e == metastorepb::LEADER_UNREACHABLE;
 }
 
 metastorepb::CreateRequest CreateRequestOf(const std::string& path, const std::string& data,
@@ -107,10 +107,16 @@ MetastoreClient::Connection& MetastoreClient::ConnectionTo(const std::string& en
   return conn;
 }
 
-std::string MetastoreClient::Target() {
+std::string MetastoreClient::Target(Kind kind) {
   std::lock_guard lock(mu_);
-  if (!leader_.empty()) return leader_;
-  return options_.endpoints[next_endpoint_ % options_.endpoints.size()];
+  const auto& endpoints = options_.endpoints;
+  if (ToLeader(kind)) {
+    if (!leader_.empty()) return leader_;
+    return endpoints[next_endpoint_ % endpoints.size()];
+  }
+  if (!stream_endpoint_.empty()) return stream_endpoint_;
+  if (home_.empty()) home_ = endpoints[absl::Uniform<size_t>(absl::BitGen(), 0, endpoints.size())];
+  return home_;
 }
 
 std::string MetastoreClient::StreamTarget() {
@@ -118,7 +124,22 @@ std::string MetastoreClient::StreamTarget() {
     std::lock_guard lock(mu_);
     if (!stream_endpoint_.empty()) return stream_endpoint_;
   }
-  return Target();  // not attached yet: SessionMoved, and again once it is
+  return Target(Kind::kRead);  // not attached yet: SessionMoved, and again once it is
+}
+
+void MetastoreClient::Failed(const metastorepb::ResponseHeader& h, const std::string& failed,
+                             Kind kind) {
+  if (ToLeader(kind)) return FollowLeader(h, failed);
+  std::lock_guard lock(mu_);
+  const auto& endpoints = options_.endpoints;
+  if (home_ != failed || endpoints.size() < 2) return;
+  // Another member, at random, so that the clients of a member that failed spread out.
+  std::string next = failed;
+  while (next == failed) {
+    next = endpoints[absl::Uniform<size_t>(absl::BitGen(), 0, endpoints.size())];
+  }
+  VLOG(1) << "moving from " << failed << " to " << next << ": " << h.message();
+  home_ = next;
 }
 
 void MetastoreClient::FollowLeader(const metastorepb::ResponseHeader& h,
@@ -216,7 +237,7 @@ void MetastoreClient::CallAsync(Method<Req, Resp> method, Req req, Kind kind,
 
 template <typename Req, typename Resp>
 void MetastoreClient::Attempt(std::shared_ptr<PendingCall<Req, Resp>> call) {
-  call->endpoint = call->sets_watch ? StreamTarget() : Target();
+  call->endpoint = call->sets_watch ? StreamTarget() : Target(call->kind);
   bool closing;
   {
     std::lock_guard lock(mu_);
@@ -234,7 +255,7 @@ void MetastoreClient::Attempt(std::shared_ptr<PendingCall<Req, Resp>> call) {
     if (call->connecting) {
       call->connecting = false;
       call->last_error = absl::StrCat(call->endpoint, ": cannot connect");
-      FollowLeader({}, call->endpoint);
+      Failed({}, call->endpoint, call->kind);
       return Later(std::move(call));
     }
     call->connecting = true;
@@ -281,25 +302,25 @@ void MetastoreClient::Attempted(std::shared_ptr<PendingCall<Req, Resp>> call,
   if (!gs.ok()) {
     c.maybe_sent = true;  // the connection may have broken after the request went out
     c.last_error = absl::StrCat(c.endpoint, ": ", gs.error_message());
-    FollowLeader({}, c.endpoint);
+    Failed({}, c.endpoint, c.kind);
   } else {
     const auto& h = c.resp.header();
     SawZxid(h.zxid());
     if (!Retryable(h.error())) {
-      if (h.error() == metastorepb::OK && c.kind != Kind::kAdmin) {
+      if (h.error() == metastorepb::OK && options_.leader_only && c.kind != Kind::kAdmin) {
         std::lock_guard lock(mu_);
         leader_ = c.endpoint;  // it answered: it leads (or serves reads fine)
       }
       return Finish(c, FromWire(h.error(), h.message()));
     }
     c.last_error = h.message();
-    // NOT_LEADER (and SESSION_MOVED, MEMBER_BEHIND) say the write was not proposed; a
-    // timeout or UNAVAILABLE may come after it was.
+    // NOT_LEADER (and SESSION_MOVED, MEMBER_BEHIND, LEADER_UNREACHABLE) say the write was
+    // not proposed; a timeout or UNAVAILABLE may come after it was.
     c.maybe_sent = c.maybe_sent || h.error() == metastorepb::OPERATION_TIMEOUT ||
                    h.error() == metastorepb::UNAVAILABLE;
     if (h.error() == metastorepb::NOT_LEADER || h.error() == metastorepb::UNAVAILABLE ||
-        h.error() == metastorepb::MEMBER_BEHIND) {
-      FollowLeader(h, c.endpoint);
+        h.error() == metastorepb::MEMBER_BEHIND || h.error() == metastorepb::LEADER_UNREACHABLE) {
+      Failed(h, c.endpoint, c.kind);
     }
   }
   if (closing) return GiveUp(c);
@@ -492,7 +513,7 @@ absl::StatusOr<metastorepb::StatusResponse> MetastoreClient::LeaderStatus() {
   const absl::Time deadline = absl::Now() + options_.request_timeout;
   std::string last_error = "no member answered";
   for (int attempt = 0; absl::Now() < deadline; ++attempt) {
-    const std::string endpoint = Target();
+    const std::string endpoint = Target(Kind::kAdmin);
     auto st = MemberStatus(endpoint, absl::Seconds(2));
     if (!st.ok()) {
       last_error = std::string(st.status().message());
@@ -650,7 +671,7 @@ void MetastoreClient::RemoveListener(ListenerId id) {
 
 void MetastoreClient::SessionLoop() {
   for (int attempt = 0;; ++attempt) {
-    if (!RunStream(Target())) return;
+    if (!RunStream(Target(Kind::kRead))) return;
     std::unique_lock lock(session_mu_);
     if (session_cv_.wait_for(lock, absl::ToChronoMilliseconds(Backoff(attempt)),
                              [this] { return session_closing_; })) {
@@ -769,7 +790,7 @@ bool MetastoreClient::RunStream(const std::string& endpoint) {
     EndSession(FromWire(closed->error(), closed->message()));
     return false;
   }
-  FollowLeader(closed.value_or(metastorepb::ResponseHeader()), endpoint);
+  Failed(closed.value_or(metastorepb::ResponseHeader()), endpoint, Kind::kRead);
   return true;
 }
 

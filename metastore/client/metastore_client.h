@@ -20,8 +20,13 @@
 namespace warren::metastore {
 
 struct ClientOptions {
-  // host:port of the members (any subset; the leader is discovered).
+  // host:port of the members (any subset).
   std::vector<std::string> endpoints;
+  // By default a client picks one of the endpoints at random and stays with it until it
+  // fails, as a ZooKeeper client does: that member serves its reads, keeps its session and
+  // watches, and forwards its writes to the leader. With leader_only, everything goes to the
+  // leader, found and followed (for comparison; admin calls always go there).
+  bool leader_only = false;
   // How long a call keeps retrying (leader changes, unavailability) before it gives up.
   absl::Duration request_timeout = absl::Seconds(15);
   // Reads default to linearizable; SEQUENTIAL is ZooKeeper's: never older than what this
@@ -46,12 +51,13 @@ struct Children {
   metastorepb::Stat stat;                    // the parent's
 };
 
-// A client of a metastore quorum. Finds the leader and follows it; retries through leader
-// changes with backoff until the request timeout; makes writes exactly-once (a retried write
-// carries the same client id and sequence number), so "ConnectionLoss" is only returned when
-// the deadline passed with the outcome unknown. With a session it keeps the session alive on
-// a stream to the leader, moves the stream when the leader changes (within the session
-// timeout, keeping the ephemerals), and re-registers its watches there.
+// A client of a metastore quorum. Talks to one member (see ClientOptions::leader_only) and
+// moves to another when that one fails, is cut off from the leader, or is behind what the
+// client has seen; retries with backoff until the request timeout; makes writes exactly-once
+// (a retried write carries the same client id and sequence number), so "ConnectionLoss" is
+// only returned when the deadline passed with the outcome unknown. With a session it keeps
+// the session alive on a stream to its member, moves the stream when it must (within the
+// session timeout, keeping the ephemerals), and re-registers its watches there.
 // Thread-safe. Errors are metastore errors (see metastore/errors.h: ErrorOf).
 class MetastoreClient {
  public:
@@ -167,10 +173,18 @@ class MetastoreClient {
   Connection& ConnectionTo(const std::string& endpoint);
   metastorepb::Metastore::Stub* StubFor(const std::string& endpoint);
   grpc::Channel* ChannelFor(const std::string& endpoint);
-  std::string Target();
+  // Whether calls of this kind go to the leader (admin calls, or leader_only) rather than to
+  // the client's member.
+  bool ToLeader(Kind kind) const { return options_.leader_only || kind == Kind::kAdmin; }
+  // Where the next attempt of a call of this kind goes: the leader as best known, or the
+  // member holding the session's stream, or the client's member.
+  std::string Target(Kind kind);
   // Where a read that sets a watch goes: the member holding the session's stream, which is
   // the one that can register it.
   std::string StreamTarget();
+  // `failed` did not serve a call of this kind (`h` says why, if it answered): follow the
+  // leader hint, or move the client to another member.
+  void Failed(const metastorepb::ResponseHeader& h, const std::string& failed, Kind kind);
   void FollowLeader(const metastorepb::ResponseHeader& h, const std::string& failed);
   void SawZxid(uint64_t zxid);
   void NoteWatch(const std::string& path, metastorepb::WatchKind kind, uint64_t zxid);
@@ -189,6 +203,7 @@ class MetastoreClient {
   std::mutex mu_;
   std::map<std::string, Connection> connections_;
   std::string leader_;           // best guess; empty: unknown
+  std::string home_;             // the member this client talks to; empty: pick one
   std::string stream_endpoint_;  // the member the session's stream is attached to, if any
   size_t next_endpoint_ = 0;
   uint64_t next_seq_ = 1;

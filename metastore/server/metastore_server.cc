@@ -76,9 +76,13 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
   server->service_ =
       std::make_unique<MetastoreService>(division, tree_ptr, server->watches_.get(), options.id);
   MetastoreService* service = server->service_.get();
+  // Keep-alives reach the leader five times per shortest session timeout: a session's client
+  // sends one every third of its timeout, so the leader hears of each well within it.
+  const absl::Duration relay_interval =
+      std::max(options.tick, absl::Milliseconds(limits.min_session_timeout_ms) / 5);
   server->tracker_ = std::make_unique<SessionTracker>(
-      division, tree_ptr, options.id, options.tick,
-      [service] { service->CloseStreams(metastorepb::NOT_LEADER, ""); });
+      division, tree_ptr, options.id, options.tick, relay_interval, service->forwarder(),
+      [service](absl::Duration silence) { service->CloseSilentStreams(silence); });
   server->service_->set_tracker(server->tracker_.get());
   server->service_->set_unsafe_stale_reads(options.unsafe_stale_reads);
   server->raft_->RegisterService(server->service_.get());
@@ -95,6 +99,7 @@ void MetastoreServer::Shutdown() {
   shut_down_ = true;
   if (tracker_ != nullptr) tracker_->Stop();
   if (service_ != nullptr) {
+    service_->StopForwarding();
     service_->CloseStreams(metastorepb::UNAVAILABLE, "Unavailable: the member is shutting down");
   }
   if (raft_ != nullptr) raft_->Shutdown();

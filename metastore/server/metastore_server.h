@@ -38,12 +38,14 @@ struct MetastoreOptions {
 };
 
 // One metastore member: the znode tree under a Raft group, the gRPC service on the member's
-// one port, and the leader's session tracker. What warrend runs, and what tests start.
+// one port (it serves clients whether it leads or not), and the session tracker. What
+// warrend runs, and what tests start.
 class MetastoreServer {
  public:
   static absl::StatusOr<std::unique_ptr<MetastoreServer>> Start(MetastoreOptions options);
   ~MetastoreServer();
-  // Closes session streams, stops the tracker, then the Raft server. Idempotent.
+  // Stops the tracker and forwarding, closes session streams, then stops the Raft server.
+  // Idempotent.
   void Shutdown();
   const std::string& address() const { return address_; }
 

@@ -2,6 +2,7 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
+#include "glog/logging.h"
 #include "metastore/errors.h"
 #include "metastore/server/session_stream.h"
 #include "metastore/validate.h"
@@ -51,6 +52,9 @@ MetastoreService::MetastoreService(raft::Division* division, ZNodeTree* tree, Wa
     : division_(division),
       tree_(tree),
       watches_(watches),
+      forwarder_(division, self_id,
+                 [this](const metastorepb::RequestHeader& header, metastorepb::Command cmd,
+                        WriteDone done) { ProposeHere(header, std::move(cmd), std::move(done)); }),
       self_id_(self_id),
       anonymous_client_(absl::Uniform<uint64_t>(absl::BitGen(), 1, UINT64_MAX)) {}
 
@@ -94,33 +98,58 @@ metastorepb::ResponseHeader MetastoreService::HeaderOf(const raft::Result& r) co
   return h;
 }
 
+absl::Status MetastoreService::CheckWrite(const metastorepb::RequestHeader& header,
+                                          metastorepb::Command* cmd) const {
+  // Nothing a client sent unknown to this server reaches the log, where a later version might
+  // read it as something the client may not ask for.
+  cmd->DiscardUnknownFields();
+  if (auto s = ValidateClientCommand(*cmd, tree_->limits()); !s.ok()) return s;
+  if (header.client_id() != 0 &&
+      (header.seq() == 0 || header.first_incomplete_seq() > header.seq())) {
+    return MetaError(metastorepb::BAD_ARGUMENTS,
+                     absl::StrCat("exactly-once needs seq > 0 and first_incomplete_seq <= seq; "
+                                  "got seq ",
+                                  header.seq(), ", first_incomplete_seq ",
+                                  header.first_incomplete_seq()));
+  }
+  return absl::OkStatus();
+}
+
 void MetastoreService::Propose(const metastorepb::RequestHeader& header, const metastorepb::Op& op,
-                               WriteDone done) {
+                               absl::Time deadline, WriteDone done) {
   if (auto s = ValidateOp(op, tree_->limits()); !s.ok()) return done(ErrorHeader(s), {});
   metastorepb::Command cmd;
   *cmd.mutable_multi()->add_ops() = op;
-  Propose(header, std::move(cmd), std::move(done));
+  Propose(header, std::move(cmd), deadline, std::move(done));
 }
 
 void MetastoreService::Propose(const metastorepb::RequestHeader& header, metastorepb::Command cmd,
-                               WriteDone done) {
-  // Nothing a client sent unknown to this server reaches the log, where a later version might
-  // read it as something the client may not ask for.
-  cmd.DiscardUnknownFields();
-  if (auto s = ValidateClientCommand(cmd, tree_->limits()); !s.ok()) {
+                               absl::Time deadline, WriteDone done) {
+  if (auto s = CheckWrite(header, &cmd); !s.ok()) return done(ErrorHeader(s), {});
+  if (leading()) return ProposeHere(header, std::move(cmd), std::move(done));
+  if (auto s = CheckLeaderContact(tree_->SessionTimeout(header.session_id())); !s.ok()) {
     return done(ErrorHeader(s), {});
   }
+  // The forward leaves a fifth of the time (a second at most) to apply the write here and
+  // answer before the client gives up on this member.
+  const absl::Time now = absl::Now();
+  const absl::Time answer_by = std::min(deadline, now + absl::Seconds(30));
+  const absl::Time forward_by = answer_by - std::min((answer_by - now) / 5, absl::Seconds(1));
+  forwarder_.Write(header, std::move(cmd), forward_by,
+                   [this, answer_by, done = std::move(done)](
+                       const metastorepb::ResponseHeader& h,
+                       const metastorepb::CommandReply& reply) {
+                     // Answered once applied here, so that the client's next read here sees
+                     // it. Applied or not by `answer_by`, the write's outcome is the leader's:
+                     // a read that finds this member behind waits or refuses (MemberBehind).
+                     WhenApplied(h.zxid(), answer_by, [h, reply, done] { done(h, reply); });
+                   });
+}
+
+void MetastoreService::ProposeHere(const metastorepb::RequestHeader& header,
+                                   metastorepb::Command cmd, WriteDone done) {
   raftpb::ClientCommand cc;
   if (header.client_id() != 0) {
-    if (header.seq() == 0 || header.first_incomplete_seq() > header.seq()) {
-      return done(ErrorHeader(MetaError(
-                      metastorepb::BAD_ARGUMENTS,
-                      absl::StrCat("exactly-once needs seq > 0 and first_incomplete_seq <= seq; "
-                                   "got seq ",
-                                   header.seq(), ", first_incomplete_seq ",
-                                   header.first_incomplete_seq()))),
-                  {});
-    }
     cc.set_client_id(header.client_id());
     cc.set_seq(header.seq());
     cc.set_first_incomplete_seq(header.first_incomplete_seq());
@@ -144,6 +173,32 @@ void MetastoreService::Propose(const metastorepb::RequestHeader& header, metasto
   });
 }
 
+void MetastoreService::WhenApplied(uint64_t zxid, absl::Time until, std::function<void()> fn) {
+  if (tree_->LastApplied() >= zxid) return fn();
+  metastorepb::Query nothing;
+  nothing.set_sync(true);
+  raftpb::ReadRequest wake;  // a sequential read is served once min_index is applied
+  wake.set_query(nothing.SerializeAsString());
+  wake.set_consistency(raftpb::SEQUENTIAL);
+  wake.set_min_index(zxid);
+  division_->Read(
+      std::move(wake), [fn = std::move(fn)](raft::Result) { fn(); }, until);
+}
+
+absl::Status MetastoreService::CheckLeaderContact(int64_t timeout_ms) {
+  if (tracker_ == nullptr || leading()) return absl::OkStatus();
+  if (timeout_ms <= 0) timeout_ms = tree_->limits().min_session_timeout_ms;
+  const absl::Duration silence = tracker_->LeaderSilence();
+  if (silence <= absl::Milliseconds(timeout_ms * 2 / 3)) return absl::OkStatus();
+  return MetaError(
+      metastorepb::LEADER_UNREACHABLE,
+      absl::StrCat("member ", self_id_, " has not reached a leader ",
+                   silence == absl::InfiniteDuration()
+                       ? std::string("since it started")
+                       : absl::StrCat("for ", absl::ToInt64Milliseconds(silence), " ms"),
+                   "; try another member"));
+}
+
 metastorepb::ResponseHeader MetastoreService::MemberBehindHeader(uint64_t seen) const {
   metastorepb::ResponseHeader h = ErrorHeader(
       MetaError(metastorepb::MEMBER_BEHIND,
@@ -157,6 +212,11 @@ void MetastoreService::Ask(const metastorepb::RequestHeader& header, absl::Time 
                            metastorepb::Query query, ReadDone done) {
   if (!raftpb::ReadConsistency_IsValid(header.consistency())) {
     return done(ErrorHeader(MetaError(metastorepb::BAD_ARGUMENTS, "unknown read consistency")), {});
+  }
+  if (!unsafe_stale_reads_) {
+    if (auto s = CheckLeaderContact(tree_->SessionTimeout(header.session_id())); !s.ok()) {
+      return done(ErrorHeader(s), {});
+    }
   }
   query.set_session_id(header.session_id());
   raftpb::ReadRequest rr;
@@ -194,7 +254,7 @@ grpc::ServerUnaryReactor* MetastoreService::Create(grpc::CallbackServerContext* 
   metastorepb::Op op;
   *op.mutable_create() = *req;
   op.mutable_create()->clear_header();
-  Propose(req->header(), op, [reactor, resp](const auto& h, const auto& reply) {
+  Propose(req->header(), op, absl::FromChrono(ctx->deadline()), [reactor, resp](const auto& h, const auto& reply) {
     *resp->mutable_header() = h;
     if (h.error() == metastorepb::OK && reply.results_size() == 1) {
       resp->set_path(reply.results(0).path());
@@ -212,7 +272,7 @@ grpc::ServerUnaryReactor* MetastoreService::Delete(grpc::CallbackServerContext* 
   metastorepb::Op op;
   *op.mutable_delete_() = *req;
   op.mutable_delete_()->clear_header();
-  Propose(req->header(), op, [reactor, resp](const auto& h, const auto&) {
+  Propose(req->header(), op, absl::FromChrono(ctx->deadline()), [reactor, resp](const auto& h, const auto&) {
     *resp->mutable_header() = h;
     reactor->Finish(grpc::Status::OK);
   });
@@ -226,7 +286,7 @@ grpc::ServerUnaryReactor* MetastoreService::SetData(grpc::CallbackServerContext*
   metastorepb::Op op;
   *op.mutable_set_data() = *req;
   op.mutable_set_data()->clear_header();
-  Propose(req->header(), op, [reactor, resp](const auto& h, const auto& reply) {
+  Propose(req->header(), op, absl::FromChrono(ctx->deadline()), [reactor, resp](const auto& h, const auto& reply) {
     *resp->mutable_header() = h;
     if (h.error() == metastorepb::OK && reply.results_size() == 1) {
       *resp->mutable_stat() = reply.results(0).stat();
@@ -258,7 +318,8 @@ grpc::ServerUnaryReactor* MetastoreService::Multi(grpc::CallbackServerContext* c
         break;
     }
   }
-  Propose(req->header(), std::move(cmd), [reactor, resp](const auto& h, const auto& reply) {
+  Propose(req->header(), std::move(cmd), absl::FromChrono(ctx->deadline()),
+          [reactor, resp](const auto& h, const auto& reply) {
     *resp->mutable_header() = h;
     *resp->mutable_results() = reply.results();
     reactor->Finish(grpc::Status::OK);
@@ -351,7 +412,8 @@ grpc::ServerUnaryReactor* MetastoreService::CreateSession(
   cmd.mutable_create_session()->set_timeout_ms(req->timeout_ms());
   metastorepb::RequestHeader header = req->header();
   header.set_session_id(0);
-  Propose(header, std::move(cmd), [this, reactor, resp](const auto& h, const auto& reply) {
+  Propose(header, std::move(cmd), absl::FromChrono(ctx->deadline()),
+          [this, reactor, resp](const auto& h, const auto& reply) {
     *resp->mutable_header() = h;
     resp->set_session_id(reply.session_id());
     resp->set_timeout_ms(reply.timeout_ms());
@@ -372,7 +434,8 @@ grpc::ServerUnaryReactor* MetastoreService::CloseSession(
   }
   metastorepb::Command cmd;
   cmd.set_close_session(true);
-  Propose(req->header(), std::move(cmd), [reactor, resp](const auto& h, const auto&) {
+  Propose(req->header(), std::move(cmd), absl::FromChrono(ctx->deadline()),
+          [reactor, resp](const auto& h, const auto&) {
     *resp->mutable_header() = h;
     reactor->Finish(grpc::Status::OK);
   });
@@ -388,14 +451,23 @@ MetastoreService::Session(grpc::CallbackServerContext* ctx) {
 }
 
 void MetastoreService::CloseStreams(metastorepb::Error why, const std::string& message) {
-  metastorepb::ResponseHeader h =
-      why == metastorepb::NOT_LEADER ? NotLeaderHeader() : metastorepb::ResponseHeader();
-  if (why != metastorepb::NOT_LEADER) {
-    h.set_error(why);
-    h.set_message(message);
-  }
+  metastorepb::ResponseHeader h;
+  h.set_error(why);
+  h.set_message(message);
   std::lock_guard lock(streams_mu_);
   for (SessionStream* s : streams_) s->Close(h);
+}
+
+void MetastoreService::CloseSilentStreams(absl::Duration silence) {
+  std::lock_guard lock(streams_mu_);
+  for (SessionStream* s : streams_) {
+    const int64_t timeout_ms = s->timeout_ms();
+    if (timeout_ms == 0) continue;  // not attached
+    if (auto st = CheckLeaderContact(timeout_ms); !st.ok()) {
+      LOG(WARNING) << SessionLabel(s->session()) << " leaves: " << st.message();
+      s->Close(ErrorHeader(st));
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -408,6 +480,16 @@ grpc::ServerUnaryReactor* MetastoreService::Status(grpc::CallbackServerContext* 
   resp->set_znodes(tree_->node_count());
   resp->set_sessions(tree_->Sessions().size());
   resp->set_watches(watches_->count());
+  {
+    std::lock_guard lock(streams_mu_);
+    resp->set_streams(streams_.size());
+  }
+  if (tracker_ != nullptr) {
+    const absl::Duration silence = tracker_->LeaderSilence();
+    resp->set_leader_silence_ms(silence == absl::InfiniteDuration()
+                                    ? -1
+                                    : absl::ToInt64Milliseconds(silence));
+  }
   division_->Status([reactor, resp](raftpb::GroupStatus gs) {
     resp->set_ready(gs.leader() != 0 && gs.applied() >= gs.commit());
     *resp->mutable_raft() = std::move(gs);
@@ -437,6 +519,48 @@ grpc::ServerUnaryReactor* MetastoreService::ChangeMembership(
     *resp->mutable_header() = HeaderOf(r);
     reactor->Finish(grpc::Status::OK);
   });
+  return reactor;
+}
+
+// ---------------------------------------------------------------------------------------
+// Between members
+
+grpc::ServerUnaryReactor* MetastoreService::Forward(grpc::CallbackServerContext* ctx,
+                                                    const metastorepb::ForwardRequest* req,
+                                                    metastorepb::ForwardResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  if (!leading()) {  // never forwarded twice: the sender asks again where the leader is
+    *resp->mutable_header() = NotLeaderHeader();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  // Checked as any client's write: the forward is no wider a door than the client API. Not
+  // forwarded again if this member lost office meanwhile: the group says NotLeader.
+  metastorepb::Command cmd = req->command();
+  if (auto s = CheckWrite(req->header(), &cmd); !s.ok()) {
+    *resp->mutable_header() = ErrorHeader(s);
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  ProposeHere(req->header(), std::move(cmd), [reactor, resp](const auto& h, const auto& reply) {
+    *resp->mutable_header() = h;
+    *resp->mutable_reply() = reply;
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* MetastoreService::RelayKeepAlives(
+    grpc::CallbackServerContext* ctx, const metastorepb::KeepAlivesRequest* req,
+    metastorepb::KeepAlivesResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  if (!leading()) {
+    *resp->mutable_header() = NotLeaderHeader();
+  } else {
+    for (uint64_t id : req->session_ids()) tracker_->Touch(id);
+    resp->mutable_header()->set_zxid(tree_->LastApplied());
+  }
+  reactor->Finish(grpc::Status::OK);
   return reactor;
 }
 

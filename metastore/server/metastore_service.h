@@ -6,6 +6,7 @@
 #include <set>
 
 #include "common/delayed_runner.h"
+#include "metastore/server/forwarder.h"
 #include "metastore/server/session_tracker.h"
 #include "metastore/watch_manager.h"
 #include "metastore/znode_tree.h"
@@ -16,10 +17,14 @@ namespace warren::metastore {
 
 class SessionStream;
 
-// The metastore's gRPC API on one member: writes become commands proposed to the Raft group
-// (stamped with the leader's clock), reads become queries served at the consistency asked
-// for, and session streams carry keep-alives and watch events. Metastore errors travel in
-// each response's header; the gRPC status is OK unless the call itself broke.
+// The metastore's gRPC API on one member, leader or not. Writes become commands proposed to
+// the Raft group (stamped with the leader's clock): the leader proposes them, another member
+// forwards them to it and answers once it has applied them itself, so that its client's next
+// read there sees them. Reads become queries served here at the consistency asked for, and
+// session streams carry keep-alives (relayed to the leader) and watch events. A member that
+// has not reached the leader for longer than a client can wait stops serving it (see
+// CheckLeaderContact). Metastore errors travel in each response's header; the gRPC status is
+// OK unless the call itself broke.
 class MetastoreService final : public metastorepb::Metastore::CallbackService {
  public:
   MetastoreService(raft::Division* division, ZNodeTree* tree, WatchManager* watches,
@@ -31,8 +36,15 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService {
   // Deliberately wrong, to show that the fault tests catch it: every member answers
   // linearizable reads from its own state, as sequential ones, without asking the leader.
   void set_unsafe_stale_reads(bool on) { unsafe_stale_reads_ = on; }
-  // Ends every session stream with `why` (leadership lost, shutting down); clients move on.
+  // Ends every session stream with `why` (shutting down); clients move on.
   void CloseStreams(metastorepb::Error why, const std::string& message);
+  // Ends the streams whose sessions cannot wait out `silence` without a leader: those with a
+  // timeout shorter than 3/2 of it. Their clients move to another member while the leader
+  // still counts their sessions alive.
+  void CloseSilentStreams(absl::Duration silence);
+  // Stops forwarding: what is in flight is answered Unavailable. Before the group stops.
+  void StopForwarding() { forwarder_.Shutdown(); }
+  Forwarder* forwarder() { return &forwarder_; }
 
   grpc::ServerUnaryReactor* Create(grpc::CallbackServerContext* ctx,
                                    const metastorepb::CreateRequest* req,
@@ -75,6 +87,12 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService {
   grpc::ServerUnaryReactor* ChangeMembership(grpc::CallbackServerContext* ctx,
                                              const raftpb::MembershipRequest* req,
                                              metastorepb::MembershipResponse* resp) override;
+  grpc::ServerUnaryReactor* Forward(grpc::CallbackServerContext* ctx,
+                                    const metastorepb::ForwardRequest* req,
+                                    metastorepb::ForwardResponse* resp) override;
+  grpc::ServerUnaryReactor* RelayKeepAlives(grpc::CallbackServerContext* ctx,
+                                            const metastorepb::KeepAlivesRequest* req,
+                                            metastorepb::KeepAlivesResponse* resp) override;
 
  private:
   friend class SessionStream;
@@ -83,11 +101,29 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService {
   using ReadDone =
       std::function<void(const metastorepb::ResponseHeader&, const metastorepb::QueryReply&)>;
 
-  // Proposes a client's write, checked first (ValidateClientCommand, the size limit) so that
-  // nothing is appended for one that is refused; `done` gets the header (error, zxid, leader
-  // hint) and the reply.
-  void Propose(const metastorepb::RequestHeader& header, metastorepb::Command cmd, WriteDone done);
-  void Propose(const metastorepb::RequestHeader& header, const metastorepb::Op& op, WriteDone done);
+  // A client's write, checked first (ValidateClientCommand, the exactly-once header) so that
+  // nothing is appended or forwarded for one that is refused. The leader proposes it; another
+  // member forwards it and calls `done` once it has applied it too (or at `deadline`, the
+  // request's). `done` gets the header (error, zxid, leader hint) and the reply.
+  void Propose(const metastorepb::RequestHeader& header, metastorepb::Command cmd,
+               absl::Time deadline, WriteDone done);
+  void Propose(const metastorepb::RequestHeader& header, const metastorepb::Op& op,
+               absl::Time deadline, WriteDone done);
+  // Checks a client's write (ValidateClientCommand, the exactly-once header), dropping
+  // fields unknown to this server.
+  absl::Status CheckWrite(const metastorepb::RequestHeader& header,
+                          metastorepb::Command* cmd) const;
+  // Proposes a checked write to the group here (the size limit is checked last, on the
+  // command as stamped).
+  void ProposeHere(const metastorepb::RequestHeader& header, metastorepb::Command cmd,
+                   WriteDone done);
+  // Runs `fn` once this member has applied `zxid`, or at `until` if it has not by then.
+  void WhenApplied(uint64_t zxid, absl::Time until, std::function<void()> fn);
+  // LeaderUnreachable if this member has not reached the leader for 2/3 of `timeout_ms` (a
+  // session's timeout, or the shortest allowed): a client that cannot wait that long goes
+  // elsewhere, while its session is still alive at the leader, and no read is served from a
+  // member cut off for longer than that.
+  absl::Status CheckLeaderContact(int64_t timeout_ms);
   // Reads once this member has applied what the client has seen (header.min_zxid), or
   // refuses with MemberBehind before `deadline`, the request's.
   void Ask(const metastorepb::RequestHeader& header, absl::Time deadline, metastorepb::Query query,
@@ -103,6 +139,7 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService {
   ZNodeTree* const tree_;
   WatchManager* const watches_;
   SessionTracker* tracker_ = nullptr;
+  Forwarder forwarder_;
   bool unsafe_stale_reads_ = false;
   const uint64_t self_id_;
   // For writes whose client did not ask for exactly-once (client_id 0).
@@ -111,7 +148,7 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService {
 
   std::mutex streams_mu_;
   std::set<SessionStream*> streams_;
-  // Ends session streams' waits for this member to catch up with their clients.
+  // Ends waits for this member to catch up with a client (streams) or a forwarded write.
   DelayedRunner catch_up_timer_;
 };
 

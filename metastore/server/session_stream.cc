@@ -102,15 +102,16 @@ void SessionStream::ReadNext() {
 }
 
 void SessionStream::Handle(const metastorepb::SessionRequest& req) {
-  if (!service_->leading()) {
-    Close(service_->NotLeaderHeader());
-    return ReadNext();
-  }
   switch (req.msg_case()) {
     case metastorepb::SessionRequest::kAttach: {
       const uint64_t session = req.attach();
       if (session_ != 0 && session != session_) {
         Close(ErrorHeader(MetaError(metastorepb::BAD_ARGUMENTS, "a stream carries one session")));
+        break;
+      }
+      if (auto s = service_->CheckLeaderContact(service_->tree_->SessionTimeout(session));
+          !s.ok()) {
+        Close(ErrorHeader(s));
         break;
       }
       // A session's id is the zxid of the entry that created it: its client has seen that.
@@ -188,15 +189,8 @@ void SessionStream::AfterCatchUp(uint64_t zxid, int64_t timeout_ms,
   // wait, so a timer that goes off later, when the tree may be gone, touches nothing.
   auto caught_up = [tree, zxid] { return tree->LastApplied() >= zxid; };
   service_->catch_up_timer_.After(bound, [answer, caught_up] { answer->Give(caught_up); });
-  metastorepb::Query nothing;
-  nothing.set_sync(true);
-  raftpb::ReadRequest wake;  // a sequential read is served once min_index is applied
-  wake.set_query(nothing.SerializeAsString());
-  wake.set_consistency(raftpb::SEQUENTIAL);
-  wake.set_min_index(zxid);
-  service_->division_->Read(
-      std::move(wake), [answer, caught_up](raft::Result) { answer->Give(caught_up); },
-      absl::Now() + bound);
+  service_->WhenApplied(zxid, absl::Now() + bound,
+                        [answer, caught_up] { answer->Give(caught_up); });
 }
 
 void SessionStream::AddWatch(const metastorepb::AddWatch& watch) {
@@ -216,6 +210,8 @@ void SessionStream::Attach(uint64_t session) {
     return Close(ErrorHeader(MetaError(metastorepb::SESSION_EXPIRED, SessionLabel(session))));
   }
   session_ = session;
+  attached_session_ = session;
+  timeout_ms_ = timeout;
   service_->tracker_->Touch(session);
   sink_id_ =
       service_->watches_->Attach(session, [this](const metastorepb::SessionEvent& e) { Send(e); });

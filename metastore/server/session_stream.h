@@ -1,5 +1,6 @@
 #pragma once
 
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <mutex>
@@ -11,9 +12,10 @@ namespace warren::metastore {
 
 class MetastoreService;
 
-// One client's session stream on this member (the leader): the client attaches its session,
-// sends keep-alives and watch registrations; the member answers and pushes watch events in
-// the order the tree produced them. Writes are queued, one in flight at a time, so pushing
+// One client's session stream on this member (any member): the client attaches its session,
+// sends keep-alives (which the member relays to the leader, if it does not lead) and watch
+// registrations; the member answers and pushes watch events in the order its tree applied
+// them. Writes are queued, one in flight at a time, so pushing
 // never blocks the apply thread. Deletes itself when gRPC is done with it.
 //
 // A member never serves a client from a state older than one the client has seen: an attach
@@ -28,6 +30,10 @@ class SessionStream
   void Send(const metastorepb::SessionEvent& event);
   // Sends `why` as the last event and ends the stream.
   void Close(const metastorepb::ResponseHeader& why);
+
+  // The attached session and its timeout (0 until attached); thread-safe.
+  uint64_t session() const { return attached_session_.load(); }
+  int64_t timeout_ms() const { return timeout_ms_.load(); }
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -47,6 +53,8 @@ class SessionStream
   metastorepb::SessionRequest in_;
   uint64_t session_ = 0;  // read side only
   uint64_t sink_id_ = 0;
+  std::atomic<uint64_t> attached_session_{0};
+  std::atomic<int64_t> timeout_ms_{0};
 
   std::mutex mu_;
   std::deque<metastorepb::SessionEvent> out_;

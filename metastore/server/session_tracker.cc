@@ -2,6 +2,7 @@
 
 #include "absl/random/random.h"
 #include "glog/logging.h"
+#include "metastore/server/forwarder.h"
 
 namespace warren::metastore {
 namespace {
@@ -15,12 +16,16 @@ constexpr size_t kCommandFramingBytes = 32;
 }  // namespace
 
 SessionTracker::SessionTracker(raft::Division* division, ZNodeTree* tree, uint64_t self_id,
-                               absl::Duration interval, std::function<void()> on_leadership_lost)
+                               absl::Duration interval, absl::Duration relay_interval,
+                               Forwarder* forwarder,
+                               std::function<void(absl::Duration)> on_silence)
     : division_(division),
       tree_(tree),
       self_id_(self_id),
       interval_(interval),
-      on_leadership_lost_(std::move(on_leadership_lost)),
+      relay_interval_(relay_interval),
+      forwarder_(forwarder),
+      on_silence_(std::move(on_silence)),
       client_id_(absl::Uniform<uint64_t>(absl::BitGen(), 1, UINT64_MAX)) {}
 
 SessionTracker::~SessionTracker() { Stop(); }
@@ -43,7 +48,17 @@ void SessionTracker::Stop() {
 
 void SessionTracker::Touch(uint64_t session) {
   std::lock_guard lock(mu_);
-  last_heard_[session] = absl::Now();
+  if (leading_) {
+    last_heard_[session] = absl::Now();
+  } else {
+    to_relay_.insert(session);
+  }
+}
+
+absl::Duration SessionTracker::LeaderSilence() {
+  if (division_->leader() == self_id_) return absl::ZeroDuration();
+  std::lock_guard lock(mu_);
+  return absl::Now() - last_contact_;
 }
 
 void SessionTracker::Loop() {
@@ -63,16 +78,17 @@ void SessionTracker::Check(absl::Time now) {
   {
     std::lock_guard lock(mu_);
     if (!leader) {
-      bool lost = leading_;
+      if (leading_) LOG(INFO) << "no longer leading: relaying keep-alives to the leader";
       leading_ = false;
       last_heard_.clear();
-      if (!lost) return;
-    } else if (!leading_) {
-      leading_ = true;
-      last_heard_.clear();  // every session's timer starts now
-      LOG(INFO) << "leading: tracking " << tree_->Sessions().size() << " sessions";
-    }
-    if (leader) {
+    } else {
+      if (!leading_) {
+        leading_ = true;
+        last_heard_.clear();  // every session's timer starts now
+        to_relay_.clear();
+        LOG(INFO) << "leading: tracking " << tree_->Sessions().size() << " sessions";
+      }
+      last_contact_ = now;
       std::map<uint64_t, absl::Time> live;
       for (const SessionInfo& s : tree_->Sessions()) {
         auto it = last_heard_.find(s.id);
@@ -84,8 +100,8 @@ void SessionTracker::Check(absl::Time now) {
     }
   }
   if (!leader) {
-    LOG(INFO) << "no longer leading: closing session streams";
-    on_leadership_lost_();
+    Relay(now);
+    on_silence_(LeaderSilence());
     return;
   }
   // A proposal is a command like any other and must fit the limit: what does not waits for
@@ -115,6 +131,32 @@ void SessionTracker::Check(absl::Time now) {
     }
     if (cmd.delete_idle().nodes_size() > 0) Propose(std::move(cmd), &deleting_idle_);
   }
+}
+
+void SessionTracker::Relay(absl::Time now) {
+  std::vector<uint64_t> ids;
+  {
+    std::lock_guard lock(mu_);
+    const uint64_t leader = division_->leader();
+    const bool due = now - last_relay_ >= relay_interval_ || leader != relayed_to_;
+    if (relaying_ || leader == 0 || !due) return;
+    relaying_ = true;
+    last_relay_ = now;
+    ids.assign(to_relay_.begin(), to_relay_.end());
+    to_relay_.clear();
+  }
+  const uint64_t leader = division_->leader();
+  // Empty or not, a relay the leader takes is this member's contact with it.
+  forwarder_->RelayKeepAlives(ids, [this, ids, now, leader](bool took) {
+    std::lock_guard lock(mu_);
+    relaying_ = false;
+    if (took) {
+      last_contact_ = std::max(last_contact_, now);
+      relayed_to_ = leader;
+    } else {
+      to_relay_.insert(ids.begin(), ids.end());
+    }
+  });
 }
 
 void SessionTracker::Propose(metastorepb::Command cmd, std::atomic<bool>* in_flight) {

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "absl/time/time.h"
@@ -13,39 +14,63 @@
 
 namespace warren::metastore {
 
-// The leader's side of sessions and timed nodes. Keep-alives are not replicated: the leader
-// alone notes when it last heard from each session, and when one stays silent past its
-// timeout it proposes the expiry, which deletes the session's ephemerals in one entry. A
-// new leader starts every session's timer afresh, as ZooKeeper's does. The same loop
-// proposes the deletion of containers that lost their last child and of idle TTL nodes.
+class Forwarder;
+
+// Sessions' liveness, and the leader's housekeeping. Keep-alives are not replicated: a
+// session's client sends them to the member holding its stream, and that member, if it does
+// not lead, relays the sessions it heard from to the leader in batches, as ZooKeeper's
+// followers do with their pings. The leader alone notes when it last heard from each
+// session, and when one stays silent past its timeout it proposes the expiry, which deletes
+// the session's ephemerals in one entry. A new leader starts every session's timer afresh,
+// as ZooKeeper's does. The same loop proposes the deletion of containers that lost their last
+// child and of idle TTL nodes.
+//
+// A member that does not lead counts how long it has not reached the leader (a relay the
+// leader took, empty or not, is a contact); the service stops serving clients that cannot
+// wait that long (see MetastoreService::CheckLeaderContact).
 class SessionTracker {
  public:
+  // `interval`: how often to look; `relay_interval`: how often a member that does not lead
+  // relays keep-alives (and at once when the leader changes); `on_silence` gets this member's
+  // leader silence after every look, when it does not lead.
   SessionTracker(raft::Division* division, ZNodeTree* tree, uint64_t self_id,
-                 absl::Duration interval, std::function<void()> on_leadership_lost);
+                 absl::Duration interval, absl::Duration relay_interval, Forwarder* forwarder,
+                 std::function<void(absl::Duration)> on_silence);
   ~SessionTracker();
 
   void Start();
   void Stop();
-  // A keep-alive (or attach) from a session's stream.
+  // A keep-alive (or attach) from a session's stream here, or relayed by another member.
   void Touch(uint64_t session);
+  // How long since this member last reached the leader: zero while it leads, infinite if it
+  // never has.
+  absl::Duration LeaderSilence();
 
  private:
   void Loop();
   void Check(absl::Time now);
+  void Relay(absl::Time now);
   void Propose(metastorepb::Command cmd, std::atomic<bool>* in_flight);
 
   raft::Division* const division_;
   ZNodeTree* const tree_;
   const uint64_t self_id_;
   const absl::Duration interval_;
-  const std::function<void()> on_leadership_lost_;
+  const absl::Duration relay_interval_;
+  Forwarder* const forwarder_;
+  const std::function<void(absl::Duration)> on_silence_;
   const uint64_t client_id_;
 
   std::mutex mu_;
   std::condition_variable cv_;
   bool stopping_ = false;
   bool leading_ = false;
-  std::map<uint64_t, absl::Time> last_heard_;
+  std::map<uint64_t, absl::Time> last_heard_;  // leading: by session
+  std::set<uint64_t> to_relay_;                // not leading: heard from since the last relay
+  bool relaying_ = false;
+  absl::Time last_relay_ = absl::InfinitePast();
+  uint64_t relayed_to_ = 0;  // the leader that took the last relay
+  absl::Time last_contact_ = absl::InfinitePast();
   uint64_t seq_ = 0;
   std::atomic<bool> expiring_{false};
   std::atomic<bool> deleting_idle_{false};

@@ -1,0 +1,232 @@
+#include "metastore/server/forwarder.h"
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "common/grpc_connect.h"
+#include "glog/logging.h"
+#include "grpcpp/grpcpp.h"
+#include "metastore/errors.h"
+#include "raft/transport/message_limits.h"
+
+namespace warren::metastore {
+namespace {
+
+// As the client's: 25 ms doubling to 250 ms, with jitter.
+absl::Duration Backoff(int attempt) {
+  const absl::Duration base =
+      std::min(absl::Milliseconds(25) * (1 << std::min(attempt, 4)), absl::Milliseconds(250));
+  return base * absl::Uniform(absl::BitGen(), 0.8, 1.2);
+}
+
+// Answers from the leader after which the write is worth sending again: nothing was decided.
+bool WorthRetrying(metastorepb::Error e) {
+  return e == metastorepb::NOT_LEADER || e == metastorepb::UNAVAILABLE ||
+         e == metastorepb::OPERATION_TIMEOUT;
+}
+
+}  // namespace
+
+struct Forwarder::PendingWrite {
+  metastorepb::ForwardRequest req;
+  metastorepb::ForwardResponse resp;
+  absl::Time deadline;
+  WriteDone done;
+  int attempt = 0;
+  bool connecting = false;  // waited for its connection once already
+  std::string address;
+  std::string last_error = "no leader is known";
+  std::unique_ptr<grpc::ClientContext> ctx;
+};
+
+Forwarder::Forwarder(raft::Division* division, uint64_t self_id, ProposeHere propose_here)
+    : division_(division), self_id_(self_id), propose_here_(std::move(propose_here)) {}
+
+Forwarder::~Forwarder() { Shutdown(); }
+
+void Forwarder::Shutdown() {
+  std::unique_lock lock(mu_);
+  stopping_ = true;
+  for (grpc::ClientContext* ctx : in_flight_) ctx->TryCancel();
+  // Retries waiting out a backoff find stopping_ set and give up, within 250 ms.
+  ended_.wait(lock, [this] { return alive_ == 0; });
+}
+
+Forwarder::Link& Forwarder::LinkTo(const std::string& address) {
+  std::lock_guard lock(mu_);
+  Link& link = links_[address];
+  if (link.stub == nullptr) {
+    grpc::ChannelArguments args;
+    args.SetMaxSendMessageSize(raft::kMaxMessageBytes);
+    args.SetMaxReceiveMessageSize(raft::kMaxMessageBytes);
+    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+    link.channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+    link.stub = metastorepb::Metastore::NewStub(link.channel);
+  }
+  return link;
+}
+
+bool Forwarder::Begin(grpc::ClientContext* ctx) {
+  std::lock_guard lock(mu_);
+  if (stopping_) return false;
+  in_flight_.insert(ctx);
+  return true;
+}
+
+void Forwarder::End(grpc::ClientContext* ctx) {
+  std::lock_guard lock(mu_);
+  in_flight_.erase(ctx);
+}
+
+void Forwarder::Write(metastorepb::RequestHeader header, metastorepb::Command cmd,
+                      absl::Time deadline, WriteDone done) {
+  auto w = std::make_shared<PendingWrite>();
+  *w->req.mutable_header() = std::move(header);
+  *w->req.mutable_command() = std::move(cmd);
+  w->deadline = deadline;
+  w->done = std::move(done);
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) {
+      return w->done(ErrorHeader(MetaError(metastorepb::UNAVAILABLE,
+                                           "the member is shutting down")),
+                     {});
+    }
+    ++alive_;
+  }
+  Attempt(std::move(w));
+}
+
+void Forwarder::Attempt(std::shared_ptr<PendingWrite> w) {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) {
+      w->last_error = "the member is shutting down";
+      return GiveUp(*w);
+    }
+  }
+  const uint64_t leader = division_->leader();
+  if (leader == self_id_) {
+    // It leads now: propose here, once, as any write it receives.
+    WriteDone done = std::move(w->done);
+    propose_here_(w->req.header(), std::move(*w->req.mutable_command()), std::move(done));
+    std::lock_guard lock(mu_);
+    if (--alive_ == 0) ended_.notify_all();
+    return;
+  }
+  if (leader == 0) {
+    w->last_error = "no leader is known";
+    return Later(std::move(w));
+  }
+  w->address = division_->AddressOf(leader);
+  Link& link = LinkTo(w->address);
+  if (link.channel->GetState(/*try_to_connect=*/false) != GRPC_CHANNEL_READY) {
+    // Out only on a connection that is up, so that an attempt that could not connect is
+    // known not to have reached the leader (and the next is not a retry). Connecting
+    // blocks: it happens on the retry thread, bounded.
+    if (w->connecting) {
+      w->connecting = false;
+      w->last_error = absl::StrCat("cannot connect to the leader, member ", leader, " at ",
+                                   w->address);
+      return Later(std::move(w));
+    }
+    w->connecting = true;
+    grpc::Channel* channel = link.channel.get();
+    const absl::Time until = std::min(w->deadline, absl::Now() + absl::Seconds(1));
+    retries_.After(absl::ZeroDuration(), [this, channel, until, w = std::move(w)]() mutable {
+      ConnectChannel(*channel, until);
+      Attempt(std::move(w));
+    });
+    return;
+  }
+  w->connecting = false;
+  w->ctx = std::make_unique<grpc::ClientContext>();
+  w->ctx->set_deadline(absl::ToChronoTime(w->deadline));
+  w->resp.Clear();
+  if (!Begin(w->ctx.get())) {
+    w->last_error = "the member is shutting down";
+    return GiveUp(*w);
+  }
+  PendingWrite& ref = *w;
+  link.stub->async()->Forward(ref.ctx.get(), &ref.req, &ref.resp,
+                              [this, w = std::move(w)](grpc::Status gs) { Attempted(w, gs); });
+}
+
+void Forwarder::Attempted(std::shared_ptr<PendingWrite> w, const grpc::Status& gs) {
+  End(w->ctx.get());
+  if (gs.ok() && !WorthRetrying(w->resp.header().error())) {
+    WriteDone done = std::move(w->done);
+    done(w->resp.header(), w->resp.reply());
+    std::lock_guard lock(mu_);
+    if (--alive_ == 0) ended_.notify_all();
+    return;
+  }
+  if (!gs.ok()) {
+    w->last_error = absl::StrCat("the leader at ", w->address, ": ", gs.error_message());
+    w->req.mutable_header()->set_retry(true);  // it may have gone out before the break
+  } else {
+    w->last_error = w->resp.header().message();
+    if (w->resp.header().error() != metastorepb::NOT_LEADER) {
+      w->req.mutable_header()->set_retry(true);  // proposed, perhaps
+    }
+  }
+  Later(std::move(w));
+}
+
+void Forwarder::Later(std::shared_ptr<PendingWrite> w) {
+  const absl::Duration backoff = Backoff(w->attempt++);
+  if (absl::Now() + backoff >= w->deadline) return GiveUp(*w);
+  retries_.After(backoff, [this, w = std::move(w)]() mutable { Attempt(std::move(w)); });
+}
+
+void Forwarder::GiveUp(PendingWrite& w) {
+  WriteDone done = std::move(w.done);
+  if (!done) return;
+  // Unavailable if an attempt may have reached a leader (its outcome is unknown), else
+  // LeaderUnreachable: nothing was done.
+  metastorepb::ResponseHeader h = ErrorHeader(MetaError(
+      w.req.header().retry() ? metastorepb::UNAVAILABLE : metastorepb::LEADER_UNREACHABLE,
+      absl::StrCat("member ", self_id_, " could not forward the write: ", w.last_error)));
+  done(h, {});
+  std::lock_guard lock(mu_);
+  if (--alive_ == 0) ended_.notify_all();
+}
+
+void Forwarder::RelayKeepAlives(std::vector<uint64_t> session_ids,
+                                std::function<void(bool)> done) {
+  const uint64_t leader = division_->leader();
+  if (leader == 0 || leader == self_id_) return done(leader == self_id_);
+  struct Relay {
+    metastorepb::KeepAlivesRequest req;
+    metastorepb::KeepAlivesResponse resp;
+    grpc::ClientContext ctx;
+  };
+  auto relay = std::make_shared<Relay>();
+  relay->req.set_from(self_id_);
+  for (uint64_t id : session_ids) relay->req.add_session_ids(id);
+  relay->ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return done(false);
+    in_flight_.insert(&relay->ctx);
+    ++alive_;
+  }
+  Link& link = LinkTo(division_->AddressOf(leader));
+  Relay& ref = *relay;
+  link.stub->async()->RelayKeepAlives(
+      &ref.ctx, &ref.req, &ref.resp,
+      [this, relay, done = std::move(done)](grpc::Status gs) {
+        const bool took = gs.ok() && relay->resp.header().error() == metastorepb::OK;
+        if (!took) {
+          VLOG(1) << "keep-alives not relayed: "
+                  << (gs.ok() ? relay->resp.header().message() : gs.error_message());
+        }
+        done(took);
+        std::lock_guard lock(mu_);
+        in_flight_.erase(&relay->ctx);
+        if (--alive_ == 0) ended_.notify_all();
+      });
+}
+
+}  // namespace warren::metastore

@@ -1,0 +1,80 @@
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "common/delayed_runner.h"
+#include "proto/metastore.grpc.pb.h"
+#include "raft/server/division.h"
+
+namespace warren::metastore {
+
+// A member's line to the leader: it forwards the writes of the clients attached here and
+// relays their sessions' keep-alives, over one gRPC connection per member it has led to.
+//
+// A forwarded write is the client's own, with its exactly-once id and sequence number, so a
+// forward is retried as the client would retry it: while no leader is known, when the leader
+// says it no longer leads (nothing was proposed), when it says Unavailable, and when the
+// connection breaks. A write goes out only on a connection that is up; once an attempt may
+// have reached the leader, the next one is marked a retry (see RequestHeader.retry).
+class Forwarder {
+ public:
+  using WriteDone =
+      std::function<void(const metastorepb::ResponseHeader&, const metastorepb::CommandReply&)>;
+  // Proposes a write on this member, for when it leads by the time a forward is tried.
+  using ProposeHere = std::function<void(const metastorepb::RequestHeader&,
+                                         metastorepb::Command, WriteDone)>;
+
+  Forwarder(raft::Division* division, uint64_t self_id, ProposeHere propose_here);
+  ~Forwarder();
+
+  // Has the leader propose `cmd` (or this member, if it leads), retrying until `deadline`;
+  // then answers with the last error seen, as Unavailable if an attempt may have reached the
+  // leader (or the client said its write may have), else LeaderUnreachable. `done` runs once.
+  void Write(metastorepb::RequestHeader header, metastorepb::Command cmd, absl::Time deadline,
+             WriteDone done);
+  // Tells the leader these sessions' clients were heard from. `done(true)` once the leader
+  // took them; `done(false)` if no leader is known or it could not be reached.
+  void RelayKeepAlives(std::vector<uint64_t> session_ids, std::function<void(bool)> done);
+  // Cancels what is in flight and answers every write still here with Unavailable; waits for
+  // their callbacks. Later calls are answered at once. Idempotent.
+  void Shutdown();
+
+ private:
+  struct PendingWrite;
+  struct Link {
+    std::shared_ptr<grpc::Channel> channel;
+    std::unique_ptr<metastorepb::Metastore::Stub> stub;
+  };
+
+  void Attempt(std::shared_ptr<PendingWrite> w);
+  void Attempted(std::shared_ptr<PendingWrite> w, const grpc::Status& gs);
+  // Tries again after a backoff, or gives up if that would pass the deadline.
+  void Later(std::shared_ptr<PendingWrite> w);
+  void GiveUp(PendingWrite& w);
+  Link& LinkTo(const std::string& address);
+  // Registers a call's context so that Shutdown can cancel it; false if shutting down.
+  bool Begin(grpc::ClientContext* ctx);
+  void End(grpc::ClientContext* ctx);
+
+  raft::Division* const division_;
+  const uint64_t self_id_;
+  const ProposeHere propose_here_;
+
+  std::mutex mu_;
+  std::map<std::string, Link> links_;  // by address
+  std::set<grpc::ClientContext*> in_flight_;
+  int alive_ = 0;  // writes not yet answered, and relays not yet back
+  std::condition_variable ended_;
+  bool stopping_ = false;
+  DelayedRunner retries_;  // last: stopped first, before what retries touch
+};
+
+}  // namespace warren::metastore
