@@ -73,9 +73,23 @@ class MetastoreCluster {
 
   std::unique_ptr<MetastoreClient> Client(absl::Duration timeout = absl::Seconds(30),
                                           const std::string& endpoints = "") {
+    return Client(Options(timeout, endpoints));
+  }
+  ClientOptions Options(absl::Duration timeout = absl::Seconds(30),
+                        const std::string& endpoints = "") const {
     ClientOptions options;
     options.endpoints = absl::StrSplit(endpoints.empty() ? Endpoints() : endpoints, ',');
     options.request_timeout = timeout;
+    return options;
+  }
+  // A client that sends everything to the leader, as every client did before members served
+  // clients themselves: for tests of a session's stream on the leader.
+  std::unique_ptr<MetastoreClient> LeaderOnlyClient(absl::Duration timeout = absl::Seconds(30)) {
+    ClientOptions options = Options(timeout);
+    options.leader_only = true;
+    return Client(options);
+  }
+  std::unique_ptr<MetastoreClient> Client(const ClientOptions& options) {
     auto c = MetastoreClient::Connect(options);
     EXPECT_TRUE(c.ok()) << c.status();
     return std::move(*c);

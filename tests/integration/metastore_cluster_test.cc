@@ -401,7 +401,7 @@ TEST(MetastoreCluster, EphemeralsSurviveTheirServersDeathAndGoWithTheSession) {
   c.StartAll();
   uint64_t leader = c.WaitForLeader();
   ASSERT_NE(leader, 0u);
-  auto owner = c.Client();
+  auto owner = c.LeaderOnlyClient();
   ASSERT_TRUE(owner->StartSession(absl::Seconds(3)).ok());
   ASSERT_TRUE(owner->Create("/eph", "mine", {true, false, false, 0}).ok());
   ASSERT_TRUE(owner->Create("/watched", "").ok());
@@ -449,7 +449,7 @@ TEST(MetastoreCluster, ASessionOutlivesItsLeaderHangingPastTheTimeout) {
   c.StartAll();
   uint64_t leader = c.WaitForLeader();
   ASSERT_NE(leader, 0u);
-  auto owner = c.Client();
+  auto owner = c.LeaderOnlyClient();
   ASSERT_TRUE(owner->StartSession(absl::Seconds(3)).ok());
   std::atomic<bool> ended{false};
   owner->OnSessionEnd([&](const absl::Status&) { ended = true; });
@@ -490,7 +490,7 @@ TEST(MetastoreCluster, WatchesSetAgainOnALaggingNewLeaderAreNeitherLostNorFiredF
   auto writer = c.Client();
   ASSERT_TRUE(writer->Create("/p", "").ok());
   ASSERT_TRUE(writer->Create("/x", "0").ok());
-  auto watcher = c.Client();
+  auto watcher = c.LeaderOnlyClient();
   ASSERT_TRUE(watcher->StartSession(absl::Seconds(8)).ok());
   std::mutex mu;
   std::vector<metastorepb::WatchEvent> events;
