@@ -73,7 +73,7 @@ uint64_t WatchManager::SinkId(uint64_t session) const {
 }
 
 absl::Status WatchManager::Add(uint64_t session, const std::string& path, WatchKind kind,
-                               uint64_t since) {
+                               uint64_t since, bool last_resort) {
   std::lock_guard lock(mu_);
   auto sink = sinks_.find(session);
   if (sink == sinks_.end()) {
@@ -84,10 +84,12 @@ absl::Status WatchManager::Add(uint64_t session, const std::string& path, WatchK
   if (since > 0) {
     sink->second.seen = std::max(sink->second.seen, since);
     if (kind == metastorepb::WATCH_PERSISTENT || kind == metastorepb::WATCH_PERSISTENT_RECURSIVE) {
-      if (recent_dropped_ && !recent_.empty() && recent_.front().zxid() > since + 1) {
-        LOG(WARNING) << SessionLabel(session) << ": the watch on " << path
-                     << " may have missed changes from zxid " << since + 1 << " to "
-                     << recent_.front().zxid() - 1 << ", which are no longer kept";
+      if (since < history_from_) {
+        const std::string missed =
+            absl::StrCat(path, " (this member cannot replay the changes from zxid ", since + 1,
+                         " to ", history_from_, " that the watch may have missed)");
+        if (!last_resort) return MetaError(metastorepb::MEMBER_BEHIND, missed);
+        LOG(WARNING) << SessionLabel(session) << ": set anyway, as the leader: " << missed;
       }
       for (const auto& event : recent_) {
         if (event.zxid() > since && PersistentSees(kind, path, event)) Deliver(session, event);
@@ -117,8 +119,8 @@ void WatchManager::Fire(const std::vector<metastorepb::WatchEvent>& events) {
   for (const auto& event : events) {
     recent_.push_back(event);
     if (recent_.size() > kRecentEvents) {
+      history_from_ = std::max(history_from_, recent_.front().zxid());
       recent_.pop_front();
-      recent_dropped_ = true;
     }
     std::set<uint64_t> to;
     // Watches on the path itself.
@@ -192,6 +194,22 @@ void WatchManager::SessionsEnded(const std::vector<uint64_t>& sessions, metastor
     it->second.sink(e);
     sinks_.erase(it);
   }
+}
+
+void WatchManager::Reset(uint64_t applied) {
+  std::lock_guard lock(mu_);
+  recent_.clear();
+  history_from_ = applied;
+  for (auto& [session, attached] : sinks_) {
+    DropWatches(session);
+    metastorepb::SessionEvent e;
+    e.mutable_closed()->set_error(metastorepb::MEMBER_BEHIND);
+    e.mutable_closed()->set_message(absl::StrCat(
+        ErrorName(metastorepb::MEMBER_BEHIND), ": this member jumped to zxid ", applied,
+        " (a snapshot): the watches set here missed what it jumped over; attach again"));
+    attached.sink(e);
+  }
+  sinks_.clear();
 }
 
 void WatchManager::DropWatches(uint64_t session) {

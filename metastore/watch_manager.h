@@ -32,11 +32,15 @@ class WatchManager {
 
   // SessionMoved if the session's stream is not attached here. `since` > 0: the watch is set
   // again on a new stream, and its client has seen everything up to that zxid. A persistent
-  // watch is first sent what it missed since then (from the recent events). An event at or
-  // below it neither fires nor spends any of the session's watches: its client had it. (The
-  // tree admits such a watch only once it has applied `since`, so none should come.)
+  // watch is first sent what it missed since then (from the recent events); if this member
+  // no longer has them all (it started, restored a snapshot or dropped the oldest after
+  // `since`) it is refused with MemberBehind, so that the client sets it at a member that
+  // has them, unless `last_resort` (the leader, where such clients end up): then it is set
+  // with a warning. An event at or below `since` neither fires nor spends any of the
+  // session's watches: its client had it. (The tree admits such a watch only once it has
+  // applied `since`, so none should come.)
   absl::Status Add(uint64_t session, const std::string& path, metastorepb::WatchKind kind,
-                   uint64_t since = 0);
+                   uint64_t since = 0, bool last_resort = false);
   void Remove(uint64_t session, const std::string& path, metastorepb::WatchKind kind);
 
   // Delivers the events of one applied command: each to the watches it triggers, at most
@@ -46,6 +50,11 @@ class WatchManager {
   void FireFor(uint64_t session, const metastorepb::WatchEvent& event);
   // Tells the sessions' streams that they ended (closed or expired) and forgets them.
   void SessionsEnded(const std::vector<uint64_t>& sessions, metastorepb::Error why);
+  // The tree is now the state at `applied`, opened or restored from a snapshot: no event up
+  // to it can be replayed, and the watches set here missed the changes the tree jumped over.
+  // Every attached stream is told to attach again (MemberBehind) and forgotten with its
+  // watches; its client sets them again, judged against the state they then find.
+  void Reset(uint64_t applied);
 
   size_t count() const;
 
@@ -69,7 +78,8 @@ class WatchManager {
   // The last events applied here, oldest first, whoever watched: what a persistent watch set
   // again after its stream moved may have missed.
   std::deque<metastorepb::WatchEvent> recent_;
-  bool recent_dropped_ = false;  // events older than recent_ were forgotten
+  // Every event applied here with a greater zxid is in recent_.
+  uint64_t history_from_ = 0;
 };
 
 }  // namespace warren::metastore

@@ -76,6 +76,7 @@ absl::StatusOr<std::unique_ptr<ZNodeTree>> ZNodeTree::Open(TreeOptions options,
   std::unique_ptr<ZNodeTree> tree(new ZNodeTree(std::move(options), watches));
   if (auto s = tree->OpenDb(); !s.ok()) return s;
   if (auto s = tree->Load(); !s.ok()) return s;
+  if (watches != nullptr) watches->Reset(tree->last_applied_);
   return tree;
 }
 
@@ -578,7 +579,8 @@ metastorepb::QueryReply ZNodeTree::RunQuery(const metastorepb::Query& q) {
   }
 }
 
-absl::Status ZNodeTree::AddWatch(uint64_t session, const metastorepb::AddWatch& w) {
+absl::Status ZNodeTree::AddWatch(uint64_t session, const metastorepb::AddWatch& w,
+                                 bool last_resort) {
   if (auto s = ValidatePath(w.path()); !s.ok()) return s;
   if (!metastorepb::WatchKind_IsValid(w.kind())) {
     return MetaError(metastorepb::BAD_ARGUMENTS, absl::StrCat(w.path(), " (unknown watch kind)"));
@@ -622,7 +624,7 @@ absl::Status ZNodeTree::AddWatch(uint64_t session, const metastorepb::AddWatch& 
     watches_->FireFor(session, *missed);
     return absl::OkStatus();
   }
-  return watches_->Add(session, w.path(), w.kind(), w.since_zxid());
+  return watches_->Add(session, w.path(), w.kind(), w.since_zxid(), last_resort);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -711,6 +713,7 @@ absl::Status ZNodeTree::RestoreSnapshot(uint64_t index, SnapshotReader& reader) 
     return absl::DataLossError(
         absl::StrCat("the snapshot for index ", index, " holds a tree applied to ", last_applied_));
   }
+  if (watches_ != nullptr) watches_->Reset(index);
   return absl::OkStatus();
 }
 

@@ -71,8 +71,10 @@ class ZNodeTree : public StateMachine {
   size_t node_count() const;
   // Registers a watch for a session attached here. A client moving from another member
   // passes the last zxid it saw, and the watch fires at once if the node changed since;
-  // MemberBehind if this tree has not applied that zxid yet.
-  absl::Status AddWatch(uint64_t session, const metastorepb::AddWatch& watch);
+  // MemberBehind if this tree has not applied that zxid yet, or cannot replay what a
+  // persistent watch missed since then (see WatchManager::Add, and `last_resort` there).
+  absl::Status AddWatch(uint64_t session, const metastorepb::AddWatch& watch,
+                        bool last_resort = false);
 
   const Limits& limits() const { return options_.limits; }
 

@@ -35,6 +35,8 @@ ABSL_FLAG(int, time, 30, "seconds of load under faults");
 ABSL_FLAG(int, recovery, 5, "seconds of load after the faults are healed");
 ABSL_FLAG(uint64_t, seed, 0, "random seed for the nemesis and the clients (0: pick one)");
 ABSL_FLAG(int, processes, 5, "concurrent client processes");
+ABSL_FLAG(bool, leader_only, false,
+          "clients send everything to the leader, instead of each to its own member");
 ABSL_FLAG(std::string, net, "netns",
           "netns: members in network namespaces of their own (needs root); loopback: 127.0.0.1");
 ABSL_FLAG(std::string, warrend, "", "the warrend binary (default: next to this one)");
@@ -110,7 +112,8 @@ int Main() {
   std::ofstream summary(dir + "/summary.txt");
   summary << "workload: " << workload_name << "\nnemesis: " << absl::GetFlag(FLAGS_nemesis)
           << "\nnodes: " << nodes << "\ntime: " << seconds << " s\nseed: " << seed
-          << "\nnet: " << net << "\n";
+          << "\nnet: " << net << "\nclients: "
+          << (absl::GetFlag(FLAGS_leader_only) ? "leader-only" : "spread over the members") << "\n";
 
   ClusterOptions co;
   co.nodes = nodes;
@@ -132,6 +135,7 @@ int Main() {
   ctx.dir = dir;
   ctx.processes = processes;
   ctx.seed = seed;
+  ctx.leader_only = absl::GetFlag(FLAGS_leader_only);
   auto workload = MakeWorkload(workload_name, ctx);
   if (!workload.ok()) return Usage(std::string(workload.status().message()));
   if (auto s = (*workload)->Setup(); !s.ok()) {

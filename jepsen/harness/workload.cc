@@ -15,6 +15,8 @@ std::unique_ptr<metastore::MetastoreClient> WorkloadContext::Connect(int home) c
   metastore::ClientOptions o;
   o.endpoints = cluster->EndpointsFrom(home % cluster->nodes() + 1);
   o.request_timeout = request_timeout;
+  o.leader_only = leader_only;
+  o.shuffle = false;
   return std::move(*metastore::MetastoreClient::Connect(o));
 }
 

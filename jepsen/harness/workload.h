@@ -19,7 +19,9 @@ struct WorkloadContext {
   int processes = 5;
   uint64_t seed = 1;
   absl::Duration request_timeout = absl::Seconds(5);
-  // A client that tries member `home % nodes + 1` first: clients spread over the members.
+  bool leader_only = false;  // clients send everything to the leader (for comparison)
+  // A client of member `home % nodes + 1` (with leader_only, one that tries it first): clients
+  // spread over the members, and the reads of most go through followers.
   std::unique_ptr<metastore::MetastoreClient> Connect(int home) const;
 };
 

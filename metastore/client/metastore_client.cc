@@ -115,7 +115,10 @@ std::string MetastoreClient::Target(Kind kind) {
     return endpoints[next_endpoint_ % endpoints.size()];
   }
   if (!stream_endpoint_.empty()) return stream_endpoint_;
-  if (home_.empty()) home_ = endpoints[absl::Uniform<size_t>(absl::BitGen(), 0, endpoints.size())];
+  if (home_.empty()) {
+    home_ = endpoints[options_.shuffle ? absl::Uniform<size_t>(absl::BitGen(), 0, endpoints.size())
+                                       : 0];
+  }
   return home_;
 }
 
@@ -728,6 +731,7 @@ bool MetastoreClient::RunStream(const std::string& endpoint) {
   while (stream->Read(&ev)) {
     heard_ns = absl::GetCurrentTimeNanos();
     if (ev.has_attached()) {
+      ++stream_attachments_;
       std::vector<metastorepb::SessionRequest> again;
       {
         std::lock_guard lock(mu_);

@@ -27,6 +27,9 @@ struct ClientOptions {
   // watches, and forwards its writes to the leader. With leader_only, everything goes to the
   // leader, found and followed (for comparison; admin calls always go there).
   bool leader_only = false;
+  // The member to start with: one of the endpoints at random (as ZooKeeper's client shuffles
+  // its connect string), or with shuffle off the first one listed.
+  bool shuffle = true;
   // How long a call keeps retrying (leader changes, unavailability) before it gives up.
   absl::Duration request_timeout = absl::Seconds(15);
   // Reads default to linearizable; SEQUENTIAL is ZooKeeper's: never older than what this
@@ -132,6 +135,11 @@ class MetastoreClient {
   absl::StatusOr<uint64_t> TakeSnapshot();
 
   uint64_t last_zxid() const { return last_zxid_.load(); }
+  // The member this client talks to now (the leader as best known, with leader_only).
+  std::string member() { return Target(Kind::kRead); }
+  // How many times the session's stream has attached to a member: 1 for a session that
+  // never had to move.
+  uint64_t stream_attachments() const { return stream_attachments_.load(); }
   const std::vector<std::string>& endpoints() const { return options_.endpoints; }
 
  private:
@@ -217,6 +225,7 @@ class MetastoreClient {
 
   std::atomic<uint64_t> session_id_{0};
   std::atomic<int64_t> session_timeout_ms_{0};
+  std::atomic<uint64_t> stream_attachments_{0};
   std::mutex session_mu_;
   std::condition_variable session_cv_;
   bool session_closing_ = false;

@@ -194,7 +194,9 @@ void SessionStream::AfterCatchUp(uint64_t zxid, int64_t timeout_ms,
 }
 
 void SessionStream::AddWatch(const metastorepb::AddWatch& watch) {
-  absl::Status s = service_->tree_->AddWatch(session_, watch);
+  // The leader sets a watch even if it cannot replay all it missed: clients turned away by
+  // the others for that reason end up there.
+  absl::Status s = service_->tree_->AddWatch(session_, watch, service_->leading());
   metastorepb::SessionEvent e;
   e.mutable_watch_ack()->set_path(watch.path());
   e.mutable_watch_ack()->set_kind(watch.kind());

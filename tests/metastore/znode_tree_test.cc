@@ -496,6 +496,80 @@ TEST_F(TreeTest, PersistentWatchSetAgainGetsWhatItMissedOnceInOrder) {
   EXPECT_EQ(events_[s][2].event().zxid(), index_);
 }
 
+// A member that restores a snapshot jumps over changes its watches never saw fire: it sends
+// every stream attached to it away (to attach again) and forgets their watches; a persistent
+// watch set again with a zxid before the jump is refused (MemberBehind), so that its client
+// sets it at a member that can replay what it missed, unless this member leads.
+TEST_F(TreeTest, ASnapshotRestoreSendsStreamsAwayAndCannotReplayWhatItJumpedOver) {
+  uint64_t s = NewSession();
+  ASSERT_EQ(Create("/w", "").error(), metastorepb::OK);
+  Listen(s);
+  metastorepb::AddWatch w;
+  w.set_path("/w");
+  w.set_kind(metastorepb::WATCH_PERSISTENT_RECURSIVE);
+  ASSERT_TRUE(tree_->AddWatch(s, w).ok());
+  ASSERT_EQ(Get("/w", s, /*watch=*/true).error(), metastorepb::OK);
+  const uint64_t seen = index_;
+  // The snapshot is of another tree that went further: two changes below /w.
+  ASSERT_EQ(Create("/w/a").error(), metastorepb::OK);
+  ASSERT_EQ(Create("/w/b").error(), metastorepb::OK);
+  const uint64_t at = index_;
+  StringWriter writer;
+  ASSERT_TRUE(tree_->Persist(index_, {}).ok());
+  ASSERT_TRUE(tree_->TakeSnapshot()(writer).ok());
+  events_[s].clear();
+
+  StringReader reader(writer.out);
+  ASSERT_TRUE(tree_->RestoreSnapshot(at, reader).ok());
+  ASSERT_EQ(events_[s].size(), 1u);
+  ASSERT_TRUE(events_[s][0].has_closed());
+  EXPECT_EQ(events_[s][0].closed().error(), metastorepb::MEMBER_BEHIND);
+  EXPECT_EQ(watches_.count(), 0u);
+  EXPECT_EQ(ErrorOf(tree_->AddWatch(s, w)), metastorepb::SESSION_MOVED) << "still attached";
+
+  events_[s].clear();
+  Listen(s);  // the client attaches again
+  w.set_since_zxid(seen);
+  absl::Status refused = tree_->AddWatch(s, w);
+  EXPECT_EQ(ErrorOf(refused), metastorepb::MEMBER_BEHIND) << refused;
+  EXPECT_THAT(refused.message(), HasSubstr(absl::StrCat("from zxid ", seen + 1, " to ", at)));
+  EXPECT_EQ(watches_.count(), 0u);
+  // A one-shot watch needs no history: it fires at once for the change it missed.
+  metastorepb::AddWatch data;
+  data.set_path("/w");
+  data.set_kind(metastorepb::WATCH_CHILDREN);
+  data.set_since_zxid(seen);
+  ASSERT_TRUE(tree_->AddWatch(s, data).ok());
+  ASSERT_EQ(events_[s].size(), 1u);
+  EXPECT_EQ(events_[s][0].event().type(), metastorepb::NODE_CHILDREN_CHANGED);
+  // The leader, where clients turned away elsewhere end up, sets it all the same.
+  ASSERT_TRUE(tree_->AddWatch(s, w, /*last_resort=*/true).ok());
+  EXPECT_EQ(watches_.count(), 1u);
+  ASSERT_EQ(Create("/w/c").error(), metastorepb::OK);
+  EXPECT_EQ(events_[s].back().event().path(), "/w/c");
+}
+
+TEST_F(TreeTest, AReopenedTreeCannotReplayWhatItAppliedBeforeItStarted) {
+  uint64_t s = NewSession();
+  ASSERT_EQ(Create("/w", "").error(), metastorepb::OK);
+  const uint64_t seen = index_;
+  ASSERT_EQ(Create("/w/a").error(), metastorepb::OK);
+  ASSERT_TRUE(tree_->Persist(index_, {}).ok());
+  Reopen();
+  ASSERT_EQ(Create("/w/b").error(), metastorepb::OK);
+  Listen(s);
+  metastorepb::AddWatch w;
+  w.set_path("/w");
+  w.set_kind(metastorepb::WATCH_PERSISTENT_RECURSIVE);
+  w.set_since_zxid(seen);
+  EXPECT_EQ(ErrorOf(tree_->AddWatch(s, w)), metastorepb::MEMBER_BEHIND)
+      << "/w/a was applied before the restart, and is not kept";
+  w.set_since_zxid(index_ - 1);  // only /w/b missed, applied since the restart
+  ASSERT_TRUE(tree_->AddWatch(s, w).ok());
+  ASSERT_EQ(events_[s].size(), 1u);
+  EXPECT_EQ(events_[s][0].event().path(), "/w/b");
+}
+
 // A stream set up again on a member that has applied less than its client has seen (a new
 // leader still applying its backlog): the member must not judge the client's watches by its
 // older tree. Here the client saw /lock/p change and /lock/q made at `seen`; this tree is

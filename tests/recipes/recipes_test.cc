@@ -135,7 +135,11 @@ TEST_F(RecipesTest, LockHeldThroughTheKillOfTheServerItsSessionIsOn) {
 TEST_F(RecipesTest, AHolderCutOffPastItsSessionTimeoutLearnsItLostTheLock) {
   // A talks only to the leader; pausing it cuts A off while the others elect a new leader.
   auto a = Member(cluster_.Address(leader_));
-  auto b = Member();
+  std::vector<std::string> others;
+  for (uint64_t id = 1; id <= 3; ++id) {
+    if (id != leader_) others.push_back(cluster_.Address(id));
+  }
+  auto b = Member(absl::StrJoin(others, ","));
   DistributedLock lock_a(*a, "/locks/l4");
   DistributedLock lock_b(*b, "/locks/l4");
   ASSERT_TRUE(lock_a.Acquire(absl::Seconds(10)).ok());
@@ -219,7 +223,11 @@ TEST_F(RecipesTest, ALeaderKeepsLeadingThroughServerKillsAndLosesItWithItsSessio
   absl::Notification lost;  // outlives the elections, whose callbacks set them
   absl::Status why;
   auto a = Member(cluster_.Address(leader_));
-  auto b = Member();
+  std::vector<std::string> others;
+  for (uint64_t id = 1; id <= 3; ++id) {
+    if (id != leader_) others.push_back(cluster_.Address(id));
+  }
+  auto b = Member(absl::StrJoin(others, ","));
   LeaderElection ea(*a, "/election2", "a");
   LeaderElection eb(*b, "/election2", "b");
   ASSERT_TRUE(ea.AwaitLeadership(absl::Seconds(10)).ok());
