@@ -4,7 +4,9 @@
 # load generator (build/bin/warren-bench) through its own client. Prints Markdown tables:
 # throughput and p99 per workload and client count with the ratios warren/etcd and
 # warren/zookeeper; watch delivery latency; resident memory with KEYS keys of 100 B loaded,
-# restart-to-ready time with that data, and how long writes stop when the leader is killed.
+# restart-to-ready time with that data, and how long writes stop when the leader is killed;
+# and Warren's reads and watches with its clients spread over the members (its default)
+# next to all of them at the leader (--leader-only).
 #   bench/compare.sh [--quick] [--port-base=N] [--out=DIR]
 # --quick: a small version (1 s per cell, 1 and 16 clients, 20,000 keys), under two minutes.
 # Raw results (one JSON object per run) and every member's log stay in DIR.
@@ -57,7 +59,7 @@ trap cleanup EXIT
 
 declare -A port=([warren]=$port_base [etcd]=$((port_base + 30)) [zookeeper]=$((port_base + 60)))
 field() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p" <<< "$1"; }
-declare -A ops p99 cpu_us
+declare -A ops p99 cpu_us completed
 
 # run TARGET LABEL warren-bench-flags...: one measured run, remembered under TARGET|LABEL,
 # with the CPU the members spent per request (the warm-up's requests and CPU included).
@@ -71,11 +73,27 @@ run() {
   echo "$line" >> "$results"
   ops[$target|$label]="$(field "$line" ops_per_s)"
   p99[$target|$label]="$(field "$line" p99_ms)"
+  completed[$target|$label]="$(field "$line" completed)"
   cpu_us[$target|$label]="$(awk -v a="$cpu_before" -v b="$cpu_after" \
     -v n="$(field "$line" completed)" 'BEGIN { if (n > 0) printf "%.0f", (b - a) * 1e6 / n }')"
   printf '  %-10s %-18s %10.0f/s  p99 %8.2f ms  server CPU %6s us/request\n' "$target" "$label" \
     "${ops[$target|$label]:-0}" "${p99[$target|$label]:-0}" "${cpu_us[$target|$label]:-?}" >&2
 }
+
+# run_placement LABEL warren-bench-flags...: run, and remember the leader's CPU per request
+# (the warm-up's included, as in run).
+declare -A leader_cpu_us
+run_placement() {
+  local label=$1 before after
+  shift
+  before="$(peer leader-cpu)"
+  run warren "$label" "$@"
+  after="$(peer leader-cpu)"
+  leader_cpu_us[$label]="$(awk -v a="$before" -v b="$after" -v n="${completed[warren|$label]:-0}" \
+    'BEGIN { if (n > 0) printf "%.0f", (b - a) * 1e6 / n }')"
+  echo "    leader CPU ${leader_cpu_us[$label]:-?} us/request" >&2
+}
+placement_clients=${client_counts[-1]}
 
 declare -A rss restart failover
 for t in "${targets[@]}"; do
@@ -96,6 +114,21 @@ for t in "${targets[@]}"; do
   done
   run "$t" "watch/$watchers" --workload=watch --clients="$watchers" --duration="$duration" \
     --warmup="$warmup" --value-size=256
+  if [ "$t" = warren ]; then
+    echo "== warren: clients spread over the members, and all at the leader" >&2
+    for placement in spread leader-only; do
+      placed=()
+      [ "$placement" = leader-only ] && placed=(--leader-only)
+      for w in get get-serializable; do
+        flags=(--duration="$duration" --warmup="$warmup" --clients="$placement_clients"
+          --value-size=256 --workload=get "${placed[@]}")
+        [ "$w" = get-serializable ] && flags+=(--read=serializable)
+        run_placement "$w/$placement_clients/$placement" "${flags[@]}"
+      done
+      run_placement "watch/$watchers/$placement" --workload=watch --clients="$watchers" \
+        --duration="$duration" --warmup="$warmup" --value-size=256 "${placed[@]}"
+    done
+  fi
   echo "== $t: the leader killed under writes" >&2
   line="$("$bench" --target="$t" --endpoints="$(peer endpoints)" --json --workload=failover \
     --clients=1 --warmup="$failover_warmup" --duration=60s --timeout=2s \
@@ -163,6 +196,23 @@ printf '| deliveries/s | %.0f | %.0f | %.0f |\n' "${ops[warren|$k]:-0}" "${ops[e
   "${ops[zookeeper|$k]:-0}"
 printf '| delivery p99 ms | %.2f | %.2f | %.2f |\n' "${p99[warren|$k]:-0}" "${p99[etcd|$k]:-0}" \
   "${p99[zookeeper|$k]:-0}"
+echo
+echo "## Warren: clients spread over the members, and all at the leader"
+echo
+echo "Each client talks to one member picked at random (the default), or every client to the"
+echo "leader (--leader-only). Leader CPU: the leader's alone, per request (lower is better)."
+echo
+echo "| workload | clients | spread ops/s | leader-only ops/s | spread/leader-only | spread p99 ms | leader-only p99 ms | leader CPU µs, spread | leader CPU µs, leader-only |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for w in get get-serializable watch; do
+  c=$placement_clients
+  [ "$w" = watch ] && c=$watchers
+  s="$w/$c/spread" l="$w/$c/leader-only"
+  printf '| %s | %s | %.0f | %.0f | %s | %.2f | %.2f | %s | %s |\n' "$w" "$c" \
+    "${ops[warren|$s]:-0}" "${ops[warren|$l]:-0}" \
+    "$(ratio "${ops[warren|$s]:-0}" "${ops[warren|$l]:-0}")" \
+    "${p99[warren|$s]:-0}" "${p99[warren|$l]:-0}" "${leader_cpu_us[$s]:-?}" "${leader_cpu_us[$l]:-?}"
+done
 echo
 echo "## Footprint and recovery ($load_keys keys of 100 B)"
 echo

@@ -29,6 +29,8 @@ struct DriverOptions {
   bool linearizable_reads = true;
   // Per operation, including the client's own retries.
   absl::Duration op_timeout = absl::Seconds(10);
+  // Warren only: every client talks to the leader, instead of each to a member of its own.
+  bool leader_only = false;
 };
 
 // A target system under load, through the client its users would use. `client` numbers a

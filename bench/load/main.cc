@@ -32,6 +32,9 @@ ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "per request, with the cli
 ABSL_FLAG(std::string, prefix, "wb", "the parent of every key");
 ABSL_FLAG(std::string, kill_cmd, "", "failover: shell command that kills the leader");
 ABSL_FLAG(bool, json, false, "print the report as one JSON object");
+ABSL_FLAG(bool, leader_only, false,
+          "warren: every client talks to the leader, instead of each to a member picked at "
+          "random");
 ABSL_FLAG(bool, progress, true, "a progress line on stderr every second");
 
 namespace {
@@ -83,7 +86,9 @@ int main(int argc, char** argv) {
     return Usage("--read must be linearizable or serializable");
   }
   d.linearizable_reads = read == "linearizable";
+  d.leader_only = absl::GetFlag(FLAGS_leader_only);
   const std::string target = absl::GetFlag(FLAGS_target);
+  if (d.leader_only && target != "warren") return Usage("--leader-only is for --target=warren");
   const std::string workload = absl::GetFlag(FLAGS_workload);
 
   absl::StatusOr<Report> report;

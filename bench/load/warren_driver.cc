@@ -19,6 +19,7 @@ class WarrenDriver : public Driver {
     o.endpoints = options_.endpoints;
     o.request_timeout = options_.op_timeout;
     o.consistency = options_.linearizable_reads ? raftpb::LINEARIZABLE : raftpb::SEQUENTIAL;
+    o.leader_only = options_.leader_only;
     for (int i = 0; i < clients; ++i) {
       auto c = MetastoreClient::Connect(o);
       if (!c.ok()) return c.status();

@@ -17,6 +17,7 @@ usage: $0 start DIR [PORT_BASE]   start 3 members (keeping data already in DIR),
        $0 kill-leader DIR         SIGKILL the leader; prints its member number
        $0 rss DIR                 resident memory of each living member, KiB, one per line
        $0 cpu DIR                 CPU seconds (user + system) the living members used so far
+       $0 leader-cpu DIR          the same, of the leader alone
        $0 endpoints DIR           the client endpoints, comma-separated
 USAGE
   exit 2
@@ -88,14 +89,22 @@ cmd_rss() {
   done
 }
 
-cmd_cpu() {
+# cpu_of MEMBER...: their CPU seconds (user + system) so far.
+cpu_of() {
   local ticks=0 t
-  for i in "${members[@]}"; do
+  for i in "$@"; do
     alive "$(pid_of "$i")" || continue
     t=$(awk '{print $14 + $15}' "/proc/$(pid_of "$i")/stat")
     ticks=$((ticks + t))
   done
   awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.2f\n", t / hz }'
+}
+
+cmd_leader_cpu() {
+  local i
+  i="$(leader_index)"
+  [ -n "$i" ] || { echo "$0: no leader found" >&2; exit 1; }
+  cpu_of "$i"
 }
 
 main() {
@@ -109,7 +118,8 @@ main() {
     stop) cmd_stop ;;
     kill-leader) cmd_kill_leader ;;
     rss) cmd_rss ;;
-    cpu) cmd_cpu ;;
+    cpu) cpu_of "${members[@]}" ;;
+    leader-cpu) cmd_leader_cpu ;;
     endpoints) cat "$dir/endpoints" ;;
     *) usage ;;
   esac

@@ -311,8 +311,9 @@ void MetastoreClient::Attempted(std::shared_ptr<PendingCall<Req, Resp>> call,
     SawZxid(h.zxid());
     if (!Retryable(h.error())) {
       if (h.error() == metastorepb::OK && options_.leader_only && c.kind != Kind::kAdmin) {
+        // Any member answers; each names the leader.
         std::lock_guard lock(mu_);
-        leader_ = c.endpoint;  // it answered: it leads (or serves reads fine)
+        leader_ = h.leader_address().empty() ? c.endpoint : h.leader_address();
       }
       return Finish(c, FromWire(h.error(), h.message()));
     }

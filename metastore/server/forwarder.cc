@@ -32,7 +32,6 @@ struct Forwarder::PendingWrite {
   absl::Time deadline;
   WriteDone done;
   int attempt = 0;
-  bool connecting = false;  // waited for its connection once already
   std::string address;
   std::string last_error = "no leader is known";
   std::unique_ptr<grpc::ClientContext> ctx;
@@ -65,6 +64,19 @@ Forwarder::Link& Forwarder::LinkTo(const std::string& address) {
     link.stub = metastorepb::Metastore::NewStub(link.channel);
   }
   return link;
+}
+
+void Forwarder::Connect(Link& link) {
+  {
+    std::lock_guard lock(mu_);
+    if (link.connecting || stopping_) return;
+    link.connecting = true;
+  }
+  connects_.After(absl::ZeroDuration(), [this, &link] {
+    ConnectChannel(*link.channel, absl::Now() + absl::Seconds(1));
+    std::lock_guard lock(mu_);
+    link.connecting = false;
+  });
 }
 
 bool Forwarder::Begin(grpc::ClientContext* ctx) {
@@ -123,24 +135,12 @@ void Forwarder::Attempt(std::shared_ptr<PendingWrite> w) {
   Link& link = LinkTo(w->address);
   if (link.channel->GetState(/*try_to_connect=*/false) != GRPC_CHANNEL_READY) {
     // Out only on a connection that is up, so that an attempt that could not connect is
-    // known not to have reached the leader (and the next is not a retry). Connecting
-    // blocks: it happens on the retry thread, bounded.
-    if (w->connecting) {
-      w->connecting = false;
-      w->last_error = absl::StrCat("cannot connect to the leader, member ", leader, " at ",
-                                   w->address);
-      return Later(std::move(w));
-    }
-    w->connecting = true;
-    grpc::Channel* channel = link.channel.get();
-    const absl::Time until = std::min(w->deadline, absl::Now() + absl::Seconds(1));
-    retries_.After(absl::ZeroDuration(), [this, channel, until, w = std::move(w)]() mutable {
-      ConnectChannel(*channel, until);
-      Attempt(std::move(w));
-    });
-    return;
+    // known not to have reached the leader (and the next is not a retry).
+    Connect(link);
+    w->last_error =
+        absl::StrCat("not connected to the leader, member ", leader, " at ", w->address);
+    return Later(std::move(w));
   }
-  w->connecting = false;
   w->ctx = std::make_unique<grpc::ClientContext>();
   w->ctx->set_deadline(absl::ToChronoTime(w->deadline));
   w->resp.Clear();
@@ -193,10 +193,8 @@ void Forwarder::GiveUp(PendingWrite& w) {
   if (--alive_ == 0) ended_.notify_all();
 }
 
-void Forwarder::RelayKeepAlives(std::vector<uint64_t> session_ids,
+void Forwarder::RelayKeepAlives(uint64_t leader, const std::vector<uint64_t>& session_ids,
                                 std::function<void(bool)> done) {
-  const uint64_t leader = division_->leader();
-  if (leader == 0 || leader == self_id_) return done(leader == self_id_);
   struct Relay {
     metastorepb::KeepAlivesRequest req;
     metastorepb::KeepAlivesResponse resp;

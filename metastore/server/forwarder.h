@@ -40,9 +40,10 @@ class Forwarder {
   // leader (or the client said its write may have), else LeaderUnreachable. `done` runs once.
   void Write(metastorepb::RequestHeader header, metastorepb::Command cmd, absl::Time deadline,
              WriteDone done);
-  // Tells the leader these sessions' clients were heard from. `done(true)` once the leader
-  // took them; `done(false)` if no leader is known or it could not be reached.
-  void RelayKeepAlives(std::vector<uint64_t> session_ids, std::function<void(bool)> done);
+  // Tells `leader` (another member) these sessions' clients were heard from. `done(true)`
+  // once it took them; `done(false)` if it could not be reached or no longer leads.
+  void RelayKeepAlives(uint64_t leader, const std::vector<uint64_t>& session_ids,
+                       std::function<void(bool)> done);
   // Cancels what is in flight and answers every write still here with Unavailable; waits for
   // their callbacks. Later calls are answered at once. Idempotent.
   void Shutdown();
@@ -52,6 +53,7 @@ class Forwarder {
   struct Link {
     std::shared_ptr<grpc::Channel> channel;
     std::unique_ptr<metastorepb::Metastore::Stub> stub;
+    bool connecting = false;  // a connect is under way (on connects_); under mu_
   };
 
   void Attempt(std::shared_ptr<PendingWrite> w);
@@ -60,6 +62,8 @@ class Forwarder {
   void Later(std::shared_ptr<PendingWrite> w);
   void GiveUp(PendingWrite& w);
   Link& LinkTo(const std::string& address);
+  // Starts connecting `link` unless it already is; never blocks.
+  void Connect(Link& link);
   // Registers a call's context so that Shutdown can cancel it; false if shutting down.
   bool Begin(grpc::ClientContext* ctx);
   void End(grpc::ClientContext* ctx);
@@ -74,7 +78,10 @@ class Forwarder {
   int alive_ = 0;  // writes not yet answered, and relays not yet back
   std::condition_variable ended_;
   bool stopping_ = false;
-  DelayedRunner retries_;  // last: stopped first, before what retries touch
+  // Last: stopped first, before what they touch. Connecting blocks (a second at most), so it
+  // has a thread of its own, and retries are not held up behind it.
+  DelayedRunner connects_;
+  DelayedRunner retries_;
 };
 
 }  // namespace warren::metastore

@@ -95,6 +95,13 @@ metastorepb::ResponseHeader MetastoreService::HeaderOf(const raft::Result& r) co
     }
   }
   h.set_zxid(r.index);
+  // Every answer names the leader, for clients that talk to it alone (leader_only).
+  if (h.leader_id() == 0) {
+    if (const uint64_t leader = division_->leader(); leader != 0) {
+      h.set_leader_id(leader);
+      h.set_leader_address(division_->AddressOf(leader));
+    }
+  }
   return h;
 }
 

@@ -135,19 +135,18 @@ void SessionTracker::Check(absl::Time now) {
 
 void SessionTracker::Relay(absl::Time now) {
   std::vector<uint64_t> ids;
+  const uint64_t leader = division_->leader();
   {
     std::lock_guard lock(mu_);
-    const uint64_t leader = division_->leader();
     const bool due = now - last_relay_ >= relay_interval_ || leader != relayed_to_;
-    if (relaying_ || leader == 0 || !due) return;
+    if (relaying_ || leader == 0 || leader == self_id_ || !due) return;
     relaying_ = true;
     last_relay_ = now;
     ids.assign(to_relay_.begin(), to_relay_.end());
     to_relay_.clear();
   }
-  const uint64_t leader = division_->leader();
   // Empty or not, a relay the leader takes is this member's contact with it.
-  forwarder_->RelayKeepAlives(ids, [this, ids, now, leader](bool took) {
+  forwarder_->RelayKeepAlives(leader, ids, [this, ids, now, leader](bool took) {
     std::lock_guard lock(mu_);
     relaying_ = false;
     if (took) {
