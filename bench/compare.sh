@@ -89,8 +89,10 @@ run_placement() {
   before="$(peer leader-cpu)"
   run warren "$label" "$@"
   after="$(peer leader-cpu)"
+  # A watch run counts deliveries per second only: per delivery, then.
   leader_cpu_us[$label]="$(awk -v a="$before" -v b="$after" -v n="${completed[warren|$label]:-0}" \
-    'BEGIN { if (n > 0) printf "%.0f", (b - a) * 1e6 / n }')"
+    -v rate="${ops[warren|$label]:-0}" -v d="${duration%s}" -v w="${warmup%s}" \
+    'BEGIN { if (n == 0) n = rate * (d + w); if (n > 0) printf "%.0f", (b - a) * 1e6 / n }')"
   echo "    leader CPU ${leader_cpu_us[$label]:-?} us/request" >&2
 }
 placement_clients=${client_counts[-1]}

@@ -1,6 +1,29 @@
 #include "common/grpc_connect.h"
 
+#include <algorithm>
+
+#include "absl/random/random.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+
 namespace warren {
+
+std::shared_ptr<grpc::Channel> MemberChannel(const std::string& address, int max_message_bytes) {
+  grpc::ChannelArguments args;
+  args.SetMaxSendMessageSize(max_message_bytes);
+  args.SetMaxReceiveMessageSize(max_message_bytes);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+}
+
+absl::Duration RetryBackoff(int attempt) {
+  const absl::Duration base =
+      std::min(absl::Milliseconds(25) * (1 << std::min(attempt, 4)), absl::Milliseconds(250));
+  return base * absl::Uniform(absl::BitGen(), 0.8, 1.2);
+}
 
 bool ConnectChannel(grpc::Channel& channel, absl::Time deadline) {
   while (true) {

@@ -1,9 +1,24 @@
 #pragma once
 
+#include <memory>
+#include <string>
+
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 
 namespace warren {
+
+// A connection of its own (not shared with other channels in the process) to a member at
+// `address`, taking messages of up to `max_message_bytes` both ways, and reconnecting every
+// second at most after the member comes back (not after gRPC's default of up to two minutes).
+std::shared_ptr<grpc::Channel> MemberChannel(const std::string& address, int max_message_bytes);
+
+// How long to wait before attempt `attempt` + 1 of a request to a group whose leader may be
+// changing: 25 ms doubling to at most 250 ms, with ±20% jitter so that clients do not retry in
+// step. The cap is low because a new leader is usually there within an election timeout
+// (0.5-1 s): a client sleeping a second past that was most of the write outage and restart
+// time that bench/compare.sh measured.
+absl::Duration RetryBackoff(int attempt);
 
 // Waits until `channel` is connected (true), or is known not to connect — refused, or still
 // trying at `deadline` (false). Clients send a write only on a connected channel, so that a

@@ -269,8 +269,7 @@ int Status(MetastoreClient& client, const Args& args) {
           ",\"commit\":", r.commit(), ",\"applied\":", r.applied(),
           ",\"snapshot\":", r.snapshot_index(), ",\"znodes\":", st->znodes(),
           ",\"sessions\":", st->sessions(), ",\"watches\":", st->watches(),
-          ",\"streams\":", st->streams(), ",\"leader_silence_ms\":", st->leader_silence_ms(),
-          "}"));
+          ",\"streams\":", st->streams(), ",\"leader_silence_ms\":", st->leader_silence_ms(), "}"));
     } else {
       std::cout << absl::StrFormat(
           "%s  id=%d role=%s leader=%d term=%d commit=%d applied=%d znodes=%d sessions=%d "

@@ -35,16 +35,6 @@ metastorepb::CreateRequest CreateRequestOf(const std::string& path, const std::s
   return req;
 }
 
-// 25 ms doubling to at most 250 ms, with ±20% jitter so clients do not retry in step. The
-// cap is low because a new leader is usually there within an election timeout (0.5-1 s):
-// a client sleeping a second past that was most of the write outage and restart time that
-// bench/compare.sh measured.
-absl::Duration Backoff(int attempt) {
-  const absl::Duration base =
-      std::min(absl::Milliseconds(25) * (1 << std::min(attempt, 4)), absl::Milliseconds(250));
-  return base * absl::Uniform(absl::BitGen(), 0.8, 1.2);
-}
-
 }  // namespace
 
 MetastoreClient::MetastoreClient(ClientOptions options)
@@ -90,18 +80,9 @@ MetastoreClient::Connection& MetastoreClient::ConnectionTo(const std::string& en
   std::lock_guard lock(mu_);
   Connection& conn = connections_[endpoint];
   if (conn.stub == nullptr) {
-    grpc::ChannelArguments args;
-    args.SetMaxSendMessageSize(raft::kMaxMessageBytes);
-    args.SetMaxReceiveMessageSize(raft::kMaxMessageBytes);
-    // Members come and go (restarts, failover): retry connecting every second at most, not
-    // after gRPC's default of up to two minutes.
-    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
     // Connections of its own, not shared with other clients in the process: each client is
     // one connection to a member, as a ZooKeeper session is.
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-    conn.channel = grpc::CreateCustomChannel(endpoint, grpc::InsecureChannelCredentials(), args);
+    conn.channel = MemberChannel(endpoint, raft::kMaxMessageBytes);
     conn.stub = metastorepb::Metastore::NewStub(conn.channel);
   }
   return conn;
@@ -333,7 +314,7 @@ void MetastoreClient::Attempted(std::shared_ptr<PendingCall<Req, Resp>> call,
 
 template <typename Req, typename Resp>
 void MetastoreClient::Later(std::shared_ptr<PendingCall<Req, Resp>> call) {
-  const absl::Duration backoff = Backoff(call->attempt++);
+  const absl::Duration backoff = RetryBackoff(call->attempt++);
   if (absl::Now() + backoff >= call->deadline) return GiveUp(*call);
   retries_.After(backoff, [this, call = std::move(call)]() mutable { Attempt(std::move(call)); });
 }
@@ -534,7 +515,7 @@ absl::StatusOr<metastorepb::StatusResponse> MetastoreClient::LeaderStatus() {
       last_error = absl::StrCat(endpoint, " knows no leader");
       FollowLeader(hint, endpoint);
     }
-    absl::SleepFor(Backoff(attempt));
+    absl::SleepFor(RetryBackoff(attempt));
   }
   return MetaError(metastorepb::UNAVAILABLE, last_error);
 }
@@ -677,7 +658,7 @@ void MetastoreClient::SessionLoop() {
   for (int attempt = 0;; ++attempt) {
     if (!RunStream(Target(Kind::kRead))) return;
     std::unique_lock lock(session_mu_);
-    if (session_cv_.wait_for(lock, absl::ToChronoMilliseconds(Backoff(attempt)),
+    if (session_cv_.wait_for(lock, absl::ToChronoMilliseconds(RetryBackoff(attempt)),
                              [this] { return session_closing_; })) {
       return;
     }

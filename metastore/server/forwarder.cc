@@ -1,6 +1,5 @@
 #include "metastore/server/forwarder.h"
 
-#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "common/grpc_connect.h"
 #include "glog/logging.h"
@@ -10,13 +9,6 @@
 
 namespace warren::metastore {
 namespace {
-
-// As the client's: 25 ms doubling to 250 ms, with jitter.
-absl::Duration Backoff(int attempt) {
-  const absl::Duration base =
-      std::min(absl::Milliseconds(25) * (1 << std::min(attempt, 4)), absl::Milliseconds(250));
-  return base * absl::Uniform(absl::BitGen(), 0.8, 1.2);
-}
 
 // Answers from the leader after which the write is worth sending again: nothing was decided.
 bool WorthRetrying(metastorepb::Error e) {
@@ -54,13 +46,7 @@ Forwarder::Link& Forwarder::LinkTo(const std::string& address) {
   std::lock_guard lock(mu_);
   Link& link = links_[address];
   if (link.stub == nullptr) {
-    grpc::ChannelArguments args;
-    args.SetMaxSendMessageSize(raft::kMaxMessageBytes);
-    args.SetMaxReceiveMessageSize(raft::kMaxMessageBytes);
-    args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-    args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
-    args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
-    link.channel = grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+    link.channel = MemberChannel(address, raft::kMaxMessageBytes);
     link.stub = metastorepb::Metastore::NewStub(link.channel);
   }
   return link;
@@ -101,9 +87,8 @@ void Forwarder::Write(metastorepb::RequestHeader header, metastorepb::Command cm
   {
     std::lock_guard lock(mu_);
     if (stopping_) {
-      return w->done(ErrorHeader(MetaError(metastorepb::UNAVAILABLE,
-                                           "the member is shutting down")),
-                     {});
+      return w->done(
+          ErrorHeader(MetaError(metastorepb::UNAVAILABLE, "the member is shutting down")), {});
     }
     ++alive_;
   }
@@ -175,7 +160,7 @@ void Forwarder::Attempted(std::shared_ptr<PendingWrite> w, const grpc::Status& g
 }
 
 void Forwarder::Later(std::shared_ptr<PendingWrite> w) {
-  const absl::Duration backoff = Backoff(w->attempt++);
+  const absl::Duration backoff = RetryBackoff(w->attempt++);
   if (absl::Now() + backoff >= w->deadline) return GiveUp(*w);
   retries_.After(backoff, [this, w = std::move(w)]() mutable { Attempt(std::move(w)); });
 }
@@ -185,9 +170,9 @@ void Forwarder::GiveUp(PendingWrite& w) {
   if (!done) return;
   // Unavailable if an attempt may have reached a leader (its outcome is unknown), else
   // LeaderUnreachable: nothing was done.
-  metastorepb::ResponseHeader h = ErrorHeader(MetaError(
-      w.req.header().retry() ? metastorepb::UNAVAILABLE : metastorepb::LEADER_UNREACHABLE,
-      absl::StrCat("member ", self_id_, " could not forward the write: ", w.last_error)));
+  metastorepb::ResponseHeader h = ErrorHeader(
+      MetaError(w.req.header().retry() ? metastorepb::UNAVAILABLE : metastorepb::LEADER_UNREACHABLE,
+                absl::StrCat("member ", self_id_, " could not forward the write: ", w.last_error)));
   done(h, {});
   std::lock_guard lock(mu_);
   if (--alive_ == 0) ended_.notify_all();
@@ -213,8 +198,7 @@ void Forwarder::RelayKeepAlives(uint64_t leader, const std::vector<uint64_t>& se
   Link& link = LinkTo(division_->AddressOf(leader));
   Relay& ref = *relay;
   link.stub->async()->RelayKeepAlives(
-      &ref.ctx, &ref.req, &ref.resp,
-      [this, relay, done = std::move(done)](grpc::Status gs) {
+      &ref.ctx, &ref.req, &ref.resp, [this, relay, done = std::move(done)](grpc::Status gs) {
         const bool took = gs.ok() && relay->resp.header().error() == metastorepb::OK;
         if (!took) {
           VLOG(1) << "keep-alives not relayed: "

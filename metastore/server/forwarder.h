@@ -29,8 +29,8 @@ class Forwarder {
   using WriteDone =
       std::function<void(const metastorepb::ResponseHeader&, const metastorepb::CommandReply&)>;
   // Proposes a write on this member, for when it leads by the time a forward is tried.
-  using ProposeHere = std::function<void(const metastorepb::RequestHeader&,
-                                         metastorepb::Command, WriteDone)>;
+  using ProposeHere =
+      std::function<void(const metastorepb::RequestHeader&, metastorepb::Command, WriteDone)>;
 
   Forwarder(raft::Division* division, uint64_t self_id, ProposeHere propose_here);
   ~Forwarder();

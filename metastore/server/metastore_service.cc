@@ -113,11 +113,11 @@ absl::Status MetastoreService::CheckWrite(const metastorepb::RequestHeader& head
   if (auto s = ValidateClientCommand(*cmd, tree_->limits()); !s.ok()) return s;
   if (header.client_id() != 0 &&
       (header.seq() == 0 || header.first_incomplete_seq() > header.seq())) {
-    return MetaError(metastorepb::BAD_ARGUMENTS,
-                     absl::StrCat("exactly-once needs seq > 0 and first_incomplete_seq <= seq; "
-                                  "got seq ",
-                                  header.seq(), ", first_incomplete_seq ",
-                                  header.first_incomplete_seq()));
+    return MetaError(
+        metastorepb::BAD_ARGUMENTS,
+        absl::StrCat("exactly-once needs seq > 0 and first_incomplete_seq <= seq; "
+                     "got seq ",
+                     header.seq(), ", first_incomplete_seq ", header.first_incomplete_seq()));
   }
   return absl::OkStatus();
 }
@@ -142,15 +142,15 @@ void MetastoreService::Propose(const metastorepb::RequestHeader& header, metasto
   const absl::Time now = absl::Now();
   const absl::Time answer_by = std::min(deadline, now + absl::Seconds(30));
   const absl::Time forward_by = answer_by - std::min((answer_by - now) / 5, absl::Seconds(1));
-  forwarder_.Write(header, std::move(cmd), forward_by,
-                   [this, answer_by, done = std::move(done)](
-                       const metastorepb::ResponseHeader& h,
-                       const metastorepb::CommandReply& reply) {
-                     // Answered once applied here, so that the client's next read here sees
-                     // it. Applied or not by `answer_by`, the write's outcome is the leader's:
-                     // a read that finds this member behind waits or refuses (MemberBehind).
-                     WhenApplied(h.zxid(), answer_by, [h, reply, done] { done(h, reply); });
-                   });
+  forwarder_.Write(
+      header, std::move(cmd), forward_by,
+      [this, answer_by, done = std::move(done)](const metastorepb::ResponseHeader& h,
+                                                const metastorepb::CommandReply& reply) {
+        // Answered once applied here, so that the client's next read here sees
+        // it. Applied or not by `answer_by`, the write's outcome is the leader's:
+        // a read that finds this member behind waits or refuses (MemberBehind).
+        WhenApplied(h.zxid(), answer_by, [h, reply, done] { done(h, reply); });
+      });
 }
 
 void MetastoreService::ProposeHere(const metastorepb::RequestHeader& header,
@@ -261,14 +261,15 @@ grpc::ServerUnaryReactor* MetastoreService::Create(grpc::CallbackServerContext* 
   metastorepb::Op op;
   *op.mutable_create() = *req;
   op.mutable_create()->clear_header();
-  Propose(req->header(), op, absl::FromChrono(ctx->deadline()), [reactor, resp](const auto& h, const auto& reply) {
-    *resp->mutable_header() = h;
-    if (h.error() == metastorepb::OK && reply.results_size() == 1) {
-      resp->set_path(reply.results(0).path());
-      *resp->mutable_stat() = reply.results(0).stat();
-    }
-    reactor->Finish(grpc::Status::OK);
-  });
+  Propose(req->header(), op, absl::FromChrono(ctx->deadline()),
+          [reactor, resp](const auto& h, const auto& reply) {
+            *resp->mutable_header() = h;
+            if (h.error() == metastorepb::OK && reply.results_size() == 1) {
+              resp->set_path(reply.results(0).path());
+              *resp->mutable_stat() = reply.results(0).stat();
+            }
+            reactor->Finish(grpc::Status::OK);
+          });
   return reactor;
 }
 
@@ -279,10 +280,11 @@ grpc::ServerUnaryReactor* MetastoreService::Delete(grpc::CallbackServerContext* 
   metastorepb::Op op;
   *op.mutable_delete_() = *req;
   op.mutable_delete_()->clear_header();
-  Propose(req->header(), op, absl::FromChrono(ctx->deadline()), [reactor, resp](const auto& h, const auto&) {
-    *resp->mutable_header() = h;
-    reactor->Finish(grpc::Status::OK);
-  });
+  Propose(req->header(), op, absl::FromChrono(ctx->deadline()),
+          [reactor, resp](const auto& h, const auto&) {
+            *resp->mutable_header() = h;
+            reactor->Finish(grpc::Status::OK);
+          });
   return reactor;
 }
 
@@ -293,13 +295,14 @@ grpc::ServerUnaryReactor* MetastoreService::SetData(grpc::CallbackServerContext*
   metastorepb::Op op;
   *op.mutable_set_data() = *req;
   op.mutable_set_data()->clear_header();
-  Propose(req->header(), op, absl::FromChrono(ctx->deadline()), [reactor, resp](const auto& h, const auto& reply) {
-    *resp->mutable_header() = h;
-    if (h.error() == metastorepb::OK && reply.results_size() == 1) {
-      *resp->mutable_stat() = reply.results(0).stat();
-    }
-    reactor->Finish(grpc::Status::OK);
-  });
+  Propose(req->header(), op, absl::FromChrono(ctx->deadline()),
+          [reactor, resp](const auto& h, const auto& reply) {
+            *resp->mutable_header() = h;
+            if (h.error() == metastorepb::OK && reply.results_size() == 1) {
+              *resp->mutable_stat() = reply.results(0).stat();
+            }
+            reactor->Finish(grpc::Status::OK);
+          });
   return reactor;
 }
 
@@ -327,10 +330,10 @@ grpc::ServerUnaryReactor* MetastoreService::Multi(grpc::CallbackServerContext* c
   }
   Propose(req->header(), std::move(cmd), absl::FromChrono(ctx->deadline()),
           [reactor, resp](const auto& h, const auto& reply) {
-    *resp->mutable_header() = h;
-    *resp->mutable_results() = reply.results();
-    reactor->Finish(grpc::Status::OK);
-  });
+            *resp->mutable_header() = h;
+            *resp->mutable_results() = reply.results();
+            reactor->Finish(grpc::Status::OK);
+          });
   return reactor;
 }
 
@@ -421,12 +424,13 @@ grpc::ServerUnaryReactor* MetastoreService::CreateSession(
   header.set_session_id(0);
   Propose(header, std::move(cmd), absl::FromChrono(ctx->deadline()),
           [this, reactor, resp](const auto& h, const auto& reply) {
-    *resp->mutable_header() = h;
-    resp->set_session_id(reply.session_id());
-    resp->set_timeout_ms(reply.timeout_ms());
-    if (h.error() == metastorepb::OK && tracker_ != nullptr) tracker_->Touch(reply.session_id());
-    reactor->Finish(grpc::Status::OK);
-  });
+            *resp->mutable_header() = h;
+            resp->set_session_id(reply.session_id());
+            resp->set_timeout_ms(reply.timeout_ms());
+            if (h.error() == metastorepb::OK && tracker_ != nullptr)
+              tracker_->Touch(reply.session_id());
+            reactor->Finish(grpc::Status::OK);
+          });
   return reactor;
 }
 
@@ -443,9 +447,9 @@ grpc::ServerUnaryReactor* MetastoreService::CloseSession(
   cmd.set_close_session(true);
   Propose(req->header(), std::move(cmd), absl::FromChrono(ctx->deadline()),
           [reactor, resp](const auto& h, const auto&) {
-    *resp->mutable_header() = h;
-    reactor->Finish(grpc::Status::OK);
-  });
+            *resp->mutable_header() = h;
+            reactor->Finish(grpc::Status::OK);
+          });
   return reactor;
 }
 
@@ -493,9 +497,8 @@ grpc::ServerUnaryReactor* MetastoreService::Status(grpc::CallbackServerContext* 
   }
   if (tracker_ != nullptr) {
     const absl::Duration silence = tracker_->LeaderSilence();
-    resp->set_leader_silence_ms(silence == absl::InfiniteDuration()
-                                    ? -1
-                                    : absl::ToInt64Milliseconds(silence));
+    resp->set_leader_silence_ms(
+        silence == absl::InfiniteDuration() ? -1 : absl::ToInt64Milliseconds(silence));
   }
   division_->Status([reactor, resp](raftpb::GroupStatus gs) {
     resp->set_ready(gs.leader() != 0 && gs.applied() >= gs.commit());

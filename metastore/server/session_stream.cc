@@ -45,6 +45,7 @@ void SessionStream::Send(const metastorepb::SessionEvent& event) {
 }
 
 void SessionStream::Close(const metastorepb::ResponseHeader& why) {
+  timeout_ms_ = 0;  // no longer counted as attached (CloseSilentStreams looks no more)
   metastorepb::SessionEvent e;
   *e.mutable_closed() = why;
   Send(e);

@@ -31,7 +31,7 @@ class SessionStream
   // Sends `why` as the last event and ends the stream.
   void Close(const metastorepb::ResponseHeader& why);
 
-  // The attached session and its timeout (0 until attached); thread-safe.
+  // The attached session and its timeout (0 until attached, and once closing); thread-safe.
   uint64_t session() const { return attached_session_.load(); }
   int64_t timeout_ms() const { return timeout_ms_.load(); }
 

@@ -17,8 +17,7 @@ constexpr size_t kCommandFramingBytes = 32;
 
 SessionTracker::SessionTracker(raft::Division* division, ZNodeTree* tree, uint64_t self_id,
                                absl::Duration interval, absl::Duration relay_interval,
-                               Forwarder* forwarder,
-                               std::function<void(absl::Duration)> on_silence)
+                               Forwarder* forwarder, std::function<void(absl::Duration)> on_silence)
     : division_(division),
       tree_(tree),
       self_id_(self_id),

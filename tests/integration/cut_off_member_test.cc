@@ -5,6 +5,7 @@
 #include "gtest/gtest.h"
 #include "jepsen/harness/cluster.h"
 #include "metastore/errors.h"
+#include "tests/integration/eventually.h"
 #include "tests/log/log_test_util.h"
 
 namespace warren::testing {
@@ -12,16 +13,6 @@ namespace {
 
 using metastore::ClientOptions;
 using metastore::MetastoreClient;
-
-template <typename F>
-bool Eventually(F condition, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (condition()) return true;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return condition();
-}
 
 // A client of the first of `endpoints`, that moves to the others if it must.
 std::unique_ptr<MetastoreClient> ClientOf(std::vector<std::string> endpoints,

@@ -15,6 +15,7 @@
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 #include "metastore/client/metastore_client.h"
+#include "tests/integration/eventually.h"
 #include "tests/integration/member_process.h"
 #include "tests/integration/process.h"
 #include "tests/log/log_test_util.h"
@@ -137,16 +138,6 @@ inline void Walk(MetastoreClient& client, const std::string& path,
   for (const auto& c : children->children) {
     Walk(client, path == "/" ? "/" + c.name() : path + "/" + c.name(), out);
   }
-}
-
-template <typename F>
-bool Eventually(F condition, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
-  while (absl::Now() < deadline) {
-    if (condition()) return true;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return condition();
 }
 
 }  // namespace warren::testing
