@@ -95,7 +95,6 @@ std::string MetastoreClient::Target(Kind kind) {
     if (!leader_.empty()) return leader_;
     return endpoints[next_endpoint_ % endpoints.size()];
   }
-  if (!stream_endpoint_.empty()) return stream_endpoint_;
   if (home_.empty()) {
     home_ = endpoints[options_.shuffle ? absl::Uniform<size_t>(absl::BitGen(), 0, endpoints.size())
                                        : 0];
@@ -292,9 +291,13 @@ void MetastoreClient::Attempted(std::shared_ptr<PendingCall<Req, Resp>> call,
     SawZxid(h.zxid());
     if (!Retryable(h.error())) {
       if (h.error() == metastorepb::OK && options_.leader_only && c.kind != Kind::kAdmin) {
-        // Any member answers; each names the leader.
+        // Any member answers; each names the leader, which is followed if it is one of the
+        // endpoints (a name this client can reach).
         std::lock_guard lock(mu_);
-        leader_ = h.leader_address().empty() ? c.endpoint : h.leader_address();
+        const auto& endpoints = options_.endpoints;
+        const bool known =
+            std::find(endpoints.begin(), endpoints.end(), h.leader_address()) != endpoints.end();
+        leader_ = known ? h.leader_address() : c.endpoint;
       }
       return Finish(c, FromWire(h.error(), h.message()));
     }
@@ -549,6 +552,8 @@ absl::Status MetastoreClient::StartSession(absl::Duration timeout) {
     StopSessionThread();
     std::lock_guard lock(session_mu_);
     watches_.clear();
+    registered_.clear();
+    gap_refusals_ = 0;
     session_id_ = 0;
   }
   metastorepb::CreateSessionRequest req;
@@ -622,6 +627,10 @@ void MetastoreClient::NoteWatch(const std::string& path, metastorepb::WatchKind 
                                 uint64_t zxid) {
   std::lock_guard lock(session_mu_);
   watches_.try_emplace({path, kind}, zxid);
+  // A one-shot watch is set by the read that returned it, at the member holding the stream.
+  if (kind != metastorepb::WATCH_PERSISTENT && kind != metastorepb::WATCH_PERSISTENT_RECURSIVE) {
+    registered_.insert({path, kind});
+  }
 }
 
 MetastoreClient::ListenerId MetastoreClient::OnEvent(
@@ -656,7 +665,9 @@ void MetastoreClient::RemoveListener(ListenerId id) {
 
 void MetastoreClient::SessionLoop() {
   for (int attempt = 0;; ++attempt) {
+    const uint64_t attached = stream_attachments_.load();
     if (!RunStream(Target(Kind::kRead))) return;
+    if (stream_attachments_.load() != attached) attempt = 0;  // it got somewhere: move quickly
     std::unique_lock lock(session_mu_);
     if (session_cv_.wait_for(lock, absl::ToChronoMilliseconds(RetryBackoff(attempt)),
                              [this] { return session_closing_; })) {
@@ -683,26 +694,37 @@ bool MetastoreClient::RunStream(const std::string& endpoint) {
   attach.set_attach(session_id_.load());
   attach.set_seen_zxid(last_zxid_.load());  // the member waits until it has applied this
   write(attach);
-  const auto interval = std::chrono::milliseconds(std::max<int64_t>(session_timeout_ms_ / 3, 50));
-  // A member that hangs (paused, or its network black-holed) keeps the stream open and says
-  // nothing. After two thirds of the session timeout without a word (each keep-alive is
-  // answered, and one goes every third), the stream gives up on it and tries another member,
-  // as ZooKeeper's client does, so that the session outlives a hung member.
-  const int64_t silence_limit_ns = session_timeout_ms_ * 2 / 3 * 1'000'000;
+  // A keep-alive every third of the session timeout. A member that hangs (paused, or its
+  // network black-holed) keeps the stream open and says nothing. After two thirds of the
+  // timeout without a word (each keep-alive is answered), the stream gives up on it and tries
+  // another member, as ZooKeeper's client does, so that the session outlives a hung member.
+  // The silence is looked at every twelfth of the timeout, so that the client moves soon
+  // after two thirds: a session on a member that hung is timed by the leader from the last
+  // keep-alive that member relayed.
+  const int64_t timeout_ns = session_timeout_ms_ * 1'000'000;
+  const int64_t silence_limit_ns = timeout_ns * 2 / 3;
+  const auto look_every =
+      std::chrono::milliseconds(std::max<int64_t>(session_timeout_ms_ / 12, 20));
   std::atomic<int64_t> heard_ns{absl::GetCurrentTimeNanos()};
   std::thread keeper([&] {
     metastorepb::SessionRequest ka;
     ka.set_keep_alive(true);
+    int64_t sent_ns = absl::GetCurrentTimeNanos();
     std::unique_lock lock(session_mu_);
-    while (!session_cv_.wait_for(lock, interval, [&] { return session_closing_ || done; })) {
+    while (!session_cv_.wait_for(lock, look_every, [&] { return session_closing_ || done; })) {
       lock.unlock();
-      if (absl::GetCurrentTimeNanos() - heard_ns > silence_limit_ns) {
+      const int64_t now_ns = absl::GetCurrentTimeNanos();
+      if (now_ns - heard_ns > silence_limit_ns) {
         LOG(WARNING) << endpoint << " said nothing for " << session_timeout_ms_ * 2 / 3
                      << " ms: moving the session's stream";
         ctx.TryCancel();
         return;
       }
-      bool ok = write(ka);
+      bool ok = true;
+      if (now_ns - sent_ns >= timeout_ns / 3) {
+        ok = write(ka);
+        sent_ns = now_ns;
+      }
       lock.lock();
       if (!ok) return;
     }
@@ -722,29 +744,46 @@ bool MetastoreClient::RunStream(const std::string& endpoint) {
       {
         std::lock_guard lock(session_mu_);
         stream_write_ = write;
+        registered_.clear();
+        // Turned away by as many members as it knows for want of events they no longer had:
+        // take the gap (logged by the member) rather than no watch.
+        const bool accept_gap = gap_refusals_ >= options_.endpoints.size();
         for (const auto& [key, since] : watches_) {
           metastorepb::SessionRequest r;
           r.mutable_add_watch()->set_path(key.first);
           r.mutable_add_watch()->set_kind(key.second);
           r.mutable_add_watch()->set_since_zxid(since);
+          r.mutable_add_watch()->set_accept_gap(accept_gap);
           again.push_back(std::move(r));
         }
       }
       for (const auto& r : again) write(r);
     } else if (ev.has_keep_alive_ack()) {
       SawZxid(ev.keep_alive_ack());
+      // The member sent every event up to the acknowledged zxid before the answer.
+      std::lock_guard lock(session_mu_);
+      for (const auto& key : registered_) {
+        auto it = watches_.find(key);
+        if (it != watches_.end()) it->second = std::max<uint64_t>(it->second, ev.keep_alive_ack());
+      }
     } else if (ev.has_event()) {
       Dispatch(ev.event());
     } else if (ev.has_watch_ack()) {
       const auto& ack = ev.watch_ack();
       SawZxid(ack.header().zxid());
       if (ack.header().error() == metastorepb::MEMBER_BEHIND) {
-        // Not set: the member had not caught up with this client. Attaching again waits
-        // for it and sets every watch again, this one included.
+        // Not set: the member had not caught up with this client, or cannot replay what the
+        // watch missed. Attaching again (elsewhere) sets every watch again, this one included.
         LOG(WARNING) << ack.header().message() << ": attaching the session again";
+        std::lock_guard lock(session_mu_);
+        ++gap_refusals_;
         break;
       }
       std::lock_guard lock(session_mu_);
+      if (ack.header().error() == metastorepb::OK) {
+        registered_.insert({ack.path(), ack.kind()});
+        gap_refusals_ = 0;
+      }
       auto it = acks_.find({ack.path(), ack.kind()});
       if (it != acks_.end()) {
         it->second = FromWire(ack.header().error(), ack.header().message());
@@ -790,12 +829,18 @@ void MetastoreClient::Dispatch(const metastorepb::WatchEvent& e) {
     const bool children =
         e.type() == metastorepb::NODE_CHILDREN_CHANGED || e.type() == metastorepb::NODE_DELETED;
     const bool data = e.type() != metastorepb::NODE_CHILDREN_CHANGED;
-    if (data) watches_.erase({e.path(), metastorepb::WATCH_DATA});
-    if (data) watches_.erase({e.path(), metastorepb::WATCH_EXISTS});
-    if (children) watches_.erase({e.path(), metastorepb::WATCH_CHILDREN});
-    // The stream sends events in zxid order: every watch it holds has seen everything up to
-    // this one, and is set again from here if the stream moves.
-    for (auto& [key, since] : watches_) since = std::max<uint64_t>(since, e.zxid());
+    for (const auto kind :
+         {metastorepb::WATCH_DATA, metastorepb::WATCH_EXISTS, metastorepb::WATCH_CHILDREN}) {
+      if (kind == metastorepb::WATCH_CHILDREN ? !children : !data) continue;
+      watches_.erase({e.path(), kind});
+      registered_.erase({e.path(), kind});
+    }
+    // The stream sends events in zxid order: every watch it has registered has seen
+    // everything up to this one, and is set again from here if the stream moves.
+    for (const auto& key : registered_) {
+      auto it = watches_.find(key);
+      if (it != watches_.end()) it->second = std::max<uint64_t>(it->second, e.zxid());
+    }
     for (const auto& [id, listener] : on_event_) listeners.push_back(listener);
   }
   for (const auto& listener : listeners) listener(e);

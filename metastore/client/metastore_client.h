@@ -235,6 +235,12 @@ class MetastoreClient {
   // Watches to re-register when the stream moves: (path, kind) -> the zxid the client had
   // seen of the node when it set the watch (the server fires at once if it changed since).
   std::map<std::pair<std::string, metastorepb::WatchKind>, uint64_t> watches_;
+  // Watches the member holding the stream has acknowledged: each has had every event up to
+  // the zxid of any keep-alive answer after that.
+  std::set<std::pair<std::string, metastorepb::WatchKind>> registered_;
+  // Attaches in a row at which a persistent watch was refused because the member could not
+  // replay what it missed: after one per endpoint, the client accepts the gap.
+  size_t gap_refusals_ = 0;
   // AddWatch calls waiting for the server's answer.
   std::map<std::pair<std::string, metastorepb::WatchKind>, std::optional<absl::Status>> acks_;
   // Held while listeners run, so that RemoveListener can wait for them.

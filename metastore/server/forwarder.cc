@@ -87,8 +87,8 @@ void Forwarder::Write(metastorepb::RequestHeader header, metastorepb::Command cm
   {
     std::lock_guard lock(mu_);
     if (stopping_) {
-      return w->done(
-          ErrorHeader(MetaError(metastorepb::UNAVAILABLE, "the member is shutting down")), {});
+      w->last_error = "the member is shutting down";
+      return GiveUp(*w, /*counted=*/false);
     }
     ++alive_;
   }
@@ -165,7 +165,7 @@ void Forwarder::Later(std::shared_ptr<PendingWrite> w) {
   retries_.After(backoff, [this, w = std::move(w)]() mutable { Attempt(std::move(w)); });
 }
 
-void Forwarder::GiveUp(PendingWrite& w) {
+void Forwarder::GiveUp(PendingWrite& w, bool counted) {
   WriteDone done = std::move(w.done);
   if (!done) return;
   // Unavailable if an attempt may have reached a leader (its outcome is unknown), else
@@ -174,12 +174,13 @@ void Forwarder::GiveUp(PendingWrite& w) {
       MetaError(w.req.header().retry() ? metastorepb::UNAVAILABLE : metastorepb::LEADER_UNREACHABLE,
                 absl::StrCat("member ", self_id_, " could not forward the write: ", w.last_error)));
   done(h, {});
+  if (!counted) return;
   std::lock_guard lock(mu_);
   if (--alive_ == 0) ended_.notify_all();
 }
 
 void Forwarder::RelayKeepAlives(uint64_t leader, const std::vector<uint64_t>& session_ids,
-                                std::function<void(bool)> done) {
+                                RelayDone done) {
   struct Relay {
     metastorepb::KeepAlivesRequest req;
     metastorepb::KeepAlivesResponse resp;
@@ -191,7 +192,7 @@ void Forwarder::RelayKeepAlives(uint64_t leader, const std::vector<uint64_t>& se
   relay->ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
   {
     std::lock_guard lock(mu_);
-    if (stopping_) return done(false);
+    if (stopping_) return done(std::nullopt);
     in_flight_.insert(&relay->ctx);
     ++alive_;
   }
@@ -204,7 +205,7 @@ void Forwarder::RelayKeepAlives(uint64_t leader, const std::vector<uint64_t>& se
           VLOG(1) << "keep-alives not relayed: "
                   << (gs.ok() ? relay->resp.header().message() : gs.error_message());
         }
-        done(took);
+        done(took ? std::optional<uint64_t>(relay->resp.header().zxid()) : std::nullopt);
         std::lock_guard lock(mu_);
         in_flight_.erase(&relay->ctx);
         if (--alive_ == 0) ended_.notify_all();

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -40,10 +41,11 @@ class Forwarder {
   // leader (or the client said its write may have), else LeaderUnreachable. `done` runs once.
   void Write(metastorepb::RequestHeader header, metastorepb::Command cmd, absl::Time deadline,
              WriteDone done);
-  // Tells `leader` (another member) these sessions' clients were heard from. `done(true)`
-  // once it took them; `done(false)` if it could not be reached or no longer leads.
-  void RelayKeepAlives(uint64_t leader, const std::vector<uint64_t>& session_ids,
-                       std::function<void(bool)> done);
+  // Tells `leader` (another member) these sessions' clients were heard from. `done` gets
+  // the leader's applied zxid once it took them, nullopt if it could not be reached or no
+  // longer leads.
+  using RelayDone = std::function<void(std::optional<uint64_t>)>;
+  void RelayKeepAlives(uint64_t leader, const std::vector<uint64_t>& session_ids, RelayDone done);
   // Cancels what is in flight and answers every write still here with Unavailable; waits for
   // their callbacks. Later calls are answered at once. Idempotent.
   void Shutdown();
@@ -60,7 +62,8 @@ class Forwarder {
   void Attempted(std::shared_ptr<PendingWrite> w, const grpc::Status& gs);
   // Tries again after a backoff, or gives up if that would pass the deadline.
   void Later(std::shared_ptr<PendingWrite> w);
-  void GiveUp(PendingWrite& w);
+  // Answers with the last error; `counted`: the write is among alive_.
+  void GiveUp(PendingWrite& w, bool counted = true);
   Link& LinkTo(const std::string& address);
   // Starts connecting `link` unless it already is; never blocks.
   void Connect(Link& link);

@@ -76,10 +76,11 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
   server->service_ =
       std::make_unique<MetastoreService>(division, tree_ptr, server->watches_.get(), options.id);
   MetastoreService* service = server->service_.get();
-  // Keep-alives reach the leader five times per shortest session timeout: a session's client
-  // sends one every third of its timeout, so the leader hears of each well within it.
+  // Keep-alives reach the leader ten times per shortest session timeout: a session's client
+  // sends one every third of its timeout, so the leader hears of each well within it, and a
+  // member knows within a tenth of it that it is still in touch with the leader.
   const absl::Duration relay_interval =
-      std::max(options.tick, absl::Milliseconds(limits.min_session_timeout_ms) / 5);
+      std::max(options.tick, absl::Milliseconds(limits.min_session_timeout_ms) / 10);
   server->tracker_ = std::make_unique<SessionTracker>(
       division, tree_ptr, options.id, options.tick, relay_interval, service->forwarder(),
       [service](absl::Duration silence) { service->CloseSilentStreams(silence); });

@@ -137,19 +137,20 @@ void MetastoreService::Propose(const metastorepb::RequestHeader& header, metasto
   if (auto s = CheckLeaderContact(tree_->SessionTimeout(header.session_id())); !s.ok()) {
     return done(ErrorHeader(s), {});
   }
-  // The forward leaves a fifth of the time (a second at most) to apply the write here and
-  // answer before the client gives up on this member.
+  // The forward leaves a fifth of the time (a second at most): half of it to apply the
+  // write here, half for the answer to reach the client before it gives up on this member.
   const absl::Time now = absl::Now();
   const absl::Time answer_by = std::min(deadline, now + absl::Seconds(30));
   const absl::Time forward_by = answer_by - std::min((answer_by - now) / 5, absl::Seconds(1));
+  const absl::Time apply_by = forward_by + (answer_by - forward_by) / 2;
   forwarder_.Write(
       header, std::move(cmd), forward_by,
-      [this, answer_by, done = std::move(done)](const metastorepb::ResponseHeader& h,
-                                                const metastorepb::CommandReply& reply) {
-        // Answered once applied here, so that the client's next read here sees
-        // it. Applied or not by `answer_by`, the write's outcome is the leader's:
-        // a read that finds this member behind waits or refuses (MemberBehind).
-        WhenApplied(h.zxid(), answer_by, [h, reply, done] { done(h, reply); });
+      [this, apply_by, done = std::move(done)](const metastorepb::ResponseHeader& h,
+                                               const metastorepb::CommandReply& reply) {
+        // Answered once applied here, so that the client's next read here sees it. Applied
+        // or not by `apply_by`, the write's outcome is the leader's: a read that finds this
+        // member behind waits or refuses (MemberBehind).
+        WhenApplied(h.zxid(), apply_by, [h, reply, done] { done(h, reply); });
       });
 }
 

@@ -195,9 +195,10 @@ void SessionStream::AfterCatchUp(uint64_t zxid, int64_t timeout_ms,
 }
 
 void SessionStream::AddWatch(const metastorepb::AddWatch& watch) {
-  // The leader sets a watch even if it cannot replay all it missed: clients turned away by
-  // the others for that reason end up there.
-  absl::Status s = service_->tree_->AddWatch(session_, watch, service_->leading());
+  // The leader sets a watch even if it cannot replay all it missed, as any member does for a
+  // client that every member turned away: a gap, logged, rather than no watch at all.
+  absl::Status s =
+      service_->tree_->AddWatch(session_, watch, service_->leading() || watch.accept_gap());
   metastorepb::SessionEvent e;
   e.mutable_watch_ack()->set_path(watch.path());
   e.mutable_watch_ack()->set_kind(watch.kind());
@@ -215,7 +216,7 @@ void SessionStream::Attach(uint64_t session) {
   session_ = session;
   attached_session_ = session;
   timeout_ms_ = timeout;
-  service_->tracker_->Touch(session);
+  service_->tracker_->Touch(session, /*attached=*/true);
   sink_id_ =
       service_->watches_->Attach(session, [this](const metastorepb::SessionEvent& e) { Send(e); });
   metastorepb::SessionEvent e;

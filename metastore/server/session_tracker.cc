@@ -45,12 +45,13 @@ void SessionTracker::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-void SessionTracker::Touch(uint64_t session) {
+void SessionTracker::Touch(uint64_t session, bool attached) {
   std::lock_guard lock(mu_);
   if (leading_) {
     last_heard_[session] = absl::Now();
   } else {
     to_relay_.insert(session);
+    relay_soon_ = relay_soon_ || attached;
   }
 }
 
@@ -99,6 +100,15 @@ void SessionTracker::Check(absl::Time now) {
     }
   }
   if (!leader) {
+    {
+      // In touch as of each relay whose answer this member has since applied.
+      const uint64_t applied = tree_->LastApplied();
+      std::lock_guard lock(mu_);
+      while (!unconfirmed_.empty() && unconfirmed_.front().second <= applied) {
+        last_contact_ = std::max(last_contact_, unconfirmed_.front().first);
+        unconfirmed_.pop_front();
+      }
+    }
     Relay(now);
     on_silence_(LeaderSilence());
     return;
@@ -137,23 +147,25 @@ void SessionTracker::Relay(absl::Time now) {
   const uint64_t leader = division_->leader();
   {
     std::lock_guard lock(mu_);
-    const bool due = now - last_relay_ >= relay_interval_ || leader != relayed_to_;
+    const bool due = relay_soon_ || now - last_relay_ >= relay_interval_ || leader != relayed_to_;
     if (relaying_ || leader == 0 || leader == self_id_ || !due) return;
     relaying_ = true;
+    relay_soon_ = false;
     last_relay_ = now;
     ids.assign(to_relay_.begin(), to_relay_.end());
     to_relay_.clear();
   }
-  // Empty or not, a relay the leader takes is this member's contact with it.
-  forwarder_->RelayKeepAlives(leader, ids, [this, ids, now, leader](bool took) {
+  // Empty or not, a relay the leader takes is a contact, once this member has applied what
+  // the leader had. One that fails is not sent again: the clients' next keep-alives are, and
+  // old ones relayed late would keep alive sessions whose clients died meanwhile.
+  forwarder_->RelayKeepAlives(leader, ids, [this, now, leader](std::optional<uint64_t> applied) {
+    constexpr size_t kMaxUnconfirmed = 64;
     std::lock_guard lock(mu_);
     relaying_ = false;
-    if (took) {
-      last_contact_ = std::max(last_contact_, now);
-      relayed_to_ = leader;
-    } else {
-      to_relay_.insert(ids.begin(), ids.end());
-    }
+    if (!applied.has_value()) return;
+    relayed_to_ = leader;
+    unconfirmed_.emplace_back(now, *applied);
+    if (unconfirmed_.size() > kMaxUnconfirmed) unconfirmed_.pop_front();
   });
 }
 

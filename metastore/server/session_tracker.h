@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -25,9 +26,12 @@ class Forwarder;
 // as ZooKeeper's does. The same loop proposes the deletion of containers that lost their last
 // child and of idle TTL nodes.
 //
-// A member that does not lead counts how long it has not reached the leader (a relay the
-// leader took, empty or not, is a contact); the service stops serving clients that cannot
-// wait that long (see MetastoreService::CheckLeaderContact).
+// A member that does not lead counts how long it has not been in touch with the leader: a
+// relay the leader took (empty or not) answers with the leader's applied zxid, and once this
+// member has applied that too, it was current as of when the relay went out. A member the
+// leader no longer replicates to (removed, or far behind) is therefore out of touch however
+// well it reaches the leader. The service stops serving clients that cannot wait that long
+// (see MetastoreService::CheckLeaderContact).
 class SessionTracker {
  public:
   // `interval`: how often to look; `relay_interval`: how often a member that does not lead
@@ -40,8 +44,10 @@ class SessionTracker {
 
   void Start();
   void Stop();
-  // A keep-alive (or attach) from a session's stream here, or relayed by another member.
-  void Touch(uint64_t session);
+  // A keep-alive from a session's stream here, or relayed by another member. `attached`: the
+  // session's stream just attached here, and its keep-alive is relayed at the next look
+  // rather than at the next relay (the client may have moved here at the end of its time).
+  void Touch(uint64_t session, bool attached = false);
   // How long since this member last reached the leader: zero while it leads, infinite if it
   // never has.
   absl::Duration LeaderSilence();
@@ -67,9 +73,12 @@ class SessionTracker {
   bool leading_ = false;
   std::map<uint64_t, absl::Time> last_heard_;  // leading: by session
   std::set<uint64_t> to_relay_;                // not leading: heard from since the last relay
+  bool relay_soon_ = false;                    // a session attached: relay at the next look
   bool relaying_ = false;
   absl::Time last_relay_ = absl::InfinitePast();
   uint64_t relayed_to_ = 0;  // the leader that took the last relay
+  // Relays the leader took, oldest first: when each went out, and the leader's applied zxid.
+  std::deque<std::pair<absl::Time, uint64_t>> unconfirmed_;
   absl::Time last_contact_ = absl::InfinitePast();
   uint64_t seq_ = 0;
   std::atomic<bool> expiring_{false};

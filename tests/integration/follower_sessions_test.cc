@@ -234,6 +234,40 @@ TEST(FollowerSessions, ALeaderOnlyClientKeepsItsStreamAtTheLeader) {
   }
 }
 
+// A member the leader no longer replicates to reaches the leader as well as ever, but is not
+// in touch with it: it has not applied what the leader had. It must stop serving.
+TEST(FollowerSessions, AMemberRemovedFromTheGroupStopsServingItsOldState) {
+  MetastoreCluster c;
+  c.StartAll();
+  const uint64_t leader = c.WaitForLeader();
+  ASSERT_NE(leader, 0u);
+  const uint64_t removed = Followers(leader)[0];
+  auto admin = c.LeaderOnlyClient();
+  ASSERT_TRUE(admin->Create("/x", "0").ok());
+  ClientOptions o = c.Options(absl::Seconds(3), c.Address(removed));
+  o.consistency = raftpb::SEQUENTIAL;
+  auto pinned = c.Client(o);
+  auto before = pinned->GetData("/x");
+  ASSERT_TRUE(before.ok()) << before.status();
+
+  raftpb::MembershipRequest remove;
+  remove.set_op(raftpb::MembershipRequest::REMOVE);
+  remove.set_id(removed);
+  ASSERT_TRUE(admin->ChangeMembership(remove).ok());
+  ASSERT_TRUE(admin->SetData("/x", "1").ok());  // never reaches the removed member
+  absl::Status refused;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        auto got = pinned->GetData("/x");
+        EXPECT_TRUE(!got.ok() || got->data == "0") << "the removed member cannot know of 1";
+        refused = got.status();
+        return !got.ok();
+      },
+      absl::Seconds(30)))
+      << "the removed member went on serving the state it was removed at";
+  EXPECT_NE(refused.message().find("has not reached a leader"), std::string::npos) << refused;
+}
+
 // A member refuses a forwarded write of a command no client may send, as the leader does.
 TEST(FollowerSessions, AForwardCarriesOnlyWhatAClientMaySend) {
   MetastoreCluster c;
