@@ -89,7 +89,9 @@ absl::Status WatchManager::Add(uint64_t session, const std::string& path, WatchK
             absl::StrCat(path, " (this member cannot replay the changes from zxid ", since + 1,
                          " to ", history_from_, " that the watch may have missed)");
         if (!last_resort) return MetaError(metastorepb::MEMBER_BEHIND, missed);
-        LOG(WARNING) << SessionLabel(session) << ": set anyway, as the leader: " << missed;
+        LOG(WARNING) << SessionLabel(session)
+                     << ": set anyway (the leader, or a client every member turned away): "
+                     << missed;
       }
       for (const auto& event : recent_) {
         if (event.zxid() > since && PersistentSees(kind, path, event)) Deliver(session, event);
