@@ -72,6 +72,11 @@ bool Forwarder::Begin(grpc::ClientContext* ctx) {
   return true;
 }
 
+void Forwarder::Ended() {
+  std::lock_guard lock(mu_);
+  if (--alive_ == 0) ended_.notify_all();
+}
+
 void Forwarder::End(grpc::ClientContext* ctx) {
   std::lock_guard lock(mu_);
   in_flight_.erase(ctx);
@@ -108,9 +113,7 @@ void Forwarder::Attempt(std::shared_ptr<PendingWrite> w) {
     // It leads now: propose here, once, as any write it receives.
     WriteDone done = std::move(w->done);
     propose_here_(w->req.header(), std::move(*w->req.mutable_command()), std::move(done));
-    std::lock_guard lock(mu_);
-    if (--alive_ == 0) ended_.notify_all();
-    return;
+    return Ended();
   }
   if (leader == 0) {
     w->last_error = "no leader is known";
@@ -143,9 +146,7 @@ void Forwarder::Attempted(std::shared_ptr<PendingWrite> w, const grpc::Status& g
   if (gs.ok() && !WorthRetrying(w->resp.header().error())) {
     WriteDone done = std::move(w->done);
     done(w->resp.header(), w->resp.reply());
-    std::lock_guard lock(mu_);
-    if (--alive_ == 0) ended_.notify_all();
-    return;
+    return Ended();
   }
   if (!gs.ok()) {
     w->last_error = absl::StrCat("the leader at ", w->address, ": ", gs.error_message());
@@ -174,9 +175,7 @@ void Forwarder::GiveUp(PendingWrite& w, bool counted) {
       MetaError(w.req.header().retry() ? metastorepb::UNAVAILABLE : metastorepb::LEADER_UNREACHABLE,
                 absl::StrCat("member ", self_id_, " could not forward the write: ", w.last_error)));
   done(h, {});
-  if (!counted) return;
-  std::lock_guard lock(mu_);
-  if (--alive_ == 0) ended_.notify_all();
+  if (counted) Ended();
 }
 
 void Forwarder::RelayKeepAlives(uint64_t leader, const std::vector<uint64_t>& session_ids,
@@ -206,9 +205,8 @@ void Forwarder::RelayKeepAlives(uint64_t leader, const std::vector<uint64_t>& se
                   << (gs.ok() ? relay->resp.header().message() : gs.error_message());
         }
         done(took ? std::optional<uint64_t>(relay->resp.header().zxid()) : std::nullopt);
-        std::lock_guard lock(mu_);
-        in_flight_.erase(&relay->ctx);
-        if (--alive_ == 0) ended_.notify_all();
+        End(&relay->ctx);
+        Ended();
       });
 }
 

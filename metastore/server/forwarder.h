@@ -70,6 +70,8 @@ class Forwarder {
   // Registers a call's context so that Shutdown can cancel it; false if shutting down.
   bool Begin(grpc::ClientContext* ctx);
   void End(grpc::ClientContext* ctx);
+  // A write or relay among alive_ is done with: Shutdown may be waiting for the last.
+  void Ended();
 
   raft::Division* const division_;
   const uint64_t self_id_;
