@@ -81,4 +81,8 @@ std::string ChildPath(std::string_view parent, std::string_view name) {
   return out;
 }
 
+bool IsSystemPath(std::string_view path) {
+  return path == "/zookeeper" || path.starts_with("/zookeeper/");
+}
+
 }  // namespace warren::metastore

@@ -12,6 +12,14 @@ namespace warren::metastore {
 // private-use code points. Errors are InvalidPath naming the path and the problem.
 absl::Status ValidatePath(std::string_view path);
 
+// ZooKeeper's system nodes, which every tree has and no client write may touch (Warren keeps
+// no quotas there, and the configuration is the Raft group's own).
+inline constexpr std::string_view kSystemNodes[] = {"/zookeeper", "/zookeeper/quota",
+                                                    "/zookeeper/config"};
+inline constexpr std::string_view kConfigNode = "/zookeeper/config";
+// "/zookeeper" or below it.
+bool IsSystemPath(std::string_view path);
+
 // "/a/b" -> "/a"; "/a" -> "/"; "/" -> "".
 std::string_view ParentOf(std::string_view path);
 // "/a/b" -> "b"; "/" -> "".

@@ -18,9 +18,15 @@ absl::Status ValidateData(const std::string& data, std::string_view path, const 
       path, absl::StrCat("data is ", data.size(), " bytes; the limit is ", limits.max_data_bytes));
 }
 
+absl::Status NotSystem(std::string_view path) {
+  if (!IsSystemPath(path)) return absl::OkStatus();
+  return BadArguments(path, "/zookeeper and what lies below it are the system's, read-only");
+}
+
 absl::Status ValidateCreate(const metastorepb::CreateRequest& c, const Limits& limits) {
   // A sequential path gets a counter appended, so "/a/" is a valid sequential prefix.
   if (auto s = ValidatePath(c.sequential() ? c.path() + "1" : c.path()); !s.ok()) return s;
+  if (auto s = NotSystem(c.path()); !s.ok()) return s;
   if (c.container() && (c.ephemeral() || c.sequential() || c.ttl_ms() != 0)) {
     return BadArguments(c.path(), "a container node cannot be ephemeral, sequential or TTL");
   }
@@ -49,11 +55,13 @@ absl::Status ValidateOp(const metastorepb::Op& op, const Limits& limits) {
       const auto& d = op.delete_();
       if (auto s = ValidatePath(d.path()); !s.ok()) return s;
       if (d.path() == "/") return BadArguments("/", "the root cannot be deleted");
+      if (auto s = NotSystem(d.path()); !s.ok()) return s;
       return ValidateVersion(d.has_version(), d.version(), d.path());
     }
     case metastorepb::Op::kSetData: {
       const auto& s = op.set_data();
       if (auto st = ValidatePath(s.path()); !st.ok()) return st;
+      if (auto st = NotSystem(s.path()); !st.ok()) return st;
       if (auto st = ValidateVersion(s.has_version(), s.version(), s.path()); !st.ok()) return st;
       return ValidateData(s.data(), s.path(), limits);
     }

@@ -103,17 +103,26 @@ absl::Status WatchManager::Add(uint64_t session, const std::string& path, WatchK
   return absl::OkStatus();
 }
 
-void WatchManager::Remove(uint64_t session, const std::string& path, WatchKind kind) {
+bool WatchManager::Remove(uint64_t session, const std::string& path, WatchKind kind) {
   std::lock_guard lock(mu_);
   auto it = by_path_.find(path);
-  if (it == by_path_.end()) return;
+  if (it == by_path_.end()) return false;
   auto s = it->second.find(session);
-  if (s == it->second.end()) return;
+  if (s == it->second.end() || (s->second & Bit(kind)) == 0) return false;
   s->second &= ~Bit(kind);
-  if (s->second != 0) return;
+  if (s->second != 0) return true;
   it->second.erase(s);
   if (it->second.empty()) by_path_.erase(it);
   by_session_[session].erase(path);
+  return true;
+}
+
+bool WatchManager::Has(uint64_t session, const std::string& path, WatchKind kind) const {
+  std::lock_guard lock(mu_);
+  auto it = by_path_.find(path);
+  if (it == by_path_.end()) return false;
+  auto s = it->second.find(session);
+  return s != it->second.end() && (s->second & Bit(kind)) != 0;
 }
 
 void WatchManager::Fire(const std::vector<metastorepb::WatchEvent>& events) {

@@ -41,7 +41,9 @@ class WatchManager {
   // applied `since`, so none should come.)
   absl::Status Add(uint64_t session, const std::string& path, metastorepb::WatchKind kind,
                    uint64_t since = 0, bool last_resort = false);
-  void Remove(uint64_t session, const std::string& path, metastorepb::WatchKind kind);
+  // Whether the session had that watch.
+  bool Remove(uint64_t session, const std::string& path, metastorepb::WatchKind kind);
+  bool Has(uint64_t session, const std::string& path, metastorepb::WatchKind kind) const;
 
   // Delivers the events of one applied command: each to the watches it triggers, at most
   // once per session and event, firing one-shot watches once.

@@ -98,7 +98,15 @@ void ZNodeTree::Reset() {
   ttl_nodes_.clear();
   pending_->Clear();
   last_applied_ = 0;
-  nodes_["/"];  // the root always exists, with a zero stat
+  // The root and ZooKeeper's system nodes always exist, with zero stats. The system nodes are
+  // never stored: no write may touch them (ValidateOp), so each member makes them afresh.
+  nodes_["/"];
+  for (std::string_view path : kSystemNodes) {
+    nodes_[std::string(path)];
+    Find(ParentOf(path))->children.insert(std::string(BaseName(path)));
+  }
+  nodes_["/"].stat.set_num_children(1);
+  nodes_["/zookeeper"].stat.set_num_children(2);
 }
 
 // One pass in key order. Node keys sort a parent before its children (after the parent's own
@@ -144,7 +152,7 @@ absl::Status ZNodeTree::Load() {
       if (!s.ParseFromArray(value.data(), value.size())) {
         return absl::DataLossError("corrupt session record in the tree");
       }
-      sessions_[s.id()] = s.timeout_ms();
+      sessions_[s.id()] = {s.timeout_ms(), s.password()};
     }
   }
   if (!it->status().ok()) return RocksStatus(it->status(), "scan");
@@ -190,10 +198,11 @@ metastorepb::CommandReply ZNodeTree::ApplyCommand(uint64_t index, const metastor
       int64_t timeout =
           std::clamp(cmd.create_session().timeout_ms(), options_.limits.min_session_timeout_ms,
                      options_.limits.max_session_timeout_ms);
-      sessions_[index] = timeout;
+      sessions_[index] = {timeout, cmd.create_session().password()};
       metastorepb::StoredSession stored;
       stored.set_id(index);
       stored.set_timeout_ms(timeout);
+      stored.set_password(cmd.create_session().password());
       pending_->Put(SessionKey(index), stored.SerializeAsString());
       reply.set_session_id(index);
       reply.set_timeout_ms(timeout);
@@ -723,7 +732,7 @@ absl::Status ZNodeTree::RestoreSnapshot(uint64_t index, SnapshotReader& reader) 
 std::vector<SessionInfo> ZNodeTree::Sessions() const {
   std::lock_guard lock(mu_);
   std::vector<SessionInfo> out;
-  for (const auto& [id, timeout] : sessions_) out.push_back({id, timeout});
+  for (const auto& [id, session] : sessions_) out.push_back({id, session.timeout_ms});
   return out;
 }
 
@@ -735,7 +744,43 @@ bool ZNodeTree::HasSession(uint64_t id) const {
 int64_t ZNodeTree::SessionTimeout(uint64_t id) const {
   std::lock_guard lock(mu_);
   auto it = sessions_.find(id);
-  return it == sessions_.end() ? 0 : it->second;
+  return it == sessions_.end() ? 0 : it->second.timeout_ms;
+}
+
+std::optional<std::string> ZNodeTree::SessionPassword(uint64_t id) const {
+  std::lock_guard lock(mu_);
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return std::nullopt;
+  return it->second.password;
+}
+
+std::vector<std::string> ZNodeTree::Ephemerals(uint64_t session, std::string_view prefix) const {
+  std::lock_guard lock(mu_);
+  std::vector<std::string> out;
+  auto it = ephemerals_.find(session);
+  if (it == ephemerals_.end()) return out;
+  for (const auto& path : it->second) {
+    if (path.starts_with(prefix)) out.push_back(path);
+  }
+  return out;
+}
+
+absl::StatusOr<int64_t> ZNodeTree::CountDescendants(std::string_view path) const {
+  if (auto s = ValidatePath(path); !s.ok()) return s;
+  std::lock_guard lock(mu_);
+  const Node* node = Find(path);
+  if (node == nullptr) return MetaError(metastorepb::NO_NODE, path);
+  int64_t count = 0;
+  std::vector<std::string> pending = {std::string(path)};
+  while (!pending.empty()) {
+    const std::string parent = std::move(pending.back());
+    pending.pop_back();
+    for (const auto& name : Find(parent)->children) {
+      ++count;
+      pending.push_back(ChildPath(parent, name));
+    }
+  }
+  return count;
 }
 
 std::vector<metastorepb::IdleNode> ZNodeTree::IdleNodes(int64_t now_ms) const {

@@ -3,6 +3,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <unordered_map>
@@ -66,6 +67,13 @@ class ZNodeTree : public StateMachine {
   std::vector<SessionInfo> Sessions() const;
   bool HasSession(uint64_t id) const;
   int64_t SessionTimeout(uint64_t id) const;  // 0 if there is no such session
+  // The password a client proves the session is its own with (ZooKeeper's clients send it
+  // when they move to another member); nullopt if there is no such session.
+  std::optional<std::string> SessionPassword(uint64_t id) const;
+  // The session's ephemeral nodes whose paths start with `prefix`, sorted.
+  std::vector<std::string> Ephemerals(uint64_t session, std::string_view prefix) const;
+  // How many nodes lie below `path` (NoNode if it does not exist).
+  absl::StatusOr<int64_t> CountDescendants(std::string_view path) const;
   // Containers that lost their last child, and TTL nodes idle past their TTL at `now_ms`.
   std::vector<metastorepb::IdleNode> IdleNodes(int64_t now_ms) const;
   size_t node_count() const;
@@ -135,7 +143,11 @@ class ZNodeTree : public StateMachine {
   uint64_t last_applied_ = 0;
   uint64_t next_checkpoint_ = 0;
   std::unordered_map<std::string, Node> nodes_;
-  std::map<uint64_t, int64_t> sessions_;                  // id -> timeout ms
+  struct Session {
+    int64_t timeout_ms;
+    std::string password;
+  };
+  std::map<uint64_t, Session> sessions_;
   std::map<uint64_t, std::set<std::string>> ephemerals_;  // session -> paths
   std::set<std::string> containers_;
   std::set<std::string> ttl_nodes_;

@@ -9,6 +9,7 @@
 #include "metastore/server/session_tracker.h"
 #include "metastore/watch_manager.h"
 #include "metastore/znode_tree.h"
+#include "metastore/zookeeper/server.h"
 #include "raft/server/raft_server.h"
 #include "raft/transport/grpc_transport.h"
 #include "raft/transport/message_limits.h"
@@ -90,6 +91,15 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
   if (auto s = server->raft_->Start(); !s.ok()) return s;
   server->tracker_->Start();
   LOG(INFO) << "metastore member " << options.id << " serving on " << listen;
+  if (options.zookeeper.has_value()) {
+    zookeeper::ZooKeeperOptions zk = *options.zookeeper;
+    zk.host = listen.substr(0, listen.rfind(':'));
+    zk.member_id = options.id;
+    zk.data_dir = options.data_dir;
+    auto port = zookeeper::ZooKeeperServer::Start(std::move(zk), service);
+    if (!port.ok()) return port.status();
+    server->zookeeper_ = std::move(*port);
+  }
   return server;
 }
 
@@ -99,6 +109,8 @@ void MetastoreServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
   if (tracker_ != nullptr) tracker_->Stop();
+  // Its clients move to other members, their sessions alive.
+  if (zookeeper_ != nullptr) zookeeper_->Shutdown();
   if (service_ != nullptr) {
     service_->StopForwarding();
     service_->CloseStreams(metastorepb::UNAVAILABLE, "Unavailable: the member is shutting down");

@@ -1,12 +1,14 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "metastore/validate.h"
+#include "metastore/zookeeper/server.h"
 
 namespace warren::raft {
 class RaftServer;
@@ -35,6 +37,8 @@ struct MetastoreOptions {
   bool unsafe_stale_reads = false;  // wrong on purpose: see MetastoreService
   absl::Duration apply_delay;       // fault tests only: see DelayedApply
   Limits limits;
+  // ZooKeeper's client port, on this member's host; none if unset (port 0: any free one).
+  std::optional<zookeeper::ZooKeeperOptions> zookeeper;
 };
 
 // One metastore member: the znode tree under a Raft group, the gRPC service on the member's
@@ -48,6 +52,8 @@ class MetastoreServer {
   // Idempotent.
   void Shutdown();
   const std::string& address() const { return address_; }
+  // ZooKeeper's client port (0 if not served).
+  int zookeeper_port() const { return zookeeper_ ? zookeeper_->port() : 0; }
 
  private:
   MetastoreServer() = default;
@@ -57,6 +63,7 @@ class MetastoreServer {
   std::unique_ptr<MetastoreService> service_;
   std::unique_ptr<SessionTracker> tracker_;
   std::unique_ptr<raft::RaftServer> raft_;
+  std::unique_ptr<zookeeper::ZooKeeperServer> zookeeper_;
   bool shut_down_ = false;
 };
 

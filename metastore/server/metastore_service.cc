@@ -45,6 +45,25 @@ void DecodeReply(const std::string& payload, metastorepb::ResponseHeader* h, Rep
   h->set_message(reply->message());
 }
 
+// A callback that runs once, for the first of several that may answer; the answer is
+// worked out only for it.
+class AnswerOnce {
+ public:
+  explicit AnswerOnce(std::function<void(bool)> fn) : fn_(std::move(fn)) {}
+  void Give(const std::function<bool()>& answer) {
+    std::function<void(bool)> fn;
+    {
+      std::lock_guard lock(mu_);
+      fn.swap(fn_);
+    }
+    if (fn) fn(answer());
+  }
+
+ private:
+  std::mutex mu_;
+  std::function<void(bool)> fn_;
+};
+
 }  // namespace
 
 MetastoreService::MetastoreService(raft::Division* division, ZNodeTree* tree, WatchManager* watches,
@@ -191,6 +210,26 @@ void MetastoreService::WhenApplied(uint64_t zxid, absl::Time until, std::functio
   wake.set_min_index(zxid);
   division_->Read(
       std::move(wake), [fn = std::move(fn)](raft::Result) { fn(); }, until);
+}
+
+void MetastoreService::AfterCatchUp(uint64_t zxid, absl::Duration bound,
+                                    std::function<void(bool)> then) {
+  if (tree_->LastApplied() >= zxid) return then(true);
+  LOG(INFO) << "a client has seen zxid " << zxid << ", this member has applied "
+            << tree_->LastApplied() << ": waiting up to " << bound << " for it to catch up";
+  // Answered by the group once it has applied `zxid`, or by the timer at the bound if that
+  // comes first: the group looks at its waiting reads only between batches it applies, and a
+  // member catching up may spend longer on one. Whichever comes second finds the answer given.
+  auto answer = std::make_shared<AnswerOnce>(std::move(then));
+  // Looks at the tree for the first answer only: a group that has stopped has answered every
+  // wait, so a timer that goes off later, when the tree may be gone, touches nothing.
+  auto caught_up = [tree = tree_, zxid] { return tree->LastApplied() >= zxid; };
+  catch_up_timer_.After(bound, [answer, caught_up] { answer->Give(caught_up); });
+  WhenApplied(zxid, absl::Now() + bound, [answer, caught_up] { answer->Give(caught_up); });
+}
+
+void MetastoreService::Touch(uint64_t session, bool attached) {
+  if (tracker_ != nullptr) tracker_->Touch(session, attached);
 }
 
 absl::Status MetastoreService::CheckLeaderContact(int64_t timeout_ms) {

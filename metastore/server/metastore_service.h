@@ -9,6 +9,7 @@
 #include "metastore/server/forwarder.h"
 #include "metastore/server/session_tracker.h"
 #include "metastore/watch_manager.h"
+#include "metastore/zookeeper/member.h"
 #include "metastore/znode_tree.h"
 #include "proto/metastore.grpc.pb.h"
 #include "raft/server/division.h"
@@ -25,7 +26,8 @@ class SessionStream;
 // has not reached the leader for longer than a client can wait stops serving it (see
 // CheckLeaderContact). Metastore errors travel in each response's header; the gRPC status is
 // OK unless the call itself broke.
-class MetastoreService final : public metastorepb::Metastore::CallbackService {
+class MetastoreService final : public metastorepb::Metastore::CallbackService,
+                               public zookeeper::Member {
  public:
   MetastoreService(raft::Division* division, ZNodeTree* tree, WatchManager* watches,
                    uint64_t self_id);
@@ -45,6 +47,24 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService {
   // Stops forwarding: what is in flight is answered Unavailable. Before the group stops.
   void StopForwarding() { forwarder_.Shutdown(); }
   Forwarder* forwarder() { return &forwarder_; }
+
+  // zookeeper::Member: what ZooKeeper's port serves its clients with.
+  void Write(const metastorepb::RequestHeader& header, metastorepb::Command cmd,
+             absl::Time deadline, WriteDone done) override {
+    Propose(header, std::move(cmd), deadline, std::move(done));
+  }
+  void Read(const metastorepb::RequestHeader& header, absl::Time deadline,
+            metastorepb::Query query, ReadDone done) override {
+    Ask(header, deadline, std::move(query), std::move(done));
+  }
+  void AfterCatchUp(uint64_t zxid, absl::Duration bound, std::function<void(bool)> then) override;
+  absl::Status CheckLeaderContact(int64_t timeout_ms) override;
+  void Touch(uint64_t session, bool attached) override;
+  void GroupStatus(std::function<void(raftpb::GroupStatus)> done) override {
+    division_->Status(std::move(done));
+  }
+  ZNodeTree& tree() override { return *tree_; }
+  WatchManager& watches() override { return *watches_; }
 
   grpc::ServerUnaryReactor* Create(grpc::CallbackServerContext* ctx,
                                    const metastorepb::CreateRequest* req,
@@ -96,11 +116,6 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService {
 
  private:
   friend class SessionStream;
-  using WriteDone =
-      std::function<void(const metastorepb::ResponseHeader&, const metastorepb::CommandReply&)>;
-  using ReadDone =
-      std::function<void(const metastorepb::ResponseHeader&, const metastorepb::QueryReply&)>;
-
   // A client's write, checked first (ValidateClientCommand, the exactly-once header) so that
   // nothing is appended or forwarded for one that is refused. The leader proposes it; another
   // member forwards it and calls `done` once it has applied it too (or at `deadline`, the
@@ -119,11 +134,6 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService {
                    WriteDone done);
   // Runs `fn` once this member has applied `zxid`, or at `until` if it has not by then.
   void WhenApplied(uint64_t zxid, absl::Time until, std::function<void()> fn);
-  // LeaderUnreachable if this member has not reached the leader for 2/3 of `timeout_ms` (a
-  // session's timeout, or the shortest allowed): a client that cannot wait that long goes
-  // elsewhere, while its session is still alive at the leader, and no read is served from a
-  // member cut off for longer than that.
-  absl::Status CheckLeaderContact(int64_t timeout_ms);
   // Reads once this member has applied what the client has seen (header.min_zxid), or
   // refuses with MemberBehind before `deadline`, the request's.
   void Ask(const metastorepb::RequestHeader& header, absl::Time deadline, metastorepb::Query query,

@@ -6,28 +6,6 @@
 #include "metastore/server/metastore_service.h"
 
 namespace warren::metastore {
-namespace {
-
-// A callback that runs once, for the first of several that may answer; the answer is
-// worked out only for it.
-class AnswerOnce {
- public:
-  explicit AnswerOnce(std::function<void(bool)> fn) : fn_(std::move(fn)) {}
-  void Give(const std::function<bool()>& answer) {
-    std::function<void(bool)> fn;
-    {
-      std::lock_guard lock(mu_);
-      fn.swap(fn_);
-    }
-    if (fn) fn(answer());
-  }
-
- private:
-  std::mutex mu_;
-  std::function<void(bool)> fn_;
-};
-
-}  // namespace
 
 SessionStream::SessionStream(MetastoreService* service) : service_(service) { StartRead(&in_); }
 
@@ -175,23 +153,11 @@ void SessionStream::AfterCatchUp(uint64_t zxid, int64_t timeout_ms,
     waiting_ = true;
   }
   if (timeout_ms <= 0) timeout_ms = tree->limits().min_session_timeout_ms;
-  const absl::Duration bound = absl::Milliseconds(timeout_ms / 3);
-  LOG(INFO) << "a client has seen zxid " << zxid << ", this member has applied "
-            << tree->LastApplied() << ": waiting up to " << bound << " for it to catch up";
-  // Answered by the group once it has applied `zxid`, or by the timer at the bound if that
-  // comes first: the group looks at its waiting reads only between batches it applies, and a
-  // member catching up may spend longer on one. Whichever comes second finds the answer given
-  // (and the stream perhaps gone).
-  auto answer = std::make_shared<AnswerOnce>([this, then = std::move(then)](bool caught_up) {
-    then(caught_up);
-    ReadNext();
-  });
-  // Looks at the tree for the first answer only: a group that has stopped has answered every
-  // wait, so a timer that goes off later, when the tree may be gone, touches nothing.
-  auto caught_up = [tree, zxid] { return tree->LastApplied() >= zxid; };
-  service_->catch_up_timer_.After(bound, [answer, caught_up] { answer->Give(caught_up); });
-  service_->WhenApplied(zxid, absl::Now() + bound,
-                        [answer, caught_up] { answer->Give(caught_up); });
+  service_->AfterCatchUp(zxid, absl::Milliseconds(timeout_ms / 3),
+                         [this, then = std::move(then)](bool caught_up) {
+                           then(caught_up);
+                           ReadNext();
+                         });
 }
 
 void SessionStream::AddWatch(const metastorepb::AddWatch& watch) {

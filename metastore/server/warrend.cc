@@ -5,6 +5,9 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
 #include "common/dashed_flags.h"
 #include "common/signals.h"
@@ -33,6 +36,19 @@ ABSL_FLAG(uint64_t, max_command_bytes, 4 << 20,
           "(at most 64 MiB; the same on every member)");
 ABSL_FLAG(int64_t, min_session_timeout_ms, 2000, "session timeouts are raised to this");
 ABSL_FLAG(int64_t, max_session_timeout_ms, 60000, "session timeouts are lowered to this");
+ABSL_FLAG(int, zk_port, 0,
+          "serve ZooKeeper's client protocol on this port of this member's host (clientPort); "
+          "0: off");
+ABSL_FLAG(uint64_t, zk_max_buffer_bytes, 0xfffff,
+          "ZooKeeper port: the largest request accepted, as ZooKeeper's jute.maxbuffer");
+ABSL_FLAG(std::string, zk_4lw_whitelist, "srvr",
+          "ZooKeeper port: the four-letter words answered, comma-separated (ruok, srvr, stat, "
+          "mntr, conf, cons, envi, wchs, dirs, isro), or * for all; as 4lw.commands.whitelist");
+ABSL_FLAG(int, zk_max_client_connections, 60,
+          "ZooKeeper port: connections from one IP address at most (maxClientCnxns); 0: no bound");
+ABSL_FLAG(std::string, zk_super_digest, "",
+          "ZooKeeper port: user:<base64 sha1> of a superuser who passes every ACL, as "
+          "zookeeper.DigestAuthenticationProvider.superDigest");
 
 int main(int argc, char** argv) {
   warren::BlockTerminationSignals();
@@ -86,6 +102,31 @@ int main(int argc, char** argv) {
       options.limits.min_session_timeout_ms > options.limits.max_session_timeout_ms) {
     return fail(absl::InvalidArgumentError(
         "need 0 < --min-session-timeout-ms <= --max-session-timeout-ms"));
+  }
+
+  if (const int zk_port = absl::GetFlag(FLAGS_zk_port); zk_port != 0) {
+    if (zk_port < 0 || zk_port > 65535) {
+      return fail(absl::InvalidArgumentError("--zk-port must be 0 (off) or a port number"));
+    }
+    warren::zookeeper::ZooKeeperOptions zk;
+    zk.port = zk_port;
+    zk.max_buffer_bytes = absl::GetFlag(FLAGS_zk_max_buffer_bytes);
+    if (zk.max_buffer_bytes == 0 || zk.max_buffer_bytes > (size_t{1} << 30)) {
+      return fail(absl::InvalidArgumentError("--zk-max-buffer-bytes must be in 1..1 GiB"));
+    }
+    zk.four_letter_words.clear();
+    for (absl::string_view w :
+         absl::StrSplit(absl::GetFlag(FLAGS_zk_4lw_whitelist), ',', absl::SkipWhitespace())) {
+      w = absl::StripAsciiWhitespace(w);
+      if (w != "*" && !warren::zookeeper::IsFourLetterWord(std::string(w))) {
+        return fail(absl::InvalidArgumentError(
+            absl::StrCat("--zk-4lw-whitelist: '", w, "' is not a four-letter word")));
+      }
+      zk.four_letter_words.insert(std::string(w));
+    }
+    zk.max_connections_per_ip = absl::GetFlag(FLAGS_zk_max_client_connections);
+    zk.handler.super_digest = absl::GetFlag(FLAGS_zk_super_digest);
+    options.zookeeper = std::move(zk);
   }
 
   auto server = warren::metastore::MetastoreServer::Start(options);

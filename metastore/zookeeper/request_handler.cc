@@ -1,0 +1,907 @@
+#include "metastore/zookeeper/request_handler.h"
+
+#include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "glog/logging.h"
+#include "metastore/errors.h"
+#include "metastore/path.h"
+
+namespace warren::zookeeper {
+namespace {
+
+using metastore::SessionLabel;
+
+constexpr size_t kPasswordBytes = 16;
+// The most ops one multi or multiRead may carry; the tree's own limit (max_ops_per_multi)
+// applies after.
+constexpr size_t kMaxMultiOps = 1 << 16;
+
+std::string RandomPassword() {
+  absl::BitGen gen;
+  std::string p(kPasswordBytes, '\0');
+  for (char& c : p) c = static_cast<char>(absl::Uniform<uint8_t>(gen));
+  return p;
+}
+
+// The watch kinds a checkWatches or removeWatches of `type` covers.
+std::vector<metastorepb::WatchKind> KindsOf(int32_t type) {
+  switch (type) {
+    case watcher_type::kChildren:
+      return {metastorepb::WATCH_CHILDREN};
+    case watcher_type::kData:
+      return {metastorepb::WATCH_DATA, metastorepb::WATCH_EXISTS};
+    case watcher_type::kAny:
+      return {metastorepb::WATCH_DATA, metastorepb::WATCH_EXISTS, metastorepb::WATCH_CHILDREN,
+              metastorepb::WATCH_PERSISTENT, metastorepb::WATCH_PERSISTENT_RECURSIVE};
+    case watcher_type::kPersistent:
+      return {metastorepb::WATCH_PERSISTENT};
+    case watcher_type::kPersistentRecursive:
+      return {metastorepb::WATCH_PERSISTENT_RECURSIVE};
+    default:
+      return {};
+  }
+}
+
+bool IsCreate(int32_t type) {
+  return type == op::kCreate || type == op::kCreate2 || type == op::kCreateContainer ||
+         type == op::kCreateTtl;
+}
+
+// The body of a create's answer: the path, and for all but the oldest create the stat.
+void WriteCreated(JuteWriter& w, int32_t type, const metastorepb::OpResult& result) {
+  w.String(result.path());
+  if (type != op::kCreate) WriteStat(w, result.stat());
+}
+
+}  // namespace
+
+void Latency::Add(absl::Duration d) {
+  const int64_t us = absl::ToInt64Microseconds(d);
+  int64_t seen = min_us.load();
+  while (us < seen && !min_us.compare_exchange_weak(seen, us)) {
+  }
+  seen = max_us.load();
+  while (us > seen && !max_us.compare_exchange_weak(seen, us)) {
+  }
+  total_us.fetch_add(us, std::memory_order_relaxed);
+  count.fetch_add(1, std::memory_order_relaxed);
+}
+
+RequestHandler::RequestHandler(Member* member, const HandlerOptions* options, std::string peer_ip,
+                               ConnectionHooks hooks)
+    : member_(member),
+      options_(options),
+      peer_ip_(std::move(peer_ip)),
+      hooks_(std::move(hooks)),
+      client_id_(absl::Uniform<uint64_t>(absl::BitGen(), 1, UINT64_MAX)) {
+  auth_.push_back({"ip", peer_ip_});
+}
+
+RequestHandler::~RequestHandler() = default;
+
+// ---------------------------------------------------------------------------------------
+// One request at a time
+
+void RequestHandler::OnFrame(std::string frame) {
+  received_.fetch_add(1, std::memory_order_relaxed);
+  std::unique_lock lock(mu_);
+  if (closed_) return;
+  queue_.push_back(std::move(frame));
+  if (busy_) return;
+  busy_ = true;
+  lock.unlock();
+  Pump();
+}
+
+// Serves queued requests until one is left waiting on the group (Finished picks up from
+// there) or none are left. A request answered before Handle returns is looped over here
+// rather than recursed into.
+void RequestHandler::Pump() {
+  std::unique_lock lock(mu_);
+  while (!closed_ && !queue_.empty()) {
+    std::string frame = std::move(queue_.front());
+    queue_.pop_front();
+    in_handle_ = true;
+    finished_inline_ = false;
+    lock.unlock();
+    Handle(std::move(frame));
+    lock.lock();
+    in_handle_ = false;
+    if (!finished_inline_) return;  // Finished() calls Pump when the answer comes
+  }
+  busy_ = false;
+}
+
+void RequestHandler::Finished() {
+  if (options_->latency != nullptr) options_->latency->Add(absl::Now() - request_started_);
+  std::unique_lock lock(mu_);
+  if (in_handle_) {
+    finished_inline_ = true;
+    return;
+  }
+  lock.unlock();
+  Pump();
+}
+
+void RequestHandler::OnClosed() {
+  uint64_t sink_id;
+  {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    queue_.clear();
+    sink_id = sink_id_;
+  }
+  // Outside mu_: the watch manager calls sinks under its own lock, and a sink takes mu_.
+  if (sink_id != 0) member_->watches().Detach(session_.load(), sink_id);
+}
+
+void RequestHandler::Close() {
+  {
+    std::lock_guard lock(mu_);
+    closed_ = true;
+    queue_.clear();
+  }
+  hooks_.close();
+}
+
+void RequestHandler::Handle(std::string frame) {
+  request_started_ = absl::Now();
+  JuteReader r(frame);
+  if (!connected_) return Connect(r);
+  const int32_t xid = r.Int();
+  const int32_t type = r.Int();
+  if (!r.ok()) return Malformed(0, "a request shorter than its header");
+  member_->Touch(session_.load(), false);
+  Dispatch(xid, type, r);
+}
+
+void RequestHandler::Dispatch(int32_t xid, int32_t type, JuteReader& r) {
+  switch (type) {
+    case op::kPing:
+      if (auto s = member_->CheckLeaderContact(timeout_ms_); !s.ok()) {
+        LOG(WARNING) << SessionLabel(session_) << " leaves: " << s.message();
+        Close();
+        return Finished();
+      }
+      Reply(xid, Applied(), err::kOk);
+      return Finished();
+    case op::kCreate:
+    case op::kCreate2:
+    case op::kCreateContainer:
+    case op::kCreateTtl:
+      return Create(xid, type, r);
+    case op::kDelete:
+      return Delete(xid, r);
+    case op::kSetData:
+      return SetData(xid, r);
+    case op::kCheck:
+      return Check(xid, r);
+    case op::kMulti:
+      return Multi(xid, r);
+    case op::kMultiRead:
+      return MultiRead(xid, r);
+    case op::kExists:
+      return Exists(xid, r);
+    case op::kGetData:
+      return GetData(xid, r);
+    case op::kGetChildren:
+    case op::kGetChildren2:
+      return GetChildren(xid, type, r);
+    case op::kSync:
+      return Sync(xid, r);
+    case op::kSetWatches:
+    case op::kSetWatches2:
+      return SetWatches(xid, type, r);
+    case op::kAddWatch:
+      return AddWatch(xid, r);
+    case op::kCheckWatches:
+    case op::kRemoveWatches:
+      return CheckOrRemoveWatches(xid, type, r);
+    case op::kGetEphemerals:
+      return GetEphemerals(xid, r);
+    case op::kGetAllChildrenNumber:
+      return GetAllChildrenNumber(xid, r);
+    case op::kAuth:
+      return Auth(xid, r);
+    case op::kWhoAmI:
+      return WhoAmI(xid);
+    case op::kCloseSession:
+      return CloseSession(xid);
+    case op::kReconfig:
+      // As a ZooKeeper ensemble with reconfigEnabled=false: Warren's membership changes go
+      // through `warren member` (docs/zookeeper-compatibility.md).
+      Reply(xid, Applied(), err::kReconfigDisabled);
+      return Finished();
+    default:
+      // As ZooKeeper answers a type it does not know (SASL among them): Unimplemented, then
+      // the connection ends; the session lives on.
+      LOG(WARNING) << SessionLabel(session_) << ": unsupported request type " << type
+                   << " from " << peer_ip_;
+      Reply(xid, Applied(), err::kUnimplemented);
+      Close();
+      return Finished();
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// The handshake
+
+void RequestHandler::Connect(JuteReader& r) {
+  ConnectRequest req;
+  if (!zookeeper::Read(r, &req)) {
+    LOG(WARNING) << "ZooKeeper client " << peer_ip_ << ": unreadable connect request";
+    Close();
+    return Finished();
+  }
+  const metastore::Limits& limits = member_->tree().limits();
+  const int64_t timeout = std::clamp<int64_t>(req.timeout_ms, limits.min_session_timeout_ms,
+                                              limits.max_session_timeout_ms);
+  if (auto s = member_->CheckLeaderContact(timeout); !s.ok()) {
+    LOG(WARNING) << "ZooKeeper client " << peer_ip_ << " turned away: " << s.message();
+    Close();
+    return Finished();
+  }
+  // A session's id is the zxid of the entry that created it: its client has seen that.
+  const int64_t seen = std::max(req.last_zxid_seen, req.session_id);
+  last_zxid_ = seen;
+  member_->AfterCatchUp(seen, absl::Milliseconds(timeout / 3), [this, self = shared_from_this(),
+                                                                 req, timeout, seen](bool ok) {
+    if (!ok) {
+      // As ZooKeeper: a client never goes back in time; it tries another member.
+      LOG(INFO) << "ZooKeeper client " << peer_ip_ << " has seen zxid " << seen
+                << ", this member has applied " << Applied() << ": closing, it moves on";
+      Close();
+      return Finished();
+    }
+    if (req.session_id != 0) {
+      const auto password = member_->tree().SessionPassword(req.session_id);
+      if (!password.has_value() || password->empty() || *password != req.password) {
+        LOG(INFO) << SessionLabel(req.session_id) << " from " << peer_ip_
+                  << (password.has_value() ? ": wrong password" : ": expired");
+        return RefuseSession();
+      }
+      return Attach(req.session_id, member_->tree().SessionTimeout(req.session_id), *password,
+                    req.has_read_only);
+    }
+    metastorepb::Command cmd;
+    cmd.mutable_create_session()->set_timeout_ms(timeout);
+    cmd.mutable_create_session()->set_password(RandomPassword());
+    const std::string password = cmd.create_session().password();
+    Write(std::move(cmd), [this, self, password, has_read_only = req.has_read_only](
+                              const metastorepb::ResponseHeader& h,
+                              const metastorepb::CommandReply& reply) {
+      if (h.error() != metastorepb::OK) {
+        LOG(WARNING) << "ZooKeeper client " << peer_ip_ << ": no session: " << h.message();
+        Close();
+        return Finished();
+      }
+      SeenZxid(static_cast<int64_t>(h.zxid()));
+      Attach(reply.session_id(), reply.timeout_ms(), password, has_read_only);
+    });
+  });
+}
+
+void RequestHandler::Attach(uint64_t session, int64_t timeout_ms, const std::string& password,
+                            bool client_sends_read_only) {
+  if (timeout_ms <= 0) return RefuseSession();  // expired meanwhile
+  session_ = session;
+  timeout_ms_ = timeout_ms;
+  connected_ = true;
+  hooks_.attached(session);
+  member_->Touch(session, /*attached=*/true);
+  const uint64_t sink_id = member_->watches().Attach(
+      session, [this](const metastorepb::SessionEvent& e) {
+        if (e.has_event()) {
+          sent_.fetch_add(1, std::memory_order_relaxed);
+          hooks_.send(Notification(static_cast<int64_t>(e.event().zxid()), e.event().type(),
+                                   e.event().path()));
+        } else if (e.has_closed()) {
+          // Expired or closed elsewhere, or this member's tree jumped (a snapshot): the
+          // client reconnects and learns which.
+          LOG(INFO) << SessionLabel(session_) << ": connection ends: " << e.closed().message();
+          Close();
+        }
+      });
+  {
+    // The connection may have gone meanwhile; then OnClosed found no sink to detach.
+    std::unique_lock lock(mu_);
+    if (closed_) {
+      lock.unlock();
+      member_->watches().Detach(session, sink_id);
+      return Finished();
+    }
+    sink_id_ = sink_id;
+  }
+  ConnectResponse rsp;
+  rsp.timeout_ms = static_cast<int32_t>(timeout_ms);
+  rsp.session_id = static_cast<int64_t>(session);
+  rsp.password = password;
+  JuteWriter w;
+  zookeeper::Write(w, rsp);
+  std::string body = w.Take();
+  if (!client_sends_read_only) body.pop_back();  // an old client reads no read-only flag
+  sent_.fetch_add(1, std::memory_order_relaxed);
+  hooks_.send(std::move(body));
+  Finished();
+}
+
+// As ZooKeeper answers an unknown or expired session, or a wrong password: timeout 0 and
+// session 0 (the client reports the session expired), then the connection ends.
+void RequestHandler::RefuseSession() {
+  ConnectResponse rsp;
+  rsp.password.assign(kPasswordBytes, '\0');
+  JuteWriter w;
+  zookeeper::Write(w, rsp);
+  hooks_.send(w.Take());
+  Close();
+  Finished();
+}
+
+// ---------------------------------------------------------------------------------------
+// Plumbing
+
+absl::Time RequestHandler::Deadline() const {
+  // Answered well before the client gives up on this member (2/3 of its timeout).
+  return absl::Now() + absl::Milliseconds(std::max<int64_t>(timeout_ms_.load() / 2, 1000));
+}
+
+int64_t RequestHandler::Applied() const {
+  return static_cast<int64_t>(member_->tree().LastApplied());
+}
+
+void RequestHandler::SeenZxid(int64_t zxid) {
+  int64_t seen = last_zxid_.load();
+  while (zxid > seen && !last_zxid_.compare_exchange_weak(seen, zxid)) {
+  }
+}
+
+void RequestHandler::Reply(int32_t xid, int64_t zxid, int32_t error, const std::string& body) {
+  SeenZxid(zxid);
+  JuteWriter w;
+  WriteReplyHeader(w, xid, zxid, error);
+  std::string frame = w.Take();
+  if (error == err::kOk) frame += body;
+  sent_.fetch_add(1, std::memory_order_relaxed);
+  hooks_.send(std::move(frame));
+}
+
+void RequestHandler::ReplyError(int32_t xid, const metastorepb::ResponseHeader& h) {
+  if (h.error() == metastorepb::MEMBER_BEHIND || h.error() == metastorepb::LEADER_UNREACHABLE) {
+    LOG(INFO) << SessionLabel(session_) << " moves on: " << h.message();
+    Close();
+    return;
+  }
+  Reply(xid, std::max<int64_t>(static_cast<int64_t>(h.zxid()), Applied()), CodeOf(h.error()));
+}
+
+void RequestHandler::Malformed(int32_t xid, std::string_view what) {
+  LOG(WARNING) << SessionLabel(session_) << " from " << peer_ip_ << ": malformed request ("
+               << what << "): closing the connection";
+  Reply(xid, Applied(), err::kMarshallingError);
+  Close();
+  Finished();
+}
+
+void RequestHandler::Write(metastorepb::Command cmd, Member::WriteDone done) {
+  metastorepb::RequestHeader h;
+  h.set_session_id(session_);
+  h.set_client_id(client_id_);
+  h.set_seq(++seq_);
+  h.set_first_incomplete_seq(seq_);  // one request at a time: every earlier one is answered
+  member_->Write(h, std::move(cmd), Deadline(), std::move(done));
+}
+
+void RequestHandler::WriteOne(metastorepb::Op op, Member::WriteDone done) {
+  metastorepb::Command cmd;
+  *cmd.mutable_multi()->add_ops() = std::move(op);
+  Write(std::move(cmd), std::move(done));
+}
+
+void RequestHandler::Read(metastorepb::Query query, Member::ReadDone done, bool linearizable) {
+  metastorepb::RequestHeader h;
+  h.set_session_id(session_);
+  h.set_consistency(linearizable ? raftpb::LINEARIZABLE : raftpb::SEQUENTIAL);
+  h.set_min_zxid(static_cast<uint64_t>(last_zxid_.load()));
+  member_->Read(h, Deadline(), std::move(query), std::move(done));
+}
+
+void RequestHandler::AfterCaughtUp(std::function<void()> fn) {
+  const int64_t seen = last_zxid_.load();
+  member_->AfterCatchUp(seen, absl::Milliseconds(timeout_ms_ / 3),
+                        [this, self = shared_from_this(), fn = std::move(fn)](bool ok) {
+                          if (ok) return fn();
+                          LOG(INFO) << SessionLabel(session_) << " moves on: this member is "
+                                    << "behind what its client has seen";
+                          Close();
+                          Finished();
+                        });
+}
+
+// ---------------------------------------------------------------------------------------
+// Writes
+
+int32_t RequestHandler::ReadCreate(int32_t type, JuteReader& r, metastorepb::Op* op) {
+  auto* c = op->mutable_create();
+  c->set_path(r.String());
+  c->set_data(r.Buffer());
+  const std::vector<Acl> acls = ReadAcls(r);
+  const int32_t flags = r.Int();
+  const int64_t ttl = type == op::kCreateTtl ? r.Long() : -1;
+  if (!r.ok()) return err::kMarshallingError;
+  if (acls.empty()) return err::kInvalidAcl;
+  const bool ttl_mode =
+      flags == mode::kPersistentWithTtl || flags == mode::kPersistentSequentialWithTtl;
+  if (flags < mode::kPersistent || flags > mode::kPersistentSequentialWithTtl ||
+      (flags == mode::kContainer) != (type == op::kCreateContainer) ||
+      ttl_mode != (type == op::kCreateTtl) || (ttl_mode && ttl <= 0)) {
+    return err::kBadArguments;
+  }
+  c->set_ephemeral(flags == mode::kEphemeral || flags == mode::kEphemeralSequential);
+  c->set_sequential(flags == mode::kPersistentSequential || flags == mode::kEphemeralSequential ||
+                    flags == mode::kPersistentSequentialWithTtl);
+  c->set_container(flags == mode::kContainer);
+  if (ttl_mode) c->set_ttl_ms(ttl);
+  return err::kOk;
+}
+
+void RequestHandler::Create(int32_t xid, int32_t type, JuteReader& r) {
+  metastorepb::Op op;
+  if (int32_t code = ReadCreate(type, r, &op); code != err::kOk) {
+    if (code == err::kMarshallingError) return Malformed(xid, "a truncated create request");
+    Reply(xid, Applied(), code);
+    return Finished();
+  }
+  WriteOne(std::move(op), [this, self = shared_from_this(), xid, type](const auto& h,
+                                                                      const auto& reply) {
+    if (h.error() != metastorepb::OK || reply.results_size() != 1) {
+      ReplyError(xid, h);
+      return Finished();
+    }
+    JuteWriter w;
+    WriteCreated(w, type, reply.results(0));
+    Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk, w.bytes());
+    Finished();
+  });
+}
+
+void RequestHandler::Delete(int32_t xid, JuteReader& r) {
+  metastorepb::Op op;
+  op.mutable_delete_()->set_path(r.String());
+  op.mutable_delete_()->set_version(r.Int());
+  if (!r.ok()) return Malformed(xid, "a truncated delete request");
+  WriteOne(std::move(op), [this, self = shared_from_this(), xid](const auto& h, const auto&) {
+    if (h.error() != metastorepb::OK) {
+      ReplyError(xid, h);
+    } else {
+      Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk);
+    }
+    Finished();
+  });
+}
+
+void RequestHandler::SetData(int32_t xid, JuteReader& r) {
+  metastorepb::Op op;
+  op.mutable_set_data()->set_path(r.String());
+  op.mutable_set_data()->set_data(r.Buffer());
+  op.mutable_set_data()->set_version(r.Int());
+  if (!r.ok()) return Malformed(xid, "a truncated setData request");
+  WriteOne(std::move(op), [this, self = shared_from_this(), xid](const auto& h, const auto& reply) {
+    if (h.error() != metastorepb::OK || reply.results_size() != 1) {
+      ReplyError(xid, h);
+      return Finished();
+    }
+    JuteWriter w;
+    WriteStat(w, reply.results(0).stat());
+    Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk, w.bytes());
+    Finished();
+  });
+}
+
+void RequestHandler::Check(int32_t xid, JuteReader& r) {
+  metastorepb::Op op;
+  op.mutable_check()->set_path(r.String());
+  op.mutable_check()->set_version(r.Int());
+  if (!r.ok()) return Malformed(xid, "a truncated check request");
+  WriteOne(std::move(op), [this, self = shared_from_this(), xid](const auto& h, const auto&) {
+    if (h.error() != metastorepb::OK) {
+      ReplyError(xid, h);
+    } else {
+      Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk);
+    }
+    Finished();
+  });
+}
+
+void RequestHandler::Multi(int32_t xid, JuteReader& r) {
+  metastorepb::Command cmd;
+  std::vector<int32_t> types;
+  for (;;) {
+    const int32_t type = r.Int();
+    const bool done = r.Bool();
+    r.Int();  // err, unused in requests
+    if (!r.ok()) return Malformed(xid, "a truncated multi");
+    if (done) break;
+    if (types.size() >= kMaxMultiOps) return Malformed(xid, "a multi of too many ops");
+    metastorepb::Op op;
+    if (IsCreate(type)) {
+      if (int32_t code = ReadCreate(type, r, &op); code != err::kOk) {
+        if (code == err::kMarshallingError) return Malformed(xid, "a truncated multi create");
+        // A bad op fails the whole multi before anything is proposed.
+        Reply(xid, Applied(), code);
+        return Finished();
+      }
+    } else if (type == op::kDelete) {
+      op.mutable_delete_()->set_path(r.String());
+      op.mutable_delete_()->set_version(r.Int());
+    } else if (type == op::kSetData) {
+      op.mutable_set_data()->set_path(r.String());
+      op.mutable_set_data()->set_data(r.Buffer());
+      op.mutable_set_data()->set_version(r.Int());
+    } else if (type == op::kCheck) {
+      op.mutable_check()->set_path(r.String());
+      op.mutable_check()->set_version(r.Int());
+    } else {
+      return Malformed(xid, absl::StrCat("a multi with an op of type ", type));
+    }
+    if (!r.ok()) return Malformed(xid, "a truncated multi op");
+    types.push_back(type);
+    *cmd.mutable_multi()->add_ops() = std::move(op);
+  }
+  Write(std::move(cmd), [this, self = shared_from_this(), xid, types](const auto& h,
+                                                                     const auto& reply) {
+    const bool per_op = reply.results_size() == static_cast<int>(types.size());
+    if (h.error() != metastorepb::OK && !per_op) {
+      ReplyError(xid, h);  // refused as a whole (unavailable, too large...)
+      return Finished();
+    }
+    // As ZooKeeper: the header says OK and each op has its result; when one failed, every
+    // op's result is an error (OK before the failing one, RuntimeInconsistency after).
+    const bool failed = h.error() != metastorepb::OK;
+    JuteWriter w;
+    for (size_t i = 0; i < types.size(); ++i) {
+      const auto& result = reply.results(static_cast<int>(i));
+      if (failed) {
+        const int32_t code = CodeOf(result.error());
+        w.Int(op::kError);
+        w.Bool(false);
+        w.Int(code);
+        w.Int(code);
+        continue;
+      }
+      w.Int(types[i]);
+      w.Bool(false);
+      w.Int(err::kOk);
+      if (IsCreate(types[i])) {
+        WriteCreated(w, types[i], result);
+      } else if (types[i] == op::kSetData) {
+        WriteStat(w, result.stat());
+      }
+    }
+    w.Int(-1);
+    w.Bool(true);
+    w.Int(-1);
+    Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk, w.bytes());
+    Finished();
+  });
+}
+
+void RequestHandler::CloseSession(int32_t xid) {
+  metastorepb::Command cmd;
+  cmd.set_close_session(true);
+  Write(std::move(cmd), [this, self = shared_from_this(), xid](const auto& h, const auto&) {
+    // Closed already (expired) is as good as closed.
+    const int32_t code = h.error() == metastorepb::SESSION_EXPIRED ? err::kOk : CodeOf(h.error());
+    Reply(xid, static_cast<int64_t>(h.zxid()), code);
+    Close();
+    Finished();
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Reads
+
+void RequestHandler::Exists(int32_t xid, JuteReader& r) {
+  metastorepb::Query q;
+  q.mutable_exists()->set_path(r.String());
+  q.mutable_exists()->set_watch(r.Bool());
+  if (!r.ok()) return Malformed(xid, "a truncated exists request");
+  Read(std::move(q), [this, self = shared_from_this(), xid](const auto& h, const auto& reply) {
+    if (h.error() != metastorepb::OK) {
+      ReplyError(xid, h);
+    } else if (!reply.exists()) {
+      Reply(xid, static_cast<int64_t>(h.zxid()), err::kNoNode);
+    } else {
+      JuteWriter w;
+      WriteStat(w, reply.stat());
+      Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk, w.bytes());
+    }
+    Finished();
+  });
+}
+
+void RequestHandler::GetData(int32_t xid, JuteReader& r) {
+  metastorepb::Query q;
+  q.mutable_get_data()->set_path(r.String());
+  q.mutable_get_data()->set_watch(r.Bool());
+  if (!r.ok()) return Malformed(xid, "a truncated getData request");
+  if (q.get_data().path() == metastore::kConfigNode) return GetConfig(xid, q.get_data().watch());
+  Read(std::move(q), [this, self = shared_from_this(), xid](const auto& h, const auto& reply) {
+    if (h.error() != metastorepb::OK) {
+      ReplyError(xid, h);
+    } else {
+      JuteWriter w;
+      w.Buffer(reply.data());
+      WriteStat(w, reply.stat());
+      Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk, w.bytes());
+    }
+    Finished();
+  });
+}
+
+// /zookeeper/config, as ZooKeeper shows its dynamic configuration: a line per member
+// ("server.<id>=<host>:<port>:<port>:participant|observer;<client address>") and the version.
+// The ports are the member's one Raft and gRPC port; learners show as observers.
+void RequestHandler::GetConfig(int32_t xid, bool watch) {
+  metastorepb::Query q;  // read as any node: the watch and the stat are the tree's
+  q.mutable_get_data()->set_path(std::string(metastore::kConfigNode));
+  q.mutable_get_data()->set_watch(watch);
+  Read(std::move(q), [this, self = shared_from_this(), xid](const auto& h, const auto& reply) {
+    if (h.error() != metastorepb::OK) {
+      ReplyError(xid, h);
+      return Finished();
+    }
+    member_->GroupStatus([this, self, xid, h, stat = reply.stat()](raftpb::GroupStatus gs) {
+      std::string config;
+      for (const auto& m : gs.members()) {
+        absl::StrAppend(&config, "server.", m.id(), "=", m.address(), ":",
+                        m.address().substr(m.address().rfind(':') + 1), ":",
+                        m.role() == "learner" ? "observer" : "participant", "\n");
+      }
+      absl::StrAppend(&config, "version=", absl::Hex(gs.applied()));
+      JuteWriter w;
+      w.Buffer(config);
+      metastorepb::Stat s = stat;
+      s.set_data_length(static_cast<int32_t>(config.size()));
+      WriteStat(w, s);
+      Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk, w.bytes());
+      Finished();
+    });
+  });
+}
+
+void RequestHandler::GetChildren(int32_t xid, int32_t type, JuteReader& r) {
+  metastorepb::Query q;
+  q.mutable_get_children()->set_path(r.String());
+  q.mutable_get_children()->set_watch(r.Bool());
+  if (!r.ok()) return Malformed(xid, "a truncated getChildren request");
+  Read(std::move(q), [this, self = shared_from_this(), xid, type](const auto& h,
+                                                                  const auto& reply) {
+    if (h.error() != metastorepb::OK) {
+      ReplyError(xid, h);
+      return Finished();
+    }
+    JuteWriter w;
+    w.Int(reply.children_size());
+    for (const auto& child : reply.children()) w.String(child.name());
+    if (type == op::kGetChildren2) WriteStat(w, reply.stat());
+    Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk, w.bytes());
+    Finished();
+  });
+}
+
+// Every op is a read of its own, in order, each answered even if another fails (as
+// ZooKeeper's multiRead). The reads are not one snapshot: a write may apply between two.
+void RequestHandler::MultiRead(int32_t xid, JuteReader& r) {
+  auto state = std::make_shared<MultiReadState>();
+  state->xid = xid;
+  for (;;) {
+    const int32_t type = r.Int();
+    const bool done = r.Bool();
+    r.Int();
+    if (!r.ok()) return Malformed(xid, "a truncated multiRead");
+    if (done) break;
+    if (state->ops.size() >= kMaxMultiOps) return Malformed(xid, "a multiRead of too many ops");
+    metastorepb::Query q;
+    if (type == op::kGetData) {
+      q.mutable_get_data()->set_path(r.String());
+      q.mutable_get_data()->set_watch(r.Bool());
+    } else if (type == op::kGetChildren) {
+      q.mutable_get_children()->set_path(r.String());
+      q.mutable_get_children()->set_watch(r.Bool());
+    } else {
+      return Malformed(xid, absl::StrCat("a multiRead with an op of type ", type));
+    }
+    if (!r.ok()) return Malformed(xid, "a truncated multiRead op");
+    state->ops.emplace_back(type, std::move(q));
+  }
+  MultiReadNext(std::move(state));
+}
+
+void RequestHandler::MultiReadNext(std::shared_ptr<MultiReadState> state) {
+  JuteWriter& w = state->out;
+  if (state->next == state->ops.size()) {
+    w.Int(-1);
+    w.Bool(true);
+    w.Int(-1);
+    Reply(state->xid, std::max(state->zxid, Applied()), err::kOk, w.bytes());
+    return Finished();
+  }
+  auto& [type, q] = state->ops[state->next++];
+  Read(std::move(q), [this, self = shared_from_this(), state, type = type](const auto& h,
+                                                                          const auto& reply) {
+    if (h.error() == metastorepb::MEMBER_BEHIND || h.error() == metastorepb::LEADER_UNREACHABLE) {
+      ReplyError(state->xid, h);
+      return Finished();
+    }
+    state->zxid = std::max(state->zxid, static_cast<int64_t>(h.zxid()));
+    JuteWriter& w = state->out;
+    if (h.error() != metastorepb::OK) {
+      w.Int(op::kError);
+      w.Bool(false);
+      w.Int(CodeOf(h.error()));
+      w.Int(CodeOf(h.error()));
+    } else if (type == op::kGetData) {
+      w.Int(type);
+      w.Bool(false);
+      w.Int(err::kOk);
+      w.Buffer(reply.data());
+      WriteStat(w, reply.stat());
+    } else {
+      w.Int(type);
+      w.Bool(false);
+      w.Int(err::kOk);
+      w.Int(reply.children_size());
+      for (const auto& child : reply.children()) w.String(child.name());
+    }
+    MultiReadNext(state);
+  });
+}
+
+void RequestHandler::Sync(int32_t xid, JuteReader& r) {
+  std::string path = r.String();
+  if (!r.ok()) return Malformed(xid, "a truncated sync request");
+  metastorepb::Query q;
+  q.set_sync(true);
+  Read(
+      std::move(q),
+      [this, self = shared_from_this(), xid, path](const auto& h, const auto&) {
+        if (h.error() != metastorepb::OK) {
+          ReplyError(xid, h);
+        } else {
+          JuteWriter w;
+          w.String(path);
+          Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk, w.bytes());
+        }
+        Finished();
+      },
+      /*linearizable=*/true);
+}
+
+void RequestHandler::GetEphemerals(int32_t xid, JuteReader& r) {
+  std::string prefix = r.String();
+  if (!r.ok()) return Malformed(xid, "a truncated getEphemerals request");
+  AfterCaughtUp([this, xid, prefix] {
+    JuteWriter w;
+    w.Strings(member_->tree().Ephemerals(session_, prefix));
+    Reply(xid, Applied(), err::kOk, w.bytes());
+    Finished();
+  });
+}
+
+void RequestHandler::GetAllChildrenNumber(int32_t xid, JuteReader& r) {
+  std::string path = r.String();
+  if (!r.ok()) return Malformed(xid, "a truncated getAllChildrenNumber request");
+  AfterCaughtUp([this, xid, path] {
+    auto count = member_->tree().CountDescendants(path);
+    if (!count.ok()) {
+      Reply(xid, Applied(), CodeOf(metastore::ErrorOf(count.status())));
+    } else {
+      JuteWriter w;
+      w.Int(static_cast<int32_t>(std::min<int64_t>(*count, INT32_MAX)));
+      Reply(xid, Applied(), err::kOk, w.bytes());
+    }
+    Finished();
+  });
+}
+
+// ---------------------------------------------------------------------------------------
+// Watches
+
+// A client that moved here sets its watches again, with the last zxid it saw: a watch whose
+// node changed since then fires at once (the tree's AddWatch); persistent watches are sent
+// what they missed if this member still has it, else set with a gap (logged), which is
+// more than ZooKeeper does (it never replays them).
+void RequestHandler::SetWatches(int32_t xid, int32_t type, JuteReader& r) {
+  const int64_t since = r.Long();
+  std::vector<std::pair<std::vector<std::string>, metastorepb::WatchKind>> lists;
+  lists.emplace_back(r.Strings(), metastorepb::WATCH_DATA);
+  lists.emplace_back(r.Strings(), metastorepb::WATCH_EXISTS);
+  lists.emplace_back(r.Strings(), metastorepb::WATCH_CHILDREN);
+  if (type == op::kSetWatches2) {
+    lists.emplace_back(r.Strings(), metastorepb::WATCH_PERSISTENT);
+    lists.emplace_back(r.Strings(), metastorepb::WATCH_PERSISTENT_RECURSIVE);
+  }
+  if (!r.ok()) return Malformed(xid, "a truncated setWatches request");
+  SeenZxid(since);
+  AfterCaughtUp([this, xid, since, lists = std::move(lists)] {
+    for (const auto& [paths, kind] : lists) {
+      for (const auto& path : paths) {
+        metastorepb::AddWatch w;
+        w.set_path(path);
+        w.set_kind(kind);
+        w.set_since_zxid(static_cast<uint64_t>(since));
+        if (auto s = member_->tree().AddWatch(session_, w, /*last_resort=*/true); !s.ok()) {
+          LOG(WARNING) << SessionLabel(session_) << ": watch on " << path
+                       << " not set again: " << s.message();
+        }
+      }
+    }
+    Reply(xid, Applied(), err::kOk);
+    Finished();
+  });
+}
+
+void RequestHandler::AddWatch(int32_t xid, JuteReader& r) {
+  metastorepb::AddWatch w;
+  w.set_path(r.String());
+  const int32_t mode = r.Int();
+  if (!r.ok()) return Malformed(xid, "a truncated addWatch request");
+  if (mode != 0 && mode != 1) {
+    Reply(xid, Applied(), err::kBadArguments);
+    return Finished();
+  }
+  w.set_kind(mode == 0 ? metastorepb::WATCH_PERSISTENT : metastorepb::WATCH_PERSISTENT_RECURSIVE);
+  AfterCaughtUp([this, xid, w] {
+    absl::Status s = member_->tree().AddWatch(session_, w);
+    Reply(xid, Applied(), CodeOf(metastore::ErrorOf(s)));
+    Finished();
+  });
+}
+
+void RequestHandler::CheckOrRemoveWatches(int32_t xid, int32_t type, JuteReader& r) {
+  const std::string path = r.String();
+  const int32_t watcher = r.Int();
+  if (!r.ok()) return Malformed(xid, "a truncated checkWatches/removeWatches request");
+  const std::vector<metastorepb::WatchKind> kinds = KindsOf(watcher);
+  if (kinds.empty()) {
+    Reply(xid, Applied(), err::kBadArguments);
+    return Finished();
+  }
+  bool found = false;
+  for (auto kind : kinds) {
+    found |= type == op::kRemoveWatches ? member_->watches().Remove(session_, path, kind)
+                                        : member_->watches().Has(session_, path, kind);
+  }
+  Reply(xid, Applied(), found ? err::kOk : err::kNoWatcher);
+  Finished();
+}
+
+// ---------------------------------------------------------------------------------------
+// Identity
+
+void RequestHandler::Auth(int32_t xid, JuteReader& r) {
+  r.Int();  // type, unused
+  const std::string scheme = r.String();
+  const std::string auth = r.Buffer();
+  if (!r.ok()) return Malformed(xid, "a truncated auth request");
+  LOG(WARNING) << SessionLabel(session_) << ": auth scheme '" << scheme << "' refused";
+  // As ZooKeeper on a failed auth: AuthFailed, then the connection ends.
+  Reply(xid, 0, err::kAuthFailed);
+  Close();
+  Finished();
+}
+
+void RequestHandler::WhoAmI(int32_t xid) {
+  JuteWriter w;
+  w.Int(static_cast<int32_t>(auth_.size()));
+  for (const Identity& id : auth_) {
+    w.String(id.scheme);
+    // A digest id shows its user only, as ZooKeeper's does.
+    w.String(id.scheme == "digest" ? id.id.substr(0, id.id.find(':')) : id.id);
+  }
+  Reply(xid, Applied(), err::kOk, w.bytes());
+  Finished();
+}
+
+}  // namespace warren::zookeeper

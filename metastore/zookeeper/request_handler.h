@@ -1,0 +1,160 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "metastore/zookeeper/jute.h"
+#include "metastore/zookeeper/member.h"
+#include "metastore/zookeeper/protocol.h"
+
+namespace warren::zookeeper {
+
+// What the handler needs from the connection it serves, and what it tells the server.
+struct ConnectionHooks {
+  // Queues a frame's body (the length prefix is the connection's); never blocks.
+  std::function<void(std::string)> send;
+  // Ends the connection once what is queued is written.
+  std::function<void()> close;
+  // The session is now served here (the server ends any older connection of it here).
+  std::function<void(uint64_t session)> attached;
+};
+
+// How long requests took from arrival to answer, over all connections (for `srvr`, `mntr`).
+struct Latency {
+  std::atomic<int64_t> min_us{INT64_MAX};
+  std::atomic<int64_t> max_us{0};
+  std::atomic<int64_t> total_us{0};
+  std::atomic<int64_t> count{0};
+  void Add(absl::Duration d);
+};
+
+// Settings of ZooKeeper's port, the same for every connection.
+struct HandlerOptions {
+  Latency* latency = nullptr;
+  // A superuser's digest id ("super:<base64 sha1>"), as ZooKeeper's
+  // DigestAuthenticationProvider.superDigest; empty: none.
+  std::string super_digest;
+};
+
+// One ZooKeeper client connection's requests, after the framing: the handshake (a new
+// session, or one moving here with its id and password), then every request, served one at a
+// time in the order sent (as ZooKeeper serves a session's requests), each answered with its
+// xid and the zxid of the state it reflects; watch events go out as notifications. Knows
+// nothing of sockets, so tests and the fuzzer drive it directly.
+class RequestHandler : public std::enable_shared_from_this<RequestHandler> {
+ public:
+  RequestHandler(Member* member, const HandlerOptions* options, std::string peer_ip,
+                 ConnectionHooks hooks);
+  ~RequestHandler();
+
+  // The next frame from the client (without its length prefix).
+  void OnFrame(std::string frame);
+  // The connection is gone: nothing more is sent, the session's watches here are dropped
+  // (its client sets them again wherever it reconnects), the session itself lives on.
+  void OnClosed();
+  // Ends the connection (the member shuts down, or another connection took the session).
+  void Close();
+
+  uint64_t session() const { return session_.load(); }
+  int64_t timeout_ms() const { return timeout_ms_.load(); }
+  const std::string& peer_ip() const { return peer_ip_; }
+  uint64_t received() const { return received_.load(); }
+  uint64_t sent() const { return sent_.load(); }
+  int64_t last_zxid() const { return last_zxid_.load(); }
+
+ private:
+  using Done = std::function<void()>;
+
+  void Pump();
+  void Finished();
+  void Handle(std::string frame);
+  void Connect(JuteReader& r);
+  void Attach(uint64_t session, int64_t timeout_ms, const std::string& password,
+              bool client_sends_read_only);
+  void RefuseSession();
+  void Dispatch(int32_t xid, int32_t type, JuteReader& r);
+
+  // Requests.
+  void Create(int32_t xid, int32_t type, JuteReader& r);
+  void Delete(int32_t xid, JuteReader& r);
+  void SetData(int32_t xid, JuteReader& r);
+  void Check(int32_t xid, JuteReader& r);
+  void Multi(int32_t xid, JuteReader& r);
+  void MultiRead(int32_t xid, JuteReader& r);
+  void Exists(int32_t xid, JuteReader& r);
+  void GetData(int32_t xid, JuteReader& r);
+  void GetChildren(int32_t xid, int32_t type, JuteReader& r);
+  void Sync(int32_t xid, JuteReader& r);
+  void SetWatches(int32_t xid, int32_t type, JuteReader& r);
+  void AddWatch(int32_t xid, JuteReader& r);
+  void CheckOrRemoveWatches(int32_t xid, int32_t type, JuteReader& r);
+  void GetEphemerals(int32_t xid, JuteReader& r);
+  void GetAllChildrenNumber(int32_t xid, JuteReader& r);
+  void Auth(int32_t xid, JuteReader& r);
+  void WhoAmI(int32_t xid);
+  void CloseSession(int32_t xid);
+  void GetConfig(int32_t xid, bool watch);
+
+  struct MultiReadState {
+    int32_t xid = 0;
+    std::vector<std::pair<int32_t, metastorepb::Query>> ops;
+    JuteWriter out;
+    size_t next = 0;
+    int64_t zxid = 0;
+  };
+  void MultiReadNext(std::shared_ptr<MultiReadState> state);
+
+  // Reads a create request (create, create2, createContainer, createTTL) into `op`; returns
+  // ZooKeeper's error for one that cannot be served (MarshallingError: undecodable).
+  int32_t ReadCreate(int32_t type, JuteReader& r, metastorepb::Op* op);
+  void Write(metastorepb::Command cmd, Member::WriteDone done);
+  void WriteOne(metastorepb::Op op, Member::WriteDone done);
+  void Read(metastorepb::Query query, Member::ReadDone done, bool linearizable = false);
+  // Runs `fn` once this member has applied what the client has seen, else closes.
+  void AfterCaughtUp(std::function<void()> fn);
+  // Sends a reply: the header, then (if error is OK) the body.
+  void Reply(int32_t xid, int64_t zxid, int32_t error, const std::string& body = "");
+  // Answers a metastore error: one that says "go to another member" (MemberBehind,
+  // LeaderUnreachable) ends the connection, so the client moves on; any other is the reply.
+  void ReplyError(int32_t xid, const metastorepb::ResponseHeader& h);
+  // The request could not be decoded: MarshallingError, then the connection ends.
+  void Malformed(int32_t xid, std::string_view what);
+  absl::Time Deadline() const;
+  void SeenZxid(int64_t zxid);
+  int64_t Applied() const;
+
+  Member* const member_;
+  const HandlerOptions* const options_;
+  const std::string peer_ip_;
+  ConnectionHooks hooks_;
+
+  std::mutex mu_;
+  std::deque<std::string> queue_;
+  bool busy_ = false;          // a request is being served
+  bool in_handle_ = false;     // Handle has not returned yet
+  bool finished_inline_ = false;
+  bool closed_ = false;
+  absl::Time request_started_;  // of the request being served
+
+  // Set once by the handshake, read by the server's four-letter words.
+  std::atomic<uint64_t> session_{0};
+  std::atomic<int64_t> timeout_ms_{0};
+  bool connected_ = false;  // the handshake is done (request thread only)
+  uint64_t sink_id_ = 0;  // guarded by mu_
+  // Exactly-once identity for this connection's writes (retried by forwarding members).
+  const uint64_t client_id_;
+  uint64_t seq_ = 0;
+  // The newest zxid the client has seen: reads never come from an older state.
+  std::atomic<int64_t> last_zxid_{0};
+  std::vector<Identity> auth_;  // ip, then digests added by `auth`
+  std::atomic<uint64_t> received_{0};
+  std::atomic<uint64_t> sent_{0};
+};
+
+}  // namespace warren::zookeeper

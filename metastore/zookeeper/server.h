@@ -1,0 +1,82 @@
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "metastore/zookeeper/member.h"
+#include "metastore/zookeeper/request_handler.h"
+
+namespace warren::zookeeper {
+
+class Connection;
+
+struct ZooKeeperOptions {
+  std::string host = "127.0.0.1";  // the member's own host
+  int port = 0;                    // 0: pick a free one (tests)
+  // jute.maxbuffer: the largest request body; frames may exceed it by 1 KiB of headers.
+  size_t max_buffer_bytes = 0xfffff;
+  // Four-letter words answered (4lw.commands.whitelist); "*" allows all.
+  std::set<std::string> four_letter_words = {"srvr"};
+  // Connections from one address at most (maxClientCnxns); 0: no bound.
+  int max_connections_per_ip = 60;
+  HandlerOptions handler;
+  // For `conf`, `envi` and `dirs`.
+  uint64_t member_id = 0;
+  std::string data_dir;
+};
+
+// ZooKeeper's client port on one member: accepts connections, serves each (Connection,
+// RequestHandler) with the member's tree, sessions and watches, and answers the four-letter
+// words. Started beside the gRPC API by MetastoreServer when --zk-port is set.
+class ZooKeeperServer {
+ public:
+  static absl::StatusOr<std::unique_ptr<ZooKeeperServer>> Start(ZooKeeperOptions options,
+                                                                Member* member);
+  ~ZooKeeperServer();
+  // Stops accepting, ends every connection (sessions live on; clients move to other
+  // members) and waits until they are gone. Idempotent.
+  void Shutdown();
+  int port() const { return port_; }
+
+  // For connections.
+  Member* member() const { return member_; }
+  const HandlerOptions& handler_options() const { return options_.handler; }
+  size_t max_frame_bytes() const { return options_.max_buffer_bytes + 1024; }
+  void Attached(uint64_t session, const std::shared_ptr<Connection>& connection);
+  void ConnectionEnded(Connection* connection);
+  // The answer to a four-letter word (refused if not allowed).
+  std::string FourLetterWord(const std::string& word);
+
+ private:
+  ZooKeeperServer(ZooKeeperOptions options, Member* member);
+  void AcceptLoop();
+  std::string Mode();
+  std::string LatencyLine() const;
+
+  ZooKeeperOptions options_;
+  Latency latency_;
+  Member* const member_;
+  int listen_fd_ = -1;
+  int port_ = 0;
+  std::thread acceptor_;
+  std::atomic<bool> stopping_{false};
+  const absl::Time started_ = absl::Now();
+
+  std::mutex mu_;
+  std::condition_variable all_ended_;
+  std::map<Connection*, std::shared_ptr<Connection>> connections_;
+  std::map<uint64_t, std::weak_ptr<Connection>> by_session_;
+  std::map<std::string, int> per_ip_;
+};
+
+// Whether the four bytes are one of ZooKeeper's four-letter words.
+bool IsFourLetterWord(const std::string& word);
+
+}  // namespace warren::zookeeper
