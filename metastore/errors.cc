@@ -31,6 +31,12 @@ absl::StatusCode CodeFor(metastorepb::Error e) {
       return absl::StatusCode::kDeadlineExceeded;
     case metastorepb::SYSTEM_ERROR:
       return absl::StatusCode::kInternal;
+    case metastorepb::NO_AUTH:
+      return absl::StatusCode::kPermissionDenied;
+    case metastorepb::INVALID_ACL:
+      return absl::StatusCode::kInvalidArgument;
+    case metastorepb::AUTH_FAILED:
+      return absl::StatusCode::kUnauthenticated;
     default:
       return absl::StatusCode::kFailedPrecondition;
   }
@@ -74,6 +80,12 @@ const char* ErrorName(metastorepb::Error e) {
       return "MemberBehind";
     case metastorepb::LEADER_UNREACHABLE:
       return "LeaderUnreachable";
+    case metastorepb::NO_AUTH:
+      return "NoAuth";
+    case metastorepb::INVALID_ACL:
+      return "InvalidACL";
+    case metastorepb::AUTH_FAILED:
+      return "AuthFailed";
     default:
       return "SystemError";
   }

@@ -1,6 +1,7 @@
 #include "metastore/validate.h"
 
 #include "absl/strings/str_cat.h"
+#include "metastore/acl.h"
 #include "metastore/errors.h"
 #include "metastore/path.h"
 
@@ -37,7 +38,18 @@ absl::Status ValidateCreate(const metastorepb::CreateRequest& c, const Limits& l
   if (c.ttl_ms() > 0 && c.ephemeral()) {
     return BadArguments(c.path(), "a TTL node cannot be ephemeral");
   }
+  if (auto s = ValidateAcl(c.acl(), c.path()); !s.ok()) return s;  // empty: the default
   return ValidateData(c.data(), c.path(), limits);
+}
+
+absl::Status ValidateSetAcl(const metastorepb::SetAclRequest& a) {
+  if (auto s = ValidatePath(a.path()); !s.ok()) return s;
+  if (auto s = ValidateVersion(a.has_version(), a.version(), a.path()); !s.ok()) return s;
+  // ZooKeeper's rule: a node's ACL is never set to nothing (create's empty list is a default).
+  if (a.acl().empty()) {
+    return MetaError(metastorepb::INVALID_ACL, absl::StrCat(a.path(), " (an empty ACL)"));
+  }
+  return ValidateAcl(a.acl(), a.path());
 }
 
 }  // namespace
@@ -70,9 +82,11 @@ absl::Status ValidateOp(const metastorepb::Op& op, const Limits& limits) {
       if (auto s = ValidatePath(c.path()); !s.ok()) return s;
       return ValidateVersion(c.has_version(), c.version(), c.path());
     }
+    case metastorepb::Op::kSetAcl:
+      return ValidateSetAcl(op.set_acl());
     default:
       return MetaError(metastorepb::BAD_ARGUMENTS,
-                       "an op names none of create, delete, set, check");
+                       "an op names none of create, delete, set, check, setACL");
   }
 }
 
@@ -85,7 +99,7 @@ absl::Status ValidateClientCommand(const metastorepb::Command& cmd, const Limits
           return MetaError(metastorepb::BAD_ARGUMENTS,
                            absl::StrCat("op ", i,
                                         " of the multi names none of create, delete, "
-                                        "set, check"));
+                                        "set, check, setACL"));
         }
       }
       return absl::OkStatus();

@@ -25,16 +25,17 @@ struct Limits {
 // max_data_bytes of data.
 inline constexpr size_t kCommandRoomBytes = 1024;
 
-// Checks everything about a write op that does not depend on the tree: the path (with the
-// sequential suffix rule), the data size, the version and the create flags. The errors are
-// InvalidPath and BadArguments; the tree checks the rest when it applies the op.
+// Checks everything about a write op that does not depend on the tree or on who sent it: the
+// path (with the sequential suffix rule), the data size, the version, the create flags and
+// each ACL entry (acl.h). The errors are InvalidPath, BadArguments and InvalidACL; the tree
+// checks the rest when it applies the op, permissions and `auth` entries among it.
 absl::Status ValidateOp(const metastorepb::Op& op, const Limits& limits);
 // A multi's op count; its ops are checked one by one as they apply, so that the failing op
 // gets its own result.
 absl::Status ValidateMulti(const metastorepb::MultiRequest& multi, const Limits& limits);
-// What a client may have proposed: a multi (one op or many, each a create, delete, setData or
-// check) or opening or closing a session. Expiring sessions and deleting idle nodes are the
-// leader's own housekeeping, which its session tracker proposes without passing here; from a
+// What a client may have proposed: a multi (one op or many, each a create, delete, setData,
+// check or setACL) or opening or closing a session. Expiring sessions and deleting idle nodes are
+// the leader's own housekeeping, which its session tracker proposes without passing here; from a
 // client they are BadArguments, as is an op this server does not know.
 absl::Status ValidateClientCommand(const metastorepb::Command& cmd, const Limits& limits);
 // A command of `bytes`, serialized, against max_command_bytes (BadArguments).

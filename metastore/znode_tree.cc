@@ -44,6 +44,15 @@ absl::Status BadVersion(std::string_view path, int32_t expected, int32_t actual)
                                                           expected, ", is ", actual, ")"));
 }
 
+// A node as it was before ACLs, to hold Node to the size it had (see Node::acl).
+struct NodeWithoutAcl {
+  metastorepb::Stat stat;
+  std::string data;
+  std::set<std::string> children;
+  bool container;
+  int64_t ttl_ms;
+};
+
 // Where a restore unpacks to, and where the old database waits while the two are swapped.
 std::string IncomingDir(const std::string& dir) { return dir + ".incoming"; }
 std::string OldDir(const std::string& dir) { return dir + ".old"; }
@@ -65,7 +74,10 @@ void RecoverInterruptedRestore(const std::string& dir) {
 }  // namespace
 
 ZNodeTree::ZNodeTree(TreeOptions options, WatchManager* watches)
-    : options_(std::move(options)), watches_(watches), pending_(new rocksdb::WriteBatch) {}
+    : options_(std::move(options)), watches_(watches), pending_(new rocksdb::WriteBatch) {
+  static_assert(sizeof(Node) == sizeof(NodeWithoutAcl),
+                "a node's ACL reference should cost nothing: keep it where padding was");
+}
 
 ZNodeTree::~ZNodeTree() = default;
 
@@ -96,6 +108,7 @@ void ZNodeTree::Reset() {
   ephemerals_.clear();
   containers_.clear();
   ttl_nodes_.clear();
+  acls_.Clear();
   pending_->Clear();
   last_applied_ = 0;
   // The root and ZooKeeper's system nodes always exist, with zero stats. The system nodes are
@@ -136,6 +149,8 @@ absl::Status ZNodeTree::Load() {
       n.data = std::move(*stored.mutable_data());
       n.container = stored.container();
       n.ttl_ms = stored.ttl_ms();
+      if (!stored.acl().empty())
+        n.acl = acls_.Add(AclList(stored.acl().begin(), stored.acl().end()));
       Index(*path, n, true);
       if (*path == "/") continue;
       if (parent == nullptr || ParentOf(*path) != parent_path) {
@@ -179,7 +194,7 @@ absl::StatusOr<std::string> ZNodeTree::Apply(uint64_t index, std::string_view co
 }
 
 metastorepb::CommandReply ZNodeTree::ApplyCommand(uint64_t index, const metastorepb::Command& cmd) {
-  Txn txn{static_cast<int64_t>(index), cmd.time_ms(), cmd.session_id(), {}, {}, {}};
+  Txn txn{static_cast<int64_t>(index), cmd.time_ms(), cmd.session_id(), &cmd.auth(), {}, {}, {}};
   metastorepb::CommandReply reply;
   auto fail = [&reply](const absl::Status& s) {
     SetError(s, &reply);
@@ -227,6 +242,7 @@ metastorepb::CommandReply ZNodeTree::ApplyCommand(uint64_t index, const metastor
     default:
       return fail(MetaError(metastorepb::BAD_ARGUMENTS, "the command names no operation"));
   }
+  Commit(txn);
   Stage(txn);
   if (watches_ != nullptr) {
     watches_->Fire(txn.events);
@@ -287,8 +303,14 @@ absl::StatusOr<metastorepb::OpResult> ZNodeTree::ApplyOp(Txn& txn, const metasto
       *result.mutable_stat() = *stat;
       return result;
     }
+    case metastorepb::Op::kSetAcl: {
+      auto stat = SetAcl(txn, op.set_acl());
+      if (!stat.ok()) return stat.status();
+      *result.mutable_stat() = *stat;
+      return result;
+    }
     default:  // kCheck; ValidateOp refused anything else
-      if (auto s = Check(op.check()); !s.ok()) return s;
+      if (auto s = Check(txn, op.check()); !s.ok()) return s;
       return result;
   }
 }
@@ -298,9 +320,21 @@ absl::StatusOr<metastorepb::OpResult> ZNodeTree::Create(Txn& txn,
   std::string path = c.path();
   const std::string probe = c.sequential() ? path + "1" : path;  // ParentOf("/a/") is "/a"
   const std::string parent_path(ParentOf(probe));
+  // ZooKeeper's order: the ACL first (InvalidACL), then the parent (NoNode, then NoAuth), then
+  // what the parent holds.
+  AclList acl;  // empty: the default
+  if (!c.acl().empty()) {
+    auto fixed = FixupAcl(c.acl(), *txn.auth, path);
+    if (!fixed.ok()) return fixed.status();
+    acl = std::move(*fixed);
+  }
   if (path == "/") return MetaError(metastorepb::NODE_EXISTS, "/");
   Node* parent = Find(parent_path);
   if (parent == nullptr) return MetaError(metastorepb::NO_NODE, path);
+  if (auto s = CheckAcl(acls_.Get(parent->acl), kPermCreate, *txn.auth, path, parent_path);
+      !s.ok()) {
+    return s;
+  }
   if (parent->stat.ephemeral_owner() != 0) {
     return MetaError(metastorepb::NO_CHILDREN_FOR_EPHEMERALS, path);
   }
@@ -337,6 +371,7 @@ absl::StatusOr<metastorepb::OpResult> ZNodeTree::Create(Txn& txn,
   node.data = c.data();
   node.container = c.container();
   node.ttl_ms = c.ttl_ms();
+  node.acl = acls_.Add(acl);
   Index(path, node, true);
   metastorepb::OpResult result;
   result.set_path(path);
@@ -351,6 +386,14 @@ absl::StatusOr<metastorepb::OpResult> ZNodeTree::Create(Txn& txn,
 
 absl::Status ZNodeTree::Delete(Txn& txn, const std::string& path, bool has_version,
                                int32_t version) {
+  // DELETE on the parent, asked before anything about the node itself, as ZooKeeper asks.
+  const std::string parent_path(ParentOf(path));
+  const Node* parent = Find(parent_path);
+  if (parent == nullptr) return MetaError(metastorepb::NO_NODE, path);
+  if (auto s = CheckAcl(acls_.Get(parent->acl), kPermDelete, *txn.auth, path, parent_path);
+      !s.ok()) {
+    return s;
+  }
   Node* node = Find(path);
   if (node == nullptr) return MetaError(metastorepb::NO_NODE, path);
   if (!VersionMatches(has_version, version, node->stat.version())) {
@@ -383,6 +426,10 @@ absl::StatusOr<metastorepb::Stat> ZNodeTree::SetData(Txn& txn,
                                                      const metastorepb::SetDataRequest& s) {
   Node* node = Find(s.path());
   if (node == nullptr) return MetaError(metastorepb::NO_NODE, s.path());
+  if (auto st = CheckAcl(acls_.Get(node->acl), kPermWrite, *txn.auth, s.path(), s.path());
+      !st.ok()) {
+    return st;
+  }
   if (!VersionMatches(s.has_version(), s.version(), node->stat.version())) {
     return BadVersion(s.path(), s.version(), node->stat.version());
   }
@@ -399,9 +446,34 @@ absl::StatusOr<metastorepb::Stat> ZNodeTree::SetData(Txn& txn,
   return st;
 }
 
-absl::Status ZNodeTree::Check(const metastorepb::CheckRequest& c) const {
+// Replaces the ACL, not the data: no watch fires, and mzxid and mtime stay (as ZooKeeper's).
+absl::StatusOr<metastorepb::Stat> ZNodeTree::SetAcl(Txn& txn, const metastorepb::SetAclRequest& a) {
+  auto acl = FixupAcl(a.acl(), *txn.auth, a.path());
+  if (!acl.ok()) return acl.status();
+  Node* node = Find(a.path());
+  if (node == nullptr) return MetaError(metastorepb::NO_NODE, a.path());
+  if (auto s = CheckAcl(acls_.Get(node->acl), kPermAdmin, *txn.auth, a.path(), a.path()); !s.ok()) {
+    return s;
+  }
+  if (!VersionMatches(a.has_version(), a.version(), node->stat.aversion())) {
+    return MetaError(metastorepb::BAD_VERSION,
+                     absl::StrCat(a.path(), " (expected ACL version ", a.version(), ", is ",
+                                  node->stat.aversion(), ")"));
+  }
+  SaveStat(txn, a.path());
+  txn.undo.push_back(Undo{Undo::kAcl, a.path(), {}});
+  txn.undo.back().node.acl = node->acl;
+  node->acl = acls_.Add(*acl);
+  node->stat.set_aversion(Increment(node->stat.aversion()));
+  return node->stat;
+}
+
+absl::Status ZNodeTree::Check(const Txn& txn, const metastorepb::CheckRequest& c) const {
   const Node* node = Find(c.path());
   if (node == nullptr) return MetaError(metastorepb::NO_NODE, c.path());
+  if (auto s = CheckAcl(acls_.Get(node->acl), kPermRead, *txn.auth, c.path(), c.path()); !s.ok()) {
+    return s;
+  }
   if (!VersionMatches(c.has_version(), c.version(), node->stat.version())) {
     return BadVersion(c.path(), c.version(), node->stat.version());
   }
@@ -450,6 +522,7 @@ void ZNodeTree::Rollback(Txn& txn) {
       case Undo::kCreated: {
         auto n = nodes_.find(u.path);
         Index(u.path, n->second, false);
+        acls_.Release(n->second.acl);
         nodes_.erase(n);
         Find(ParentOf(u.path))->children.erase(std::string(BaseName(u.path)));
         break;
@@ -466,11 +539,24 @@ void ZNodeTree::Rollback(Txn& txn) {
       case Undo::kData:
         Find(u.path)->data = std::move(u.node.data);
         break;
+      case Undo::kAcl: {
+        Node* n = Find(u.path);
+        acls_.Release(n->acl);
+        n->acl = u.node.acl;
+        break;
+      }
     }
   }
   txn.undo.clear();
   txn.touched.clear();
   txn.events.clear();
+}
+
+void ZNodeTree::Commit(Txn& txn) {
+  for (const Undo& u : txn.undo) {
+    if (u.kind == Undo::kDeleted || u.kind == Undo::kAcl) acls_.Release(u.node.acl);
+  }
+  txn.undo.clear();
 }
 
 void ZNodeTree::Stage(const Txn& txn) {
@@ -485,6 +571,7 @@ void ZNodeTree::Stage(const Txn& txn) {
     stored.set_data(node->data);
     stored.set_container(node->container);
     stored.set_ttl_ms(node->ttl_ms);
+    for (const auto& a : acls_.Get(node->acl)) *stored.add_acl() = a;
     pending_->Put(NodeKey(path), stored.SerializeAsString());
   }
 }
@@ -545,12 +632,18 @@ metastorepb::QueryReply ZNodeTree::RunQuery(const metastorepb::Query& q) {
     }
     return watches_->Add(q.session_id(), path, kind);
   };
+  // Before any watch is set, as ZooKeeper refuses a read. exists and sync need nothing (as in
+  // ZooKeeper 3.8; 3.9 asks READ for an exists of a node that is there).
+  auto read_allowed = [&](const Node& node, const std::string& path) {
+    return CheckAcl(acls_.Get(node.acl), kPermRead, q.auth(), path, path);
+  };
   switch (q.q_case()) {
     case metastorepb::Query::kGetData: {
       const auto& r = q.get_data();
       if (auto s = ValidatePath(r.path()); !s.ok()) return fail(s);
       const Node* node = Find(r.path());
       if (node == nullptr) return fail(MetaError(metastorepb::NO_NODE, r.path()));
+      if (auto s = read_allowed(*node, r.path()); !s.ok()) return fail(s);
       if (auto s = watch(r.watch(), r.path(), metastorepb::WATCH_DATA); !s.ok()) return fail(s);
       reply.set_data(node->data);
       *reply.mutable_stat() = node->stat;
@@ -570,6 +663,7 @@ metastorepb::QueryReply ZNodeTree::RunQuery(const metastorepb::Query& q) {
       if (auto s = ValidatePath(r.path()); !s.ok()) return fail(s);
       const Node* node = Find(r.path());
       if (node == nullptr) return fail(MetaError(metastorepb::NO_NODE, r.path()));
+      if (auto s = read_allowed(*node, r.path()); !s.ok()) return fail(s);
       if (auto s = watch(r.watch(), r.path(), metastorepb::WATCH_CHILDREN); !s.ok()) {
         return fail(s);
       }
@@ -579,6 +673,21 @@ metastorepb::QueryReply ZNodeTree::RunQuery(const metastorepb::Query& q) {
         child->set_name(name);
         if (r.with_stats()) *child->mutable_stat() = Find(ChildPath(r.path(), name))->stat;
       }
+      return reply;
+    }
+    case metastorepb::Query::kGetAcl: {
+      const auto& r = q.get_acl();
+      if (auto s = ValidatePath(r.path()); !s.ok()) return fail(s);
+      const Node* node = Find(r.path());
+      if (node == nullptr) return fail(MetaError(metastorepb::NO_NODE, r.path()));
+      const AclList& acl = acls_.Get(node->acl);
+      if (auto s = CheckAcl(acl, kPermRead | kPermAdmin, q.auth(), r.path(), r.path()); !s.ok()) {
+        return fail(s);
+      }
+      for (auto& a : AclForReply(acl, Permits(acl, kPermAdmin, q.auth()))) {
+        *reply.add_acl() = std::move(a);
+      }
+      *reply.mutable_stat() = node->stat;
       return reply;
     }
     case metastorepb::Query::kSync:
@@ -802,6 +911,11 @@ std::vector<metastorepb::IdleNode> ZNodeTree::IdleNodes(int64_t now_ms) const {
 size_t ZNodeTree::node_count() const {
   std::lock_guard lock(mu_);
   return nodes_.size();
+}
+
+size_t ZNodeTree::acl_count() const {
+  std::lock_guard lock(mu_);
+  return acls_.size();
 }
 
 }  // namespace warren::metastore

@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "metastore/acl.h"
 #include "metastore/validate.h"
 #include "metastore/watch_manager.h"
 #include "proto/metastore.pb.h"
@@ -44,6 +45,11 @@ struct SessionInfo {
 //
 // Every command applies all or nothing: ops change the tree in place and keep an undo list
 // that puts it back if a later op of the same multi fails.
+//
+// Nodes have ZooKeeper's ACLs (acl.h). A client's write is checked as it applies, against the
+// identities its command carries and the tree as the earlier ops of its multi left it, so
+// every member decides alike; a read is checked against the query's identities. The leader's
+// housekeeping (expiring sessions, deleting idle nodes) is not checked.
 class ZNodeTree : public StateMachine {
  public:
   // `watches` (may be null) receives the events of applied commands and registrations of
@@ -77,6 +83,9 @@ class ZNodeTree : public StateMachine {
   // Containers that lost their last child, and TTL nodes idle past their TTL at `now_ms`.
   std::vector<metastorepb::IdleNode> IdleNodes(int64_t now_ms) const;
   size_t node_count() const;
+  // ACL lists the nodes hold other than the default (each counted once, however many nodes
+  // share it).
+  size_t acl_count() const;
   // Registers a watch for a session attached here. A client moving from another member
   // passes the last zxid it saw, and the watch fires at once if the node changed since;
   // MemberBehind if this tree has not applied that zxid yet, or cannot replay what a
@@ -92,19 +101,25 @@ class ZNodeTree : public StateMachine {
     std::string data;
     std::set<std::string> children;
     bool container = false;
+    // In acls_; declared here, it fits in what was padding, so that a node costs no more
+    // memory for having an ACL (see the static_assert in the constructor).
+    AclTable::Ref acl = AclTable::kOpen;
     int64_t ttl_ms = 0;
   };
   // How to put the tree back if a command fails half-way.
   struct Undo {
-    enum Kind { kCreated, kDeleted, kStat, kData } kind;
+    enum Kind { kCreated, kDeleted, kStat, kData, kAcl } kind;
     std::string path;
-    Node node;  // kDeleted: the node; kStat: node.stat; kData: node.data
+    // kDeleted: the node; kStat: node.stat; kData: node.data; kAcl: node.acl, the reference
+    // it replaced (still counted until the command commits).
+    Node node;
   };
   // One command being applied.
   struct Txn {
     int64_t zxid;
     int64_t time_ms;
     uint64_t session;
+    const IdField* auth;  // who sent it
     std::vector<Undo> undo;
     std::set<std::string> touched;
     std::vector<metastorepb::WatchEvent> events;
@@ -121,12 +136,15 @@ class ZNodeTree : public StateMachine {
   absl::StatusOr<metastorepb::OpResult> Create(Txn& txn, const metastorepb::CreateRequest& c);
   absl::Status Delete(Txn& txn, const std::string& path, bool has_version, int32_t version);
   absl::StatusOr<metastorepb::Stat> SetData(Txn& txn, const metastorepb::SetDataRequest& s);
-  absl::Status Check(const metastorepb::CheckRequest& c) const;
+  absl::StatusOr<metastorepb::Stat> SetAcl(Txn& txn, const metastorepb::SetAclRequest& a);
+  absl::Status Check(const Txn& txn, const metastorepb::CheckRequest& c) const;
   void RemoveNode(Txn& txn, const std::string& path);
   void EndSessions(Txn& txn, const std::vector<uint64_t>& ids);
   void DeleteIdle(Txn& txn, const metastorepb::DeleteIdleCommand& cmd);
   void SaveStat(Txn& txn, const std::string& path);
   void Rollback(Txn& txn);
+  // Forgets the undo list of a command that applied, and the ACL references it held.
+  void Commit(Txn& txn);
   void Stage(const Txn& txn);
   void Index(const std::string& path, const Node& node, bool add);
   bool IsIdle(const Node& node, int64_t now_ms) const;
@@ -151,6 +169,7 @@ class ZNodeTree : public StateMachine {
   std::map<uint64_t, std::set<std::string>> ephemerals_;  // session -> paths
   std::set<std::string> containers_;
   std::set<std::string> ttl_nodes_;
+  AclTable acls_;
 };
 
 }  // namespace warren::metastore

@@ -5,7 +5,7 @@ set -euo pipefail
 PACKAGES=(
   cmake g++ make
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  libabsl-dev librocksdb-dev libgoogle-glog-dev libgflags-dev
+  libabsl-dev librocksdb-dev libgoogle-glog-dev libgflags-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libzookeeper-mt-dev
   iproute2 iptables

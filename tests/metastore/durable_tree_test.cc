@@ -1,9 +1,10 @@
 // The znode tree under the real Raft runtime (in one process, on an in-memory network):
 // restarts from the durable tree keep exactly-once, and a follower that fell behind the log
-// gets the tree as a RocksDB checkpoint.
+// gets the tree as a RocksDB checkpoint, ACLs with it.
 #include <future>
 
 #include "gtest/gtest.h"
+#include "metastore/acl.h"
 #include "metastore/znode_tree.h"
 #include "tests/server/server_cluster.h"
 
@@ -44,9 +45,8 @@ metastorepb::CommandReply WriteReply(const raft::Result& r) {
   return reply;
 }
 
-size_t ChildrenAt(ServerCluster& c, uint64_t id, uint64_t min_index) {
-  metastorepb::Query q;
-  q.mutable_get_children()->set_path("/");
+metastorepb::QueryReply AskAt(ServerCluster& c, uint64_t id, uint64_t min_index,
+                              const metastorepb::Query& q) {
   raftpb::ReadRequest rr;
   rr.set_query(q.SerializeAsString());
   rr.set_consistency(raftpb::SEQUENTIAL);
@@ -57,7 +57,13 @@ size_t ChildrenAt(ServerCluster& c, uint64_t id, uint64_t min_index) {
   EXPECT_TRUE(r.status.ok()) << r.status;
   metastorepb::QueryReply reply;
   EXPECT_TRUE(reply.ParseFromString(r.payload));
-  return reply.children_size();
+  return reply;
+}
+
+size_t ChildrenAt(ServerCluster& c, uint64_t id, uint64_t min_index) {
+  metastorepb::Query q;
+  q.mutable_get_children()->set_path("/");
+  return AskAt(c, id, min_index, q).children_size();
 }
 
 TEST(DurableTree, FullRestartKeepsExactlyOnceWithoutReplayingTheLog) {
@@ -112,6 +118,62 @@ TEST(DurableTree, FollowerBehindTheLogReceivesTheTreeAsACheckpoint) {
   auto more = c.WriteUntilDone(ServerCluster::Command(3, 61, CreateCommand("/n-", true)));
   ASSERT_TRUE(more.status.ok());
   EXPECT_EQ(ChildrenAt(c, lagging, more.index), 61u);
+}
+
+TEST(DurableTree, AFollowerBehindTheLogGetsTheAclsWithTheCheckpoint) {
+  ServerCluster c(3, Options(), Trees());
+  for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(c.Start(id).ok());
+  uint64_t leader = c.WaitForLeader();
+  ASSERT_NE(leader, 0u);
+  uint64_t lagging = leader % 3 + 1;
+  c.Stop(lagging);
+  metastorepb::Id alice;
+  alice.set_scheme("digest");
+  alice.set_id(DigestId("alice", "pw"));
+  metastorepb::Command cmd;
+  cmd.set_time_ms(1);
+  *cmd.add_auth() = alice;
+  auto* create = cmd.mutable_multi()->add_ops()->mutable_create();
+  create->set_path("/private");
+  create->set_data("p");
+  auto* acl = create->add_acl();
+  acl->set_perms(kPermAll);
+  acl->mutable_id()->set_scheme("auth");
+  auto* set = cmd.mutable_multi()->add_ops()->mutable_set_acl();
+  set->set_path("/private");
+  *set->add_acl() = *acl;
+  set->mutable_acl(0)->set_perms(kPermRead | kPermAdmin);
+  set->set_version(0);
+  auto made = WriteReply(c.WriteUntilDone(ServerCluster::Command(5, 1, cmd.SerializeAsString())));
+  ASSERT_EQ(made.error(), metastorepb::OK) << made.message();
+  raft::Result last;
+  for (uint64_t seq = 1; seq <= 60; ++seq) {  // past the log the leader keeps
+    last = c.WriteUntilDone(ServerCluster::Command(3, seq, CreateCommand("/n-", true)));
+    ASSERT_TRUE(last.status.ok());
+  }
+  ASSERT_TRUE(c.Start(lagging).ok());
+  ASSERT_TRUE(c.WaitForApplied(last.index, absl::Seconds(30)));
+  EXPECT_GT(c.division(lagging)->Status().snapshot_index(), 0u);
+
+  for (int round = 0; round < 2; ++round) {
+    SCOPED_TRACE(round == 0 ? "from the checkpoint" : "restarted");
+    metastorepb::Query get;
+    get.mutable_get_data()->set_path("/private");
+    EXPECT_EQ(AskAt(c, lagging, last.index, get).error(), metastorepb::NO_AUTH);
+    *get.add_auth() = alice;
+    EXPECT_EQ(AskAt(c, lagging, last.index, get).data(), "p");
+    metastorepb::Query get_acl;
+    get_acl.mutable_get_acl()->set_path("/private");
+    *get_acl.add_auth() = alice;
+    auto got = AskAt(c, lagging, last.index, get_acl);
+    ASSERT_EQ(got.error(), metastorepb::OK) << got.message();
+    ASSERT_EQ(got.acl_size(), 1);
+    EXPECT_EQ(got.acl(0).perms(), kPermRead | kPermAdmin);
+    EXPECT_EQ(got.acl(0).id().id(), alice.id());
+    EXPECT_EQ(got.stat().aversion(), 1);
+    c.Stop(lagging);
+    ASSERT_TRUE(c.Start(lagging).ok());
+  }
 }
 
 }  // namespace

@@ -51,6 +51,45 @@ TEST(ValidateClientCommand, AMultiOfUnknownOrTooManyOpsIsRefused) {
   ExpectBadArguments(ValidateClientCommand(many, limits), "3 ops");
 }
 
+metastorepb::Acl MakeAcl(int32_t perms, const std::string& scheme, const std::string& id) {
+  metastorepb::Acl a;
+  a.set_perms(perms);
+  a.mutable_id()->set_scheme(scheme);
+  a.mutable_id()->set_id(id);
+  return a;
+}
+
+TEST(ValidateOp, ChecksAclsWhereTheyAreSet) {
+  Limits limits;
+  metastorepb::Op create = CreateOp("/a");
+  EXPECT_TRUE(ValidateOp(create, limits).ok());  // no ACL: the default
+  *create.mutable_create()->add_acl() = MakeAcl(31, "ip", "10.0.0.0/8");
+  EXPECT_TRUE(ValidateOp(create, limits).ok());
+  *create.mutable_create()->add_acl() = MakeAcl(31, "world", "nobody");
+  absl::Status bad = ValidateOp(create, limits);
+  EXPECT_EQ(ErrorOf(bad), metastorepb::INVALID_ACL) << bad;
+  EXPECT_EQ(bad.message(), "InvalidACL: /a (malformed id world:nobody)");
+
+  metastorepb::Op set;
+  set.mutable_set_acl()->set_path("/a");
+  EXPECT_EQ(ErrorOf(ValidateOp(set, limits)), metastorepb::INVALID_ACL);  // never empty
+  *set.mutable_set_acl()->add_acl() = MakeAcl(1, "auth", "");
+  EXPECT_TRUE(ValidateOp(set, limits).ok());  // expanded when it applies, by who sent it
+  set.mutable_set_acl()->set_version(-2);
+  ExpectBadArguments(ValidateOp(set, limits), "version -2");
+  set.mutable_set_acl()->set_version(3);
+  set.mutable_set_acl()->set_path("a");
+  EXPECT_EQ(ErrorOf(ValidateOp(set, limits)), metastorepb::INVALID_PATH);
+  set.mutable_set_acl()->set_path("/a");
+  *set.mutable_set_acl()->add_acl() = MakeAcl(64, "world", "anyone");
+  EXPECT_EQ(ErrorOf(ValidateOp(set, limits)), metastorepb::INVALID_ACL);
+
+  metastorepb::Command multi;
+  *multi.mutable_multi()->add_ops() = CreateOp("/b");
+  multi.mutable_multi()->add_ops()->mutable_set_acl()->set_path("/b");
+  EXPECT_TRUE(ValidateClientCommand(multi, limits).ok());  // ops are checked as they apply
+}
+
 TEST(ValidateCommandSize, UpToTheLimitAndNotOneByteMore) {
   Limits limits;
   limits.max_command_bytes = 1000;
