@@ -43,25 +43,22 @@ void WriteStat(JuteWriter& w, const metastorepb::Stat& stat) {
   w.Long(stat.pzxid());
 }
 
-std::vector<Acl> ReadAcls(JuteReader& r) {
-  std::vector<Acl> acls;
+void ReadAcls(JuteReader& r, google::protobuf::RepeatedPtrField<metastorepb::Acl>* out) {
   const int32_t n = r.Count(1024);
   for (int32_t i = 0; i < n && r.ok(); ++i) {
-    Acl a;
-    a.perms = r.Int();
-    a.scheme = r.String();
-    a.id = r.String();
-    acls.push_back(std::move(a));
+    metastorepb::Acl* a = out->Add();
+    a->set_perms(r.Int());
+    a->mutable_id()->set_scheme(r.String());
+    a->mutable_id()->set_id(r.String());
   }
-  return acls;
 }
 
-void WriteAcls(JuteWriter& w, const std::vector<Acl>& acls) {
-  w.Int(static_cast<int32_t>(acls.size()));
-  for (const Acl& a : acls) {
-    w.Int(a.perms);
-    w.String(a.scheme);
-    w.String(a.id);
+void WriteAcls(JuteWriter& w, const google::protobuf::RepeatedPtrField<metastorepb::Acl>& acls) {
+  w.Int(acls.size());
+  for (const metastorepb::Acl& a : acls) {
+    w.Int(a.perms());
+    w.String(a.id().scheme());
+    w.String(a.id().id());
   }
 }
 
@@ -95,6 +92,12 @@ int32_t CodeOf(metastorepb::Error e) {
       return err::kSessionExpired;
     case metastorepb::SESSION_MOVED:
       return err::kSessionMoved;
+    case metastorepb::NO_AUTH:
+      return err::kNoAuth;
+    case metastorepb::INVALID_ACL:
+      return err::kInvalidAcl;
+    case metastorepb::AUTH_FAILED:
+      return err::kAuthFailed;
     case metastorepb::RUNTIME_INCONSISTENCY:
       return err::kRuntimeInconsistency;
     case metastorepb::OPERATION_TIMEOUT:

@@ -65,6 +65,7 @@ inline constexpr int32_t kNoChildrenForEphemerals = -108;
 inline constexpr int32_t kNodeExists = -110;
 inline constexpr int32_t kNotEmpty = -111;
 inline constexpr int32_t kSessionExpired = -112;
+inline constexpr int32_t kInvalidCallback = -113;
 inline constexpr int32_t kInvalidAcl = -114;
 inline constexpr int32_t kAuthFailed = -115;
 inline constexpr int32_t kSessionMoved = -118;
@@ -100,22 +101,6 @@ inline constexpr int32_t kPersistentRecursive = 5;
 }  // namespace watcher_type
 
 inline constexpr int32_t kStateSyncConnected = 3;
-// ZooKeeper's permission bits.
-inline constexpr int32_t kPermAll = 31;
-
-// Who a client is, as ZooKeeper's auth providers say: ("ip", "127.0.0.1"), ("digest",
-// "user:<base64 sha1>"), ("super", "").
-struct Identity {
-  std::string scheme;
-  std::string id;
-};
-
-struct Acl {
-  int32_t perms = 0;
-  std::string scheme;
-  std::string id;
-};
-
 struct ConnectRequest {
   int32_t protocol_version = 0;
   int64_t last_zxid_seen = 0;
@@ -139,8 +124,9 @@ void Write(JuteWriter& w, const ConnectResponse& c);
 // The reply header; `zxid` is the state the answer reflects.
 void WriteReplyHeader(JuteWriter& w, int32_t xid, int64_t zxid, int32_t error);
 void WriteStat(JuteWriter& w, const metastorepb::Stat& stat);
-std::vector<Acl> ReadAcls(JuteReader& r);
-void WriteAcls(JuteWriter& w, const std::vector<Acl>& acls);
+// An ACL: a count, then (perms, scheme, id) per entry.
+void ReadAcls(JuteReader& r, google::protobuf::RepeatedPtrField<metastorepb::Acl>* out);
+void WriteAcls(JuteWriter& w, const google::protobuf::RepeatedPtrField<metastorepb::Acl>& acls);
 // A notification: an event on a watched path, as a whole frame body (after the length).
 std::string Notification(int64_t zxid, int32_t type, const std::string& path);
 

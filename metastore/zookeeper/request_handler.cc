@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "glog/logging.h"
+#include "metastore/acl.h"
 #include "metastore/errors.h"
 #include "metastore/path.h"
 
@@ -75,7 +76,9 @@ RequestHandler::RequestHandler(Member* member, const HandlerOptions* options, st
       peer_ip_(std::move(peer_ip)),
       hooks_(std::move(hooks)),
       client_id_(absl::Uniform<uint64_t>(absl::BitGen(), 1, UINT64_MAX)) {
-  auth_.push_back({"ip", peer_ip_});
+  metastorepb::Id* ip = auth_.Add();
+  ip->set_scheme("ip");
+  ip->set_id(peer_ip_);
 }
 
 RequestHandler::~RequestHandler() = default;
@@ -204,6 +207,10 @@ void RequestHandler::Dispatch(int32_t xid, int32_t type, JuteReader& r) {
       return GetAllChildrenNumber(xid, r);
     case op::kAuth:
       return Auth(xid, r);
+    case op::kGetAcl:
+      return GetAcl(xid, r);
+    case op::kSetAcl:
+      return SetAcl(xid, r);
     case op::kWhoAmI:
       return WhoAmI(xid);
     case op::kCloseSession:
@@ -389,6 +396,7 @@ void RequestHandler::Write(metastorepb::Command cmd, Member::WriteDone done) {
   h.set_client_id(client_id_);
   h.set_seq(++seq_);
   h.set_first_incomplete_seq(seq_);  // one request at a time: every earlier one is answered
+  *cmd.mutable_auth() = auth_;
   member_->Write(h, std::move(cmd), Deadline(), std::move(done));
 }
 
@@ -403,6 +411,7 @@ void RequestHandler::Read(metastorepb::Query query, Member::ReadDone done, bool 
   h.set_session_id(session_);
   h.set_consistency(linearizable ? raftpb::LINEARIZABLE : raftpb::SEQUENTIAL);
   h.set_min_zxid(static_cast<uint64_t>(last_zxid_.load()));
+  *query.mutable_auth() = auth_;
   member_->Read(h, Deadline(), std::move(query), std::move(done));
 }
 
@@ -425,11 +434,11 @@ int32_t RequestHandler::ReadCreate(int32_t type, JuteReader& r, metastorepb::Op*
   auto* c = op->mutable_create();
   c->set_path(r.String());
   c->set_data(r.Buffer());
-  const std::vector<Acl> acls = ReadAcls(r);
+  ReadAcls(r, c->mutable_acl());
   const int32_t flags = r.Int();
   const int64_t ttl = type == op::kCreateTtl ? r.Long() : -1;
   if (!r.ok()) return err::kMarshallingError;
-  if (acls.empty()) return err::kInvalidAcl;
+  if (c->acl().empty()) return err::kInvalidAcl;  // to the tree, empty is the default
   const bool ttl_mode =
       flags == mode::kPersistentWithTtl || flags == mode::kPersistentSequentialWithTtl;
   if (flags < mode::kPersistent || flags > mode::kPersistentSequentialWithTtl ||
@@ -880,25 +889,81 @@ void RequestHandler::CheckOrRemoveWatches(int32_t xid, int32_t type, JuteReader&
 // ---------------------------------------------------------------------------------------
 // Identity
 
+// ZooKeeper's `addauth`: the digest scheme ("user:password") adds the identity
+// digest:user:<base64 sha1>, and the superuser's (--zk-super-digest) passes every ACL. Any
+// other scheme, or a digest without a user, fails as in ZooKeeper: AuthFailed, and the
+// connection ends.
 void RequestHandler::Auth(int32_t xid, JuteReader& r) {
   r.Int();  // type, unused
   const std::string scheme = r.String();
   const std::string auth = r.Buffer();
   if (!r.ok()) return Malformed(xid, "a truncated auth request");
-  LOG(WARNING) << SessionLabel(session_) << ": auth scheme '" << scheme << "' refused";
-  // As ZooKeeper on a failed auth: AuthFailed, then the connection ends.
-  Reply(xid, 0, err::kAuthFailed);
-  Close();
+  const size_t colon = auth.find(':');
+  if (scheme != "digest" || colon == std::string::npos || colon == 0) {
+    LOG(WARNING) << SessionLabel(session_) << " from " << peer_ip_ << ": auth scheme '"
+                 << scheme << "' refused" << (scheme == "digest" ? " (no user:password)" : "");
+    Reply(xid, 0, err::kAuthFailed);
+    Close();
+    return Finished();
+  }
+  const std::string id = metastore::DigestId(auth.substr(0, colon), auth.substr(colon + 1));
+  auto add = [this](const std::string& scheme, const std::string& id) {
+    for (const auto& have : auth_) {
+      if (have.scheme() == scheme && have.id() == id) return;
+    }
+    metastorepb::Id* added = auth_.Add();
+    added->set_scheme(scheme);
+    added->set_id(id);
+  };
+  add("digest", id);
+  if (!options_->super_digest.empty() && id == options_->super_digest) add("super", "");
+  Reply(xid, 0, err::kOk);
   Finished();
+}
+
+void RequestHandler::GetAcl(int32_t xid, JuteReader& r) {
+  metastorepb::Query q;
+  q.mutable_get_acl()->set_path(r.String());
+  if (!r.ok()) return Malformed(xid, "a truncated getACL request");
+  Read(std::move(q), [this, self = shared_from_this(), xid](const auto& h, const auto& reply) {
+    if (h.error() != metastorepb::OK) {
+      ReplyError(xid, h);
+    } else {
+      JuteWriter w;
+      WriteAcls(w, reply.acl());
+      WriteStat(w, reply.stat());
+      Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk, w.bytes());
+    }
+    Finished();
+  });
+}
+
+void RequestHandler::SetAcl(int32_t xid, JuteReader& r) {
+  metastorepb::Op op;
+  auto* set = op.mutable_set_acl();
+  set->set_path(r.String());
+  ReadAcls(r, set->mutable_acl());
+  set->set_version(r.Int());
+  if (!r.ok()) return Malformed(xid, "a truncated setACL request");
+  WriteOne(std::move(op), [this, self = shared_from_this(), xid](const auto& h, const auto& reply) {
+    if (h.error() != metastorepb::OK || reply.results_size() != 1) {
+      ReplyError(xid, h);
+      return Finished();
+    }
+    JuteWriter w;
+    WriteStat(w, reply.results(0).stat());
+    Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk, w.bytes());
+    Finished();
+  });
 }
 
 void RequestHandler::WhoAmI(int32_t xid) {
   JuteWriter w;
-  w.Int(static_cast<int32_t>(auth_.size()));
-  for (const Identity& id : auth_) {
-    w.String(id.scheme);
+  w.Int(auth_.size());
+  for (const metastorepb::Id& id : auth_) {
+    w.String(id.scheme());
     // A digest id shows its user only, as ZooKeeper's does.
-    w.String(id.scheme == "digest" ? id.id.substr(0, id.id.find(':')) : id.id);
+    w.String(id.scheme() == "digest" ? id.id().substr(0, id.id().find(':')) : id.id());
   }
   Reply(xid, Applied(), err::kOk, w.bytes());
   Finished();

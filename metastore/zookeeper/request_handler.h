@@ -97,6 +97,8 @@ class RequestHandler : public std::enable_shared_from_this<RequestHandler> {
   void GetEphemerals(int32_t xid, JuteReader& r);
   void GetAllChildrenNumber(int32_t xid, JuteReader& r);
   void Auth(int32_t xid, JuteReader& r);
+  void GetAcl(int32_t xid, JuteReader& r);
+  void SetAcl(int32_t xid, JuteReader& r);
   void WhoAmI(int32_t xid);
   void CloseSession(int32_t xid);
   void GetConfig(int32_t xid, bool watch);
@@ -152,7 +154,9 @@ class RequestHandler : public std::enable_shared_from_this<RequestHandler> {
   uint64_t seq_ = 0;
   // The newest zxid the client has seen: reads never come from an older state.
   std::atomic<int64_t> last_zxid_{0};
-  std::vector<Identity> auth_;  // ip, then digests added by `auth`
+  // Who the client is: its ip, then the digests `auth` added (and super, for the superuser).
+  // Every write and read carries them; the tree checks ACLs against them.
+  google::protobuf::RepeatedPtrField<metastorepb::Id> auth_;
   std::atomic<uint64_t> received_{0};
   std::atomic<uint64_t> sent_{0};
 };
