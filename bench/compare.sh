@@ -6,7 +6,10 @@
 # warren/zookeeper; watch delivery latency; resident memory with KEYS keys of 100 B loaded,
 # restart-to-ready time with that data, and how long writes stop when the leader is killed;
 # and Warren's reads and watches with its clients spread over the members (its default)
-# next to all of them at the leader (--leader-only).
+# next to all of them at the leader (--leader-only). Warren is driven twice: through its own
+# client (warren) and through its ZooKeeper port with the ZooKeeper client the zookeeper
+# column uses (warren-zk: bench/peers/warren-zk.sh), so the two doors and the two servers
+# compare with the same client library.
 #   bench/compare.sh [--quick] [--port-base=N] [--out=DIR]
 # --quick: a small version (1 s per cell, 1 and 16 clients, 20,000 keys), under two minutes.
 # Raw results (one JSON object per run) and every member's log stay in DIR.
@@ -33,7 +36,9 @@ else
   workloads=(create set get get-serializable mixed) watchers=128 load_keys=1000000
   failover_warmup=1s
 fi
-targets=(warren etcd zookeeper)
+targets=(warren warren-zk etcd zookeeper)
+# The warren-bench driver of each target: warren-zk is Warren through ZooKeeper's client.
+declare -A driver=([warren]=warren [warren-zk]=zookeeper [etcd]=etcd [zookeeper]=zookeeper)
 
 scripts/install-deps.sh
 need=()
@@ -57,7 +62,8 @@ running=false
 cleanup() { if $running; then peer stop > /dev/null 2>&1 || true; fi; }
 trap cleanup EXIT
 
-declare -A port=([warren]=$port_base [etcd]=$((port_base + 30)) [zookeeper]=$((port_base + 60)))
+declare -A port=([warren]=$port_base [etcd]=$((port_base + 30)) [zookeeper]=$((port_base + 60))
+  [warren-zk]=$((port_base + 90)))
 field() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p" <<< "$1"; }
 declare -A ops p99 cpu_us completed
 
@@ -67,7 +73,7 @@ run() {
   local target=$1 label=$2 line cpu_before cpu_after
   shift 2
   cpu_before="$(peer cpu)"
-  line="$("$bench" --target="$target" --endpoints="$(peer endpoints)" --json "$@" \
+  line="$("$bench" --target="${driver[$target]}" --endpoints="$(peer endpoints)" --json "$@" \
     2>> "$out/bench.log")" || echo "  ($target $label had errors; see $out/bench.log)" >&2
   cpu_after="$(peer cpu)"
   echo "$line" >> "$results"
@@ -132,18 +138,21 @@ for t in "${targets[@]}"; do
     done
   fi
   echo "== $t: the leader killed under writes" >&2
-  line="$("$bench" --target="$t" --endpoints="$(peer endpoints)" --json --workload=failover \
+  line="$("$bench" --target="${driver[$t]}" --endpoints="$(peer endpoints)" --json --workload=failover \
     --clients=1 --warmup="$failover_warmup" --duration=60s --timeout=2s \
     --kill-cmd="bench/peers/$t.sh kill-leader $dir > /dev/null" 2>> "$out/bench.log")" || true
   echo "$line" >> "$results"
   failover[$t]="$(field "$line" unavailable_ms)"
   echo "  writes unavailable for ${failover[$t]} ms" >&2
   peer stop
+  running=false
+  [ "$t" = warren-zk ] && continue  # the same server as warren: its footprint is warren's
 
   echo "== $t: $load_keys keys of 100 B" >&2
+  running=true
   rm -rf "$dir"
   peer start "${port[$t]}" > /dev/null
-  "$bench" --target="$t" --endpoints="$(peer endpoints)" --json --workload=create \
+  "$bench" --target="${driver[$t]}" --endpoints="$(peer endpoints)" --json --workload=create \
     --batch=100 --ops=$((load_keys / 100)) --clients=8 --value-size=100 --warmup=0s \
     --prefix=load >> "$results" 2>> "$out/bench.log"
   sleep 2
@@ -162,28 +171,34 @@ ratio() {  # warren's figure over another's, for throughput
 echo
 echo "## Throughput and p99 latency (3 members each, 256 B values, $duration per cell)"
 echo
-echo "| workload | clients | warren ops/s | etcd ops/s | zookeeper ops/s | warren p99 ms | etcd p99 ms | zookeeper p99 ms | warren/etcd | warren/zookeeper |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "warren-zk is Warren through its ZooKeeper port, driven by ZooKeeper's C client as the"
+echo "zookeeper column is (a linearizable get is sync then getData there, one request here)."
+echo
+echo "| workload | clients | warren ops/s | warren-zk ops/s | etcd ops/s | zookeeper ops/s | warren p99 ms | warren-zk p99 ms | etcd p99 ms | zookeeper p99 ms | warren/etcd | warren/zookeeper | warren-zk/warren | warren-zk/zookeeper |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 for w in "${workloads[@]}"; do
   for c in "${client_counts[@]}"; do
     k="$w/$c"
-    printf '| %s | %s | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f | %s | %s |\n' "$w" "$c" \
-      "${ops[warren|$k]:-0}" "${ops[etcd|$k]:-0}" "${ops[zookeeper|$k]:-0}" \
-      "${p99[warren|$k]:-0}" "${p99[etcd|$k]:-0}" "${p99[zookeeper|$k]:-0}" \
+    printf '| %s | %s | %.0f | %.0f | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f | %s | %s | %s | %s |\n' \
+      "$w" "$c" "${ops[warren|$k]:-0}" "${ops[warren-zk|$k]:-0}" "${ops[etcd|$k]:-0}" \
+      "${ops[zookeeper|$k]:-0}" "${p99[warren|$k]:-0}" "${p99[warren-zk|$k]:-0}" \
+      "${p99[etcd|$k]:-0}" "${p99[zookeeper|$k]:-0}" \
       "$(ratio "${ops[warren|$k]:-0}" "${ops[etcd|$k]:-0}")" \
-      "$(ratio "${ops[warren|$k]:-0}" "${ops[zookeeper|$k]:-0}")"
+      "$(ratio "${ops[warren|$k]:-0}" "${ops[zookeeper|$k]:-0}")" \
+      "$(ratio "${ops[warren-zk|$k]:-0}" "${ops[warren|$k]:-0}")" \
+      "$(ratio "${ops[warren-zk|$k]:-0}" "${ops[zookeeper|$k]:-0}")"
   done
 done
 echo
 echo "## Server CPU per request, µs (the three members together; lower is better)"
 echo
-echo "| workload | clients | warren | etcd | zookeeper | warren/etcd | warren/zookeeper |"
-echo "|---|---|---|---|---|---|---|"
+echo "| workload | clients | warren | warren-zk | etcd | zookeeper | warren/etcd | warren/zookeeper |"
+echo "|---|---|---|---|---|---|---|---|"
 for w in "${workloads[@]}"; do
   for c in "${client_counts[@]}"; do
     k="$w/$c"
-    printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$w" "$c" "${cpu_us[warren|$k]:-?}" \
-      "${cpu_us[etcd|$k]:-?}" "${cpu_us[zookeeper|$k]:-?}" \
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$w" "$c" "${cpu_us[warren|$k]:-?}" \
+      "${cpu_us[warren-zk|$k]:-?}" "${cpu_us[etcd|$k]:-?}" "${cpu_us[zookeeper|$k]:-?}" \
       "$(ratio "${cpu_us[warren|$k]:-0}" "${cpu_us[etcd|$k]:-0}")" \
       "$(ratio "${cpu_us[warren|$k]:-0}" "${cpu_us[zookeeper|$k]:-0}")"
   done
@@ -192,12 +207,12 @@ k="watch/$watchers"
 echo
 echo "## Watch fan-out: one write seen by $watchers watchers"
 echo
-echo "| | warren | etcd | zookeeper |"
-echo "|---|---|---|---|"
-printf '| deliveries/s | %.0f | %.0f | %.0f |\n' "${ops[warren|$k]:-0}" "${ops[etcd|$k]:-0}" \
-  "${ops[zookeeper|$k]:-0}"
-printf '| delivery p99 ms | %.2f | %.2f | %.2f |\n' "${p99[warren|$k]:-0}" "${p99[etcd|$k]:-0}" \
-  "${p99[zookeeper|$k]:-0}"
+echo "| | warren | warren-zk | etcd | zookeeper |"
+echo "|---|---|---|---|---|"
+printf '| deliveries/s | %.0f | %.0f | %.0f | %.0f |\n' "${ops[warren|$k]:-0}" \
+  "${ops[warren-zk|$k]:-0}" "${ops[etcd|$k]:-0}" "${ops[zookeeper|$k]:-0}"
+printf '| delivery p99 ms | %.2f | %.2f | %.2f | %.2f |\n' "${p99[warren|$k]:-0}" \
+  "${p99[warren-zk|$k]:-0}" "${p99[etcd|$k]:-0}" "${p99[zookeeper|$k]:-0}"
 echo
 echo "## Warren: clients spread over the members, and all at the leader"
 echo
@@ -232,5 +247,8 @@ printf '| writes unavailable after the leader is killed, ms | %s | %s | %s | %s 
   "${failover[warren]}" "${failover[etcd]}" "${failover[zookeeper]}" \
   "$(ratio "${failover[warren]}" "${failover[etcd]}")" \
   "$(ratio "${failover[warren]}" "${failover[zookeeper]}")"
+echo
+echo "Through Warren's ZooKeeper port, writes were unavailable for ${failover[warren-zk]:-?} ms after"
+echo "the leader was killed (ZooKeeper's client moving its session to another member)."
 echo
 echo "Raw results: $results"

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The same 3-member Warren metastore as bench/peers/warren.sh, driven through its ZooKeeper
+# port instead: member i serves ZooKeeper's clients on PORT_BASE + i - 1 (the endpoints) and
+# its peers and gRPC clients on PORT_BASE + 9 + i. See bench/peers/common.sh.
+TARGET=zookeeper
+source "$(dirname "$0")/common.sh"
+
+grpc_port() { echo $((port_base + 9 + $1)); }
+
+start_member() {
+  local i=$1 m=""
+  for j in "${members[@]}"; do m+="${m:+,}$j=127.0.0.1:$(grpc_port "$j")"; done
+  exec "${WARREND:-$bin/warrend}" --id="$i" --members="$m" --data-dir="$dir/member$i" \
+    --zk-port="$(client_port "$i")" --zk-4lw-whitelist=srvr
+}
+
+# The four-letter word `srvr` answers "Mode: leader" on the leader, as ZooKeeper's does.
+leader_index() {
+  for i in "${members[@]}"; do
+    if (exec 3<> "/dev/tcp/127.0.0.1/$(client_port "$i")" && printf srvr >&3 && cat <&3) \
+        2> /dev/null | grep -q 'Mode: leader'; then
+      echo "$i"
+      return
+    fi
+  done
+}
+
+main "$@"
