@@ -9,6 +9,12 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libzookeeper-mt-dev
   iproute2 iptables
+  # Real ZooKeeper clients the tests drive against warrend's ZooKeeper port: the C client
+  # (above), kazoo, zkCli.sh and the Java client, Curator; clang's libFuzzer for the port's
+  # fuzzer.
+  python3-kazoo zookeeper default-jdk-headless
+  libcurator-client-java libcurator-framework-java libcurator-recipes-java
+  clang libclang-rt-14-dev
 )
 
 missing=()
