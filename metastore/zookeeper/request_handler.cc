@@ -649,8 +649,12 @@ void RequestHandler::GetData(int32_t xid, JuteReader& r) {
 }
 
 // /zookeeper/config, as ZooKeeper shows its dynamic configuration: a line per member
-// ("server.<id>=<host>:<port>:<port>:participant|observer;<client address>") and the version.
-// The ports are the member's one Raft and gRPC port; learners show as observers.
+// ("server.<id>=<host>:<quorum port>:<election port>:participant|observer") and the version.
+// The quorum port is the member's one Raft and gRPC port; Warren has no election port of its
+// own, shown as 0 (ZooKeeper's parser, which Curator runs on it, wants the two to differ).
+// No client address follows: a member knows no other member's ZooKeeper port, and Curator
+// keeps the connect string it was given when the configuration names none. Learners show as
+// observers.
 void RequestHandler::GetConfig(int32_t xid, bool watch) {
   metastorepb::Query q;  // read as any node: the watch and the stat are the tree's
   q.mutable_get_data()->set_path(std::string(metastore::kConfigNode));
@@ -663,8 +667,7 @@ void RequestHandler::GetConfig(int32_t xid, bool watch) {
     member_->GroupStatus([this, self, xid, h, stat = reply.stat()](raftpb::GroupStatus gs) {
       std::string config;
       for (const auto& m : gs.members()) {
-        absl::StrAppend(&config, "server.", m.id(), "=", m.address(), ":",
-                        m.address().substr(m.address().rfind(':') + 1), ":",
+        absl::StrAppend(&config, "server.", m.id(), "=", m.address(), ":0:",
                         m.role() == "learner" ? "observer" : "participant", "\n");
       }
       absl::StrAppend(&config, "version=", absl::Hex(gs.applied()));
@@ -862,8 +865,10 @@ void RequestHandler::AddWatch(int32_t xid, JuteReader& r) {
   }
   w.set_kind(mode == 0 ? metastorepb::WATCH_PERSISTENT : metastorepb::WATCH_PERSISTENT_RECURSIVE);
   AfterCaughtUp([this, xid, w] {
-    absl::Status s = member_->tree().AddWatch(session_, w);
-    Reply(xid, Applied(), CodeOf(metastore::ErrorOf(s)));
+    const int32_t code = CodeOf(metastore::ErrorOf(member_->tree().AddWatch(session_, w)));
+    JuteWriter body;  // ZooKeeper answers addWatch with an ErrorResponse after the header
+    body.Int(code);
+    Reply(xid, Applied(), code, body.bytes());
     Finished();
   });
 }

@@ -1,0 +1,2 @@
+/** One named check that ZkClientsTest runs and reports; its body throws on failure. */
+record TestCase(String name, Checks.Action body) {}
