@@ -606,14 +606,21 @@ ZNodeTree::Node* ZNodeTree::Find(std::string_view path) {
 // Queries
 
 absl::StatusOr<std::string> ZNodeTree::Query(std::string_view query) {
+  uint64_t applied;
+  return Query(query, &applied);
+}
+
+std::string ZNodeTree::Query(std::string_view query, uint64_t* applied) {
   metastorepb::Query q;
   if (!q.ParseFromArray(query.data(), query.size())) {
     metastorepb::QueryReply reply;
     reply.set_error(metastorepb::BAD_ARGUMENTS);
     reply.set_message("BadArguments: unreadable query");
+    *applied = LastApplied();
     return reply.SerializeAsString();
   }
   std::lock_guard lock(mu_);
+  *applied = last_applied_;
   return RunQuery(q).SerializeAsString();
 }
 

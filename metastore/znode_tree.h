@@ -62,6 +62,9 @@ class ZNodeTree : public StateMachine {
   // replies CommandReply and QueryReply. A metastore error is a reply, not an error status.
   absl::StatusOr<std::string> Apply(uint64_t index, std::string_view command) override;
   absl::StatusOr<std::string> Query(std::string_view query) override;
+  // The same, from any thread, with the state it answered from: `applied` is the zxid the
+  // answer reflects (read under the same lock).
+  std::string Query(std::string_view query, uint64_t* applied);
   SnapshotFn TakeSnapshot() override;
   absl::Status RestoreSnapshot(uint64_t index, SnapshotReader& reader) override;
   uint64_t LastApplied() const override;

@@ -266,6 +266,19 @@ void MetastoreService::Ask(const metastorepb::RequestHeader& header, absl::Time 
     }
   }
   query.set_session_id(header.session_id());
+  // A sequential read this member can already serve is answered here, on the caller's
+  // thread, rather than queued for the apply thread: the tree answers under the same lock
+  // its applies hold, so the answer (and any watch it sets) is exactly as the apply thread
+  // would give it, and no event the answer reflects can still be on its way.
+  if (header.consistency() == raftpb::SEQUENTIAL && !unsafe_stale_reads_ &&
+      tree_->LastApplied() >= header.min_zxid()) {
+    raft::Result r;
+    r.payload = tree_->Query(query.SerializeAsString(), &r.index);
+    metastorepb::ResponseHeader h = HeaderOf(r);
+    metastorepb::QueryReply reply;
+    DecodeReply(r.payload, &h, &reply);
+    return done(h, reply);
+  }
   raftpb::ReadRequest rr;
   rr.set_query(query.SerializeAsString());
   rr.set_consistency(header.consistency());

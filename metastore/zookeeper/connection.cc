@@ -55,20 +55,55 @@ void Connection::Start() {
   }).detach();
 }
 
+// A frame goes out at once from the thread that has it when nothing is queued before it,
+// without waiting (most answers are small, and a hand-over to the writer thread per request
+// cost more than serving it); what the socket does not take at once is left to the writer.
 void Connection::Send(std::string body) {
-  std::lock_guard lock(mu_);
+  const auto len = static_cast<uint32_t>(body.size());
+  std::string frame = {static_cast<char>(len >> 24), static_cast<char>(len >> 16),
+                       static_cast<char>(len >> 8), static_cast<char>(len)};
+  frame += body;
+  std::unique_lock lock(mu_);
   if (closing_) return;
-  queued_bytes_ += body.size() + 4;
+  if (out_.empty() && !writing_) {
+    writing_ = true;
+    lock.unlock();
+    ssize_t put;
+    do {
+      put = send(fd_, frame.data(), frame.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (put < 0 && errno == EINTR);
+    lock.lock();
+    writing_ = false;
+    if (put < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+      closing_ = true;  // the client is gone: the reader sees it too
+      out_.clear();
+      queued_bytes_ = 0;
+      cv_.notify_all();
+      return;
+    }
+    const size_t sent = put > 0 ? static_cast<size_t>(put) : 0;
+    if (sent == frame.size()) {
+      if (!out_.empty() || closing_) cv_.notify_all();
+      return;
+    }
+    frame.erase(0, sent);
+    queued_bytes_ += frame.size();
+    out_.push_front(std::move(frame));  // before what others queued meanwhile
+    cv_.notify_all();
+    return;
+  }
+  queued_bytes_ += frame.size();
   if (queued_bytes_ > kMaxQueuedBytes) {
     LOG(WARNING) << "ZooKeeper client " << peer_ip_ << ":" << peer_port_ << " reads too slowly ("
                  << queued_bytes_ << " bytes queued): closing";
     closing_ = true;
     out_.clear();
+    queued_bytes_ = 0;
     shutdown(fd_, SHUT_RDWR);
     cv_.notify_all();
     return;
   }
-  out_.push_back(std::move(body));
+  out_.push_back(std::move(frame));
   cv_.notify_all();
 }
 
@@ -83,6 +118,7 @@ void Connection::Abort() {
     std::lock_guard lock(mu_);
     closing_ = true;
     out_.clear();
+    queued_bytes_ = 0;
     cv_.notify_all();
   }
   shutdown(fd_, SHUT_RDWR);
@@ -142,22 +178,21 @@ void Connection::ReadLoop() {
 }
 
 void Connection::WriteLoop() {
+  std::unique_lock lock(mu_);
   for (;;) {
-    std::string body;
-    {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [this] { return closing_ || !out_.empty(); });
-      if (out_.empty()) break;  // closing, and all written
-      body = std::move(out_.front());
-      out_.pop_front();
-      queued_bytes_ -= body.size() + 4;
-    }
-    const auto len = static_cast<uint32_t>(body.size());
-    std::string frame = {static_cast<char>(len >> 24), static_cast<char>(len >> 16),
-                         static_cast<char>(len >> 8), static_cast<char>(len)};
-    frame += body;
-    if (!WriteFully(frame)) break;
+    cv_.wait(lock, [this] { return !writing_ && (closing_ || !out_.empty()); });
+    if (out_.empty()) break;  // closing, and all written
+    std::string frame = std::move(out_.front());
+    out_.pop_front();
+    queued_bytes_ -= frame.size();
+    writing_ = true;
+    lock.unlock();
+    const bool ok = WriteFully(frame);
+    lock.lock();
+    writing_ = false;
+    if (!ok) break;
   }
+  lock.unlock();
   // Ends the reader too: the client sees the connection close and moves on.
   shutdown(fd_, SHUT_RDWR);
 }

@@ -16,9 +16,10 @@ class ZooKeeperServer;
 
 // One TCP connection on ZooKeeper's port: frames in (a 4-byte big-endian length, then the
 // body), frames out. Its first four bytes may instead be a four-letter word, answered in
-// text before the connection ends. A thread reads, another writes, so that a client slow to
-// read never holds up the member's apply thread (watch events are queued) and a request
-// waiting on the group never holds up reading. A frame longer than the limit, or one cut
+// text before the connection ends. A thread reads; answers and events go out at once from
+// the thread that has them when the socket takes them without waiting, else a writer thread
+// sends them, so that a client slow to read never holds up the member's apply thread and a
+// request waiting on the group never holds up reading. A frame longer than the limit, or one cut
 // short, ends the connection; nothing else is done for it.
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
@@ -58,8 +59,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  std::deque<std::string> out_;
+  std::deque<std::string> out_;  // whole frames, length prefix included
   size_t queued_bytes_ = 0;
+  bool writing_ = false;  // a thread is writing to the socket: everyone else queues
   bool closing_ = false;  // no more frames; the writer ends once out_ is written
   std::thread writer_;
 };
