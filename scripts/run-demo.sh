@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job: a local 3-member Warren metastore quorum (warrend) on loopback, a short tour
 # through the `warren` CLI (znodes, versions, sequential and ephemeral nodes, a watch, the
-# leader killed with SIGKILL), and then the quorum is left running for you to use.
+# leader killed with SIGKILL), the same tree read through ZooKeeper's own zkCli.sh on the
+# members' ZooKeeper ports (PORT+80..+82), and then the quorum is left running for you to use.
 #   WARREN_DEMO_PORT=7101 WARREN_DEMO_DIR=/tmp/warren-demo scripts/run-demo.sh
 # Stop it with scripts/stop-demo.sh.
 set -euo pipefail
@@ -13,6 +14,8 @@ port="${WARREN_DEMO_PORT:-7101}"
 data="${WARREN_DEMO_DIR:-/tmp/warren-demo}"
 members="1=127.0.0.1:$port,2=127.0.0.1:$((port + 1)),3=127.0.0.1:$((port + 2))"
 endpoints="127.0.0.1:$port,127.0.0.1:$((port + 1)),127.0.0.1:$((port + 2))"
+zk_port() { echo $((port + 79 + $1)); }
+zk_hosts="127.0.0.1:$(zk_port 1),127.0.0.1:$(zk_port 2),127.0.0.1:$(zk_port 3)"
 bin="$PWD/build/bin"
 
 WARREN_DEMO_DIR="$data" scripts/stop-demo.sh > /dev/null 2>&1 || true
@@ -22,6 +25,7 @@ mkdir -p "$data"
 start() {
   # setsid: the members outlive this script.
   setsid "$bin/warrend" --id="$1" --members="$members" --data-dir="$data/$1" \
+    --zk-port="$(zk_port "$1")" --zk-4lw-whitelist=ruok,srvr,mntr \
     >> "$data/warrend-$1.log" 2>&1 < /dev/null &
   echo "$!" > "$data/warrend-$1.pid"
   disown "$!"
@@ -67,6 +71,10 @@ w create -s /ledgers/L "ledger three"
 sleep 2  # member $l catches up
 w members
 
+echo; echo "== the same tree through ZooKeeper's own client, on the members' ZooKeeper ports"
+echo "\$ zkCli.sh -server $zk_hosts ls /ledgers"
+/usr/share/zookeeper/bin/zkCli.sh -server "$zk_hosts" ls /ledgers 2> /dev/null | tail -1
+
 cat << DONE
 
 The quorum is still running (data and logs in $data). Try:
@@ -74,6 +82,7 @@ The quorum is still running (data and logs in $data). Try:
   build/bin/warren ls /ledgers
   build/bin/warren watch / --recursive
   build/bin/warren --json stat /ledgers
+  /usr/share/zookeeper/bin/zkCli.sh -server $zk_hosts
 Stop it with:
   WARREN_DEMO_DIR=$data scripts/stop-demo.sh
 DONE
