@@ -1,18 +1,24 @@
 #include "metastore/zookeeper/connection.h"
 
+#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <thread>
 
 #include "glog/logging.h"
+#include "metastore/zookeeper/event_loop.h"
 #include "metastore/zookeeper/server.h"
 
 namespace warren::zookeeper {
 namespace {
 
-// Frames queued for a client that does not read them; beyond this it is cut off.
+// Bytes queued for a client that does not read them; beyond this it is cut off.
 constexpr size_t kMaxQueuedBytes = size_t{64} << 20;
+// Read per wake-up at most, so that one busy client does not starve the others of a loop.
+constexpr size_t kReadBudget = 256 << 10;
 
 int32_t BigEndian32(const char* b) {
   const auto* p = reinterpret_cast<const unsigned char*>(b);
@@ -22,11 +28,13 @@ int32_t BigEndian32(const char* b) {
 
 }  // namespace
 
-Connection::Connection(int fd, std::string peer_ip, int peer_port, ZooKeeperServer* server)
+Connection::Connection(int fd, std::string peer_ip, int peer_port, ZooKeeperServer* server,
+                       EventLoop* loop)
     : fd_(fd),
       peer_ip_(std::move(peer_ip)),
       peer_port_(peer_port),
       server_(server),
+      loop_(loop),
       started_(absl::Now()) {}
 
 Connection::~Connection() { close(fd_); }
@@ -45,72 +53,82 @@ void Connection::Start() {
   };
   handler_ = std::make_shared<RequestHandler>(server_->member(), &server_->handler_options(),
                                               peer_ip_, std::move(hooks));
-  writer_ = std::thread([self = shared_from_this()] { self->WriteLoop(); });
-  std::thread([self = shared_from_this()] {
-    self->ReadLoop();
-    self->handler_->OnClosed();
-    self->CloseAfterSend();
-    self->writer_.join();
-    self->server_->ConnectionEnded(self.get());
-  }).detach();
+  loop_->Add(this, fd_);
 }
 
-// A frame goes out at once from the thread that has it when nothing is queued before it,
-// without waiting (most answers are small, and a hand-over to the writer thread per request
-// cost more than serving it); what the socket does not take at once is left to the writer.
 void Connection::Send(std::string body) {
   const auto len = static_cast<uint32_t>(body.size());
   std::string frame = {static_cast<char>(len >> 24), static_cast<char>(len >> 16),
                        static_cast<char>(len >> 8), static_cast<char>(len)};
   frame += body;
+  Write(std::move(frame));
+}
+
+void Connection::Write(std::string bytes) {
   std::unique_lock lock(mu_);
   if (closing_) return;
-  if (out_.empty() && !writing_) {
-    writing_ = true;
-    lock.unlock();
-    ssize_t put;
-    do {
-      put = send(fd_, frame.data(), frame.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    } while (put < 0 && errno == EINTR);
-    lock.lock();
-    writing_ = false;
-    if (put < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-      closing_ = true;  // the client is gone: the reader sees it too
-      out_.clear();
-      queued_bytes_ = 0;
-      cv_.notify_all();
-      return;
-    }
-    const size_t sent = put > 0 ? static_cast<size_t>(put) : 0;
-    if (sent == frame.size()) {
-      if (!out_.empty() || closing_) cv_.notify_all();
-      return;
-    }
-    frame.erase(0, sent);
-    queued_bytes_ += frame.size();
-    out_.push_front(std::move(frame));  // before what others queued meanwhile
-    cv_.notify_all();
-    return;
-  }
-  queued_bytes_ += frame.size();
+  queued_bytes_ += bytes.size();
   if (queued_bytes_ > kMaxQueuedBytes) {
     LOG(WARNING) << "ZooKeeper client " << peer_ip_ << ":" << peer_port_ << " reads too slowly ("
                  << queued_bytes_ << " bytes queued): closing";
     closing_ = true;
     out_.clear();
     queued_bytes_ = 0;
+    lock.unlock();
     shutdown(fd_, SHUT_RDWR);
-    cv_.notify_all();
     return;
   }
-  out_.push_back(std::move(frame));
-  cv_.notify_all();
+  out_.push_back(std::move(bytes));
+  if (writing_) return;  // the writing thread takes it too
+  writing_ = true;
+  const bool ok = Flush(lock);
+  writing_ = false;
+  if (!ok) {
+    closing_ = true;
+    out_.clear();
+    queued_bytes_ = 0;
+    lock.unlock();
+    shutdown(fd_, SHUT_RDWR);  // the client is gone: the loop sees it and tears down
+    return;
+  }
+  const bool drained = out_.empty();
+  if (!drained && !want_write_) {
+    want_write_ = true;
+    loop_->WantWrite(this, fd_, true);
+  }
+}
+
+bool Connection::Flush(std::unique_lock<std::mutex>& lock) {
+  while (!out_.empty()) {
+    std::string bytes = std::move(out_.front());
+    out_.pop_front();
+    lock.unlock();
+    ssize_t put;
+    do {
+      put = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (put < 0 && errno == EINTR);
+    lock.lock();
+    if (put < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return false;
+    const size_t sent = put > 0 ? static_cast<size_t>(put) : 0;
+    queued_bytes_ -= sent;
+    if (sent < bytes.size()) {
+      bytes.erase(0, sent);
+      out_.push_front(std::move(bytes));  // before what others queued meanwhile
+      return true;                        // the socket is full: the loop says when it drains
+    }
+  }
+  if (closing_) shutdown(fd_, SHUT_RDWR);  // all written: now the connection ends
+  return true;
 }
 
 void Connection::CloseAfterSend() {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
+  if (closing_) return;
   closing_ = true;
-  cv_.notify_all();
+  if (out_.empty() && !writing_) {
+    lock.unlock();
+    shutdown(fd_, SHUT_RDWR);
+  }
 }
 
 void Connection::Abort() {
@@ -119,88 +137,131 @@ void Connection::Abort() {
     closing_ = true;
     out_.clear();
     queued_bytes_ = 0;
-    cv_.notify_all();
   }
   shutdown(fd_, SHUT_RDWR);
 }
 
-bool Connection::ReadFully(char* buf, size_t n) {
-  while (n > 0) {
-    const ssize_t got = recv(fd_, buf, n, 0);
-    if (got == 0) return false;
+void Connection::OnEvents(uint32_t events) {
+  if (torn_down_) return;
+  if (events & EPOLLOUT) OnWritable();
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) OnReadable();
+}
+
+void Connection::OnWritable() {
+  std::unique_lock lock(mu_);
+  if (writing_) return;  // another thread is at it; the loop asks again
+  writing_ = true;
+  const bool ok = Flush(lock);
+  writing_ = false;
+  if (!ok) {
+    closing_ = true;
+    out_.clear();
+    queued_bytes_ = 0;
+    lock.unlock();
+    shutdown(fd_, SHUT_RDWR);
+    return;
+  }
+  if (out_.empty() && want_write_) {
+    want_write_ = false;
+    loop_->WantWrite(this, fd_, false);
+  }
+}
+
+void Connection::OnReadable() {
+  char buf[64 << 10];
+  size_t budget = kReadBudget;
+  while (budget > 0) {
+    const ssize_t got = recv(fd_, buf, sizeof(buf), MSG_DONTWAIT);
+    if (got == 0) {  // the client closed (perhaps its side only: `echo ruok | nc`)
+      if (reading_) TakeFrames();
+      // A four-letter word's answer is still to go: wait for its thread to shut the socket
+      // (the loop hears of that even with no events asked for).
+      if (answering_) return loop_->Mute(this, fd_);
+      return Teardown();
+    }
     if (got < 0) {
       if (errno == EINTR) continue;
-      return false;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      return Teardown();
     }
-    buf += got;
-    n -= static_cast<size_t>(got);
+    budget -= std::min(budget, static_cast<size_t>(got));
+    if (reading_) in_.append(buf, static_cast<size_t>(got));
   }
-  return true;
+  if (reading_) TakeFrames();
 }
 
-bool Connection::WriteFully(const std::string& bytes) {
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t put = send(fd_, bytes.data() + done, bytes.size() - done, MSG_NOSIGNAL);
-    if (put < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    done += static_cast<size_t>(put);
+void Connection::TakeFrames() {
+  if (first_bytes_ && in_.size() - in_start_ >= 4) {
+    first_bytes_ = false;
+    std::string word = in_.substr(in_start_, 4);
+    if (IsFourLetterWord(word)) return AnswerFourLetterWord(word);
   }
-  return true;
-}
-
-void Connection::ReadLoop() {
   const size_t max_frame = server_->max_frame_bytes();
-  char prefix[4];
-  bool first = true;
-  for (;;) {
-    if (!ReadFully(prefix, 4)) return;
-    if (first) {
-      first = false;
-      std::string word(prefix, 4);
-      if (IsFourLetterWord(word)) return AnswerFourLetterWord(word);
-    }
-    const int32_t len = BigEndian32(prefix);
+  while (reading_ && in_.size() - in_start_ >= 4) {
+    const int32_t len = BigEndian32(in_.data() + in_start_);
     if (len < 0 || static_cast<size_t>(len) > max_frame) {
       LOG(WARNING) << "ZooKeeper client " << peer_ip_ << ":" << peer_port_ << " sent a frame of "
                    << len << " bytes; the limit is " << max_frame << " (--zk-max-buffer-bytes)"
                    << ": closing";
-      return;
+      reading_ = false;
+      Abort();
+      break;
     }
-    std::string frame(static_cast<size_t>(len), '\0');
-    if (!ReadFully(frame.data(), frame.size())) return;
+    if (in_.size() - in_start_ < 4 + static_cast<size_t>(len)) break;  // the rest is to come
+    std::string frame = in_.substr(in_start_ + 4, static_cast<size_t>(len));
+    in_start_ += 4 + static_cast<size_t>(len);
     handler_->OnFrame(std::move(frame));
     std::lock_guard lock(mu_);
-    if (closing_) return;
+    if (closing_) reading_ = false;  // the handler ended the connection: read no further
+  }
+  if (in_start_ == in_.size()) {
+    in_.clear();
+    in_start_ = 0;
+  } else if (in_start_ > (1 << 20)) {
+    in_.erase(0, in_start_);
+    in_start_ = 0;
   }
 }
 
-void Connection::WriteLoop() {
-  std::unique_lock lock(mu_);
-  for (;;) {
-    cv_.wait(lock, [this] { return !writing_ && (closing_ || !out_.empty()); });
-    if (out_.empty()) break;  // closing, and all written
-    std::string frame = std::move(out_.front());
-    out_.pop_front();
-    queued_bytes_ -= frame.size();
-    writing_ = true;
-    lock.unlock();
-    const bool ok = WriteFully(frame);
-    lock.lock();
-    writing_ = false;
-    if (!ok) break;
-  }
-  lock.unlock();
-  // Ends the reader too: the client sees the connection close and moves on.
-  shutdown(fd_, SHUT_RDWR);
-}
-
+// Answered on a thread of its own, which writes the answer and shuts the socket: working out
+// `srvr` waits for the group's status, which must not hold up the loop's other connections.
 void Connection::AnswerFourLetterWord(const std::string& word) {
-  std::string answer = server_->FourLetterWord(word);
-  WriteFully(answer);
-  shutdown(fd_, SHUT_WR);
+  reading_ = false;
+  answering_ = true;
+  std::thread([self = shared_from_this(), word] {
+    const std::string answer = self->server_->FourLetterWord(word);
+    size_t done = 0;
+    const absl::Time deadline = absl::Now() + absl::Seconds(10);
+    while (done < answer.size() && absl::Now() < deadline) {
+      const ssize_t put = send(self->fd_, answer.data() + done, answer.size() - done,
+                               MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (put > 0) {
+        done += static_cast<size_t>(put);
+      } else if (put < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        break;
+      } else {
+        pollfd p{self->fd_, POLLOUT, 0};
+        poll(&p, 1, 100);
+      }
+    }
+    self->answering_ = false;
+    shutdown(self->fd_, SHUT_RDWR);
+  }).detach();
+}
+
+void Connection::Teardown() {
+  torn_down_ = true;
+  auto self = shared_from_this();
+  loop_->Remove(fd_);
+  handler_->OnClosed();
+  {
+    std::lock_guard lock(mu_);
+    closing_ = true;
+    out_.clear();
+    queued_bytes_ = 0;
+  }
+  server_->ConnectionEnded(this);
+  loop_->Retire(std::move(self));  // freed after this batch of events, which may name it
 }
 
 }  // namespace warren::zookeeper

@@ -1,33 +1,37 @@
 #pragma once
 
-#include <condition_variable>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
+#include "absl/time/time.h"
 #include "metastore/zookeeper/request_handler.h"
 
 namespace warren::zookeeper {
 
+class EventLoop;
 class ZooKeeperServer;
 
-// One TCP connection on ZooKeeper's port: frames in (a 4-byte big-endian length, then the
-// body), frames out. Its first four bytes may instead be a four-letter word, answered in
-// text before the connection ends. A thread reads; answers and events go out at once from
-// the thread that has them when the socket takes them without waiting, else a writer thread
-// sends them, so that a client slow to read never holds up the member's apply thread and a
-// request waiting on the group never holds up reading. A frame longer than the limit, or one cut
-// short, ends the connection; nothing else is done for it.
+// One TCP connection on ZooKeeper's port, a non-blocking socket served by an EventLoop:
+// frames in (a 4-byte big-endian length, then the body), frames out. Its first four bytes may
+// instead be a four-letter word, answered in text before the connection ends. Answers and
+// watch events go out at once from the thread that has them when the socket takes them
+// without waiting, else they queue and the loop writes them as the socket drains, so a
+// client slow to read never holds up the member's apply thread. A frame longer than the limit
+// ends the connection; nothing else is done for it.
+//
+// Any thread may send or close; the loop's thread alone reads and tears the connection down
+// (a close from elsewhere shuts the socket, which the loop then sees).
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(int fd, std::string peer_ip, int peer_port, ZooKeeperServer* server);
+  Connection(int fd, std::string peer_ip, int peer_port, ZooKeeperServer* server,
+             EventLoop* loop);
   ~Connection();
 
-  // Starts the threads; the connection holds itself alive until both have ended, then tells
-  // the server (ConnectionEnded).
+  // Registers with the loop; the server holds the connection until ConnectionEnded.
   void Start();
   // Queues a frame body; never blocks. Past a bound of queued bytes the client is not
   // reading: the connection ends.
@@ -36,6 +40,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void CloseAfterSend();
   // Ends it now (the server shuts down).
   void Abort();
+  // The loop's thread: the socket is readable, writable or closed.
+  void OnEvents(uint32_t events);
 
   RequestHandler* handler() const { return handler_.get(); }
   const std::string& peer_ip() const { return peer_ip_; }
@@ -43,27 +49,41 @@ class Connection : public std::enable_shared_from_this<Connection> {
   absl::Time started() const { return started_; }
 
  private:
-  void ReadLoop();
-  void WriteLoop();
-  // Reads exactly `n` bytes; false at the end of the stream or an error.
-  bool ReadFully(char* buf, size_t n);
-  bool WriteFully(const std::string& bytes);
+  // Queues bytes as they are (a frame, or a four-letter word's text) and writes what the
+  // socket takes now.
+  void Write(std::string bytes);
+  void OnReadable();
+  void OnWritable();
+  // Takes the frames complete in in_ and hands them to the handler.
+  void TakeFrames();
   void AnswerFourLetterWord(const std::string& word);
+  // Sends what it can of out_ without waiting; under mu_, with writing_ set by the caller.
+  // False if the socket failed.
+  bool Flush(std::unique_lock<std::mutex>& lock);
+  void Teardown();
 
   const int fd_;
   const std::string peer_ip_;
   const int peer_port_;
   ZooKeeperServer* const server_;
+  EventLoop* const loop_;
   const absl::Time started_;
   std::shared_ptr<RequestHandler> handler_;
 
+  // The loop's thread only.
+  std::string in_;
+  size_t in_start_ = 0;  // in_ before this is consumed
+  bool first_bytes_ = true;
+  bool reading_ = true;  // false once the handler or a four-letter word ended the input
+  bool torn_down_ = false;
+  std::atomic<bool> answering_{false};  // a four-letter word's answer is being written
+
   std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<std::string> out_;  // whole frames, length prefix included
+  std::deque<std::string> out_;  // bytes not yet written, in order
   size_t queued_bytes_ = 0;
-  bool writing_ = false;  // a thread is writing to the socket: everyone else queues
-  bool closing_ = false;  // no more frames; the writer ends once out_ is written
-  std::thread writer_;
+  bool writing_ = false;     // a thread is writing out_ to the socket
+  bool want_write_ = false;  // the loop is asked to tell when the socket drains
+  bool closing_ = false;     // no more output; the socket shuts once out_ is written
 };
 
 }  // namespace warren::zookeeper

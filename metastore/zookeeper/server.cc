@@ -15,6 +15,7 @@
 #include "glog/logging.h"
 #include "metastore/errors.h"
 #include "metastore/zookeeper/connection.h"
+#include "metastore/zookeeper/event_loop.h"
 
 namespace warren::zookeeper {
 namespace {
@@ -75,6 +76,12 @@ absl::StatusOr<std::unique_ptr<ZooKeeperServer>> ZooKeeperServer::Start(ZooKeepe
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
   server->listen_fd_ = fd;
   server->port_ = ntohs(addr.sin_port);
+  // As many loops as cores: each wakes for a batch of ready sockets at a time.
+  const unsigned loops = std::max(2u, std::thread::hardware_concurrency());
+  for (unsigned i = 0; i < loops; ++i) {
+    server->loops_.push_back(std::make_unique<EventLoop>());
+    server->loops_.back()->Start();
+  }
   server->acceptor_ = std::thread([s = server.get()] { s->AcceptLoop(); });
   LOG(INFO) << "ZooKeeper clients served on " << o.host << ":" << server->port_;
   return server;
@@ -87,16 +94,20 @@ void ZooKeeperServer::Shutdown() {
   shutdown(listen_fd_, SHUT_RDWR);
   if (acceptor_.joinable()) acceptor_.join();
   close(listen_fd_);
-  std::unique_lock lock(mu_);
-  for (auto& [ptr, connection] : connections_) connection->Abort();
-  all_ended_.wait(lock, [this] { return connections_.empty(); });
+  {
+    std::unique_lock lock(mu_);
+    for (auto& [ptr, connection] : connections_) connection->Abort();
+    all_ended_.wait(lock, [this] { return connections_.empty(); });
+  }
+  for (auto& loop : loops_) loop->Stop();
 }
 
 void ZooKeeperServer::AcceptLoop() {
   while (!stopping_) {
     sockaddr_in peer{};
     socklen_t len = sizeof(peer);
-    const int fd = accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC);
+    const int fd =
+        accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
       if (stopping_) return;
       if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -108,7 +119,8 @@ void ZooKeeperServer::AcceptLoop() {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     char ip[INET_ADDRSTRLEN] = {};
     inet_ntop(AF_INET, &peer.sin_addr, ip, sizeof(ip));
-    auto connection = std::make_shared<Connection>(fd, ip, ntohs(peer.sin_port), this);
+    auto connection = std::make_shared<Connection>(fd, ip, ntohs(peer.sin_port), this,
+                                                   loops_[next_loop_++ % loops_.size()].get());
     {
       std::lock_guard lock(mu_);
       if (options_.max_connections_per_ip > 0 &&

@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "metastore/zookeeper/member.h"
@@ -16,6 +17,7 @@
 namespace warren::zookeeper {
 
 class Connection;
+class EventLoop;
 
 struct ZooKeeperOptions {
   std::string host = "127.0.0.1";  // the member's own host
@@ -66,6 +68,8 @@ class ZooKeeperServer {
   int listen_fd_ = -1;
   int port_ = 0;
   std::thread acceptor_;
+  std::vector<std::unique_ptr<EventLoop>> loops_;
+  size_t next_loop_ = 0;
   std::atomic<bool> stopping_{false};
   const absl::Time started_ = absl::Now();
 
