@@ -210,4 +210,38 @@ void Forwarder::RelayKeepAlives(uint64_t leader, const std::vector<uint64_t>& se
       });
 }
 
+void Forwarder::ChangeMembership(uint64_t leader, const raftpb::MembershipRequest& req,
+                                 absl::Time deadline,
+                                 std::function<void(const metastorepb::ResponseHeader&)> done) {
+  struct Call {
+    raftpb::MembershipRequest req;
+    metastorepb::MembershipResponse resp;
+    grpc::ClientContext ctx;
+  };
+  auto call = std::make_shared<Call>();
+  call->req = req;
+  call->ctx.set_deadline(absl::ToChronoTime(deadline));
+  auto unavailable = [](const std::string& why) {
+    metastorepb::ResponseHeader h;
+    h.set_error(metastorepb::UNAVAILABLE);
+    h.set_message(absl::StrCat("Unavailable: the leader was not reached: ", why));
+    return h;
+  };
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return done(unavailable("shutting down"));
+    in_flight_.insert(&call->ctx);
+    ++alive_;
+  }
+  Link& link = LinkTo(division_->AddressOf(leader));
+  Call& ref = *call;
+  link.stub->async()->ChangeMembership(
+      &ref.ctx, &ref.req, &ref.resp,
+      [this, call, done = std::move(done), unavailable](grpc::Status gs) {
+        done(gs.ok() ? call->resp.header() : unavailable(gs.error_message()));
+        End(&call->ctx);
+        Ended();
+      });
+}
+
 }  // namespace warren::metastore

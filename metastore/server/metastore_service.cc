@@ -228,6 +228,18 @@ void MetastoreService::AfterCatchUp(uint64_t zxid, absl::Duration bound,
   WhenApplied(zxid, absl::Now() + bound, [answer, caught_up] { answer->Give(caught_up); });
 }
 
+void MetastoreService::ChangeMembership(
+    const raftpb::MembershipRequest& req, absl::Time deadline,
+    std::function<void(const metastorepb::ResponseHeader&)> done) {
+  if (leading()) {
+    return division_->ChangeMembership(
+        req, [this, done = std::move(done)](raft::Result r) { done(HeaderOf(r)); });
+  }
+  const uint64_t leader = division_->leader();
+  if (leader == 0) return done(NotLeaderHeader());
+  forwarder_.ChangeMembership(leader, req, deadline, std::move(done));
+}
+
 void MetastoreService::Touch(uint64_t session, bool attached) {
   if (tracker_ != nullptr) tracker_->Touch(session, attached);
 }

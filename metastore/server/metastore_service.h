@@ -60,6 +60,11 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService,
   void AfterCatchUp(uint64_t zxid, absl::Duration bound, std::function<void(bool)> then) override;
   absl::Status CheckLeaderContact(int64_t timeout_ms) override;
   void Touch(uint64_t session, bool attached) override;
+  void ChangeMembership(const raftpb::MembershipRequest& req, absl::Time deadline,
+                        std::function<void(const metastorepb::ResponseHeader&)> done) override;
+  void RunAfter(absl::Duration delay, std::function<void()> fn) override {
+    catch_up_timer_.After(delay, std::move(fn));
+  }
   void GroupStatus(std::function<void(raftpb::GroupStatus)> done) override {
     division_->Status(std::move(done));
   }

@@ -47,6 +47,7 @@ int32_t JuteReader::Int() {
 int64_t JuteReader::Long() {
   const auto hi = static_cast<uint32_t>(Int());
   const auto lo = static_cast<uint32_t>(Int());
+  if (!ok_) return 0;
   return static_cast<int64_t>(uint64_t{hi} << 32 | lo);
 }
 

@@ -38,6 +38,12 @@ class Member {
   virtual absl::Status CheckLeaderContact(int64_t timeout_ms) = 0;
   // A sign of life from a session whose client is connected here.
   virtual void Touch(uint64_t session, bool attached) = 0;
+  // A membership change (add a learner, promote, remove), made by the leader: asked of it if
+  // this member does not lead. `done` gets the header (error, zxid).
+  virtual void ChangeMembership(const raftpb::MembershipRequest& req, absl::Time deadline,
+                                std::function<void(const metastorepb::ResponseHeader&)> done) = 0;
+  // Runs `fn` after `delay`, on a thread of the member's.
+  virtual void RunAfter(absl::Duration delay, std::function<void()> fn) = 0;
   // The Raft group's status as this member sees it (role, leader, members).
   virtual void GroupStatus(std::function<void(raftpb::GroupStatus)> done) = 0;
 

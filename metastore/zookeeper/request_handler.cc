@@ -2,7 +2,11 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "glog/logging.h"
 #include "metastore/acl.h"
 #include "metastore/errors.h"
@@ -154,7 +158,12 @@ void RequestHandler::Handle(std::string frame) {
   if (!connected_) return Connect(r);
   const int32_t xid = r.Int();
   const int32_t type = r.Int();
-  if (!r.ok()) return Malformed(0, "a request shorter than its header");
+  if (!r.ok()) {
+    LOG(WARNING) << SessionLabel(session_) << " from " << peer_ip_
+                 << ": a request shorter than its header: closing the connection";
+    Close();
+    return Finished();
+  }
   member_->Touch(session_.load(), false);
   Dispatch(xid, type, r);
 }
@@ -216,10 +225,7 @@ void RequestHandler::Dispatch(int32_t xid, int32_t type, JuteReader& r) {
     case op::kCloseSession:
       return CloseSession(xid);
     case op::kReconfig:
-      // As a ZooKeeper ensemble with reconfigEnabled=false: Warren's membership changes go
-      // through `warren member` (docs/zookeeper-compatibility.md).
-      Reply(xid, Applied(), err::kReconfigDisabled);
-      return Finished();
+      return Reconfig(xid, r);
     default:
       // As ZooKeeper answers a type it does not know (SASL among them): Unimplemented, then
       // the connection ends; the session lives on.
@@ -303,7 +309,7 @@ void RequestHandler::Attach(uint64_t session, int64_t timeout_ms, const std::str
           sent_.fetch_add(1, std::memory_order_relaxed);
           hooks_.send(Notification(static_cast<int64_t>(e.event().zxid()), e.event().type(),
                                    e.event().path()));
-        } else if (e.has_closed()) {
+        } else if (e.has_closed() && !closing_session_) {
           // Expired or closed elsewhere, or this member's tree jumped (a snapshot): the
           // client reconnects and learns which.
           LOG(INFO) << SessionLabel(session_) << ": connection ends: " << e.closed().message();
@@ -525,6 +531,8 @@ void RequestHandler::Check(int32_t xid, JuteReader& r) {
 void RequestHandler::Multi(int32_t xid, JuteReader& r) {
   metastorepb::Command cmd;
   std::vector<int32_t> types;
+  int refused_at = -1;
+  int32_t refused_code = err::kOk;
   for (;;) {
     const int32_t type = r.Int();
     const bool done = r.Bool();
@@ -536,9 +544,10 @@ void RequestHandler::Multi(int32_t xid, JuteReader& r) {
     if (IsCreate(type)) {
       if (int32_t code = ReadCreate(type, r, &op); code != err::kOk) {
         if (code == err::kMarshallingError) return Malformed(xid, "a truncated multi create");
-        // A bad op fails the whole multi before anything is proposed.
-        Reply(xid, Applied(), code);
-        return Finished();
+        if (refused_at < 0) {
+          refused_at = static_cast<int>(types.size());
+          refused_code = code;
+        }
       }
     } else if (type == op::kDelete) {
       op.mutable_delete_()->set_path(r.String());
@@ -556,6 +565,24 @@ void RequestHandler::Multi(int32_t xid, JuteReader& r) {
     if (!r.ok()) return Malformed(xid, "a truncated multi op");
     types.push_back(type);
     *cmd.mutable_multi()->add_ops() = std::move(op);
+  }
+  if (refused_at >= 0) {
+    // As ZooKeeper's PrepRequestProcessor: the refused op fails the multi like any other.
+    JuteWriter w;
+    for (int i = 0; i < static_cast<int>(types.size()); ++i) {
+      const int32_t code = i < refused_at    ? err::kOk
+                           : i == refused_at ? refused_code
+                                             : err::kRuntimeInconsistency;
+      w.Int(op::kError);
+      w.Bool(false);
+      w.Int(code);
+      w.Int(code);
+    }
+    w.Int(-1);
+    w.Bool(true);
+    w.Int(-1);
+    Reply(xid, Applied(), err::kOk, w.bytes());
+    return Finished();
   }
   Write(std::move(cmd), [this, self = shared_from_this(), xid, types](const auto& h,
                                                                      const auto& reply) {
@@ -578,11 +605,14 @@ void RequestHandler::Multi(int32_t xid, JuteReader& r) {
         w.Int(code);
         continue;
       }
-      w.Int(types[i]);
+      // ZooKeeper's CreateResult is create (path) or create2 (path, stat): its client's
+      // MultiResponse knows no other create type.
+      const int32_t type = IsCreate(types[i]) && types[i] != op::kCreate ? op::kCreate2 : types[i];
+      w.Int(type);
       w.Bool(false);
       w.Int(err::kOk);
-      if (IsCreate(types[i])) {
-        WriteCreated(w, types[i], result);
+      if (IsCreate(type)) {
+        WriteCreated(w, type, result);
       } else if (types[i] == op::kSetData) {
         WriteStat(w, result.stat());
       }
@@ -598,6 +628,7 @@ void RequestHandler::Multi(int32_t xid, JuteReader& r) {
 void RequestHandler::CloseSession(int32_t xid) {
   metastorepb::Command cmd;
   cmd.set_close_session(true);
+  closing_session_ = true;
   Write(std::move(cmd), [this, self = shared_from_this(), xid](const auto& h, const auto&) {
     // Closed already (expired) is as good as closed.
     const int32_t code = h.error() == metastorepb::SESSION_EXPIRED ? err::kOk : CodeOf(h.error());
@@ -665,20 +696,118 @@ void RequestHandler::GetConfig(int32_t xid, bool watch) {
       return Finished();
     }
     member_->GroupStatus([this, self, xid, h, stat = reply.stat()](raftpb::GroupStatus gs) {
-      std::string config;
-      for (const auto& m : gs.members()) {
-        absl::StrAppend(&config, "server.", m.id(), "=", m.address(), ":0:",
-                        m.role() == "learner" ? "observer" : "participant", "\n");
-      }
-      absl::StrAppend(&config, "version=", absl::Hex(gs.applied()));
-      JuteWriter w;
-      w.Buffer(config);
-      metastorepb::Stat s = stat;
-      s.set_data_length(static_cast<int32_t>(config.size()));
-      WriteStat(w, s);
-      Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk, w.bytes());
+      ReplyConfig(xid, static_cast<int64_t>(h.zxid()), gs, stat);
       Finished();
     });
+  });
+}
+
+void RequestHandler::ReplyConfig(int32_t xid, int64_t zxid, const raftpb::GroupStatus& gs,
+                                 metastorepb::Stat stat) {
+  std::string config;
+  for (const auto& m : gs.members()) {
+    absl::StrAppend(&config, "server.", m.id(), "=", m.address(), ":0:",
+                    m.role() == "learner" ? "observer" : "participant", "\n");
+  }
+  absl::StrAppend(&config, "version=", absl::Hex(gs.applied()));
+  JuteWriter w;
+  w.Buffer(config);
+  stat.set_data_length(static_cast<int32_t>(config.size()));
+  WriteStat(w, stat);
+  Reply(xid, zxid, err::kOk, w.bytes());
+}
+
+// ZooKeeper's incremental reconfig, as Warren's membership changes: each leaving id is
+// removed; each joining "server.<id>=<host>:<port>[:<port>][:participant|observer][;...]" is
+// added as a learner at <host>:<port> (its Raft port; the member must be running with
+// --join), then promoted if a participant once it has caught up. Only the superuser may
+// (ZooKeeper asks the same of a client, or ADMIN on /zookeeper/config); a whole new member
+// list, or a config version to check against, is BadArguments. Answers the new
+// configuration, as getConfig shows it.
+void RequestHandler::Reconfig(int32_t xid, JuteReader& r) {
+  const std::string joining = r.String();
+  const std::string leaving = r.String();
+  const std::string new_members = r.String();
+  const int64_t config_id = r.Long();
+  if (!r.ok()) return Malformed(xid, "a truncated reconfig request");
+  const bool super = std::any_of(auth_.begin(), auth_.end(),
+                                 [](const metastorepb::Id& id) { return id.scheme() == "super"; });
+  if (!super) {
+    Reply(xid, Applied(), err::kNoAuth);
+    return Finished();
+  }
+  auto steps = std::make_shared<std::deque<raftpb::MembershipRequest>>();
+  bool ok = new_members.empty() && config_id == -1 && !(joining.empty() && leaving.empty());
+  for (absl::string_view id : absl::StrSplit(leaving, ',', absl::SkipWhitespace())) {
+    uint64_t n;
+    ok = ok && absl::SimpleAtoi(absl::StripAsciiWhitespace(id), &n) && n > 0;
+    steps->emplace_back().set_op(raftpb::MembershipRequest::REMOVE);
+    steps->back().set_id(n);
+  }
+  for (absl::string_view entry : absl::StrSplit(joining, ',', absl::SkipWhitespace())) {
+    entry = absl::StripAsciiWhitespace(entry);
+    if (!absl::ConsumePrefix(&entry, "server.")) ok = false;
+    const std::vector<std::string> id_and_rest = absl::StrSplit(entry, absl::MaxSplits('=', 1));
+    const std::vector<std::string> fields =
+        absl::StrSplit(std::string(absl::StrSplit(id_and_rest.back(), ';').begin()->data(),
+                                   id_and_rest.back().find(';') == std::string::npos
+                                       ? id_and_rest.back().size()
+                                       : id_and_rest.back().find(';')),
+                       ':');
+    uint64_t n = 0, port = 0;
+    ok = ok && id_and_rest.size() == 2 && absl::SimpleAtoi(id_and_rest[0], &n) && n > 0 &&
+         fields.size() >= 2 && !fields[0].empty() && absl::SimpleAtoi(fields[1], &port) &&
+         port > 0 && port < 65536;
+    const std::string role = fields.size() >= 4 ? fields[3] : "participant";
+    ok = ok && (role == "participant" || role == "observer");
+    if (!ok) break;
+    steps->emplace_back().set_op(raftpb::MembershipRequest::ADD_LEARNER);
+    steps->back().set_id(n);
+    steps->back().set_address(absl::StrCat(fields[0], ":", port));
+    if (role == "participant") {
+      steps->emplace_back().set_op(raftpb::MembershipRequest::PROMOTE);
+      steps->back().set_id(n);
+    }
+  }
+  if (!ok) {
+    LOG(WARNING) << SessionLabel(session_) << ": reconfig refused: joining '" << joining
+                 << "', leaving '" << leaving << "', new members '" << new_members
+                 << "', config id " << config_id;
+    Reply(xid, Applied(), err::kBadArguments);
+    return Finished();
+  }
+  ReconfigNext(xid, steps, Deadline());
+}
+
+void RequestHandler::ReconfigNext(int32_t xid,
+                                  std::shared_ptr<std::deque<raftpb::MembershipRequest>> steps,
+                                  absl::Time deadline) {
+  if (steps->empty()) {
+    member_->GroupStatus([this, self = shared_from_this(), xid](raftpb::GroupStatus gs) {
+      ReplyConfig(xid, Applied(), gs, metastorepb::Stat());
+      Finished();
+    });
+    return;
+  }
+  const raftpb::MembershipRequest step = steps->front();
+  member_->ChangeMembership(step, deadline, [this, self = shared_from_this(), xid, steps, deadline,
+                                             step](const metastorepb::ResponseHeader& h) {
+    // A learner just added is promoted once it has caught up: until then the leader refuses.
+    if (h.error() == metastorepb::BAD_ARGUMENTS &&
+        step.op() == raftpb::MembershipRequest::PROMOTE &&
+        absl::Now() + absl::Milliseconds(100) < deadline) {
+      return member_->RunAfter(absl::Milliseconds(100), [this, self, xid, steps, deadline] {
+        ReconfigNext(xid, steps, deadline);
+      });
+    }
+    if (h.error() != metastorepb::OK) {
+      LOG(WARNING) << SessionLabel(session_) << ": reconfig stopped at member "
+                   << step.id() << ": " << h.message();
+      ReplyError(xid, h);
+      return Finished();
+    }
+    steps->pop_front();
+    ReconfigNext(xid, steps, deadline);
   });
 }
 

@@ -102,6 +102,11 @@ class RequestHandler : public std::enable_shared_from_this<RequestHandler> {
   void WhoAmI(int32_t xid);
   void CloseSession(int32_t xid);
   void GetConfig(int32_t xid, bool watch);
+  void ReplyConfig(int32_t xid, int64_t zxid, const raftpb::GroupStatus& gs,
+                   metastorepb::Stat stat);
+  void Reconfig(int32_t xid, JuteReader& r);
+  void ReconfigNext(int32_t xid, std::shared_ptr<std::deque<raftpb::MembershipRequest>> steps,
+                    absl::Time deadline);
 
   struct MultiReadState {
     int32_t xid = 0;
@@ -147,6 +152,7 @@ class RequestHandler : public std::enable_shared_from_this<RequestHandler> {
   // Set once by the handshake, read by the server's four-letter words.
   std::atomic<uint64_t> session_{0};
   std::atomic<int64_t> timeout_ms_{0};
+  std::atomic<bool> closing_session_{false};  // closeSession proposed: its reply ends it
   bool connected_ = false;  // the handshake is done (request thread only)
   uint64_t sink_id_ = 0;  // guarded by mu_
   // Exactly-once identity for this connection's writes (retried by forwarding members).

@@ -94,6 +94,41 @@ std::string Get(zhandle_t* zh, const std::string& path, int* rc, Stat* stat = nu
   return *rc == ZOK && len >= 0 ? std::string(buf, len) : "";
 }
 
+// ZooKeeper's sync, waited for: the member has caught up with the leader.
+int zoo_sync_wait(zhandle_t* zh) {
+  struct Waiter {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    int rc = ZOK;
+  };
+  // Shared with the completion, which may come after a timed-out wait has returned.
+  auto* w = new std::shared_ptr<Waiter>(std::make_shared<Waiter>());
+  std::shared_ptr<Waiter> waiter = *w;
+  const int rc = zoo_async(
+      zh, "/",
+      [](int rc, const char*, const void* data) {
+        auto* w = static_cast<std::shared_ptr<Waiter>*>(const_cast<void*>(data));
+        {
+          std::lock_guard lock((*w)->mu);
+          (*w)->rc = rc;
+          (*w)->done = true;
+          (*w)->cv.notify_all();
+        }
+        delete w;
+      },
+      w);
+  if (rc != ZOK) {
+    delete w;
+    return rc;
+  }
+  std::unique_lock lock(waiter->mu);
+  if (!waiter->cv.wait_for(lock, std::chrono::seconds(20), [&] { return waiter->done; })) {
+    return ZOPERATIONTIMEOUT;
+  }
+  return waiter->rc;
+}
+
 int Create(zhandle_t* zh, const std::string& path, const std::string& data, int flags = 0,
            std::string* created = nullptr) {
   char buf[512];
@@ -110,7 +145,8 @@ class ZkQuorum {
     for (uint64_t id = 1; id <= 3; ++id) zk_ports_[id] = FreeLoopbackPort();
   }
   void Start(uint64_t id) {
-    cluster_.Start(id, {absl::StrCat("--zk-port=", zk_ports_[id]), "--zk-4lw-whitelist=ruok,srvr"});
+    cluster_.Start(id, {absl::StrCat("--zk-port=", zk_ports_[id]), "--zk-4lw-whitelist=ruok,srvr",
+                        "--zk-super-digest=super:D/InIHSb7yEEbrWz8b9l71RjZJU="});
   }
   void StartAll() {
     for (uint64_t id = 1; id <= 3; ++id) Start(id);
@@ -319,6 +355,55 @@ TEST(ZooKeeperCClient, ASessionThatDiesLosesItsEphemeralsAndWatchersHearOfIt) {
   EXPECT_EQ(event->type, ZOO_DELETED_EVENT);
   EXPECT_EQ(event->path, "/lease");
   EXPECT_EQ(zoo_exists(watcher.zh(), "/lease", 0, &stat), ZNONODE);
+}
+
+std::string Config(zhandle_t* zh) {
+  char config[1024];
+  int len = sizeof(config);
+  Stat stat;
+  if (zoo_getconfig(zh, 0, config, &len, &stat) != ZOK) return "<error>";
+  return std::string(config, len);
+}
+
+// ZooKeeper's reconfig, as Warren's membership changes: the superuser adds a member that was
+// started to join, and removes another, in one call; others may not.
+TEST(ZooKeeperCClient, ReconfigAddsAndRemovesMembers) {
+  ZkQuorum q;
+  q.StartAll();
+  const std::string joiner = absl::StrCat("127.0.0.1:", FreeLoopbackPort());
+  const int joiner_zk = FreeLoopbackPort();
+  auto member4 = Process::Spawn(
+      {WARREND, "--id=4", "--join", "--listen=" + joiner, "--members=" + q.cluster().Members(),
+       absl::StrCat("--data-dir=", q.cluster().dir(), "/4"), "--tick-ms=20",
+       absl::StrCat("--zk-port=", joiner_zk)},
+      absl::StrCat(q.cluster().dir(), "/warrend-4.log"));
+  ASSERT_TRUE(member4.ok()) << member4.status();
+
+  ZkClient c(q.Host(1) + "," + q.Host(2), 10000);
+  ASSERT_TRUE(c.WaitConnected());
+  char buf[1024];
+  int len = sizeof(buf);
+  Stat stat;
+  EXPECT_EQ(zoo_reconfig(c.zh(), nullptr, "3", nullptr, -1, buf, &len, &stat), ZNOAUTH);
+  ASSERT_EQ(zoo_add_auth(c.zh(), "digest", "super:test", 10, nullptr, nullptr), ZOK);
+  const std::string joining = absl::StrCat("server.4=", joiner, ":0:participant");
+  len = sizeof(buf);
+  ASSERT_EQ(zoo_reconfig(c.zh(), joining.c_str(), "3", nullptr, -1, buf, &len, &stat), ZOK)
+      << q.cluster().dir();
+  const std::string answered(buf, len);
+  EXPECT_NE(answered.find("server.4=" + joiner), std::string::npos) << answered;
+  EXPECT_EQ(answered.find("server.3="), std::string::npos) << answered;
+
+  // The new member serves ZooKeeper's clients what the others wrote.
+  ASSERT_EQ(Create(c.zh(), "/after-reconfig", "x"), ZOK);
+  ZkClient on4(absl::StrCat("127.0.0.1:", joiner_zk), 10000);
+  ASSERT_TRUE(on4.WaitConnected());
+  ASSERT_EQ(zoo_sync_wait(on4.zh()), ZOK);
+  int rc;
+  EXPECT_EQ(Get(on4.zh(), "/after-reconfig", &rc), "x");
+  EXPECT_EQ(Config(on4.zh()).find("server.3="), std::string::npos);
+  (*member4)->Signal(SIGTERM);
+  (*member4)->Wait(absl::Seconds(30));
 }
 
 TEST(ZooKeeperCClient, BadInputClosesTheConnectionAndChangesNothing) {
