@@ -736,14 +736,9 @@ void RequestHandler::Reconfig(int32_t xid, JuteReader& r) {
     Reply(xid, Applied(), err::kNoAuth);
     return Finished();
   }
-  auto steps = std::make_shared<std::deque<raftpb::MembershipRequest>>();
+  auto state = std::make_shared<ReconfigState>();
+  std::deque<raftpb::MembershipRequest>* steps = &state->steps;
   bool ok = new_members.empty() && config_id == -1 && !(joining.empty() && leaving.empty());
-  for (absl::string_view id : absl::StrSplit(leaving, ',', absl::SkipWhitespace())) {
-    uint64_t n;
-    ok = ok && absl::SimpleAtoi(absl::StripAsciiWhitespace(id), &n) && n > 0;
-    steps->emplace_back().set_op(raftpb::MembershipRequest::REMOVE);
-    steps->back().set_id(n);
-  }
   for (absl::string_view entry : absl::StrSplit(joining, ',', absl::SkipWhitespace())) {
     entry = absl::StripAsciiWhitespace(entry);
     if (!absl::ConsumePrefix(&entry, "server.")) ok = false;
@@ -769,6 +764,13 @@ void RequestHandler::Reconfig(int32_t xid, JuteReader& r) {
       steps->back().set_id(n);
     }
   }
+  // Joining first, then leaving: the group does not shrink before it has grown.
+  for (absl::string_view id : absl::StrSplit(leaving, ',', absl::SkipWhitespace())) {
+    uint64_t n;
+    ok = ok && absl::SimpleAtoi(absl::StripAsciiWhitespace(id), &n) && n > 0;
+    steps->emplace_back().set_op(raftpb::MembershipRequest::REMOVE);
+    steps->back().set_id(n);
+  }
   if (!ok) {
     LOG(WARNING) << SessionLabel(session_) << ": reconfig refused: joining '" << joining
                  << "', leaving '" << leaving << "', new members '" << new_members
@@ -776,38 +778,45 @@ void RequestHandler::Reconfig(int32_t xid, JuteReader& r) {
     Reply(xid, Applied(), err::kBadArguments);
     return Finished();
   }
-  ReconfigNext(xid, steps, Deadline());
+  state->deadline = Deadline();
+  ReconfigNext(xid, std::move(state));
 }
 
-void RequestHandler::ReconfigNext(int32_t xid,
-                                  std::shared_ptr<std::deque<raftpb::MembershipRequest>> steps,
-                                  absl::Time deadline) {
-  if (steps->empty()) {
-    member_->GroupStatus([this, self = shared_from_this(), xid](raftpb::GroupStatus gs) {
-      ReplyConfig(xid, Applied(), gs, metastorepb::Stat());
-      Finished();
-    });
-    return;
+void RequestHandler::ReconfigNext(int32_t xid, std::shared_ptr<ReconfigState> state) {
+  if (state->steps.empty()) {
+    // Answered with the configuration this member has once it has applied the last change.
+    return member_->AfterCatchUp(
+        state->zxid, state->deadline - absl::Now(),
+        [this, self = shared_from_this(), xid](bool) {
+          member_->GroupStatus([this, self, xid](raftpb::GroupStatus gs) {
+            ReplyConfig(xid, Applied(), gs, metastorepb::Stat());
+            Finished();
+          });
+        });
   }
-  const raftpb::MembershipRequest step = steps->front();
-  member_->ChangeMembership(step, deadline, [this, self = shared_from_this(), xid, steps, deadline,
-                                             step](const metastorepb::ResponseHeader& h) {
-    // A learner just added is promoted once it has caught up: until then the leader refuses.
-    if (h.error() == metastorepb::BAD_ARGUMENTS &&
-        step.op() == raftpb::MembershipRequest::PROMOTE &&
-        absl::Now() + absl::Milliseconds(100) < deadline) {
-      return member_->RunAfter(absl::Milliseconds(100), [this, self, xid, steps, deadline] {
-        ReconfigNext(xid, steps, deadline);
-      });
+  const raftpb::MembershipRequest step = state->steps.front();
+  member_->ChangeMembership(step, state->deadline, [this, self = shared_from_this(), xid, state,
+                                                    step](const metastorepb::ResponseHeader& h) {
+    // Tried again, while there is time: a learner just added, until it has caught up (the
+    // leader refuses to promote it before); and any step while the group has no leader to
+    // take it (one removed may have led).
+    const bool promote_early = h.error() == metastorepb::BAD_ARGUMENTS &&
+                               step.op() == raftpb::MembershipRequest::PROMOTE;
+    const bool no_leader =
+        h.error() == metastorepb::UNAVAILABLE || h.error() == metastorepb::NOT_LEADER;
+    if ((promote_early || no_leader) && absl::Now() + absl::Milliseconds(100) < state->deadline) {
+      return member_->RunAfter(absl::Milliseconds(100),
+                               [this, self, xid, state] { ReconfigNext(xid, state); });
     }
     if (h.error() != metastorepb::OK) {
-      LOG(WARNING) << SessionLabel(session_) << ": reconfig stopped at member "
-                   << step.id() << ": " << h.message();
+      LOG(WARNING) << SessionLabel(session_) << ": reconfig stopped at member " << step.id()
+                   << ": " << h.message();
       ReplyError(xid, h);
       return Finished();
     }
-    steps->pop_front();
-    ReconfigNext(xid, steps, deadline);
+    state->zxid = std::max(state->zxid, h.zxid());
+    state->steps.pop_front();
+    ReconfigNext(xid, state);
   });
 }
 

@@ -105,8 +105,12 @@ class RequestHandler : public std::enable_shared_from_this<RequestHandler> {
   void ReplyConfig(int32_t xid, int64_t zxid, const raftpb::GroupStatus& gs,
                    metastorepb::Stat stat);
   void Reconfig(int32_t xid, JuteReader& r);
-  void ReconfigNext(int32_t xid, std::shared_ptr<std::deque<raftpb::MembershipRequest>> steps,
-                    absl::Time deadline);
+  struct ReconfigState {
+    std::deque<raftpb::MembershipRequest> steps;  // those still to make, in order
+    absl::Time deadline;
+    uint64_t zxid = 0;  // of the last change made
+  };
+  void ReconfigNext(int32_t xid, std::shared_ptr<ReconfigState> state);
 
   struct MultiReadState {
     int32_t xid = 0;

@@ -73,7 +73,7 @@ TEST(MetastoreCluster, CliFollowsZooKeeperSemanticsAndRefusesBadInput) {
     EXPECT_TRUE(absl::StartsWith(r.err, bad.error))
         << absl::StrJoin(bad.args, " ") << ": " << r.err;
   }
-  EXPECT_EQ(c.Cli({"ls", "/"}).out, "a\n");
+  EXPECT_EQ(c.Cli({"ls", "/"}).out, "a\nzookeeper\n");  // and ZooKeeper's system node
   EXPECT_EQ(c.Cli({"get", "/a"}).out, "world\n");
 
   // Usage errors exit 2 and touch nothing.
@@ -188,7 +188,7 @@ TEST(MetastoreCluster, MalformedRequestsGetErrorsAndChangeNothing) {
   EXPECT_EQ(node->stat.version(), 0);
   auto root = client->GetChildren("/");
   ASSERT_TRUE(root.ok());
-  EXPECT_EQ(root->children.size(), 1u);
+  EXPECT_EQ(root->children.size(), 2u);  // /keep and ZooKeeper's /zookeeper
 }
 
 TEST(MetastoreCluster, KilledLeaderLosesNoAcknowledgedWrite) {

@@ -38,7 +38,7 @@ TEST_F(TreeTest, CreateSetsStatAndUpdatesParent) {
   auto root = Get("/").stat();
   EXPECT_EQ(root.cversion(), 1);
   EXPECT_EQ(root.pzxid(), zxid);
-  EXPECT_EQ(root.num_children(), 1);
+  EXPECT_EQ(root.num_children(), 2);  // /a and ZooKeeper's /zookeeper
 }
 
 TEST_F(TreeTest, CreateErrors) {
@@ -60,7 +60,8 @@ TEST_F(TreeTest, CreateErrors) {
   uint64_t s = NewSession();
   ASSERT_EQ(Create("/e", "", s, true).error(), metastorepb::OK);
   EXPECT_EQ(Create("/e/child").error(), metastorepb::NO_CHILDREN_FOR_EPHEMERALS);
-  EXPECT_EQ(Get("/").stat().num_children(), 2);  // /a and /e; the failures changed nothing
+  // /a, /e and /zookeeper; the failures changed nothing
+  EXPECT_EQ(Get("/").stat().num_children(), 3);
 }
 
 TEST_F(TreeTest, CreateFlagCombinationsAreRefused) {
@@ -251,7 +252,7 @@ TEST_F(TreeTest, MalformedCommandsAndQueriesChangeNothing) {
   EXPECT_EQ(Run(bad_op).error(), metastorepb::BAD_ARGUMENTS);
   auto q = tree_->Query("\xff\xff");
   ASSERT_TRUE(q.ok());
-  EXPECT_EQ(Get("/").stat().num_children(), 1);
+  EXPECT_EQ(Get("/").stat().num_children(), 2);  // /zookeeper and the one made before
   EXPECT_EQ(Get("bad").error(), metastorepb::INVALID_PATH);
   EXPECT_EQ(Get("/missing").error(), metastorepb::NO_NODE);
 }
@@ -356,7 +357,8 @@ TEST_F(TreeTest, SnapshotIsACheckpointThatRestoresElsewhere) {
   StringReader reader(writer.out);
   ASSERT_TRUE((*other)->RestoreSnapshot(at, reader).ok());
   EXPECT_EQ((*other)->LastApplied(), at);
-  EXPECT_EQ((*other)->node_count(), 3u);  // /, /a, /a/b
+  // /, /a, /a/b, and /zookeeper with its quota and config
+  EXPECT_EQ((*other)->node_count(), 6u);
   // Restoring over an existing tree replaces it.
   StringReader again(writer.out);
   ASSERT_TRUE(tree_->RestoreSnapshot(at, again).ok());
