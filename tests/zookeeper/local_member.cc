@@ -123,8 +123,8 @@ void LocalMember::ChangeMembership(const raftpb::MembershipRequest&, absl::Time,
                                    std::function<void(const metastorepb::ResponseHeader&)> done) {
   Answer([done = std::move(done)] {
     metastorepb::ResponseHeader h;
-    h.set_error(metastorepb::UNAVAILABLE);
-    h.set_message("Unavailable: a local member has no group to change");
+    h.set_error(metastorepb::SYSTEM_ERROR);  // not to be tried again
+    h.set_message("SystemError: a local member has no group to change");
     done(h);
   });
 }

@@ -39,7 +39,7 @@ class LocalMember : public Member {
   void AfterCatchUp(uint64_t zxid, absl::Duration bound, std::function<void(bool)> then) override;
   absl::Status CheckLeaderContact(int64_t timeout_ms) override { return leader_contact_; }
   void Touch(uint64_t session, bool attached) override { touches_.emplace_back(session, attached); }
-  // A group of one changes no membership: answered Unavailable.
+  // A group of one changes no membership: answered SystemError.
   void ChangeMembership(const raftpb::MembershipRequest& req, absl::Time deadline,
                         std::function<void(const metastorepb::ResponseHeader&)> done) override;
   // Runs `fn` now (or queues it, when deferred): no time passes here.
