@@ -18,6 +18,8 @@ namespace {
 using metastore::SessionLabel;
 
 constexpr size_t kPasswordBytes = 16;
+// How often a busy connection's requests count as its session's keep-alive.
+constexpr absl::Duration kTouchEvery = absl::Milliseconds(50);
 // The most ops one multi or multiRead may carry; the tree's own limit (max_ops_per_multi)
 // applies after.
 constexpr size_t kMaxMultiOps = 1 << 16;
@@ -164,7 +166,12 @@ void RequestHandler::Handle(std::string frame) {
     Close();
     return Finished();
   }
-  member_->Touch(session_.load(), false);
+  // A request is a sign of life, as a ping is; told to the tracker a few times per second
+  // at most (it relays every tenth of the shortest timeout anyway), not once per request.
+  if (type == op::kPing || request_started_ - last_touch_ >= kTouchEvery) {
+    last_touch_ = request_started_;
+    member_->Touch(session_.load(), false);
+  }
   Dispatch(xid, type, r);
 }
 

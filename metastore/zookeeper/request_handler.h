@@ -152,6 +152,7 @@ class RequestHandler : public std::enable_shared_from_this<RequestHandler> {
   bool finished_inline_ = false;
   bool closed_ = false;
   absl::Time request_started_;  // of the request being served
+  absl::Time last_touch_ = absl::InfinitePast();  // the session last told the tracker of
 
   // Set once by the handshake, read by the server's four-letter words.
   std::atomic<uint64_t> session_{0};
