@@ -45,6 +45,11 @@ void DecodeReply(const std::string& payload, metastorepb::ResponseHeader* h, Rep
   h->set_message(reply->message());
 }
 
+bool SetsWatch(const metastorepb::Query& q) {
+  return (q.has_get_data() && q.get_data().watch()) || (q.has_exists() && q.exists().watch()) ||
+         (q.has_get_children() && q.get_children().watch());
+}
+
 // A callback that runs once, for the first of several that may answer; the answer is
 // worked out only for it.
 class AnswerOnce {
@@ -280,9 +285,12 @@ void MetastoreService::Ask(const metastorepb::RequestHeader& header, absl::Time 
   query.set_session_id(header.session_id());
   // A sequential read this member can already serve is answered here, on the caller's
   // thread, rather than queued for the apply thread: the tree answers under the same lock
-  // its applies hold, so the answer (and any watch it sets) is exactly as the apply thread
-  // would give it, and no event the answer reflects can still be on its way.
-  if (header.consistency() == raftpb::SEQUENTIAL && !unsafe_stale_reads_ &&
+  // its applies hold, so the answer is exactly as the apply thread would give it, and no
+  // event the answer reflects can still be on its way. Not a read that sets a watch: on the
+  // apply thread its answer goes out before the next change is applied, and so before that
+  // change's event; here the event could overtake it, and ZooKeeper's clients drop an event
+  // for a watch whose answer they have not had yet.
+  if (header.consistency() == raftpb::SEQUENTIAL && !unsafe_stale_reads_ && !SetsWatch(query) &&
       tree_->LastApplied() >= header.min_zxid()) {
     raft::Result r;
     r.payload = tree_->Query(query.SerializeAsString(), &r.index);
