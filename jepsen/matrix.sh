@@ -2,7 +2,7 @@
 # Runs warren-jepsen over workloads × seeds and prints one line per run and a tally; exits 1 if
 # any run was not valid. The long mode of the fault tests (docs/fault-testing.md).
 #   jepsen/matrix.sh [--time=S] [--nodes=N] [--seeds=FIRST-LAST] [--nemesis=LIST]
-#                    [--workloads=a,b] [-- extra warren-jepsen flags]
+#                    [--workloads=a,b] [-- extra warren-jepsen flags, e.g. --client=zookeeper]
 set -uo pipefail
 cd "$(dirname "$0")/.."
 time=60 nodes=3 seeds=1-3 nemesis=all workloads=register,sequential,session,counter,watch
@@ -21,6 +21,7 @@ done
 jepsen=${WARREN_JEPSEN:-build/bin/warren-jepsen}
 [ -x "$jepsen" ] || { echo "no $jepsen: run scripts/build.sh build first" >&2; exit 3; }
 valid=0 other=0
+[ $# -gt 0 ] && echo "every run with: $*"
 printf '%-11s %-5s %-5s %s\n' workload nodes seed verdict
 for seed in $(seq "${seeds%-*}" "${seeds#*-}"); do
   for w in ${workloads//,/ }; do

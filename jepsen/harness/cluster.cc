@@ -16,7 +16,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int kPort = 7000;  // every member's, in its own namespace
+constexpr int kPort = 7000;           // every member's, in its own namespace
+constexpr int kZooKeeperPort = 2181;  // every member's ZooKeeper port, likewise
 constexpr const char* kBridge = "wjbr";
 constexpr const char* kBridgeAddress = "10.88.0.254/24";
 
@@ -64,6 +65,7 @@ absl::StatusOr<std::unique_ptr<Cluster>> Cluster::Start(ClusterOptions options) 
   } else {
     for (int id = 1; id <= c->options_.nodes; ++id) {
       c->loopback_ports_[id] = testing::FreeLoopbackPort();  // kept across restarts
+      c->loopback_zk_ports_[id] = testing::FreeLoopbackPort();
     }
   }
   for (int id = 1; id <= c->options_.nodes; ++id) {
@@ -154,6 +156,18 @@ std::vector<std::string> Cluster::EndpointsFrom(int first) const {
   return out;
 }
 
+std::string Cluster::ZooKeeperEndpoint(int id) const {
+  if (options_.netns) return absl::StrCat(MemberIp(id), ":", kZooKeeperPort);
+  return absl::StrCat("127.0.0.1:", loopback_zk_ports_.at(id));
+}
+
+std::vector<std::string> Cluster::ZooKeeperEndpointsFrom(int first) const {
+  std::vector<std::string> out;
+  for (int i = 0; i < options_.nodes; ++i)
+    out.push_back(ZooKeeperEndpoint((first - 1 + i) % options_.nodes + 1));
+  return out;
+}
+
 std::string Cluster::MembersFlag() const {
   std::vector<std::string> members;
   for (int id = 1; id <= options_.nodes; ++id)
@@ -166,9 +180,12 @@ absl::Status Cluster::Spawn(int id, bool join) {
   fs::create_directories(data);
   std::vector<std::string> argv;
   if (options_.netns) argv = {Tool("ip"), "netns", "exec", Namespace(id)};
+  // The ZooKeeper port binds the member's own host, the address in --members.
+  const std::string zk_endpoint = ZooKeeperEndpoint(id);
   for (const std::string& a :
        {options_.warrend, absl::StrCat("--id=", id), "--members=" + MembersFlag(),
-        "--data-dir=" + data, absl::StrCat("--tick-ms=", options_.tick_ms)}) {
+        "--data-dir=" + data, absl::StrCat("--tick-ms=", options_.tick_ms),
+        "--zk-port=" + zk_endpoint.substr(zk_endpoint.rfind(':') + 1)}) {
     argv.push_back(a);
   }
   if (join) argv.push_back("--join");

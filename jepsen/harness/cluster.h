@@ -37,6 +37,9 @@ class Cluster {
   std::string Endpoint(int id) const;
   // The endpoints with member `first` first: a client that starts there.
   std::vector<std::string> EndpointsFrom(int first) const;
+  // The same of the members' ZooKeeper ports (each member serves one, on its own address).
+  std::string ZooKeeperEndpoint(int id) const;
+  std::vector<std::string> ZooKeeperEndpointsFrom(int first) const;
 
   // The leader's id as a live member sees it, or an error if none is known.
   absl::StatusOr<int> Leader();
@@ -74,7 +77,8 @@ class Cluster {
   std::set<int> paused_;
   std::set<int> replaced_;  // wiped and started again with --join
   std::set<int> namespaces_;
-  std::map<int, int> loopback_ports_;  // --net=loopback
+  std::map<int, int> loopback_ports_;     // --net=loopback
+  std::map<int, int> loopback_zk_ports_;  // --net=loopback
   bool dropping_ = false;
   std::unique_ptr<metastore::MetastoreClient> admin_;
 };

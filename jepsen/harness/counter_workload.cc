@@ -60,16 +60,17 @@ class CounterWorkload : public Workload {
   }
 
  private:
-  // Read, add one, write back at the version read; again if someone else wrote in between.
-  absl::Status Increment(metastore::MetastoreClient& c) {
+  // Read, add one, write back at the version read; again if someone else wrote in between
+  // (or the read was stale: the version decides, so a sequential read will do).
+  absl::Status Increment(Client& c) {
     for (;;) {
-      auto current = c.GetData(kPath);
+      auto current = c.Get(kPath, Client::Read::kSequential);
       if (!current.ok()) return current.status();
       int64_t v = 0;
       if (!absl::SimpleAtoi(current->data, &v)) {
         return absl::DataLossError("the counter is not a number: " + current->data);
       }
-      absl::Status s = c.SetData(kPath, absl::StrCat(v + 1), current->stat.version()).status();
+      absl::Status s = c.Set(kPath, absl::StrCat(v + 1), current->stat.version()).status();
       if (metastore::ErrorOf(s) != metastorepb::BAD_VERSION) return s;
     }
   }

@@ -1,7 +1,7 @@
 // warren-jepsen: runs a workload against a cluster of real warrend processes while a nemesis
 // injects faults, then checks what the clients saw. See docs/fault-testing.md.
 //   warren-jepsen --workload=register --nemesis=kill,pause,partition,membership --nodes=3
-//                 --time=30 --seed=1
+//                 --time=30 --seed=1 [--client=zookeeper]
 // Prints the run directory, then the verdict: "valid" (exit 0), "invalid: REASON" (exit 1)
 // or "unknown: REASON" (exit 2). Bad flags exit 3.
 #include <unistd.h>
@@ -26,6 +26,7 @@
 #include "jepsen/harness/nemesis.h"
 #include "jepsen/harness/recorder.h"
 #include "jepsen/harness/workload.h"
+#include "jepsen/harness/zookeeper_client.h"
 
 ABSL_FLAG(std::string, workload, "register", "register, sequential, session, counter or watch");
 ABSL_FLAG(std::string, nemesis, "all",
@@ -36,7 +37,13 @@ ABSL_FLAG(int, recovery, 5, "seconds of load after the faults are healed");
 ABSL_FLAG(uint64_t, seed, 0, "random seed for the nemesis and the clients (0: pick one)");
 ABSL_FLAG(int, processes, 5, "concurrent client processes");
 ABSL_FLAG(bool, leader_only, false,
-          "clients send everything to the leader, instead of each to its own member");
+          "clients send everything to the leader, instead of each to its own member (gRPC)");
+ABSL_FLAG(std::string, client, "grpc",
+          "grpc: the clients use warrend's gRPC API; zookeeper: its ZooKeeper port, through "
+          "ZooKeeper's own C client");
+ABSL_FLAG(bool, zookeeper_client_debug, false,
+          "with --client=zookeeper: the C client logs every request, reply and event to "
+          "zookeeper-client.log in the run directory (large), not only its errors");
 ABSL_FLAG(std::string, net, "netns",
           "netns: members in network namespaces of their own (needs root); loopback: 127.0.0.1");
 ABSL_FLAG(std::string, warrend, "", "the warrend binary (default: next to this one)");
@@ -92,6 +99,12 @@ int Main() {
   if (processes < 1 || processes > 200) return Usage("--processes must be 1 to 200");
   if (absl::GetFlag(FLAGS_recovery) < 0) return Usage("--recovery must be >= 0");
   if (net != "netns" && net != "loopback") return Usage("--net must be netns or loopback");
+  const std::string client = absl::GetFlag(FLAGS_client);
+  if (client != "grpc" && client != "zookeeper") return Usage("--client must be grpc or zookeeper");
+  const ClientApi api = client == "zookeeper" ? ClientApi::kZooKeeper : ClientApi::kGrpc;
+  if (api == ClientApi::kZooKeeper && absl::GetFlag(FLAGS_leader_only)) {
+    return Usage("--leader-only is for the gRPC client (ZooKeeper's finds no leader)");
+  }
   auto kinds = Nemesis::ParseKinds(absl::GetFlag(FLAGS_nemesis), net == "netns");
   if (!kinds.ok()) return Usage(std::string(kinds.status().message()));
   uint64_t seed = absl::GetFlag(FLAGS_seed);
@@ -112,7 +125,7 @@ int Main() {
   std::ofstream summary(dir + "/summary.txt");
   summary << "workload: " << workload_name << "\nnemesis: " << absl::GetFlag(FLAGS_nemesis)
           << "\nnodes: " << nodes << "\ntime: " << seconds << " s\nseed: " << seed
-          << "\nnet: " << net << "\nclients: "
+          << "\nnet: " << net << "\nclient: " << client << "\nclients: "
           << (absl::GetFlag(FLAGS_leader_only) ? "leader-only" : "spread over the members") << "\n";
 
   ClusterOptions co;
@@ -128,6 +141,10 @@ int Main() {
   if (!cluster.ok())
     return Verdict(dir, absl::StrCat("unknown: ", cluster.status().message()), summary);
 
+  if (api == ClientApi::kZooKeeper) {
+    SetUpZooKeeperClients(dir + "/zookeeper-client.log",
+                          absl::GetFlag(FLAGS_zookeeper_client_debug));
+  }
   Recorder history(dir + "/history.jsonl");
   WorkloadContext ctx;
   ctx.cluster = cluster->get();
@@ -136,6 +153,7 @@ int Main() {
   ctx.processes = processes;
   ctx.seed = seed;
   ctx.leader_only = absl::GetFlag(FLAGS_leader_only);
+  ctx.api = api;
   auto workload = MakeWorkload(workload_name, ctx);
   if (!workload.ok()) return Usage(std::string(workload.status().message()));
   if (auto s = (*workload)->Setup(); !s.ok()) {

@@ -2,6 +2,7 @@
 // warren-lincheck's checker. A key is a znode holding a decimal integer (absent: no node);
 // a cas is a read of the node's value and version, then a setData at that version. Keys are
 // retired every few seconds so that operations left in doubt do not pile up on one key.
+// Reads are linearizable ones: through ZooKeeper's port, a sync then the read.
 #include <fstream>
 #include <random>
 
@@ -78,10 +79,12 @@ class RegisterWorkload : public Workload {
   }
 
  private:
-  void Read(metastore::MetastoreClient& c, int64_t process, const std::string& key,
-            const std::string& path) {
+  void Read(Client& c, int64_t process, const std::string& key, const std::string& path) {
     ctx_.history->Invoke(process, "read", key, "");
-    auto r = c.GetData(path);
+    // ZooKeeper's plain read is only sequentially consistent: a member a moment behind would
+    // answer it from its older state. Its clients get a linearizable one as its docs say, a
+    // sync then the read on the same session (zookeeper_client.cc: SyncThen).
+    auto r = c.Get(path, Client::Read::kLinearizable);
     if (r.ok()) {
       int64_t v = 0;
       if (!absl::SimpleAtoi(r->data, &v)) {
@@ -97,31 +100,32 @@ class RegisterWorkload : public Workload {
   }
 
   // Returns whether the outcome is in doubt.
-  bool Write(metastore::MetastoreClient& c, int64_t process, const std::string& key,
-             const std::string& path, int value) {
+  bool Write(Client& c, int64_t process, const std::string& key, const std::string& path,
+             int value) {
     const std::string v = absl::StrCat(value);
     ctx_.history->Invoke(process, "write", key, v);
-    absl::Status s = c.SetData(path, v).status();
+    absl::Status s = c.Set(path, v).status();
     if (metastore::ErrorOf(s) == metastorepb::NO_NODE) {
       s = c.Create(path, v).status();
-      if (metastore::ErrorOf(s) == metastorepb::NODE_EXISTS) s = c.SetData(path, v).status();
+      if (metastore::ErrorOf(s) == metastorepb::NODE_EXISTS) s = c.Set(path, v).status();
     }
     return Finish(process, "write", key, v, s);
   }
 
-  bool Cas(metastore::MetastoreClient& c, int64_t process, const std::string& key,
-           const std::string& path, int expected, int replacement) {
+  bool Cas(Client& c, int64_t process, const std::string& key, const std::string& path,
+           int expected, int replacement) {
     const std::string v = absl::StrCat("[", expected, ",", replacement, "]");
     ctx_.history->Invoke(process, "cas", key, v);
-    auto current = c.GetData(path);
+    // The setData at the version read is what makes it atomic: a stale read only makes the
+    // cas fail, without writing, so a sequential read will do.
+    auto current = c.Get(path, Client::Read::kSequential);
     if (!current.ok() || current->data != absl::StrCat(expected)) {
       ctx_.history->Complete(
           process, "fail", "cas", key, v,
           current.ok() ? "another value" : std::string(current.status().message()));
       return false;
     }
-    const absl::Status s =
-        c.SetData(path, absl::StrCat(replacement), current->stat.version()).status();
+    const absl::Status s = c.Set(path, absl::StrCat(replacement), current->stat.version()).status();
     return Finish(process, "cas", key, v, s);
   }
 

@@ -1,7 +1,10 @@
-// sequential: many processes create sequential children of one parent. Afterwards: the
-// acknowledged names are unique, every one of them is there (none lost), there is no child
-// beyond those acknowledged or left in doubt, and where one create finished before another
-// began, its sequence number is smaller.
+// sequential: many processes create sequential children of one parent, and between creates
+// read the parent with a plain (sequential) read. Afterwards: the acknowledged names are
+// unique, every one of them is there (none lost), there is no child beyond those acknowledged
+// or left in doubt, and where one create finished before another began, its sequence number
+// is smaller. And each session's reads were sequentially consistent: the parent's cversion
+// (its count of creates, from which the sequence numbers come) never went back, and never
+// showed less than the session's own acknowledged creates.
 #include <algorithm>
 #include <map>
 #include <mutex>
@@ -20,6 +23,13 @@ constexpr char kParent[] = "/jepsen-sequential";
 struct Created {
   uint64_t invoked, completed;  // history event numbers
   std::string name;
+};
+
+// What one session has seen of the parent: its reads may show no less.
+struct SessionView {
+  uint64_t session = 0;
+  int64_t floor = 0;  // the least cversion the session's next read may show
+  std::string why;    // what set the floor
 };
 
 int64_t SequenceOf(const std::string& name) {
@@ -41,16 +51,22 @@ class SequentialWorkload : public Workload {
   void Process(int index, const std::atomic<bool>& stop) override {
     auto client = ctx_.Connect(index);
     int64_t process = ctx_.history->NewProcess();
-    metastore::CreateOptions sequential;
-    sequential.sequential = true;
-    while (!stop) {
+    SessionView view;
+    for (int i = 0; !stop; ++i) {
+      if (i % 2 == 1) {
+        ReadParent(*client, process, view);
+        continue;
+      }
       const uint64_t invoked = ctx_.history->Invoke(process, "create", kParent, "");
-      auto r = client->Create(absl::StrCat(kParent, "/n-"), "", sequential);
+      auto r = client->Create(absl::StrCat(kParent, "/n-"), "", Client::CreateMode::kSequential);
       if (r.ok()) {
         const uint64_t completed =
             ctx_.history->Complete(process, "ok", "create", kParent, absl::StrCat("\"", *r, "\""));
+        const std::string name = r->substr(r->rfind('/') + 1);
+        Saw(view, client->session(), SequenceOf(name) + 1,
+            absl::StrCat("its create of ", name, " (history line ", completed + 1, ")"));
         std::lock_guard lock(mu_);
-        acknowledged_.push_back({invoked, completed, r->substr(r->rfind('/') + 1)});
+        acknowledged_.push_back({invoked, completed, name});
       } else if (OutcomeUnknown(r.status())) {
         ctx_.history->Complete(process, "info", "create", kParent, "",
                                std::string(r.status().message()));
@@ -65,6 +81,10 @@ class SequentialWorkload : public Workload {
   }
 
   std::string Check() override {
+    {
+      std::lock_guard lock(mu_);
+      if (!stale_read_.empty()) return stale_read_;
+    }
     auto children = ctx_.cluster->admin().GetChildren(kParent);
     if (!children.ok()) return absl::StrCat("unknown: final read: ", children.status().message());
     std::set<std::string> present;
@@ -107,10 +127,45 @@ class SequentialWorkload : public Workload {
   }
 
  private:
+  // A plain read of the parent; its cversion must be at least what the session has seen.
+  void ReadParent(Client& client, int64_t process, SessionView& view) {
+    ctx_.history->Invoke(process, "read", kParent, "");
+    auto r = client.Get(kParent, Client::Read::kSequential);
+    if (!r.ok()) {
+      ctx_.history->Complete(process, "fail", "read", kParent, "",
+                             std::string(r.status().message()));
+      return;
+    }
+    const int64_t cversion = r->stat.cversion();
+    const uint64_t line =
+        ctx_.history->Complete(process, "ok", "read", kParent, absl::StrCat(cversion)) + 1;
+    const uint64_t session = client.session();
+    if (session == view.session && cversion < view.floor) {
+      std::lock_guard lock(mu_);
+      if (stale_read_.empty()) {
+        stale_read_ = absl::StrCat("session ", absl::Hex(session), " read cversion ", cversion,
+                                   " of ", kParent, " (history line ", line, ") after ", view.why,
+                                   " had shown it at ", view.floor);
+      }
+    }
+    Saw(view, session, cversion, absl::StrCat("its read at history line ", line));
+  }
+
+  // The session has seen the parent at `cversion` or later. A new session starts afresh: a
+  // ZooKeeper client without a session of its own makes another when one expires.
+  static void Saw(SessionView& view, uint64_t session, int64_t cversion, std::string why) {
+    if (session != view.session) view = SessionView{session, 0, ""};
+    if (cversion > view.floor) {
+      view.floor = cversion;
+      view.why = std::move(why);
+    }
+  }
+
   WorkloadContext ctx_;
   std::mutex mu_;
   std::vector<Created> acknowledged_;
   size_t in_doubt_ = 0;
+  std::string stale_read_;  // the first read that went back
 };
 
 }  // namespace

@@ -41,21 +41,22 @@ class SessionWorkload : public Workload {
     std::mt19937_64 rng(ctx_.seed * 1000 + index);
     for (int generation = 0; !stop; ++generation) {
       const std::string name = absl::StrCat("c", index, "-", generation);
-      auto client = ctx_.Connect(index);
-      if (!client->StartSession(kSessionTimeout).ok()) continue;
-      metastore::CreateOptions ephemeral;
-      ephemeral.ephemeral = true;
-      client->OnSessionEnd([this, name](const absl::Status&) {
+      auto client = ctx_.ConnectWithSession(index, kSessionTimeout);
+      if (!client.ok()) continue;
+      (*client)->OnSessionEnd([this, name] {
         std::lock_guard lock(mu_);
         if (owners_.count(name) && owners_[name].crashed == absl::InfiniteFuture()) {
           owners_[name].session_ended = true;
         }
       });
-      auto created = client->Create(absl::StrCat(kParent, "/", name), "", ephemeral);
+      auto created =
+          (*client)->Create(absl::StrCat(kParent, "/", name), "", Client::CreateMode::kEphemeral);
       if (!created.ok()) {
-        std::lock_guard lock(mu_);
-        if (OutcomeUnknown(created.status())) doubtful_.insert(name);
-        client->AbandonSession();
+        if (OutcomeUnknown(created.status())) {
+          std::lock_guard lock(mu_);
+          doubtful_.insert(name);
+        }
+        (*client)->AbandonSession();
         continue;
       }
       {
@@ -70,14 +71,15 @@ class SessionWorkload : public Workload {
       }
       if (stop) {
         std::lock_guard lock(mu_);
-        survivors_.push_back(std::move(client));  // its node must still be there at the end
+        survivors_.push_back(std::move(*client));  // its node must still be there at the end
         return;
       }
       {
         std::lock_guard lock(mu_);
         owners_[name].crashed = absl::Now();
       }
-      client->AbandonSession();
+      // Not under mu_: the session-end listener takes it.
+      (*client)->AbandonSession();
     }
   }
 
@@ -121,10 +123,11 @@ class SessionWorkload : public Workload {
     while (!stop) {
       Observation o;
       o.invoked = absl::Now();
-      auto children = client->GetChildren(kParent);
+      // Linearizable: a node acknowledged before the read began must be in it.
+      auto children = client->Children(kParent, Client::Read::kLinearizable);
       o.completed = absl::Now();
       if (children.ok()) {
-        for (const auto& c : children->children) o.names.insert(c.name());
+        o.names.insert(children->begin(), children->end());
         std::lock_guard lock(mu_);
         observations_.push_back(std::move(o));
       }
@@ -150,7 +153,7 @@ class SessionWorkload : public Workload {
   std::map<std::string, Owner> owners_;
   std::set<std::string> doubtful_;  // creates in doubt, their clients gone
   std::vector<Observation> observations_;
-  std::vector<std::unique_ptr<metastore::MetastoreClient>> survivors_;
+  std::vector<std::unique_ptr<Client>> survivors_;
 };
 
 }  // namespace

@@ -1,7 +1,14 @@
-// watch: two processes write to nodes under one parent; the others hold a persistent recursive
-// watch on it through their sessions. Every watcher must see the acknowledged writes made
-// after its watch was set, each once, in zxid order, with no gap — through leader changes
-// that move its session stream.
+// watch: two processes write to nodes under one parent; the others watch them through their
+// sessions, through leader changes that move the sessions between members.
+// - A client with persistent watches (gRPC) holds a recursive one on the parent, and must see
+//   the acknowledged writes made after its watch was set, each once, in zxid order, no gap.
+// - One without (ZooKeeper's C client 3.8) holds a one-shot data watch on each node, set again
+//   after each event by a read of the node, as ZooKeeper's recipes do. Each such read must show
+//   a newer version than the read that set the fired watch (a change fired it, and a session
+//   sees the event before the change); each watch fires once; every version read was written;
+//   and in the end, the last watch set on a node has fired if the node changed since.
+#include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <set>
@@ -16,11 +23,31 @@ namespace {
 
 constexpr char kParent[] = "/jepsen-watch";
 constexpr int kWriters = 2;
+const absl::Duration kSessionTimeout = absl::Seconds(10);
 
+std::string NodePath(int writer) { return absl::StrCat(kParent, "/w", writer); }
+
+// A watcher holding a persistent recursive watch.
 struct Watcher {
   bool armed = false;  // its watch is set
   uint64_t start_zxid = 0;
   std::vector<uint64_t> zxids;  // data changes seen, in arrival order
+  bool session_ended = false;
+};
+
+// A watcher holding one-shot watches, one on each node.
+struct OneShotWatcher {
+  struct Node {
+    struct Read {
+      uint64_t zxid;  // the node's mzxid it showed
+      uint64_t line;  // in the history
+    };
+    std::vector<Read> reads;  // each read that set the watch, in order
+    size_t events = 0;        // data-change events that came
+  };
+  std::map<std::string, Node> nodes;  // by path
+  std::deque<std::string> to_read;    // nodes whose watch has fired: read them to set it again
+  std::string unexpected;             // an event of another kind, or on another node
   bool session_ended = false;
 };
 
@@ -34,40 +61,27 @@ class WatchWorkload : public Workload {
     }
     if (auto s = ctx_.cluster->admin().Create(kParent, ""); !s.ok()) return s.status();
     for (int i = 1; i <= kWriters; ++i) {
-      if (auto s = ctx_.cluster->admin().Create(absl::StrCat(kParent, "/w", i), ""); !s.ok()) {
+      metastorepb::Stat stat;
+      if (auto s = ctx_.cluster->admin().Create(NodePath(i), "", {}, &stat); !s.ok()) {
         return s.status();
       }
+      acknowledged_.insert(stat.mzxid());  // the version a first read may show
+      changes_[NodePath(i)].insert(stat.mzxid());
     }
     return absl::OkStatus();
   }
 
   void Process(int index, const std::atomic<bool>& stop) override {
     if (index >= 1 && index <= kWriters) return Write(index, stop);
-    auto client = ctx_.Connect(index);
-    if (auto s = client->StartSession(absl::Seconds(10)); !s.ok()) return;
-    Watcher* w;
-    {
-      std::lock_guard lock(mu_);
-      w = &watchers_[index];
+    auto client = ctx_.ConnectWithSession(index, kSessionTimeout);
+    if (!client.ok()) return;
+    if ((*client)->persistent_watches()) {
+      WatchPersistently(index, **client, stop);
+    } else {
+      WatchOneShot(index, **client, stop);
     }
-    client->OnEvent([this, w](const metastorepb::WatchEvent& e) {
-      if (e.type() != metastorepb::NODE_DATA_CHANGED) return;
-      std::lock_guard lock(mu_);
-      w->zxids.push_back(e.zxid());
-    });
-    client->OnSessionEnd([this, w](const absl::Status&) {
-      std::lock_guard lock(mu_);
-      w->session_ended = true;
-    });
-    if (auto s = client->AddWatch(kParent, /*recursive=*/true); !s.ok()) return;
-    {
-      std::lock_guard lock(mu_);
-      w->armed = true;
-      w->start_zxid = client->last_zxid();
-    }
-    while (!stop) absl::SleepFor(absl::Milliseconds(100));
     std::lock_guard lock(mu_);
-    clients_.push_back(std::move(client));  // keeps delivering until the check
+    clients_.push_back(std::move(*client));  // keeps delivering until the check
   }
 
   std::string Check() override {
@@ -83,16 +97,18 @@ class WatchWorkload : public Workload {
  private:
   void Write(int index, const std::atomic<bool>& stop) {
     auto client = ctx_.Connect(index);
-    const std::string path = absl::StrCat(kParent, "/w", index);
+    const std::string path = NodePath(index);
     int64_t process = ctx_.history->NewProcess();
     for (int i = 0; !stop; ++i) {
       const std::string v = absl::StrCat(i);
       ctx_.history->Invoke(process, "write", path, v);
-      auto stat = client->SetData(path, v);
+      auto stat = client->Set(path, v);
       std::lock_guard lock(mu_);
-      if (stat.ok()) {
-        ctx_.history->Complete(process, "ok", "write", path, v);
+      if (stat.ok()) {  // value: [data, its zxid]
+        ctx_.history->Complete(process, "ok", "write", path,
+                               absl::StrCat("[", v, ",", stat->mzxid(), "]"));
         acknowledged_.insert(stat->mzxid());
+        changes_[path].insert(stat->mzxid());
       } else if (OutcomeUnknown(stat.status())) {
         ctx_.history->Complete(process, "info", "write", path, v,
                                std::string(stat.status().message()));
@@ -105,47 +121,207 @@ class WatchWorkload : public Workload {
     }
   }
 
+  void WatchPersistently(int index, Client& client, const std::atomic<bool>& stop) {
+    Watcher* w;
+    {
+      std::lock_guard lock(mu_);
+      w = &watchers_[index];
+    }
+    client.OnEvent([this, w](const metastorepb::WatchEvent& e) {
+      if (e.type() != metastorepb::NODE_DATA_CHANGED) return;
+      std::lock_guard lock(mu_);
+      w->zxids.push_back(e.zxid());
+    });
+    client.OnSessionEnd([this, w] {
+      std::lock_guard lock(mu_);
+      w->session_ended = true;
+    });
+    auto from = client.AddRecursiveWatch(kParent);
+    if (!from.ok()) return;
+    {
+      std::lock_guard lock(mu_);
+      w->armed = true;
+      w->start_zxid = *from;
+    }
+    while (!stop) absl::SleepFor(absl::Milliseconds(100));
+  }
+
+  void WatchOneShot(int index, Client& client, const std::atomic<bool>& stop) {
+    OneShotWatcher* w;
+    {
+      std::lock_guard lock(mu_);
+      w = &one_shot_[index];
+      for (int i = 1; i <= kWriters; ++i) {
+        w->nodes[NodePath(i)];
+        w->to_read.push_back(NodePath(i));
+      }
+    }
+    // In the history: each read that sets a watch (its value [data, zxid of the data]), and
+    // each event, as an operation of a process of its own.
+    const int64_t reader = ctx_.history->NewProcess();
+    const int64_t listener = ctx_.history->NewProcess();
+    client.OnEvent([this, w, listener](const metastorepb::WatchEvent& e) {
+      std::lock_guard lock(mu_);
+      ctx_.history->Invoke(listener, "event", e.path(), "");
+      ctx_.history->Complete(listener, "ok", "event", e.path(),
+                             absl::StrCat("\"", metastorepb::EventType_Name(e.type()), "\""));
+      auto node = w->nodes.find(e.path());
+      if (e.type() != metastorepb::NODE_DATA_CHANGED || node == w->nodes.end()) {
+        if (w->unexpected.empty()) {
+          w->unexpected =
+              absl::StrCat("event ", metastorepb::EventType_Name(e.type()), " on ", e.path());
+        }
+        return;
+      }
+      ++node->second.events;
+      w->to_read.push_back(e.path());
+      read_wanted_.notify_all();
+    });
+    client.OnSessionEnd([this, w] {
+      std::lock_guard lock(mu_);
+      w->session_ended = true;
+    });
+    std::unique_lock lock(mu_);
+    while (!stop) {
+      if (w->to_read.empty()) {
+        read_wanted_.wait_for(lock, std::chrono::milliseconds(100));
+        continue;
+      }
+      const std::string path = w->to_read.front();
+      w->to_read.pop_front();
+      lock.unlock();
+      ctx_.history->Invoke(reader, "read", path, "");
+      auto r = client.Get(path, Client::Read::kSequential, /*watch=*/true);
+      lock.lock();
+      if (r.ok()) {
+        const uint64_t line =
+            ctx_.history->Complete(reader, "ok", "read", path,
+                                   absl::StrCat("[", r->data, ",", r->stat.mzxid(), "]")) +
+            1;
+        w->nodes[path].reads.push_back({static_cast<uint64_t>(r->stat.mzxid()), line});
+      } else {
+        ctx_.history->Complete(reader, "fail", "read", path, "", std::string(r.status().message()));
+        // The C client holds no watch from a failed read (on reconnecting it sets again only
+        // the watches it holds): read again.
+        w->to_read.push_front(path);
+        lock.unlock();
+        absl::SleepFor(absl::Milliseconds(50));
+        lock.lock();
+      }
+    }
+  }
+
   std::string CheckOnce() {
+    std::map<std::string, uint64_t> final_mzxid;
+    if (!one_shot_.empty()) {
+      for (int i = 1; i <= kWriters; ++i) {
+        auto r = ctx_.cluster->admin().GetData(NodePath(i));
+        if (!r.ok()) return absl::StrCat("unknown: final read: ", r.status().message());
+        final_mzxid[NodePath(i)] = r->stat.mzxid();
+      }
+    }
     std::lock_guard lock(mu_);
     bool any = false;
     for (const auto& [index, w] : watchers_) {
       if (!w.armed) continue;
       any = true;
-      if (w.session_ended) return absl::StrCat("the session of watcher ", index, " ended");
-      for (size_t i = 1; i < w.zxids.size(); ++i) {
-        if (w.zxids[i] <= w.zxids[i - 1]) {
-          return absl::StrCat("watcher ", index, " saw zxid ", w.zxids[i], " after ",
-                              w.zxids[i - 1]);
-        }
-      }
-      const std::set<uint64_t> seen(w.zxids.begin(), w.zxids.end());
-      size_t unexplained = 0;
-      for (uint64_t z : seen) unexplained += !acknowledged_.count(z);
-      if (unexplained > in_doubt_) {
-        return absl::StrCat("watcher ", index, " saw ", unexplained,
-                            " changes that no write made (", in_doubt_, " writes in doubt)");
-      }
-      size_t missed = 0;
-      uint64_t first_missed = 0;
-      for (uint64_t z : acknowledged_) {
-        if (z > w.start_zxid && !seen.count(z)) {
-          if (missed++ == 0) first_missed = z;
-        }
-      }
-      if (missed > 0) {
-        return absl::StrCat("watcher ", index, " missed ", missed,
-                            " acknowledged changes, the first at zxid ", first_missed);
-      }
+      if (auto why = CheckPersistent(index, w); !why.empty()) return why;
+    }
+    for (const auto& [index, w] : one_shot_) {
+      for (const auto& [path, node] : w.nodes) any = any || !node.reads.empty();
+      if (auto why = CheckOneShot(index, w, final_mzxid); !why.empty()) return why;
     }
     return any ? "" : "no watcher could set its watch";
   }
 
+  std::string CheckPersistent(int index, const Watcher& w) {
+    if (w.session_ended) return absl::StrCat("the session of watcher ", index, " ended");
+    for (size_t i = 1; i < w.zxids.size(); ++i) {
+      if (w.zxids[i] <= w.zxids[i - 1]) {
+        return absl::StrCat("watcher ", index, " saw zxid ", w.zxids[i], " after ", w.zxids[i - 1]);
+      }
+    }
+    const std::set<uint64_t> seen(w.zxids.begin(), w.zxids.end());
+    size_t unexplained = 0;
+    for (uint64_t z : seen) unexplained += !acknowledged_.count(z);
+    if (unexplained > in_doubt_) {
+      return absl::StrCat("watcher ", index, " saw ", unexplained, " changes that no write made (",
+                          in_doubt_, " writes in doubt)");
+    }
+    size_t missed = 0;
+    uint64_t first_missed = 0;
+    for (uint64_t z : acknowledged_) {
+      if (z > w.start_zxid && !seen.count(z)) {
+        if (missed++ == 0) first_missed = z;
+      }
+    }
+    if (missed > 0) {
+      return absl::StrCat("watcher ", index, " missed ", missed,
+                          " acknowledged changes, the first at zxid ", first_missed);
+    }
+    return "";
+  }
+
+  std::string CheckOneShot(int index, const OneShotWatcher& w,
+                           const std::map<std::string, uint64_t>& final_mzxid) {
+    if (w.session_ended) return absl::StrCat("the session of watcher ", index, " ended");
+    if (!w.unexpected.empty()) return absl::StrCat("watcher ", index, " got ", w.unexpected);
+    std::set<uint64_t> read;
+    for (const auto& [path, node] : w.nodes) {
+      const std::string who = absl::StrCat("watcher ", index, " on ", path);
+      for (size_t i = 1; i < node.reads.size(); ++i) {
+        const auto& [zxid, line] = node.reads[i];
+        const auto& [before, before_line] = node.reads[i - 1];
+        if (zxid <= before) {
+          return absl::StrCat(who, ": after the watch set by its read at history line ",
+                              before_line, " (zxid ", before, ") fired, its read at line ", line,
+                              " showed zxid ", zxid);
+        }
+      }
+      for (const auto& r : node.reads) read.insert(r.zxid);
+      if (node.events > node.reads.size()) {
+        return absl::StrCat(who, ": ", node.events, " events for ", node.reads.size(),
+                            " watches set");
+      }
+      if (node.reads.empty()) continue;
+      const auto& [last, line] = node.reads.back();
+      const uint64_t final = final_mzxid.at(path);
+      const bool last_fired = node.events == node.reads.size();
+      const std::string watch =
+          absl::StrCat("the watch set by its read at history line ", line, " (zxid ", last, ")");
+      if (last > final) {
+        return absl::StrCat(who, ": its read at history line ", line, " showed zxid ", last,
+                            ", newer than the node's last, ", final);
+      }
+      if (last < final && !last_fired) {
+        const auto next = changes_[path].upper_bound(last);
+        return absl::StrCat(
+            who, ": ", watch, " never fired, though the node changed since",
+            next == changes_[path].end() ? "" : absl::StrCat(" (first at zxid ", *next, ")"),
+            " and is now at zxid ", final);
+      }
+      if (last == final && last_fired) {
+        return absl::StrCat(who, ": ", watch, " fired, though the node has not changed since");
+      }
+    }
+    size_t unexplained = 0;
+    for (uint64_t z : read) unexplained += !acknowledged_.count(z);
+    if (unexplained > in_doubt_) {
+      return absl::StrCat("watcher ", index, " read ", unexplained,
+                          " versions that no write made (", in_doubt_, " writes in doubt)");
+    }
+    return "";
+  }
+
   WorkloadContext ctx_;
   std::mutex mu_;
+  std::condition_variable read_wanted_;  // a one-shot watch fired
   std::map<int, Watcher> watchers_;
-  std::set<uint64_t> acknowledged_;
+  std::map<int, OneShotWatcher> one_shot_;
+  std::set<uint64_t> acknowledged_;  // the mzxids of acknowledged writes, and of the creates
+  std::map<std::string, std::set<uint64_t>> changes_;  // the same by node
   size_t in_doubt_ = 0;
-  std::vector<std::unique_ptr<metastore::MetastoreClient>> clients_;
+  std::vector<std::unique_ptr<Client>> clients_;
 };
 
 }  // namespace

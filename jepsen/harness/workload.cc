@@ -1,6 +1,7 @@
 #include "jepsen/harness/workload.h"
 
 #include "absl/strings/str_cat.h"
+#include "jepsen/harness/zookeeper_client.h"
 #include "metastore/errors.h"
 
 namespace warren::jepsen {
@@ -11,13 +12,51 @@ std::unique_ptr<Workload> MakeSequentialWorkload(WorkloadContext ctx);
 std::unique_ptr<Workload> MakeSessionWorkload(WorkloadContext ctx);
 std::unique_ptr<Workload> MakeWatchWorkload(WorkloadContext ctx);
 
-std::unique_ptr<metastore::MetastoreClient> WorkloadContext::Connect(int home) const {
+namespace {
+
+// A ZooKeeper client without a session of its own still has one, of this timeout: the C
+// client's only bound on a call, which fails once its connection has been silent for 2/3 of
+// it.
+constexpr absl::Duration kZooKeeperSessionTimeout = absl::Seconds(10);
+
+ZooKeeperClientOptions ZooKeeperOptions(const WorkloadContext& ctx, int home) {
+  ZooKeeperClientOptions o;
+  o.hosts = ctx.cluster->ZooKeeperEndpointsFrom(home % ctx.cluster->nodes() + 1);
+  o.session_timeout = kZooKeeperSessionTimeout;
+  return o;
+}
+
+metastore::ClientOptions GrpcOptions(const WorkloadContext& ctx, int home) {
   metastore::ClientOptions o;
-  o.endpoints = cluster->EndpointsFrom(home % cluster->nodes() + 1);
-  o.request_timeout = request_timeout;
-  o.leader_only = leader_only;
+  o.endpoints = ctx.cluster->EndpointsFrom(home % ctx.cluster->nodes() + 1);
+  o.request_timeout = ctx.request_timeout;
+  o.leader_only = ctx.leader_only;
   o.shuffle = false;
-  return std::move(*metastore::MetastoreClient::Connect(o));
+  return o;
+}
+
+}  // namespace
+
+std::unique_ptr<Client> WorkloadContext::Connect(int home) const {
+  if (api == ClientApi::kZooKeeper) {
+    // Without a session of its own it connects at its first call: never an error here.
+    return std::move(*ConnectZooKeeper(ZooKeeperOptions(*this, home)));
+  }
+  return GrpcClient(std::move(*metastore::MetastoreClient::Connect(GrpcOptions(*this, home))));
+}
+
+absl::StatusOr<std::unique_ptr<Client>> WorkloadContext::ConnectWithSession(
+    int home, absl::Duration timeout) const {
+  if (api == ClientApi::kZooKeeper) {
+    ZooKeeperClientOptions o = ZooKeeperOptions(*this, home);
+    o.session_timeout = timeout;
+    o.own_session = true;
+    return ConnectZooKeeper(o);
+  }
+  auto client = metastore::MetastoreClient::Connect(GrpcOptions(*this, home));
+  if (!client.ok()) return client.status();
+  if (auto s = (*client)->StartSession(timeout); !s.ok()) return s;
+  return GrpcClient(std::move(*client));
 }
 
 bool OutcomeUnknown(const absl::Status& s) {

@@ -6,9 +6,10 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "jepsen/harness/client.h"
 #include "jepsen/harness/cluster.h"
 #include "jepsen/harness/recorder.h"
-#include "metastore/client/metastore_client.h"
 
 namespace warren::jepsen {
 
@@ -19,10 +20,15 @@ struct WorkloadContext {
   int processes = 5;
   uint64_t seed = 1;
   absl::Duration request_timeout = absl::Seconds(5);
-  bool leader_only = false;  // clients send everything to the leader (for comparison)
-  // A client of member `home % nodes + 1` (with leader_only, one that tries it first): clients
-  // spread over the members, and the reads of most go through followers.
-  std::unique_ptr<metastore::MetastoreClient> Connect(int home) const;
+  bool leader_only = false;  // gRPC clients send everything to the leader (for comparison)
+  ClientApi api = ClientApi::kGrpc;
+  // A client of member `home % nodes + 1`, which moves on to the next members in order only
+  // when that one fails (with leader_only, one that tries it first): clients spread over the
+  // members, and the reads of most go through followers.
+  std::unique_ptr<Client> Connect(int home) const;
+  // The same, once a session of its own, of `timeout`, has been started.
+  absl::StatusOr<std::unique_ptr<Client>> ConnectWithSession(int home,
+                                                             absl::Duration timeout) const;
 };
 
 // What the clients do during a run, and what must hold of it afterwards.
@@ -40,7 +46,8 @@ class Workload {
 absl::StatusOr<std::unique_ptr<Workload>> MakeWorkload(const std::string& name,
                                                        WorkloadContext ctx);
 
-// Metastore errors after which a write may or may not have been applied.
+// Metastore errors after which a write may or may not have been applied (ZooKeeper's
+// ConnectionLoss, OperationTimeout, SessionExpired... among them: see zookeeper_client.cc).
 bool OutcomeUnknown(const absl::Status& s);
 
 }  // namespace warren::jepsen
