@@ -247,8 +247,16 @@ TEST(FollowerSessions, AMemberRemovedFromTheGroupStopsServingItsOldState) {
   ClientOptions o = c.Options(absl::Seconds(3), c.Address(removed));
   o.consistency = raftpb::SEQUENTIAL;
   auto pinned = c.Client(o);
-  auto before = pinned->GetData("/x");
-  ASSERT_TRUE(before.ok()) << before.status();
+  // A member just started serves once it has been in touch with the leader (a relay answered
+  // and applied): on a loaded machine that can take a moment.
+  absl::Status before;
+  ASSERT_TRUE(Eventually(
+      [&] {
+        before = pinned->GetData("/x").status();
+        return before.ok();
+      },
+      absl::Seconds(30)))
+      << before;
 
   raftpb::MembershipRequest remove;
   remove.set_op(raftpb::MembershipRequest::REMOVE);
