@@ -738,10 +738,9 @@ absl::Status ZNodeTree::AddWatch(uint64_t session, const metastorepb::AddWatch& 
       // A data watch hears NodeDataChanged even if its node was deleted and made again
       // since (as ZooKeeper's DataTree.setWatches tells it); an exists watch hears how the
       // node came to differ from what its client saw.
-      const bool created =
-          w.kind() != metastorepb::WATCH_DATA && node->stat.czxid() > since;
-      missed = Event(created ? metastorepb::NODE_CREATED : metastorepb::NODE_DATA_CHANGED,
-                     w.path(), node->stat.mzxid());
+      const bool created = w.kind() != metastorepb::WATCH_DATA && node->stat.czxid() > since;
+      missed = Event(created ? metastorepb::NODE_CREATED : metastorepb::NODE_DATA_CHANGED, w.path(),
+                     node->stat.mzxid());
     }
   } else if (one_shot && node == nullptr && w.kind() != metastorepb::WATCH_EXISTS) {
     return MetaError(metastorepb::NO_NODE, w.path());

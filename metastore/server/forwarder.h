@@ -48,8 +48,7 @@ class Forwarder {
   void RelayKeepAlives(uint64_t leader, const std::vector<uint64_t>& session_ids, RelayDone done);
   // Asks `leader` (another member) to make a membership change, once, by `deadline`. `done`
   // gets its answer (Unavailable if it could not be reached).
-  void ChangeMembership(uint64_t leader, const raftpb::MembershipRequest& req,
-                        absl::Time deadline,
+  void ChangeMembership(uint64_t leader, const raftpb::MembershipRequest& req, absl::Time deadline,
                         std::function<void(const metastorepb::ResponseHeader&)> done);
   // Cancels what is in flight and answers every write still here with Unavailable; waits for
   // their callbacks. Later calls are answered at once. Idempotent.

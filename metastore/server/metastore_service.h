@@ -9,8 +9,8 @@
 #include "metastore/server/forwarder.h"
 #include "metastore/server/session_tracker.h"
 #include "metastore/watch_manager.h"
-#include "metastore/zookeeper/member.h"
 #include "metastore/znode_tree.h"
+#include "metastore/zookeeper/member.h"
 #include "proto/metastore.grpc.pb.h"
 #include "raft/server/division.h"
 
@@ -53,8 +53,8 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService,
              absl::Time deadline, WriteDone done) override {
     Propose(header, std::move(cmd), deadline, std::move(done));
   }
-  void Read(const metastorepb::RequestHeader& header, absl::Time deadline,
-            metastorepb::Query query, ReadDone done) override {
+  void Read(const metastorepb::RequestHeader& header, absl::Time deadline, metastorepb::Query query,
+            ReadDone done) override {
     Ask(header, deadline, std::move(query), std::move(done));
   }
   void AfterCatchUp(uint64_t zxid, absl::Duration bound, std::function<void(bool)> then) override;

@@ -233,8 +233,8 @@ void Connection::AnswerFourLetterWord(const std::string& word) {
     size_t done = 0;
     const absl::Time deadline = absl::Now() + absl::Seconds(10);
     while (done < answer.size() && absl::Now() < deadline) {
-      const ssize_t put = send(self->fd_, answer.data() + done, answer.size() - done,
-                               MSG_NOSIGNAL | MSG_DONTWAIT);
+      const ssize_t put =
+          send(self->fd_, answer.data() + done, answer.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (put > 0) {
         done += static_cast<size_t>(put);
       } else if (put < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {

@@ -27,8 +27,7 @@ class ZooKeeperServer;
 // (a close from elsewhere shuts the socket, which the loop then sees).
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(int fd, std::string peer_ip, int peer_port, ZooKeeperServer* server,
-             EventLoop* loop);
+  Connection(int fd, std::string peer_ip, int peer_port, ZooKeeperServer* server, EventLoop* loop);
   ~Connection();
 
   // Registers with the loop; the server holds the connection until ConnectionEnded.

@@ -1,9 +1,9 @@
 #include "metastore/zookeeper/request_handler.h"
 
 #include "absl/random/random.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -236,8 +236,8 @@ void RequestHandler::Dispatch(int32_t xid, int32_t type, JuteReader& r) {
     default:
       // As ZooKeeper answers a type it does not know (SASL among them): Unimplemented, then
       // the connection ends; the session lives on.
-      LOG(WARNING) << SessionLabel(session_) << ": unsupported request type " << type
-                   << " from " << peer_ip_;
+      LOG(WARNING) << SessionLabel(session_) << ": unsupported request type " << type << " from "
+                   << peer_ip_;
       Reply(xid, Applied(), err::kUnimplemented);
       Close();
       return Finished();
@@ -265,41 +265,42 @@ void RequestHandler::Connect(JuteReader& r) {
   // A session's id is the zxid of the entry that created it: its client has seen that.
   const int64_t seen = std::max(req.last_zxid_seen, req.session_id);
   last_zxid_ = seen;
-  member_->AfterCatchUp(seen, absl::Milliseconds(timeout / 3), [this, self = shared_from_this(),
-                                                                 req, timeout, seen](bool ok) {
-    if (!ok) {
-      // As ZooKeeper: a client never goes back in time; it tries another member.
-      LOG(INFO) << "ZooKeeper client " << peer_ip_ << " has seen zxid " << seen
-                << ", this member has applied " << Applied() << ": closing, it moves on";
-      Close();
-      return Finished();
-    }
-    if (req.session_id != 0) {
-      const auto password = member_->tree().SessionPassword(req.session_id);
-      if (!password.has_value() || password->empty() || *password != req.password) {
-        LOG(INFO) << SessionLabel(req.session_id) << " from " << peer_ip_
-                  << (password.has_value() ? ": wrong password" : ": expired");
-        return RefuseSession();
-      }
-      return Attach(req.session_id, member_->tree().SessionTimeout(req.session_id), *password,
-                    req.has_read_only);
-    }
-    metastorepb::Command cmd;
-    cmd.mutable_create_session()->set_timeout_ms(timeout);
-    cmd.mutable_create_session()->set_password(RandomPassword());
-    const std::string password = cmd.create_session().password();
-    Write(std::move(cmd), [this, self, password, has_read_only = req.has_read_only](
-                              const metastorepb::ResponseHeader& h,
-                              const metastorepb::CommandReply& reply) {
-      if (h.error() != metastorepb::OK) {
-        LOG(WARNING) << "ZooKeeper client " << peer_ip_ << ": no session: " << h.message();
-        Close();
-        return Finished();
-      }
-      SeenZxid(static_cast<int64_t>(h.zxid()));
-      Attach(reply.session_id(), reply.timeout_ms(), password, has_read_only);
-    });
-  });
+  member_->AfterCatchUp(
+      seen, absl::Milliseconds(timeout / 3),
+      [this, self = shared_from_this(), req, timeout, seen](bool ok) {
+        if (!ok) {
+          // As ZooKeeper: a client never goes back in time; it tries another member.
+          LOG(INFO) << "ZooKeeper client " << peer_ip_ << " has seen zxid " << seen
+                    << ", this member has applied " << Applied() << ": closing, it moves on";
+          Close();
+          return Finished();
+        }
+        if (req.session_id != 0) {
+          const auto password = member_->tree().SessionPassword(req.session_id);
+          if (!password.has_value() || password->empty() || *password != req.password) {
+            LOG(INFO) << SessionLabel(req.session_id) << " from " << peer_ip_
+                      << (password.has_value() ? ": wrong password" : ": expired");
+            return RefuseSession();
+          }
+          return Attach(req.session_id, member_->tree().SessionTimeout(req.session_id), *password,
+                        req.has_read_only);
+        }
+        metastorepb::Command cmd;
+        cmd.mutable_create_session()->set_timeout_ms(timeout);
+        cmd.mutable_create_session()->set_password(RandomPassword());
+        const std::string password = cmd.create_session().password();
+        Write(std::move(cmd), [this, self, password, has_read_only = req.has_read_only](
+                                  const metastorepb::ResponseHeader& h,
+                                  const metastorepb::CommandReply& reply) {
+          if (h.error() != metastorepb::OK) {
+            LOG(WARNING) << "ZooKeeper client " << peer_ip_ << ": no session: " << h.message();
+            Close();
+            return Finished();
+          }
+          SeenZxid(static_cast<int64_t>(h.zxid()));
+          Attach(reply.session_id(), reply.timeout_ms(), password, has_read_only);
+        });
+      });
 }
 
 void RequestHandler::Attach(uint64_t session, int64_t timeout_ms, const std::string& password,
@@ -310,8 +311,8 @@ void RequestHandler::Attach(uint64_t session, int64_t timeout_ms, const std::str
   connected_ = true;
   hooks_.attached(session);
   member_->Touch(session, /*attached=*/true);
-  const uint64_t sink_id = member_->watches().Attach(
-      session, [this](const metastorepb::SessionEvent& e) {
+  const uint64_t sink_id =
+      member_->watches().Attach(session, [this](const metastorepb::SessionEvent& e) {
         if (e.has_event()) {
           sent_.fetch_add(1, std::memory_order_relaxed);
           hooks_.send(Notification(static_cast<int64_t>(e.event().zxid()), e.event().type(),
@@ -396,8 +397,8 @@ void RequestHandler::ReplyError(int32_t xid, const metastorepb::ResponseHeader& 
 }
 
 void RequestHandler::Malformed(int32_t xid, std::string_view what) {
-  LOG(WARNING) << SessionLabel(session_) << " from " << peer_ip_ << ": malformed request ("
-               << what << "): closing the connection";
+  LOG(WARNING) << SessionLabel(session_) << " from " << peer_ip_ << ": malformed request (" << what
+               << "): closing the connection";
   Reply(xid, Applied(), err::kMarshallingError);
   Close();
   Finished();
@@ -474,17 +475,17 @@ void RequestHandler::Create(int32_t xid, int32_t type, JuteReader& r) {
     Reply(xid, Applied(), code);
     return Finished();
   }
-  WriteOne(std::move(op), [this, self = shared_from_this(), xid, type](const auto& h,
-                                                                      const auto& reply) {
-    if (h.error() != metastorepb::OK || reply.results_size() != 1) {
-      ReplyError(xid, h);
-      return Finished();
-    }
-    JuteWriter w;
-    WriteCreated(w, type, reply.results(0));
-    Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk, w.bytes());
-    Finished();
-  });
+  WriteOne(std::move(op),
+           [this, self = shared_from_this(), xid, type](const auto& h, const auto& reply) {
+             if (h.error() != metastorepb::OK || reply.results_size() != 1) {
+               ReplyError(xid, h);
+               return Finished();
+             }
+             JuteWriter w;
+             WriteCreated(w, type, reply.results(0));
+             Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk, w.bytes());
+             Finished();
+           });
 }
 
 void RequestHandler::Delete(int32_t xid, JuteReader& r) {
@@ -592,7 +593,7 @@ void RequestHandler::Multi(int32_t xid, JuteReader& r) {
     return Finished();
   }
   Write(std::move(cmd), [this, self = shared_from_this(), xid, types](const auto& h,
-                                                                     const auto& reply) {
+                                                                      const auto& reply) {
     const bool per_op = reply.results_size() == static_cast<int>(types.size());
     if (h.error() != metastorepb::OK && !per_op) {
       ReplyError(xid, h);  // refused as a whole (unavailable, too large...)
@@ -713,8 +714,8 @@ void RequestHandler::ReplyConfig(int32_t xid, int64_t zxid, const raftpb::GroupS
                                  metastorepb::Stat stat) {
   std::string config;
   for (const auto& m : gs.members()) {
-    absl::StrAppend(&config, "server.", m.id(), "=", m.address(), ":0:",
-                    m.role() == "learner" ? "observer" : "participant", "\n");
+    absl::StrAppend(&config, "server.", m.id(), "=", m.address(),
+                    ":0:", m.role() == "learner" ? "observer" : "participant", "\n");
   }
   absl::StrAppend(&config, "version=", absl::Hex(gs.applied()));
   JuteWriter w;
@@ -792,39 +793,40 @@ void RequestHandler::Reconfig(int32_t xid, JuteReader& r) {
 void RequestHandler::ReconfigNext(int32_t xid, std::shared_ptr<ReconfigState> state) {
   if (state->steps.empty()) {
     // Answered with the configuration this member has once it has applied the last change.
-    return member_->AfterCatchUp(
-        state->zxid, state->deadline - absl::Now(),
-        [this, self = shared_from_this(), xid](bool) {
-          member_->GroupStatus([this, self, xid](raftpb::GroupStatus gs) {
-            ReplyConfig(xid, Applied(), gs, metastorepb::Stat());
-            Finished();
-          });
-        });
+    return member_->AfterCatchUp(state->zxid, state->deadline - absl::Now(),
+                                 [this, self = shared_from_this(), xid](bool) {
+                                   member_->GroupStatus([this, self, xid](raftpb::GroupStatus gs) {
+                                     ReplyConfig(xid, Applied(), gs, metastorepb::Stat());
+                                     Finished();
+                                   });
+                                 });
   }
   const raftpb::MembershipRequest step = state->steps.front();
-  member_->ChangeMembership(step, state->deadline, [this, self = shared_from_this(), xid, state,
-                                                    step](const metastorepb::ResponseHeader& h) {
-    // Tried again, while there is time: a learner just added, until it has caught up (the
-    // leader refuses to promote it before); and any step while the group has no leader to
-    // take it (one removed may have led).
-    const bool promote_early = h.error() == metastorepb::BAD_ARGUMENTS &&
-                               step.op() == raftpb::MembershipRequest::PROMOTE;
-    const bool no_leader =
-        h.error() == metastorepb::UNAVAILABLE || h.error() == metastorepb::NOT_LEADER;
-    if ((promote_early || no_leader) && absl::Now() + absl::Milliseconds(100) < state->deadline) {
-      return member_->RunAfter(absl::Milliseconds(100),
-                               [this, self, xid, state] { ReconfigNext(xid, state); });
-    }
-    if (h.error() != metastorepb::OK) {
-      LOG(WARNING) << SessionLabel(session_) << ": reconfig stopped at member " << step.id()
-                   << ": " << h.message();
-      ReplyError(xid, h);
-      return Finished();
-    }
-    state->zxid = std::max(state->zxid, h.zxid());
-    state->steps.pop_front();
-    ReconfigNext(xid, state);
-  });
+  member_->ChangeMembership(
+      step, state->deadline,
+      [this, self = shared_from_this(), xid, state, step](const metastorepb::ResponseHeader& h) {
+        // Tried again, while there is time: a learner just added, until it has caught up (the
+        // leader refuses to promote it before); and any step while the group has no leader to
+        // take it (one removed may have led).
+        const bool promote_early = h.error() == metastorepb::BAD_ARGUMENTS &&
+                                   step.op() == raftpb::MembershipRequest::PROMOTE;
+        const bool no_leader =
+            h.error() == metastorepb::UNAVAILABLE || h.error() == metastorepb::NOT_LEADER;
+        if ((promote_early || no_leader) &&
+            absl::Now() + absl::Milliseconds(100) < state->deadline) {
+          return member_->RunAfter(absl::Milliseconds(100),
+                                   [this, self, xid, state] { ReconfigNext(xid, state); });
+        }
+        if (h.error() != metastorepb::OK) {
+          LOG(WARNING) << SessionLabel(session_) << ": reconfig stopped at member " << step.id()
+                       << ": " << h.message();
+          ReplyError(xid, h);
+          return Finished();
+        }
+        state->zxid = std::max(state->zxid, h.zxid());
+        state->steps.pop_front();
+        ReconfigNext(xid, state);
+      });
 }
 
 void RequestHandler::GetChildren(int32_t xid, int32_t type, JuteReader& r) {
@@ -832,19 +834,19 @@ void RequestHandler::GetChildren(int32_t xid, int32_t type, JuteReader& r) {
   q.mutable_get_children()->set_path(r.String());
   q.mutable_get_children()->set_watch(r.Bool());
   if (!r.ok()) return Malformed(xid, "a truncated getChildren request");
-  Read(std::move(q), [this, self = shared_from_this(), xid, type](const auto& h,
-                                                                  const auto& reply) {
-    if (h.error() != metastorepb::OK) {
-      ReplyError(xid, h);
-      return Finished();
-    }
-    JuteWriter w;
-    w.Int(reply.children_size());
-    for (const auto& child : reply.children()) w.String(child.name());
-    if (type == op::kGetChildren2) WriteStat(w, reply.stat());
-    Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk, w.bytes());
-    Finished();
-  });
+  Read(std::move(q),
+       [this, self = shared_from_this(), xid, type](const auto& h, const auto& reply) {
+         if (h.error() != metastorepb::OK) {
+           ReplyError(xid, h);
+           return Finished();
+         }
+         JuteWriter w;
+         w.Int(reply.children_size());
+         for (const auto& child : reply.children()) w.String(child.name());
+         if (type == op::kGetChildren2) WriteStat(w, reply.stat());
+         Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk, w.bytes());
+         Finished();
+       });
 }
 
 // Every op is a read of its own, in order, each answered even if another fails (as
@@ -886,7 +888,7 @@ void RequestHandler::MultiReadNext(std::shared_ptr<MultiReadState> state) {
   }
   auto& [type, q] = state->ops[state->next++];
   Read(std::move(q), [this, self = shared_from_this(), state, type = type](const auto& h,
-                                                                          const auto& reply) {
+                                                                           const auto& reply) {
     if (h.error() == metastorepb::MEMBER_BEHIND || h.error() == metastorepb::LEADER_UNREACHABLE) {
       ReplyError(state->xid, h);
       return Finished();
@@ -1050,8 +1052,8 @@ void RequestHandler::Auth(int32_t xid, JuteReader& r) {
   if (!r.ok()) return Malformed(xid, "a truncated auth request");
   const size_t colon = auth.find(':');
   if (scheme != "digest" || colon == std::string::npos || colon == 0) {
-    LOG(WARNING) << SessionLabel(session_) << " from " << peer_ip_ << ": auth scheme '"
-                 << scheme << "' refused" << (scheme == "digest" ? " (no user:password)" : "");
+    LOG(WARNING) << SessionLabel(session_) << " from " << peer_ip_ << ": auth scheme '" << scheme
+                 << "' refused" << (scheme == "digest" ? " (no user:password)" : "");
     Reply(xid, 0, err::kAuthFailed);
     Close();
     return Finished();

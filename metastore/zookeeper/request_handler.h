@@ -147,19 +147,19 @@ class RequestHandler : public std::enable_shared_from_this<RequestHandler> {
 
   std::mutex mu_;
   std::deque<std::string> queue_;
-  bool busy_ = false;          // a request is being served
-  bool in_handle_ = false;     // Handle has not returned yet
+  bool busy_ = false;       // a request is being served
+  bool in_handle_ = false;  // Handle has not returned yet
   bool finished_inline_ = false;
   bool closed_ = false;
-  absl::Time request_started_;  // of the request being served
+  absl::Time request_started_;                    // of the request being served
   absl::Time last_touch_ = absl::InfinitePast();  // the session last told the tracker of
 
   // Set once by the handshake, read by the server's four-letter words.
   std::atomic<uint64_t> session_{0};
   std::atomic<int64_t> timeout_ms_{0};
   std::atomic<bool> closing_session_{false};  // closeSession proposed: its reply ends it
-  bool connected_ = false;  // the handshake is done (request thread only)
-  uint64_t sink_id_ = 0;  // guarded by mu_
+  bool connected_ = false;                    // the handshake is done (request thread only)
+  uint64_t sink_id_ = 0;                      // guarded by mu_
   // Exactly-once identity for this connection's writes (retried by forwarding members).
   const uint64_t client_id_;
   uint64_t seq_ = 0;

@@ -123,8 +123,7 @@ void ZooKeeperServer::AcceptLoop() {
                                                    loops_[next_loop_++ % loops_.size()].get());
     {
       std::lock_guard lock(mu_);
-      if (options_.max_connections_per_ip > 0 &&
-          per_ip_[ip] >= options_.max_connections_per_ip) {
+      if (options_.max_connections_per_ip > 0 && per_ip_[ip] >= options_.max_connections_per_ip) {
         LOG(WARNING) << "ZooKeeper port: too many connections from " << ip << " (at most "
                      << options_.max_connections_per_ip << ", --zk-max-client-connections)";
         continue;  // the connection's destructor closes it
@@ -186,8 +185,7 @@ std::string ZooKeeperServer::LatencyLine() const {
   const int64_t count = latency_.count.load();
   if (count == 0) return "0/0.0/0";
   return absl::StrFormat("%d/%.1f/%d", latency_.min_us.load() / 1000,
-                         latency_.total_us.load() / 1000.0 / count,
-                         latency_.max_us.load() / 1000);
+                         latency_.total_us.load() / 1000.0 / count, latency_.max_us.load() / 1000);
 }
 
 std::string ZooKeeperServer::FourLetterWord(const std::string& word) {
@@ -219,12 +217,12 @@ std::string ZooKeeperServer::FourLetterWord(const std::string& word) {
     sent += c.sent;
   }
   auto client_line = [](const Client& c, bool detail) {
-    std::string line = absl::StrCat(" /", c.ip, ":", c.port, "[1](queued=0,recved=", c.received,
-                                    ",sent=", c.sent);
+    std::string line =
+        absl::StrCat(" /", c.ip, ":", c.port, "[1](queued=0,recved=", c.received, ",sent=", c.sent);
     if (detail) {
       absl::StrAppend(&line, ",sid=0x", absl::Hex(c.session),
-                      ",est=", absl::ToUnixMillis(c.started), ",to=", c.timeout_ms,
-                      ",lzxid=0x", absl::Hex(c.last_zxid));
+                      ",est=", absl::ToUnixMillis(c.started), ",to=", c.timeout_ms, ",lzxid=0x",
+                      absl::Hex(c.last_zxid));
     }
     return line + ")\n";
   };
@@ -240,8 +238,8 @@ std::string ZooKeeperServer::FourLetterWord(const std::string& word) {
       for (const Client& c : clients) out += client_line(c, false);
       out += "\n";
     }
-    absl::StrAppend(&out, "Latency min/avg/max: ", LatencyLine(), "\n", "Received: ", received, "\n",
-                    "Sent: ", sent, "\n", "Connections: ", clients.size(), "\n",
+    absl::StrAppend(&out, "Latency min/avg/max: ", LatencyLine(), "\n", "Received: ", received,
+                    "\n", "Sent: ", sent, "\n", "Connections: ", clients.size(), "\n",
                     "Outstanding: 0\n", "Zxid: 0x", absl::Hex(tree.LastApplied()), "\n",
                     "Mode: ", Mode(), "\n", "Node count: ", tree.node_count(), "\n");
     return out;
@@ -290,8 +288,8 @@ std::string ZooKeeperServer::FourLetterWord(const std::string& word) {
   if (word == "envi") {
     char host[256] = {};
     gethostname(host, sizeof(host) - 1);
-    return absl::StrCat("Environment:\n", "zookeeper.version=", kVersion, "\n",
-                        "host.name=", host, "\n", "server.implementation=Warren\n",
+    return absl::StrCat("Environment:\n", "zookeeper.version=", kVersion, "\n", "host.name=", host,
+                        "\n", "server.implementation=Warren\n",
                         "user.dir=", std::filesystem::current_path().string(), "\n");
   }
   if (word == "dirs") {

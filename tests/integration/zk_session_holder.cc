@@ -19,8 +19,8 @@ int main(int argc, char** argv) {
   if (zh == nullptr) return 1;
   // The create waits for the connection (the C client queues requests until connected).
   for (int attempt = 0; attempt < 100; ++attempt) {
-    const int rc = zoo_create(zh, argv[2], "held", 4, &ZOO_OPEN_ACL_UNSAFE, ZOO_EPHEMERAL,
-                              nullptr, 0);
+    const int rc =
+        zoo_create(zh, argv[2], "held", 4, &ZOO_OPEN_ACL_UNSAFE, ZOO_EPHEMERAL, nullptr, 0);
     if (rc == ZOK) {
       std::printf("ready %llx\n", static_cast<unsigned long long>(zoo_client_id(zh)->client_id));
       std::fflush(stdout);

@@ -222,9 +222,9 @@ TEST(ZooKeeperCClient, CallsAndErrorsAsZooKeeperAnswersThem) {
   // create2 answers the new node's stat.
   Stat stat;
   char path[128];
-  ASSERT_EQ(zoo_create2(zh, "/app/two", "22", 2, &ZOO_OPEN_ACL_UNSAFE, 0, path, sizeof(path),
-                        &stat),
-            ZOK);
+  ASSERT_EQ(
+      zoo_create2(zh, "/app/two", "22", 2, &ZOO_OPEN_ACL_UNSAFE, 0, path, sizeof(path), &stat),
+      ZOK);
   EXPECT_EQ(stat.dataLength, 2);
   EXPECT_EQ(stat.version, 0);
   EXPECT_GT(stat.czxid, 0);

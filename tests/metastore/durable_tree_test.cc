@@ -1,9 +1,8 @@
 // The znode tree under the real Raft runtime (in one process, on an in-memory network):
 // restarts from the durable tree keep exactly-once, and a follower that fell behind the log
 // gets the tree as a RocksDB checkpoint, ACLs with it.
-#include <future>
-
 #include <algorithm>
+#include <future>
 
 #include "gtest/gtest.h"
 #include "metastore/acl.h"

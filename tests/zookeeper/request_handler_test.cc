@@ -1158,13 +1158,13 @@ TEST_F(RequestHandlerTest, ReconfigIsTheSuperusersAndChecksItsArguments) {
     EXPECT_TRUE(Fails(c->Call(op::kReconfig, bad), err::kBadArguments));
   }
   // A well-formed change reaches the group, which a local member lacks.
-  EXPECT_TRUE(Fails(c->Call(op::kReconfig, ReconfigRecord("server.4=127.0.0.1:7004:0:participant",
-                                                          "3")),
-                    err::kSystemError));
+  EXPECT_TRUE(
+      Fails(c->Call(op::kReconfig, ReconfigRecord("server.4=127.0.0.1:7004:0:participant", "3")),
+            err::kSystemError));
   EXPECT_FALSE(c->closed());
   // Cut short: MarshallingError, and the connection ends.
-  EXPECT_TRUE(Fails(c->Call(op::kReconfig, ReconfigRecord("", "3").substr(0, 6)),
-                    err::kMarshallingError));
+  EXPECT_TRUE(
+      Fails(c->Call(op::kReconfig, ReconfigRecord("", "3").substr(0, 6)), err::kMarshallingError));
   EXPECT_TRUE(c->closed());
 }
 
