@@ -71,12 +71,7 @@ void Connection::Write(std::string bytes) {
   if (queued_bytes_ > kMaxQueuedBytes) {
     LOG(WARNING) << "ZooKeeper client " << peer_ip_ << ":" << peer_port_ << " reads too slowly ("
                  << queued_bytes_ << " bytes queued): closing";
-    closing_ = true;
-    out_.clear();
-    queued_bytes_ = 0;
-    lock.unlock();
-    shutdown(fd_, SHUT_RDWR);
-    return;
+    return DropAndShut(lock);
   }
   out_.push_back(std::move(bytes));
   if (writing_) return;  // the writing thread takes it too
@@ -84,12 +79,7 @@ void Connection::Write(std::string bytes) {
   const bool ok = Flush(lock);
   writing_ = false;
   if (!ok) {
-    closing_ = true;
-    out_.clear();
-    queued_bytes_ = 0;
-    lock.unlock();
-    shutdown(fd_, SHUT_RDWR);  // the client is gone: the loop sees it and tears down
-    return;
+    return DropAndShut(lock);  // the client is gone: the loop sees it and tears down
   }
   const bool drained = out_.empty();
   if (!drained && !want_write_) {
@@ -132,12 +122,15 @@ void Connection::CloseAfterSend() {
 }
 
 void Connection::Abort() {
-  {
-    std::lock_guard lock(mu_);
-    closing_ = true;
-    out_.clear();
-    queued_bytes_ = 0;
-  }
+  std::unique_lock lock(mu_);
+  DropAndShut(lock);
+}
+
+void Connection::DropAndShut(std::unique_lock<std::mutex>& lock) {
+  closing_ = true;
+  out_.clear();
+  queued_bytes_ = 0;
+  lock.unlock();
   shutdown(fd_, SHUT_RDWR);
 }
 
@@ -154,12 +147,7 @@ void Connection::OnWritable() {
   const bool ok = Flush(lock);
   writing_ = false;
   if (!ok) {
-    closing_ = true;
-    out_.clear();
-    queued_bytes_ = 0;
-    lock.unlock();
-    shutdown(fd_, SHUT_RDWR);
-    return;
+    return DropAndShut(lock);
   }
   if (out_.empty() && want_write_) {
     want_write_ = false;

@@ -59,6 +59,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Sends what it can of out_ without waiting; under mu_, with writing_ set by the caller.
   // False if the socket failed.
   bool Flush(std::unique_lock<std::mutex>& lock);
+  // Drops what is queued and shuts the socket (the loop then tears down); unlocks `lock`.
+  void DropAndShut(std::unique_lock<std::mutex>& lock);
   void Teardown();
 
   const int fd_;

@@ -55,6 +55,9 @@ bool IsCreate(int32_t type) {
          type == op::kCreateTtl;
 }
 
+// The body of an answer that is the node's new stat (setData, setACL).
+void AnswerStat(JuteWriter& w, const metastorepb::OpResult& result) { WriteStat(w, result.stat()); }
+
 // The body of a create's answer: the path, and for all but the oldest create the stat.
 void WriteCreated(JuteWriter& w, int32_t type, const metastorepb::OpResult& result) {
   w.String(result.path());
@@ -475,17 +478,9 @@ void RequestHandler::Create(int32_t xid, int32_t type, JuteReader& r) {
     Reply(xid, Applied(), code);
     return Finished();
   }
-  WriteOne(std::move(op),
-           [this, self = shared_from_this(), xid, type](const auto& h, const auto& reply) {
-             if (h.error() != metastorepb::OK || reply.results_size() != 1) {
-               ReplyError(xid, h);
-               return Finished();
-             }
-             JuteWriter w;
-             WriteCreated(w, type, reply.results(0));
-             Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk, w.bytes());
-             Finished();
-           });
+  WriteAndAnswer(xid, std::move(op), [type](JuteWriter& w, const metastorepb::OpResult& result) {
+    WriteCreated(w, type, result);
+  });
 }
 
 void RequestHandler::Delete(int32_t xid, JuteReader& r) {
@@ -493,14 +488,7 @@ void RequestHandler::Delete(int32_t xid, JuteReader& r) {
   op.mutable_delete_()->set_path(r.String());
   op.mutable_delete_()->set_version(r.Int());
   if (!r.ok()) return Malformed(xid, "a truncated delete request");
-  WriteOne(std::move(op), [this, self = shared_from_this(), xid](const auto& h, const auto&) {
-    if (h.error() != metastorepb::OK) {
-      ReplyError(xid, h);
-    } else {
-      Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk);
-    }
-    Finished();
-  });
+  WriteAndAnswer(xid, std::move(op), nullptr);
 }
 
 void RequestHandler::SetData(int32_t xid, JuteReader& r) {
@@ -509,16 +497,7 @@ void RequestHandler::SetData(int32_t xid, JuteReader& r) {
   op.mutable_set_data()->set_data(r.Buffer());
   op.mutable_set_data()->set_version(r.Int());
   if (!r.ok()) return Malformed(xid, "a truncated setData request");
-  WriteOne(std::move(op), [this, self = shared_from_this(), xid](const auto& h, const auto& reply) {
-    if (h.error() != metastorepb::OK || reply.results_size() != 1) {
-      ReplyError(xid, h);
-      return Finished();
-    }
-    JuteWriter w;
-    WriteStat(w, reply.results(0).stat());
-    Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk, w.bytes());
-    Finished();
-  });
+  WriteAndAnswer(xid, std::move(op), AnswerStat);
 }
 
 void RequestHandler::Check(int32_t xid, JuteReader& r) {
@@ -526,14 +505,39 @@ void RequestHandler::Check(int32_t xid, JuteReader& r) {
   op.mutable_check()->set_path(r.String());
   op.mutable_check()->set_version(r.Int());
   if (!r.ok()) return Malformed(xid, "a truncated check request");
-  WriteOne(std::move(op), [this, self = shared_from_this(), xid](const auto& h, const auto&) {
-    if (h.error() != metastorepb::OK) {
+  WriteAndAnswer(xid, std::move(op), nullptr);
+}
+
+void RequestHandler::WriteAndAnswer(int32_t xid, metastorepb::Op op, WriteBody body) {
+  WriteOne(std::move(op), [this, self = shared_from_this(), xid, body = std::move(body)](
+                              const auto& h, const auto& reply) {
+    if (h.error() != metastorepb::OK || reply.results_size() != 1) {
       ReplyError(xid, h);
-    } else {
-      Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk);
+      return Finished();
     }
+    JuteWriter w;
+    if (body) body(w, reply.results(0));
+    Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk, w.bytes());
     Finished();
   });
+}
+
+void RequestHandler::ReadAndAnswer(int32_t xid, metastorepb::Query query, ReadBody body,
+                                   bool linearizable) {
+  Read(
+      std::move(query),
+      [this, self = shared_from_this(), xid, body = std::move(body)](const auto& h,
+                                                                     const auto& reply) {
+        if (h.error() != metastorepb::OK) {
+          ReplyError(xid, h);
+          return Finished();
+        }
+        JuteWriter w;
+        const int32_t code = body(w, reply);
+        Reply(xid, static_cast<int64_t>(h.zxid()), code, w.bytes());
+        Finished();
+      },
+      linearizable);
 }
 
 void RequestHandler::Multi(int32_t xid, JuteReader& r) {
@@ -654,17 +658,10 @@ void RequestHandler::Exists(int32_t xid, JuteReader& r) {
   q.mutable_exists()->set_path(r.String());
   q.mutable_exists()->set_watch(r.Bool());
   if (!r.ok()) return Malformed(xid, "a truncated exists request");
-  Read(std::move(q), [this, self = shared_from_this(), xid](const auto& h, const auto& reply) {
-    if (h.error() != metastorepb::OK) {
-      ReplyError(xid, h);
-    } else if (!reply.exists()) {
-      Reply(xid, static_cast<int64_t>(h.zxid()), err::kNoNode);
-    } else {
-      JuteWriter w;
-      WriteStat(w, reply.stat());
-      Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk, w.bytes());
-    }
-    Finished();
+  ReadAndAnswer(xid, std::move(q), [](JuteWriter& w, const metastorepb::QueryReply& reply) {
+    if (!reply.exists()) return err::kNoNode;
+    WriteStat(w, reply.stat());
+    return err::kOk;
   });
 }
 
@@ -674,16 +671,10 @@ void RequestHandler::GetData(int32_t xid, JuteReader& r) {
   q.mutable_get_data()->set_watch(r.Bool());
   if (!r.ok()) return Malformed(xid, "a truncated getData request");
   if (q.get_data().path() == metastore::kConfigNode) return GetConfig(xid, q.get_data().watch());
-  Read(std::move(q), [this, self = shared_from_this(), xid](const auto& h, const auto& reply) {
-    if (h.error() != metastorepb::OK) {
-      ReplyError(xid, h);
-    } else {
-      JuteWriter w;
-      w.Buffer(reply.data());
-      WriteStat(w, reply.stat());
-      Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk, w.bytes());
-    }
-    Finished();
+  ReadAndAnswer(xid, std::move(q), [](JuteWriter& w, const metastorepb::QueryReply& reply) {
+    w.Buffer(reply.data());
+    WriteStat(w, reply.stat());
+    return err::kOk;
   });
 }
 
@@ -834,19 +825,12 @@ void RequestHandler::GetChildren(int32_t xid, int32_t type, JuteReader& r) {
   q.mutable_get_children()->set_path(r.String());
   q.mutable_get_children()->set_watch(r.Bool());
   if (!r.ok()) return Malformed(xid, "a truncated getChildren request");
-  Read(std::move(q),
-       [this, self = shared_from_this(), xid, type](const auto& h, const auto& reply) {
-         if (h.error() != metastorepb::OK) {
-           ReplyError(xid, h);
-           return Finished();
-         }
-         JuteWriter w;
-         w.Int(reply.children_size());
-         for (const auto& child : reply.children()) w.String(child.name());
-         if (type == op::kGetChildren2) WriteStat(w, reply.stat());
-         Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk, w.bytes());
-         Finished();
-       });
+  ReadAndAnswer(xid, std::move(q), [type](JuteWriter& w, const metastorepb::QueryReply& reply) {
+    w.Int(reply.children_size());
+    for (const auto& child : reply.children()) w.String(child.name());
+    if (type == op::kGetChildren2) WriteStat(w, reply.stat());
+    return err::kOk;
+  });
 }
 
 // Every op is a read of its own, in order, each answered even if another fails (as
@@ -922,17 +906,11 @@ void RequestHandler::Sync(int32_t xid, JuteReader& r) {
   if (!r.ok()) return Malformed(xid, "a truncated sync request");
   metastorepb::Query q;
   q.set_sync(true);
-  Read(
-      std::move(q),
-      [this, self = shared_from_this(), xid, path](const auto& h, const auto&) {
-        if (h.error() != metastorepb::OK) {
-          ReplyError(xid, h);
-        } else {
-          JuteWriter w;
-          w.String(path);
-          Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk, w.bytes());
-        }
-        Finished();
+  ReadAndAnswer(
+      xid, std::move(q),
+      [path](JuteWriter& w, const metastorepb::QueryReply&) {
+        w.String(path);
+        return err::kOk;
       },
       /*linearizable=*/true);
 }
@@ -1077,16 +1055,10 @@ void RequestHandler::GetAcl(int32_t xid, JuteReader& r) {
   metastorepb::Query q;
   q.mutable_get_acl()->set_path(r.String());
   if (!r.ok()) return Malformed(xid, "a truncated getACL request");
-  Read(std::move(q), [this, self = shared_from_this(), xid](const auto& h, const auto& reply) {
-    if (h.error() != metastorepb::OK) {
-      ReplyError(xid, h);
-    } else {
-      JuteWriter w;
-      WriteAcls(w, reply.acl());
-      WriteStat(w, reply.stat());
-      Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk, w.bytes());
-    }
-    Finished();
+  ReadAndAnswer(xid, std::move(q), [](JuteWriter& w, const metastorepb::QueryReply& reply) {
+    WriteAcls(w, reply.acl());
+    WriteStat(w, reply.stat());
+    return err::kOk;
   });
 }
 
@@ -1097,16 +1069,7 @@ void RequestHandler::SetAcl(int32_t xid, JuteReader& r) {
   ReadAcls(r, set->mutable_acl());
   set->set_version(r.Int());
   if (!r.ok()) return Malformed(xid, "a truncated setACL request");
-  WriteOne(std::move(op), [this, self = shared_from_this(), xid](const auto& h, const auto& reply) {
-    if (h.error() != metastorepb::OK || reply.results_size() != 1) {
-      ReplyError(xid, h);
-      return Finished();
-    }
-    JuteWriter w;
-    WriteStat(w, reply.results(0).stat());
-    Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk, w.bytes());
-    Finished();
-  });
+  WriteAndAnswer(xid, std::move(op), AnswerStat);
 }
 
 void RequestHandler::WhoAmI(int32_t xid) {

@@ -124,6 +124,15 @@ class RequestHandler : public std::enable_shared_from_this<RequestHandler> {
   // Reads a create request (create, create2, createContainer, createTTL) into `op`; returns
   // ZooKeeper's error for one that cannot be served (MarshallingError: undecodable).
   int32_t ReadCreate(int32_t type, JuteReader& r, metastorepb::Op* op);
+  // The body of a write's answer from the op's result; null for none.
+  using WriteBody = std::function<void(JuteWriter&, const metastorepb::OpResult&)>;
+  // The body of a read's answer, and the error it answers (NoNode for exists).
+  using ReadBody = std::function<int32_t(JuteWriter&, const metastorepb::QueryReply&)>;
+  // One op written, then answered: its error, or OK with `body`.
+  void WriteAndAnswer(int32_t xid, metastorepb::Op op, WriteBody body);
+  // One read, then answered: its error, or what `body` says.
+  void ReadAndAnswer(int32_t xid, metastorepb::Query query, ReadBody body,
+                     bool linearizable = false);
   void Write(metastorepb::Command cmd, Member::WriteDone done);
   void WriteOne(metastorepb::Op op, Member::WriteDone done);
   void Read(metastorepb::Query query, Member::ReadDone done, bool linearizable = false);

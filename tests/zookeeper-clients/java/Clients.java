@@ -85,6 +85,20 @@ final class Clients {
         return kept.toString();
     }
 
+    /**
+     * ZooKeeper's sync, waited for: the session's member has caught up with the leader, so the
+     * session's next read sees every write acknowledged before (to any session) — what a
+     * session must do before reading another session's write, on ZooKeeper as on Warren.
+     */
+    static void sync(ZooKeeper zk, String path) throws Exception {
+        java.util.concurrent.CompletableFuture<Integer> done = new java.util.concurrent.CompletableFuture<>();
+        zk.sync(path, (rc, p, ctx) -> done.complete(rc), null);
+        int rc = done.get(15, java.util.concurrent.TimeUnit.SECONDS);
+        if (rc != KeeperException.Code.OK.intValue()) {
+            throw KeeperException.create(KeeperException.Code.get(rc), path);
+        }
+    }
+
     static byte[] utf8(String s) {
         return s.getBytes(StandardCharsets.UTF_8);
     }

@@ -353,7 +353,9 @@ final class ZooKeeperApiScenario {
                     List.of(new ACL(Perms.ALL, user), new ACL(Perms.READ, Ids.ANYONE_ID_UNSAFE)));
             Stat afterSet = owner.setACL(secret, worldReads, 0);
             Checks.checkEquals(1, afterSet.getAversion(), "aversion after setACL");
+            Clients.sync(friend, secret);  // another session: it reads the change after a sync
             Checks.checkEquals(worldReads, friend.getACL(secret, null), "getACL after setACL");
+            Clients.sync(stranger, secret);
             Checks.checkEquals("s3cret", Clients.text(stranger.getData(secret, false, null)),
                     "getData by the stranger once the world may read");
             Checks.expectThrows(KeeperException.NoAuthException.class, "setData by the stranger",
