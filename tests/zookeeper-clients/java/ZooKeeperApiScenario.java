@@ -100,6 +100,9 @@ final class ZooKeeperApiScenario {
              ZooKeeper writer = Clients.connect(env.connectString())) {
             Clients.ensurePath(writer, "/api/tree");
             Clients.ensurePath(writer, "/api/flat");
+            // The watcher's member has applied the writer's creates before the watches are set:
+            // else the creates, applied there after, fire them (as ZooKeeper's would too).
+            Clients.sync(watcher, "/api");
             watcher.addWatch("/api/tree", recursive, AddWatchMode.PERSISTENT_RECURSIVE);
             watcher.addWatch("/api/flat", flat, AddWatchMode.PERSISTENT);
 
