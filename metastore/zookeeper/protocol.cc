@@ -62,6 +62,25 @@ void WriteAcls(JuteWriter& w, const google::protobuf::RepeatedPtrField<metastore
   }
 }
 
+void WriteMultiResult(JuteWriter& w, int32_t type) {
+  w.Int(type);
+  w.Bool(false);
+  w.Int(err::kOk);
+}
+
+void WriteMultiError(JuteWriter& w, int32_t error) {
+  w.Int(op::kError);
+  w.Bool(false);
+  w.Int(error);
+  w.Int(error);  // the ErrorResponse
+}
+
+void WriteMultiEnd(JuteWriter& w) {
+  w.Int(-1);
+  w.Bool(true);
+  w.Int(-1);
+}
+
 std::string Notification(int64_t zxid, int32_t type, const std::string& path) {
   JuteWriter w;
   WriteReplyHeader(w, xid::kNotification, zxid, err::kOk);

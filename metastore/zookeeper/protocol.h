@@ -127,6 +127,12 @@ void WriteStat(JuteWriter& w, const metastorepb::Stat& stat);
 // An ACL: a count, then (perms, scheme, id) per entry.
 void ReadAcls(JuteReader& r, google::protobuf::RepeatedPtrField<metastorepb::Acl>* out);
 void WriteAcls(JuteWriter& w, const google::protobuf::RepeatedPtrField<metastorepb::Acl>& acls);
+// A multi's or multiRead's answer: per op a MultiHeader (type, done=false, err) and the op's
+// body; an op that failed, or did not run because another failed, is an ErrorResponse; a
+// MultiHeader with done=true ends the list.
+void WriteMultiResult(JuteWriter& w, int32_t type);
+void WriteMultiError(JuteWriter& w, int32_t error);
+void WriteMultiEnd(JuteWriter& w);
 // A notification: an event on a watched path, as a whole frame body (after the length).
 std::string Notification(int64_t zxid, int32_t type, const std::string& path);
 

@@ -85,9 +85,16 @@ RequestHandler::RequestHandler(Member* member, const HandlerOptions* options, st
       peer_ip_(std::move(peer_ip)),
       hooks_(std::move(hooks)),
       client_id_(absl::Uniform<uint64_t>(absl::BitGen(), 1, UINT64_MAX)) {
-  metastorepb::Id* ip = auth_.Add();
-  ip->set_scheme("ip");
-  ip->set_id(peer_ip_);
+  AddIdentity("ip", peer_ip_);
+}
+
+void RequestHandler::AddIdentity(const std::string& scheme, const std::string& id) {
+  for (const auto& have : auth_) {
+    if (have.scheme() == scheme && have.id() == id) return;
+  }
+  metastorepb::Id* added = auth_.Add();
+  added->set_scheme(scheme);
+  added->set_id(id);
 }
 
 RequestHandler::~RequestHandler() = default;
@@ -585,14 +592,9 @@ void RequestHandler::Multi(int32_t xid, JuteReader& r) {
       const int32_t code = i < refused_at    ? err::kOk
                            : i == refused_at ? refused_code
                                              : err::kRuntimeInconsistency;
-      w.Int(op::kError);
-      w.Bool(false);
-      w.Int(code);
-      w.Int(code);
+      WriteMultiError(w, code);
     }
-    w.Int(-1);
-    w.Bool(true);
-    w.Int(-1);
+    WriteMultiEnd(w);
     Reply(xid, Applied(), err::kOk, w.bytes());
     return Finished();
   }
@@ -610,28 +612,20 @@ void RequestHandler::Multi(int32_t xid, JuteReader& r) {
     for (size_t i = 0; i < types.size(); ++i) {
       const auto& result = reply.results(static_cast<int>(i));
       if (failed) {
-        const int32_t code = CodeOf(result.error());
-        w.Int(op::kError);
-        w.Bool(false);
-        w.Int(code);
-        w.Int(code);
+        WriteMultiError(w, CodeOf(result.error()));
         continue;
       }
       // ZooKeeper's CreateResult is create (path) or create2 (path, stat): its client's
       // MultiResponse knows no other create type.
       const int32_t type = IsCreate(types[i]) && types[i] != op::kCreate ? op::kCreate2 : types[i];
-      w.Int(type);
-      w.Bool(false);
-      w.Int(err::kOk);
+      WriteMultiResult(w, type);
       if (IsCreate(type)) {
         WriteCreated(w, type, result);
       } else if (types[i] == op::kSetData) {
         WriteStat(w, result.stat());
       }
     }
-    w.Int(-1);
-    w.Bool(true);
-    w.Int(-1);
+    WriteMultiEnd(w);
     Reply(xid, static_cast<int64_t>(h.zxid()), err::kOk, w.bytes());
     Finished();
   });
@@ -864,9 +858,7 @@ void RequestHandler::MultiRead(int32_t xid, JuteReader& r) {
 void RequestHandler::MultiReadNext(std::shared_ptr<MultiReadState> state) {
   JuteWriter& w = state->out;
   if (state->next == state->ops.size()) {
-    w.Int(-1);
-    w.Bool(true);
-    w.Int(-1);
+    WriteMultiEnd(w);
     Reply(state->xid, std::max(state->zxid, Applied()), err::kOk, w.bytes());
     return Finished();
   }
@@ -880,20 +872,13 @@ void RequestHandler::MultiReadNext(std::shared_ptr<MultiReadState> state) {
     state->zxid = std::max(state->zxid, static_cast<int64_t>(h.zxid()));
     JuteWriter& w = state->out;
     if (h.error() != metastorepb::OK) {
-      w.Int(op::kError);
-      w.Bool(false);
-      w.Int(CodeOf(h.error()));
-      w.Int(CodeOf(h.error()));
+      WriteMultiError(w, CodeOf(h.error()));
     } else if (type == op::kGetData) {
-      w.Int(type);
-      w.Bool(false);
-      w.Int(err::kOk);
+      WriteMultiResult(w, type);
       w.Buffer(reply.data());
       WriteStat(w, reply.stat());
     } else {
-      w.Int(type);
-      w.Bool(false);
-      w.Int(err::kOk);
+      WriteMultiResult(w, type);
       w.Int(reply.children_size());
       for (const auto& child : reply.children()) w.String(child.name());
     }
@@ -1037,16 +1022,8 @@ void RequestHandler::Auth(int32_t xid, JuteReader& r) {
     return Finished();
   }
   const std::string id = metastore::DigestId(auth.substr(0, colon), auth.substr(colon + 1));
-  auto add = [this](const std::string& scheme, const std::string& id) {
-    for (const auto& have : auth_) {
-      if (have.scheme() == scheme && have.id() == id) return;
-    }
-    metastorepb::Id* added = auth_.Add();
-    added->set_scheme(scheme);
-    added->set_id(id);
-  };
-  add("digest", id);
-  if (!options_->super_digest.empty() && id == options_->super_digest) add("super", "");
+  AddIdentity("digest", id);
+  if (!options_->super_digest.empty() && id == options_->super_digest) AddIdentity("super", "");
   Reply(xid, 0, err::kOk);
   Finished();
 }

@@ -97,6 +97,8 @@ class RequestHandler : public std::enable_shared_from_this<RequestHandler> {
   void GetEphemerals(int32_t xid, JuteReader& r);
   void GetAllChildrenNumber(int32_t xid, JuteReader& r);
   void Auth(int32_t xid, JuteReader& r);
+  // Adds an identity to the connection's, once.
+  void AddIdentity(const std::string& scheme, const std::string& id);
   void GetAcl(int32_t xid, JuteReader& r);
   void SetAcl(int32_t xid, JuteReader& r);
   void WhoAmI(int32_t xid);
