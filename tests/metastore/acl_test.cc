@@ -7,25 +7,15 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "metastore/errors.h"
+#include "tests/metastore/acl_test_util.h"
 
 namespace warren::metastore {
 namespace {
 
 using ::testing::HasSubstr;
 
-metastorepb::Id MakeId(const std::string& scheme, const std::string& id) {
-  metastorepb::Id out;
-  out.set_scheme(scheme);
-  out.set_id(id);
-  return out;
-}
-
-metastorepb::Acl MakeAcl(int32_t perms, const std::string& scheme, const std::string& id) {
-  metastorepb::Acl out;
-  out.set_perms(perms);
-  *out.mutable_id() = MakeId(scheme, id);
-  return out;
-}
+using ::warren::metastore::testing::MakeAcl;
+using ::warren::metastore::testing::MakeId;
 
 AclField Field(std::initializer_list<metastorepb::Acl> acl) {
   AclField out;

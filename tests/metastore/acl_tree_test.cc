@@ -9,6 +9,7 @@
 #include "metastore/errors.h"
 #include "metastore/tree_storage.h"
 #include "rocksdb/db.h"
+#include "tests/metastore/acl_test_util.h"
 #include "tests/metastore/tree_fixture.h"
 #include "tests/server/string_snapshot.h"
 
@@ -20,19 +21,8 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using Who = std::vector<metastorepb::Id>;
 
-metastorepb::Id MakeId(const std::string& scheme, const std::string& id) {
-  metastorepb::Id out;
-  out.set_scheme(scheme);
-  out.set_id(id);
-  return out;
-}
-
-metastorepb::Acl MakeAcl(int32_t perms, const std::string& scheme, const std::string& id) {
-  metastorepb::Acl out;
-  out.set_perms(perms);
-  *out.mutable_id() = MakeId(scheme, id);
-  return out;
-}
+using ::warren::metastore::testing::MakeAcl;
+using ::warren::metastore::testing::MakeId;
 
 const metastorepb::Id kAlice = MakeId("digest", DigestId("alice", "alice-secret"));
 const metastorepb::Id kBob = MakeId("digest", DigestId("bob", "bob-secret"));
