@@ -31,6 +31,17 @@ write_endpoints() {
   echo "$e" > "$dir/endpoints"
 }
 
+# For ZooKeeper's protocol: the member whose four-letter word `srvr` answers "Mode: leader".
+leader_by_srvr() {
+  for i in "${members[@]}"; do
+    if (exec 3<> "/dev/tcp/127.0.0.1/$(client_port "$i")" && printf srvr >&3 && cat <&3) \
+        2> /dev/null | grep -q 'Mode: leader'; then
+      echo "$i"
+      return
+    fi
+  done
+}
+
 pid_of() { cat "$dir/member$1.pid" 2> /dev/null || true; }
 alive() { [ -n "$1" ] && kill -0 "$1" 2> /dev/null; }
 

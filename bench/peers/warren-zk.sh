@@ -14,15 +14,6 @@ start_member() {
     --zk-port="$(client_port "$i")" --zk-4lw-whitelist=srvr
 }
 
-# The four-letter word `srvr` answers "Mode: leader" on the leader, as ZooKeeper's does.
-leader_index() {
-  for i in "${members[@]}"; do
-    if (exec 3<> "/dev/tcp/127.0.0.1/$(client_port "$i")" && printf srvr >&3 && cat <&3) \
-        2> /dev/null | grep -q 'Mode: leader'; then
-      echo "$i"
-      return
-    fi
-  done
-}
+leader_index() { leader_by_srvr; }
 
 main "$@"
