@@ -18,7 +18,6 @@ Arguments after these go to unittest (e.g. `-k Lock` runs the tests whose name h
 One quorum serves the whole suite; a member killed by a test is restarted before the next.
 """
 
-import argparse
 import os
 import subprocess
 import sys
@@ -27,8 +26,8 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from warren_quorum import (Quorum, die_with_parent, eventually,  # noqa: E402
-                           install_signal_cleanup, member_serving, new_kazoo_client)
+from warren_quorum import (die_with_parent, eventually, member_serving,  # noqa: E402
+                           new_kazoo_client, run_suite)
 
 from kazoo.exceptions import (BadVersionError, KazooException,  # noqa: E402
                               NoChildrenForEphemeralsError, NodeExistsError, NoNodeError,
@@ -780,7 +779,7 @@ class SessionTest(QuorumTestCase):
         observer.sync(self.root)
         self.assertEqual([observer.exists(p) for p in paths], [None] * 3)
         self.assertEqual(observer.get_children(self.root), [])
-        events = deleted.wait_for(3, "three NodeDeleted events")
+        deleted.wait_for(3, "three NodeDeleted events")
         self.assertEqual(sorted(deleted.kinds()), sorted((EventType.DELETED, p) for p in paths))
 
 
@@ -939,31 +938,12 @@ class TimedResult(unittest.TextTestResult):
         super()._write_status(test, f"{status} ({time.monotonic() - self._started:.1f} s)")
 
 
-def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--kind", choices=("warren", "zookeeper"), default="warren")
-    parser.add_argument("--bin-dir", default=None, help="where warrend is (kind warren)")
-    parser.add_argument("--base-port", type=int, default=7700)
-    parser.add_argument("--workdir", default="/tmp/warren-kazoo-test")
-    return parser.parse_known_args()
-
-
 def main():
-    global QUORUM
-    install_signal_cleanup()
-    args, unittest_args = parse_args()
-    started = time.monotonic()
-    with Quorum(args.kind, args.workdir, args.base_port, bin_dir=args.bin_dir) as quorum:
-        print(f"{args.kind} quorum serving on {quorum.connect_string()} after "
-              f"{time.monotonic() - started:.1f} s; logs in {args.workdir}", flush=True)
+    def use(quorum):
+        global QUORUM
         QUORUM = quorum
-        program = unittest.main(argv=[sys.argv[0], "-v"] + unittest_args, exit=False,
-                                testRunner=unittest.TextTestRunner(resultclass=TimedResult,
-                                                                   verbosity=2))
-        if not program.result.wasSuccessful():
-            print(quorum.log_tails(), end="", flush=True)
-    print(f"total {time.monotonic() - started:.1f} s")
-    sys.exit(0 if program.result.wasSuccessful() else 1)
+    run_suite(__doc__.split("\n")[0], 7700, "/tmp/warren-kazoo-test", use,
+              unittest.TextTestRunner(resultclass=TimedResult, verbosity=2))
 
 
 if __name__ == "__main__":

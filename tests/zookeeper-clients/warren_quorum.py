@@ -15,6 +15,7 @@ eventually(fn, timeout, what), a bounded poll.
 Used by kazoo_test.py, zkcli_test.py and the Java client runner in this directory.
 """
 
+import argparse
 import atexit
 import ctypes
 import logging
@@ -25,6 +26,7 @@ import socket
 import subprocess
 import sys
 import time
+import unittest
 import uuid
 
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -358,3 +360,27 @@ if __name__ == "__main__":
             signal.pause()
         except KeyboardInterrupt:
             pass
+
+
+def run_suite(description, default_port, default_workdir, use_quorum, test_runner=None):
+    """A test script's main: parses --kind, --bin-dir, --base-port and --workdir (the rest go
+    to unittest), starts one Quorum, hands it to use_quorum, runs the __main__ module's
+    unittest tests against it, prints the members' logs if any failed, and exits 0 or 1."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--kind", choices=("warren", "zookeeper"), default="warren")
+    parser.add_argument("--bin-dir", default=None, help="where warrend is (kind warren)")
+    parser.add_argument("--base-port", type=int, default=default_port)
+    parser.add_argument("--workdir", default=default_workdir)
+    args, unittest_args = parser.parse_known_args()
+    install_signal_cleanup()
+    started = time.monotonic()
+    with Quorum(args.kind, args.workdir, args.base_port, bin_dir=args.bin_dir) as quorum:
+        print(f"{args.kind} quorum serving on {quorum.connect_string()} after "
+              f"{time.monotonic() - started:.1f} s; logs in {args.workdir}", flush=True)
+        use_quorum(quorum)
+        program = unittest.main(argv=[sys.argv[0], "-v"] + unittest_args, exit=False,
+                                testRunner=test_runner)
+        if not program.result.wasSuccessful():
+            print(quorum.log_tails(), end="", flush=True)
+    print(f"total {time.monotonic() - started:.1f} s")
+    sys.exit(0 if program.result.wasSuccessful() else 1)

@@ -15,18 +15,16 @@ Assertions are on zkCli's output text (and on what a kazoo client sees).
         --workdir=/tmp/warren-zkcli
 """
 
-import argparse
 import os
 import re
 import subprocess
 import sys
 import threading
-import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from warren_quorum import (Quorum, die_with_parent, eventually,  # noqa: E402
-                           install_signal_cleanup, new_kazoo_client)
+from warren_quorum import (die_with_parent, eventually, new_kazoo_client,  # noqa: E402
+                           run_suite)
 
 from kazoo.exceptions import NodeExistsError  # noqa: E402
 from kazoo.retry import KazooRetry  # noqa: E402
@@ -327,29 +325,11 @@ class ZkCliTest(unittest.TestCase):
 
 # -- running -----------------------------------------------------------------------------------
 
-def parse_args():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--kind", choices=("warren", "zookeeper"), default="warren")
-    parser.add_argument("--bin-dir", default=None, help="where warrend is (kind warren)")
-    parser.add_argument("--base-port", type=int, default=7730)
-    parser.add_argument("--workdir", default="/tmp/warren-zkcli-test")
-    return parser.parse_known_args()
-
-
 def main():
-    global QUORUM
-    install_signal_cleanup()
-    args, unittest_args = parse_args()
-    started = time.monotonic()
-    with Quorum(args.kind, args.workdir, args.base_port, bin_dir=args.bin_dir) as quorum:
-        print(f"{args.kind} quorum serving on {quorum.connect_string()} after "
-              f"{time.monotonic() - started:.1f} s; logs in {args.workdir}", flush=True)
+    def use(quorum):
+        global QUORUM
         QUORUM = quorum
-        program = unittest.main(argv=[sys.argv[0], "-v"] + unittest_args, exit=False)
-        if not program.result.wasSuccessful():
-            print(quorum.log_tails(), end="", flush=True)
-    print(f"total {time.monotonic() - started:.1f} s")
-    sys.exit(0 if program.result.wasSuccessful() else 1)
+    run_suite(__doc__.split("\n")[0], 7730, "/tmp/warren-zkcli-test", use)
 
 
 if __name__ == "__main__":
