@@ -9,6 +9,7 @@
 #include "metastore/path.h"
 #include "metastore/tree_storage.h"
 #include "raft/log/file_util.h"
+#include "raft/log/reseed.h"
 #include "rocksdb/db.h"
 #include "rocksdb/utilities/checkpoint.h"
 #include "rocksdb/write_batch.h"
@@ -22,6 +23,16 @@ using metastorepb::Error;
 absl::Status RocksStatus(const rocksdb::Status& s, std::string_view what) {
   if (s.ok()) return absl::OkStatus();
   return absl::InternalError(absl::StrCat("rocksdb ", std::string(what), ": ", s.ToString()));
+}
+
+// Opening and loading the tree read every file of it, checksummed: damage found there was done
+// at rest (RocksDB's own write-ahead log, whose tail a crash may tear, is replayed to the last
+// whole record, as its default recovery does). RocksDB's message names the file and offset.
+absl::Status TreeStatus(const rocksdb::Status& s, const std::string& dir, std::string_view what) {
+  if (!s.IsCorruption()) return RocksStatus(s, absl::StrCat(std::string(what), " ", dir));
+  return absl::DataLossError(absl::StrCat("the znode tree in ", dir, " is corrupt (",
+                                          std::string(what), ": ", s.ToString(), "); ",
+                                          kReseedAdvice));
 }
 
 metastorepb::WatchEvent Event(metastorepb::EventType type, std::string_view path, int64_t zxid) {
@@ -96,8 +107,9 @@ absl::Status ZNodeTree::OpenDb() {
   rocksdb::Options opts;
   opts.create_if_missing = true;
   rocksdb::DB* db = nullptr;
+  opts.paranoid_checks = true;  // RocksDB's default: a corrupt file fails the open
   auto s = rocksdb::DB::Open(opts, options_.dir, &db);
-  if (!s.ok()) return RocksStatus(s, absl::StrCat("open ", options_.dir));
+  if (!s.ok()) return TreeStatus(s, options_.dir, "open");
   db_.reset(db);
   return absl::OkStatus();
 }
@@ -170,7 +182,7 @@ absl::Status ZNodeTree::Load() {
       sessions_[s.id()] = {s.timeout_ms(), s.password()};
     }
   }
-  if (!it->status().ok()) return RocksStatus(it->status(), "scan");
+  if (!it->status().ok()) return TreeStatus(it->status(), options_.dir, "load");
   LOG(INFO) << "znode tree at " << options_.dir << ": " << nodes_.size() << " nodes, "
             << sessions_.size() << " sessions, applied " << last_applied_;
   return absl::OkStatus();

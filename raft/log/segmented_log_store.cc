@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "glog/logging.h"
 #include "raft/log/file_util.h"
+#include "raft/log/reseed.h"
 #include "raft/log/segment_format.h"
 
 namespace warren::raft {
@@ -47,10 +48,6 @@ std::optional<uint64_t> ParseSegmentName(const std::string& name) {
   }
   return seq;
 }
-
-constexpr char kReseed[] =
-    "refusing to start rather than drop records that may have been acknowledged: re-seed this "
-    "member (docs/embedding.md, \"Re-seeding a member whose log is corrupt\")";
 
 }  // namespace
 
@@ -192,7 +189,7 @@ absl::Status SegmentedLogStore::CheckTornTail(const Segment& seg, std::string_vi
   }
   return absl::DataLossError(absl::StrCat("log segment ", seg.path, " is corrupt at byte ",
                                           damage.offset, " (", damage.what, ") ", why, "; ",
-                                          kReseed));
+                                          kReseedAdvice));
 }
 
 absl::Status SegmentedLogStore::CutTornTail(std::string_view data, const Damage& damage) {

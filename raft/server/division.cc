@@ -101,7 +101,9 @@ absl::Status Division::Recover() {
   if (!snaps.ok()) return snaps.status();
   snapshots_ = std::move(*snaps);
   for (const auto& [id, address] : options_.members) RememberAddress(id, address);
-  latest_snapshot_ = snapshots_->Latest();
+  auto latest = snapshots_->Latest();
+  if (!latest.ok()) return latest.status();
+  latest_snapshot_ = std::move(*latest);
   const uint64_t snap = latest_snapshot_.has_value() ? latest_snapshot_->index() : 0;
   if (sm_->durable() && sm_->LastApplied() > 0 && sm_->LastApplied() >= snap) {
     if (auto s = LoadDurableRuntime(); !s.ok()) return s;

@@ -11,6 +11,7 @@
 #include "glog/logging.h"
 #include "raft/log/crc32c.h"
 #include "raft/log/file_util.h"
+#include "raft/log/reseed.h"
 
 namespace warren::raft {
 namespace {
@@ -61,7 +62,8 @@ class FileRangeReader : public SnapshotReader {
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<SnapshotStore>> SnapshotStore::Open(const std::string& dir) {
+absl::StatusOr<std::unique_ptr<SnapshotStore>> SnapshotStore::Open(const std::string& dir,
+                                                                   bool unsafe_skip_checksums) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("create ", dir, ": ", ec.message()));
@@ -69,7 +71,7 @@ absl::StatusOr<std::unique_ptr<SnapshotStore>> SnapshotStore::Open(const std::st
   for (const auto& f : fs::directory_iterator(dir)) {
     if (f.path().extension() == ".tmp") fs::remove(f.path(), ec);
   }
-  return std::unique_ptr<SnapshotStore>(new SnapshotStore(dir));
+  return std::unique_ptr<SnapshotStore>(new SnapshotStore(dir, unsafe_skip_checksums));
 }
 
 std::string SnapshotStore::FinalPath(const raftpb::SnapshotMetadata& meta) const {
@@ -113,7 +115,7 @@ absl::StatusOr<SnapshotInfo> SnapshotStore::Write(const raftpb::SnapshotHeader& 
   return SnapshotInfo{final_path, header};
 }
 
-absl::StatusOr<SnapshotInfo> SnapshotStore::Verify(const std::string& path) {
+absl::StatusOr<SnapshotInfo> SnapshotStore::Verify(const std::string& path, bool check_checksum) {
   auto corrupt = [&](std::string_view why) {
     return absl::DataLossError(absl::StrCat("snapshot ", path, " is corrupt: ", std::string(why)));
   };
@@ -141,7 +143,7 @@ absl::StatusOr<SnapshotInfo> SnapshotStore::Verify(const std::string& path) {
     }
     char trailer[kTrailerBytes];
     if (auto s = ReadAll(fd, trailer, kTrailerBytes, body_end, path); !s.ok()) return s;
-    if (crc != GetFixed32(trailer)) return corrupt("checksum mismatch");
+    if (check_checksum && crc != GetFixed32(trailer)) return corrupt("checksum mismatch");
     std::string header(header_len, '\0');
     if (auto s = ReadAll(fd, header.data(), header_len, kPrefixBytes, path); !s.ok()) return s;
     SnapshotInfo info{path, {}};
@@ -162,13 +164,13 @@ std::vector<std::string> SnapshotStore::ListNewestFirst() const {
   return names;
 }
 
-std::optional<SnapshotInfo> SnapshotStore::Latest() const {
-  for (const auto& path : ListNewestFirst()) {
-    auto info = Verify(path);
-    if (info.ok()) return *info;
-    LOG(WARNING) << "skipping snapshot: " << info.status();
-  }
-  return std::nullopt;
+absl::StatusOr<std::optional<SnapshotInfo>> SnapshotStore::Latest() const {
+  const std::vector<std::string> paths = ListNewestFirst();
+  if (paths.empty()) return std::nullopt;
+  auto info = Verify(paths.front(), !unsafe_skip_checksums_);
+  if (info.ok()) return std::optional<SnapshotInfo>(std::move(*info));
+  if (info.status().code() != absl::StatusCode::kDataLoss) return info.status();
+  return absl::DataLossError(absl::StrCat(info.status().message(), "; ", kReseedAdvice));
 }
 
 absl::StatusOr<SnapshotInfo> SnapshotStore::Install(const std::string& incoming_path) {

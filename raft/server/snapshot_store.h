@@ -25,10 +25,15 @@ struct SnapshotInfo {
 // bytes, verified before it is installed. Safe to use from several threads.
 class SnapshotStore {
  public:
-  static absl::StatusOr<std::unique_ptr<SnapshotStore>> Open(const std::string& dir);
+  // `unsafe_skip_checksums` is BROKEN ON PURPOSE, for fault tests only: Latest() takes the
+  // newest file without checking its checksum.
+  static absl::StatusOr<std::unique_ptr<SnapshotStore>> Open(const std::string& dir,
+                                                             bool unsafe_skip_checksums = false);
 
-  // The newest snapshot that verifies (broken ones are skipped with a warning), if any.
-  std::optional<SnapshotInfo> Latest() const;
+  // The newest snapshot, if any, verified end to end. DataLoss if it is damaged: a file in
+  // place was whole when it was renamed there (written or received, then verified), so the
+  // damage came later, at rest, and an older snapshot may lack entries the log no longer has.
+  absl::StatusOr<std::optional<SnapshotInfo>> Latest() const;
   // Writes a snapshot: the header, then whatever `write_data` writes. Durable on return.
   absl::StatusOr<SnapshotInfo> Write(const raftpb::SnapshotHeader& header,
                                      const StateMachine::SnapshotFn& write_data);
@@ -42,15 +47,17 @@ class SnapshotStore {
   void Prune(int keep);
 
   // Checks a snapshot file end to end and returns its header.
-  static absl::StatusOr<SnapshotInfo> Verify(const std::string& path);
+  static absl::StatusOr<SnapshotInfo> Verify(const std::string& path, bool check_checksum = true);
 
  private:
-  explicit SnapshotStore(std::string dir) : dir_(std::move(dir)) {}
+  SnapshotStore(std::string dir, bool unsafe_skip_checksums)
+      : dir_(std::move(dir)), unsafe_skip_checksums_(unsafe_skip_checksums) {}
   std::string FinalPath(const raftpb::SnapshotMetadata& meta) const;
   // Paths of the snapshot files, newest first.
   std::vector<std::string> ListNewestFirst() const;
 
   const std::string dir_;
+  const bool unsafe_skip_checksums_;
   std::atomic<uint64_t> next_temp_{0};
 };
 
