@@ -65,6 +65,8 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
   group.tick = options.tick;
   group.snapshot_entries = options.snapshot_entries;
   group.log_retention_entries = options.log_retention_entries;
+  group.log_segment_bytes = options.log_segment_bytes;
+  group.unsafe_skip_checksums = options.unsafe_skip_checksums;
   group.max_command_bytes = limits.max_command_bytes;
   if (options.lease_reads) group.raft.read_only = raft::ReadOnlyOption::kLeaseBased;
   std::unique_ptr<StateMachine> sm = std::move(*tree);

@@ -35,7 +35,11 @@ struct MetastoreOptions {
   uint64_t log_retention_entries = 1000;
   bool lease_reads = false;
   bool unsafe_stale_reads = false;  // wrong on purpose: see MetastoreService
-  absl::Duration apply_delay;       // fault tests only: see DelayedApply
+  // Wrong on purpose, for fault tests: log records and snapshots are not checked against their
+  // checksums (raft::GroupOptions::unsafe_skip_checksums).
+  bool unsafe_skip_checksums = false;
+  uint64_t log_segment_bytes = 64ull << 20;
+  absl::Duration apply_delay;  // fault tests only: see DelayedApply
   Limits limits;
   // ZooKeeper's client port, on this member's host; none if unset (port 0: any free one).
   std::optional<zookeeper::ZooKeeperOptions> zookeeper;

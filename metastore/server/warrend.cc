@@ -27,6 +27,11 @@ ABSL_FLAG(bool, lease_reads, false, "serve linearizable reads from the leader le
 ABSL_FLAG(bool, unsafe_stale_reads, false,
           "BROKEN ON PURPOSE, for fault tests only: serve linearizable reads from this member's "
           "own state, possibly stale");
+ABSL_FLAG(bool, unsafe_skip_checksums, false,
+          "BROKEN ON PURPOSE, for fault tests only: take log records and snapshot files as they "
+          "read, without checking their checksums, so that a member starts on a damaged disk");
+ABSL_FLAG(uint64_t, log_segment_bytes, 64ull << 20,
+          "a new Raft log segment file starts once the current one would grow past this");
 ABSL_FLAG(int64_t, apply_delay_ms, 0,
           "for fault tests only: sleep this long before applying each command, so that this "
           "member falls behind the others");
@@ -82,6 +87,14 @@ int main(int argc, char** argv) {
   options.lease_reads = absl::GetFlag(FLAGS_lease_reads);
   options.unsafe_stale_reads = absl::GetFlag(FLAGS_unsafe_stale_reads);
   if (options.unsafe_stale_reads) LOG(WARNING) << "--unsafe-stale-reads: reads may be stale";
+  options.unsafe_skip_checksums = absl::GetFlag(FLAGS_unsafe_skip_checksums);
+  if (options.unsafe_skip_checksums) {
+    LOG(WARNING) << "--unsafe-skip-checksums: damaged log records and snapshots are taken as read";
+  }
+  options.log_segment_bytes = absl::GetFlag(FLAGS_log_segment_bytes);
+  if (options.log_segment_bytes < 4096 || options.log_segment_bytes > (uint64_t{1} << 40)) {
+    return fail(absl::InvalidArgumentError("--log-segment-bytes must be 4096 to 1 TiB"));
+  }
   options.apply_delay = absl::Milliseconds(absl::GetFlag(FLAGS_apply_delay_ms));
   if (options.apply_delay < absl::ZeroDuration()) {
     return fail(absl::InvalidArgumentError("--apply-delay-ms must be >= 0"));
@@ -130,7 +143,14 @@ int main(int argc, char** argv) {
   }
 
   auto server = warren::metastore::MetastoreServer::Start(options);
-  if (!server.ok()) return fail(server.status());
+  if (!server.ok()) {
+    // One line that says what is wrong; for a damaged data directory, which file, where, and
+    // what to do (the re-seed procedure).
+    LOG(ERROR) << "warrend: member " << options.id
+               << " cannot start: " << absl::StatusCodeToString(server.status().code()) << ": "
+               << server.status().message();
+    return 2;
+  }
   int sig = warren::WaitForTerminationSignal();
   LOG(INFO) << "signal " << sig << ": shutting down";
   (*server)->Shutdown();

@@ -16,14 +16,15 @@ constexpr uint64_t kSectorBytes = 512;
 bool AllZero(std::string_view s) { return s.find_first_not_of('\0') == std::string_view::npos; }
 
 // The record at `offset` if it is whole and its checksum matches.
-std::optional<Frame> ValidRecordAt(std::string_view segment, uint64_t offset) {
+std::optional<Frame> ValidRecordAt(std::string_view segment, uint64_t offset,
+                                   bool verify_checksum = true) {
   if (segment.size() - offset < kRecordHeaderBytes) return std::nullopt;
   const char* p = segment.data() + offset;
   const uint32_t length = GetFixed32(p);
   const uint64_t end = offset + kRecordHeaderBytes + length;
   if (end > segment.size()) return std::nullopt;
   std::string_view typed(p + 8, 1 + length);
-  if (Crc32c(typed) != GetFixed32(p + 4)) return std::nullopt;
+  if (verify_checksum && Crc32c(typed) != GetFixed32(p + 4)) return std::nullopt;
   Frame frame;
   frame.kind = Frame::kRecord;
   frame.end = end;
@@ -67,7 +68,7 @@ void EncodeU64Record(std::string* out, RecordType type, uint64_t value) {
   EncodeRecord(out, type, payload);
 }
 
-Frame ReadFrame(std::string_view segment, uint64_t offset) {
+Frame ReadFrame(std::string_view segment, uint64_t offset, bool verify_checksum) {
   std::string_view rest = segment.substr(offset);
   if (rest.size() < kRecordHeaderBytes || AllZero(rest.substr(0, kRecordHeaderBytes))) {
     // The end of the records (preallocated zeros may follow), unless more data does.
@@ -76,7 +77,7 @@ Frame ReadFrame(std::string_view segment, uint64_t offset) {
                                                     : "zeroed record header before more data",
                    offset + kRecordHeaderBytes);
   }
-  if (auto record = ValidRecordAt(segment, offset)) return *record;
+  if (auto record = ValidRecordAt(segment, offset, verify_checksum)) return *record;
   const uint32_t length = GetFixed32(rest.data());
   const uint64_t end = offset + kRecordHeaderBytes + length;
   if (end > segment.size()) {

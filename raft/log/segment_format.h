@@ -37,7 +37,9 @@ struct Frame {
   std::string damage;  // kDamaged: what is wrong
 };
 // Reads the frame at `offset` of a whole segment's bytes. Zeros from there to the end are kEnd.
-Frame ReadFrame(std::string_view segment, uint64_t offset);
+// `verify_checksum` false is for fault tests only (warrend --unsafe-skip-checksums): a record
+// whose checksum fails is taken as it reads.
+Frame ReadFrame(std::string_view segment, uint64_t offset, bool verify_checksum = true);
 
 // The offset of the first record whose checksum is valid starting at `from` or later, at any
 // byte: evidence that a damaged area is not the tail of the log.

@@ -17,6 +17,9 @@ struct SegmentedLogOptions {
   bool preallocate = true;
   // Append refuses a larger entry (serialized); at most kMaxEntryBytes. For tests.
   size_t max_entry_bytes = kMaxEntryBytes;
+  // BROKEN ON PURPOSE, for fault tests only (warrend --unsafe-skip-checksums): records are
+  // taken as they read, damaged or not.
+  bool unsafe_skip_checksums = false;
 };
 
 // What opening the log found and repaired.

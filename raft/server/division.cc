@@ -32,7 +32,10 @@ absl::StatusOr<std::unique_ptr<LogStore>> OpenLog(const GroupOptions& o) {
     case LogKind::kSegmented:
       break;
   }
-  auto s = SegmentedLogStore::Open((fs::path(o.data_dir) / "log").string());
+  SegmentedLogOptions so;
+  so.segment_bytes = o.log_segment_bytes;
+  so.unsafe_skip_checksums = o.unsafe_skip_checksums;
+  auto s = SegmentedLogStore::Open((fs::path(o.data_dir) / "log").string(), so);
   if (!s.ok()) return s.status();
   return std::unique_ptr<LogStore>(std::move(*s));
 }
@@ -97,7 +100,8 @@ absl::Status Division::Recover() {
   auto log = OpenLog(options_);
   if (!log.ok()) return log.status();
   log_ = std::move(*log);
-  auto snaps = SnapshotStore::Open((fs::path(options_.data_dir) / "snapshots").string());
+  auto snaps = SnapshotStore::Open((fs::path(options_.data_dir) / "snapshots").string(),
+                                   options_.unsafe_skip_checksums);
   if (!snaps.ok()) return snaps.status();
   snapshots_ = std::move(*snaps);
   for (const auto& [id, address] : options_.members) RememberAddress(id, address);

@@ -34,6 +34,11 @@ struct GroupOptions {
   // This group's own directory: IDENTITY, log/, snapshots/.
   std::string data_dir;
   LogKind log = LogKind::kSegmented;
+  // A new log segment starts once the current one would grow past this (LogKind::kSegmented).
+  uint64_t log_segment_bytes = 64ull << 20;
+  // BROKEN ON PURPOSE, for fault tests only: log records and snapshot files are not checked
+  // against their checksums, so that damage at rest goes unnoticed (kSegmented).
+  bool unsafe_skip_checksums = false;
   // A log store of the caller's own, made for this group's data directory; when set, `log`
   // is ignored. (Tests use it to inject faults, such as a sync that stalls.)
   std::function<absl::StatusOr<std::unique_ptr<LogStore>>(const std::string& data_dir)> make_log;
