@@ -57,6 +57,17 @@ class Cluster {
   absl::Status Replace(int id);
   bool partitions_supported() const { return options_.netns; }
 
+  // Disks (cluster_disk.cc). Where member `id` keeps its data.
+  std::string DataDir(int id) const;
+  // Starts a stopped member that must refuse to start: its refusal line (warrend's "cannot
+  // start: ..."), or an error if it still runs after `bound` (then it is killed) or exited
+  // without one.
+  absl::StatusOr<std::string> StartExpectingRefusal(int id, absl::Duration bound);
+  // The documented procedure for a stopped member whose data is damaged or lost: remove it,
+  // wipe its data, start it with --join, add it as a learner, promote it. Each change is
+  // retried until accepted (other faults may leave the group without a leader a while).
+  absl::Status Reseed(int id);
+
   // Resumes, restarts and reconnects everything.
   absl::Status HealAll();
 

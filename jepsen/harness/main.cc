@@ -30,7 +30,8 @@
 
 ABSL_FLAG(std::string, workload, "register", "register, sequential, session, counter or watch");
 ABSL_FLAG(std::string, nemesis, "all",
-          "faults, comma-separated: kill, pause, partition, membership; or all, or none");
+          "faults, comma-separated: kill, pause, partition, membership, corrupt; or all (all "
+          "but corrupt), or none");
 ABSL_FLAG(int, nodes, 3, "members of the cluster (3 or 5)");
 ABSL_FLAG(int, time, 30, "seconds of load under faults");
 ABSL_FLAG(int, recovery, 5, "seconds of load after the faults are healed");
@@ -176,7 +177,8 @@ int Main() {
   if (interrupted) return Verdict(dir, "unknown: interrupted", summary);
   summary << "faults: " << nemesis.faults() << "\noperations: " << history.Counts() << "\n";
 
-  const std::string why = (*workload)->Check();
+  std::string why = (*workload)->Check();
+  if (!nemesis.violation().empty()) why = nemesis.violation() + (why.empty() ? "" : "; " + why);
   return Verdict(dir, why, summary);
 }
 

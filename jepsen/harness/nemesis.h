@@ -23,6 +23,9 @@ class Nemesis {
   // Until `stop`; leaves everything healed.
   void Run(const std::atomic<bool>& stop);
   int faults() const { return faults_; }
+  // Why the run is invalid by what the nemesis itself checked (a member that started on a
+  // damaged disk), or empty.
+  const std::string& violation() const { return violation_; }
 
  private:
   // Does `start` to some members (see Targets), holds a while, then does `end` to them.
@@ -30,6 +33,9 @@ class Nemesis {
              absl::Status (Cluster::*end)(int), const std::atomic<bool>& stop);
   void Partition(const std::atomic<bool>& stop);
   void Membership();
+  // Damages a stopped member's disk, checks that it refuses to start, re-seeds it
+  // (nemesis_corrupt.cc).
+  void Corrupt();
   // A random member, the leader, or a random minority.
   std::vector<int> Targets(std::string* label);
   // Sleeps `d` or until `stop`.
@@ -42,6 +48,7 @@ class Nemesis {
   std::ofstream log_;
   const absl::Time start_ = absl::Now();
   int faults_ = 0;
+  std::string violation_;
 };
 
 }  // namespace warren::jepsen

@@ -1,7 +1,8 @@
 #!/bin/bash
 # One cell of the fault-test matrix: warren-jepsen against real warrend processes, which must
 # end with the expected verdict. Usage: jepsen_run_test.sh WARREN_JEPSEN EXPECT ARGS...
-# EXPECT is "valid", or "invalid" for a build that is broken on purpose.
+# EXPECT is "valid", or "invalid" for a build that is broken on purpose ("invalid: not
+# linearizable"), or "invalid:TEXT" for one whose verdict must begin "invalid: TEXT".
 # Partitions need network namespaces (root); without them the cell runs on loopback with the
 # other nemeses, and says so.
 set -u
@@ -24,6 +25,7 @@ verdict=$(echo "$out" | tail -1)
 case "$expect" in
   valid) [ $code -eq 0 ] && [ "$verdict" = "valid" ] ;;
   invalid) [ $code -eq 1 ] && [[ "$verdict" == "invalid: not linearizable"* ]] ;;
+  invalid:*) [ $code -eq 1 ] && [[ "$verdict" == "invalid: ${expect#invalid:}"* ]] ;;
 esac
 ok=$?
 if [ $ok -eq 0 ]; then rm -rf "$dir"; echo PASS; else echo "FAIL: expected $expect (run kept in $run)"; fi
