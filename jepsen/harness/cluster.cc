@@ -74,7 +74,7 @@ absl::StatusOr<std::unique_ptr<Cluster>> Cluster::Start(ClusterOptions options) 
   c->next_id_ = c->options_.nodes + 1;
   // Partitions are iptables rules in these namespaces: make sure they can be set.
   if (c->options_.netns) {
-    if (auto s = Run({"ip", "netns", "exec", c->Namespace(1), "iptables", "-L", "INPUT"});
+    if (auto s = Run({"ip", "netns", "exec", c->Namespace(1), "iptables", "-w", "-L", "INPUT"});
         !s.ok()) {
       return absl::FailedPreconditionError(
           absl::StrCat("iptables does not work in a network namespace here: ", s.message()));
@@ -320,7 +320,7 @@ absl::Status Cluster::Drop(int from, int to) {
   if (!options_.netns) return absl::FailedPreconditionError("partitions need --net=netns");
   std::lock_guard lock(mu_);
   if (!namespaces_.count(to)) return absl::OkStatus();  // gone: hears nothing anyway
-  if (auto s = Run({"ip", "netns", "exec", Namespace(to), "iptables", "-A", "INPUT", "-s",
+  if (auto s = Run({"ip", "netns", "exec", Namespace(to), "iptables", "-w", "-A", "INPUT", "-s",
                     MemberIp(from), "-j", "DROP"});
       !s.ok()) {
     return s;
@@ -335,15 +335,16 @@ absl::Status Cluster::Undrop(int from, int to) {
   if (it == drops_.end()) return absl::OkStatus();  // healed already
   drops_.erase(it);
   if (!namespaces_.count(to)) return absl::OkStatus();
-  return Run({"ip", "netns", "exec", Namespace(to), "iptables", "-D", "INPUT", "-s", MemberIp(from),
-              "-j", "DROP"});
+  return Run({"ip", "netns", "exec", Namespace(to), "iptables", "-w", "-D", "INPUT", "-s",
+              MemberIp(from), "-j", "DROP"});
 }
 
 absl::Status Cluster::HealNetwork() {
   std::lock_guard lock(mu_);
   if (drops_.empty()) return absl::OkStatus();
   for (int id : namespaces_) {
-    if (auto s = Run({"ip", "netns", "exec", Namespace(id), "iptables", "-F", "INPUT"}); !s.ok()) {
+    if (auto s = Run({"ip", "netns", "exec", Namespace(id), "iptables", "-w", "-F", "INPUT"});
+        !s.ok()) {
       return s;
     }
   }
