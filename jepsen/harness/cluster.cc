@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "absl/strings/str_cat.h"
@@ -19,9 +20,11 @@ namespace fs = std::filesystem;
 constexpr int kPort = 7000;           // every member's, in its own namespace
 constexpr int kZooKeeperPort = 2181;  // every member's ZooKeeper port, likewise
 constexpr const char* kBridge = "wjbr";
-constexpr const char* kBridgeAddress = "10.88.0.254/24";
+constexpr const char* kBridgeAddress = "10.88.255.254/16";
+constexpr int kMaxId = 60000;  // addresses up to 10.88.240.0
 
-std::string MemberIp(int id) { return absl::StrCat("10.88.0.", id); }
+// 10.88.0.<id> for the first 249 ids.
+std::string MemberIp(int id) { return absl::StrCat("10.88.", id / 250, ".", id % 250); }
 
 // The full path of a system tool (they live in sbin, which is not always on PATH).
 std::string Tool(const std::string& name) {
@@ -62,26 +65,31 @@ absl::StatusOr<std::unique_ptr<Cluster>> Cluster::Start(ClusterOptions options) 
   std::unique_ptr<Cluster> c(new Cluster(std::move(options)));
   if (c->options_.netns) {
     if (auto s = c->SetUpNetwork(); !s.ok()) return s;
-  } else {
-    for (int id = 1; id <= c->options_.nodes; ++id) {
-      c->loopback_ports_[id] = testing::FreeLoopbackPort();  // kept across restarts
-      c->loopback_zk_ports_[id] = testing::FreeLoopbackPort();
+  }
+  std::unique_lock lock(c->mu_);
+  for (int id = 1; id <= c->options_.nodes; ++id) {
+    c->group_.push_back(id);
+    if (auto s = c->AddNamespace(id); !s.ok()) return s;
+  }
+  c->next_id_ = c->options_.nodes + 1;
+  // Partitions are iptables rules in these namespaces: make sure they can be set.
+  if (c->options_.netns) {
+    if (auto s = Run({"ip", "netns", "exec", c->Namespace(1), "iptables", "-w", "-L", "INPUT"});
+        !s.ok()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("iptables does not work in a network namespace here: ", s.message()));
     }
   }
-  for (int id = 1; id <= c->options_.nodes; ++id) {
+  for (int id : c->group_) {
     if (auto s = c->Spawn(id, /*join=*/false); !s.ok()) return s;
   }
-  metastore::ClientOptions co;
-  co.endpoints = c->Endpoints();
-  co.request_timeout = absl::Seconds(10);
-  auto admin = metastore::MetastoreClient::Connect(co);
-  if (!admin.ok()) return admin.status();
-  c->admin_ = std::move(*admin);
+  if (auto s = c->ReconnectAdmin(); !s.ok()) return s;
+  lock.unlock();
   // Up when a write is acknowledged.
   const absl::Time deadline = absl::Now() + absl::Seconds(60);
   absl::Status last;
   while (absl::Now() < deadline) {
-    last = c->admin_->Sync("/");
+    last = c->admin().Sync("/");
     if (last.ok()) return c;
     absl::SleepFor(absl::Milliseconds(200));
   }
@@ -89,6 +97,7 @@ absl::StatusOr<std::unique_ptr<Cluster>> Cluster::Start(ClusterOptions options) 
 }
 
 Cluster::~Cluster() {
+  std::lock_guard lock(mu_);
   admin_.reset();
   for (int id : paused_) {
     if (members_.count(id)) members_[id]->Signal(SIGCONT);
@@ -111,24 +120,27 @@ absl::Status Cluster::SetUpNetwork() {
                                              {"ip", "link", "set", kBridge, "up"}}) {
     if (auto s = Run(argv); !s.ok()) return s;
   }
-  for (int id = 1; id <= options_.nodes; ++id) {
-    const std::string ns = Namespace(id);
-    const std::string veth = absl::StrCat("wjv", id);
-    if (auto s = Run({"ip", "netns", "add", ns}); !s.ok()) return s;
-    namespaces_.insert(id);
-    for (const auto& argv : std::vector<std::vector<std::string>>{
-             {"ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns},
-             {"ip", "link", "set", veth, "master", kBridge, "up"},
-             {"ip", "netns", "exec", ns, "ip", "addr", "add", MemberIp(id) + "/24", "dev", "eth0"},
-             {"ip", "netns", "exec", ns, "ip", "link", "set", "eth0", "up"},
-             {"ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"}}) {
-      if (auto s = Run(argv); !s.ok()) return s;
-    }
+  return absl::OkStatus();
+}
+
+absl::Status Cluster::AddNamespace(int id) {
+  if (id > kMaxId) return absl::ResourceExhaustedError("no address left for a new member");
+  if (!options_.netns) {
+    loopback_ports_[id] = testing::FreeLoopbackPort();  // kept across restarts
+    loopback_zk_ports_[id] = testing::FreeLoopbackPort();
+    return absl::OkStatus();
   }
-  // Partitions are iptables rules in these namespaces: make sure they can be set.
-  if (auto s = Run({"ip", "netns", "exec", Namespace(1), "iptables", "-L", "INPUT"}); !s.ok()) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("iptables does not work in a network namespace here: ", s.message()));
+  const std::string ns = Namespace(id);
+  const std::string veth = absl::StrCat("wjv", id);
+  if (auto s = Run({"ip", "netns", "add", ns}); !s.ok()) return s;
+  namespaces_.insert(id);
+  for (const auto& argv : std::vector<std::vector<std::string>>{
+           {"ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns},
+           {"ip", "link", "set", veth, "master", kBridge, "up"},
+           {"ip", "netns", "exec", ns, "ip", "addr", "add", MemberIp(id) + "/16", "dev", "eth0"},
+           {"ip", "netns", "exec", ns, "ip", "link", "set", "eth0", "up"},
+           {"ip", "netns", "exec", ns, "ip", "link", "set", "lo", "up"}}) {
+    if (auto s = Run(argv); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
@@ -142,36 +154,64 @@ void Cluster::TearDownNetwork() {
 
 std::string Cluster::Namespace(int id) const { return absl::StrCat("wj", getpid(), "-", id); }
 
-std::string Cluster::Endpoint(int id) const {
-  if (options_.netns) return absl::StrCat(MemberIp(id), ":", kPort);
-  return absl::StrCat("127.0.0.1:", loopback_ports_.at(id));
+std::vector<int> Cluster::Group() const {
+  std::lock_guard lock(mu_);
+  return group_;
 }
 
-std::vector<std::string> Cluster::Endpoints() const { return EndpointsFrom(1); }
+int Cluster::nodes() const {
+  std::lock_guard lock(mu_);
+  return static_cast<int>(group_.size());
+}
 
-std::vector<std::string> Cluster::EndpointsFrom(int first) const {
-  std::vector<std::string> out;
-  for (int i = 0; i < options_.nodes; ++i)
-    out.push_back(Endpoint((first - 1 + i) % options_.nodes + 1));
-  return out;
+std::string Cluster::Endpoint(int id) const {
+  if (options_.netns) return absl::StrCat(MemberIp(id), ":", kPort);
+  std::lock_guard lock(mu_);
+  return absl::StrCat("127.0.0.1:", loopback_ports_.at(id));
 }
 
 std::string Cluster::ZooKeeperEndpoint(int id) const {
   if (options_.netns) return absl::StrCat(MemberIp(id), ":", kZooKeeperPort);
+  std::lock_guard lock(mu_);
   return absl::StrCat("127.0.0.1:", loopback_zk_ports_.at(id));
 }
 
-std::vector<std::string> Cluster::ZooKeeperEndpointsFrom(int first) const {
+std::vector<std::string> Cluster::EndpointsOf(const std::vector<int>& ids, bool zookeeper) const {
   std::vector<std::string> out;
-  for (int i = 0; i < options_.nodes; ++i)
-    out.push_back(ZooKeeperEndpoint((first - 1 + i) % options_.nodes + 1));
+  for (int id : ids) out.push_back(zookeeper ? ZooKeeperEndpoint(id) : Endpoint(id));
   return out;
 }
 
-std::string Cluster::MembersFlag() const {
+std::vector<std::string> Cluster::Endpoints() const { return EndpointsFrom(0); }
+
+std::vector<std::string> Cluster::EndpointsFrom(int home) const {
+  std::vector<int> ids = Group();
+  std::rotate(ids.begin(), ids.begin() + home % ids.size(), ids.end());
+  return EndpointsOf(ids, /*zookeeper=*/false);
+}
+
+std::vector<std::string> Cluster::ZooKeeperEndpointsFrom(int home) const {
+  std::vector<int> ids = Group();
+  std::rotate(ids.begin(), ids.begin() + home % ids.size(), ids.end());
+  return EndpointsOf(ids, /*zookeeper=*/true);
+}
+
+std::string Cluster::MembersFlag(int joiner) const {
+  // A founding member names the founders; a joiner names the group it joins, and itself.
+  std::vector<int> ids;
+  if (replaced_.count(joiner)) {
+    ids = group_;
+    if (std::find(ids.begin(), ids.end(), joiner) == ids.end()) ids.push_back(joiner);
+  } else {
+    for (int id = 1; id <= options_.nodes; ++id) ids.push_back(id);
+  }
   std::vector<std::string> members;
-  for (int id = 1; id <= options_.nodes; ++id)
-    members.push_back(absl::StrCat(id, "=", Endpoint(id)));
+  for (int id : ids) {
+    members.push_back(absl::StrCat(id, "=",
+                                   options_.netns
+                                       ? absl::StrCat(MemberIp(id), ":", kPort)
+                                       : absl::StrCat("127.0.0.1:", loopback_ports_.at(id))));
+  }
   return absl::StrJoin(members, ",");
 }
 
@@ -181,11 +221,12 @@ absl::Status Cluster::Spawn(int id, bool join) {
   std::vector<std::string> argv;
   if (options_.netns) argv = {Tool("ip"), "netns", "exec", Namespace(id)};
   // The ZooKeeper port binds the member's own host, the address in --members.
-  const std::string zk_endpoint = ZooKeeperEndpoint(id);
+  const std::string zk_port =
+      options_.netns ? std::to_string(kZooKeeperPort) : std::to_string(loopback_zk_ports_.at(id));
   for (const std::string& a :
-       {options_.warrend, absl::StrCat("--id=", id), "--members=" + MembersFlag(),
+       {options_.warrend, absl::StrCat("--id=", id), "--members=" + MembersFlag(id),
         "--data-dir=" + data, absl::StrCat("--tick-ms=", options_.tick_ms),
-        "--zk-port=" + zk_endpoint.substr(zk_endpoint.rfind(':') + 1)}) {
+        "--zk-port=" + zk_port}) {
     argv.push_back(a);
   }
   if (join) argv.push_back("--join");
@@ -196,20 +237,41 @@ absl::Status Cluster::Spawn(int id, bool join) {
   return absl::OkStatus();
 }
 
+absl::Status Cluster::ReconnectAdmin() {
+  metastore::ClientOptions co;
+  for (int id : group_) {
+    co.endpoints.push_back(options_.netns ? absl::StrCat(MemberIp(id), ":", kPort)
+                                          : absl::StrCat("127.0.0.1:", loopback_ports_.at(id)));
+  }
+  co.request_timeout = absl::Seconds(10);
+  auto admin = metastore::MetastoreClient::Connect(co);
+  if (!admin.ok()) return admin.status();
+  admin_ = std::move(*admin);
+  return absl::OkStatus();
+}
+
+std::shared_ptr<metastore::MetastoreClient> Cluster::Admin() const {
+  std::lock_guard lock(mu_);
+  return admin_;
+}
+
+metastore::MetastoreClient& Cluster::admin() { return *Admin(); }
+
 absl::StatusOr<int> Cluster::Leader() {
-  auto st = admin_->LeaderStatus();
+  auto st = Admin()->LeaderStatus();
   if (!st.ok()) return st.status();
   if (st->raft().leader() == 0) return absl::UnavailableError("no leader known");
   return static_cast<int>(st->raft().leader());
 }
 
 std::vector<int> Cluster::Alive() const {
+  std::lock_guard lock(mu_);
   std::vector<int> out;
   for (const auto& [id, p] : members_) out.push_back(id);
   return out;
 }
 
-absl::Status Cluster::Kill(int id) {
+absl::Status Cluster::KillLocked(int id) {
   auto it = members_.find(id);
   if (it == members_.end())
     return absl::FailedPreconditionError(absl::StrCat("member ", id, " is not running"));
@@ -222,14 +284,23 @@ absl::Status Cluster::Kill(int id) {
   return absl::OkStatus();
 }
 
+absl::Status Cluster::Kill(int id) {
+  std::lock_guard lock(mu_);
+  return KillLocked(id);
+}
+
 absl::Status Cluster::Restart(int id) {
+  std::lock_guard lock(mu_);
   if (members_.count(id))
     return absl::FailedPreconditionError(absl::StrCat("member ", id, " is running"));
+  if (std::find(group_.begin(), group_.end(), id) == group_.end())
+    return absl::FailedPreconditionError(absl::StrCat("member ", id, " has left the group"));
   // A replacement that may not have saved anything yet must join again, not found a group.
   return Spawn(id, /*join=*/replaced_.count(id) > 0);
 }
 
 absl::Status Cluster::Pause(int id) {
+  std::lock_guard lock(mu_);
   if (!members_.count(id))
     return absl::FailedPreconditionError(absl::StrCat("member ", id, " is not running"));
   members_[id]->Signal(SIGSTOP);
@@ -238,6 +309,7 @@ absl::Status Cluster::Pause(int id) {
 }
 
 absl::Status Cluster::Resume(int id) {
+  std::lock_guard lock(mu_);
   if (!members_.count(id) || !paused_.count(id)) return absl::OkStatus();
   members_[id]->Signal(SIGCONT);
   paused_.erase(id);
@@ -246,53 +318,139 @@ absl::Status Cluster::Resume(int id) {
 
 absl::Status Cluster::Drop(int from, int to) {
   if (!options_.netns) return absl::FailedPreconditionError("partitions need --net=netns");
-  dropping_ = true;
-  return Run({"ip", "netns", "exec", Namespace(to), "iptables", "-A", "INPUT", "-s", MemberIp(from),
-              "-j", "DROP"});
-}
-
-absl::Status Cluster::HealNetwork() {
-  if (!dropping_) return absl::OkStatus();
-  for (int id : namespaces_) {
-    if (auto s = Run({"ip", "netns", "exec", Namespace(id), "iptables", "-F", "INPUT"}); !s.ok()) {
-      return s;
-    }
+  std::lock_guard lock(mu_);
+  if (!namespaces_.count(to)) return absl::OkStatus();  // gone: hears nothing anyway
+  if (auto s = Run({"ip", "netns", "exec", Namespace(to), "iptables", "-w", "-A", "INPUT", "-s",
+                    MemberIp(from), "-j", "DROP"});
+      !s.ok()) {
+    return s;
   }
-  dropping_ = false;
+  drops_.insert({from, to});
   return absl::OkStatus();
 }
 
-absl::Status Cluster::Replace(int id) {
-  raftpb::MembershipRequest remove;
-  remove.set_op(raftpb::MembershipRequest::REMOVE);
-  remove.set_id(id);
-  if (auto s = admin_->ChangeMembership(remove); !s.ok()) return s;
-  if (auto s = Kill(id); !s.ok()) return s;
-  fs::remove_all(absl::StrCat(options_.dir, "/m", id));
-  replaced_.insert(id);
-  if (auto s = Spawn(id, /*join=*/true); !s.ok()) return s;
+absl::Status Cluster::Undrop(int from, int to) {
+  std::lock_guard lock(mu_);
+  auto it = drops_.find({from, to});
+  if (it == drops_.end()) return absl::OkStatus();  // healed already
+  drops_.erase(it);
+  if (!namespaces_.count(to)) return absl::OkStatus();
+  return Run({"ip", "netns", "exec", Namespace(to), "iptables", "-w", "-D", "INPUT", "-s",
+              MemberIp(from), "-j", "DROP"});
+}
+
+absl::Status Cluster::HealNetwork() {
+  std::lock_guard lock(mu_);
+  if (drops_.empty()) return absl::OkStatus();
+  for (int id : namespaces_) {
+    if (auto s = Run({"ip", "netns", "exec", Namespace(id), "iptables", "-w", "-F", "INPUT"});
+        !s.ok()) {
+      return s;
+    }
+  }
+  drops_.clear();
+  return absl::OkStatus();
+}
+
+absl::Status Cluster::ChangeMembership(const raftpb::MembershipRequest& req,
+                                       absl::Duration patience) {
+  // Whether the leader's configuration already has what `req` asks for: an attempt whose
+  // answer was lost may have taken effect, and the next one is then refused.
+  const auto done = [&] {
+    auto st = Admin()->LeaderStatus();
+    if (!st.ok()) return false;
+    for (const auto& m : st->raft().members()) {
+      if (m.id() != req.id()) continue;
+      if (req.op() == raftpb::MembershipRequest::REMOVE) return false;
+      return req.op() == raftpb::MembershipRequest::ADD_LEARNER || m.role() == "voter";
+    }
+    return req.op() == raftpb::MembershipRequest::REMOVE;
+  };
+  absl::Status s;
+  for (const absl::Time deadline = absl::Now() + patience;;) {
+    s = Admin()->ChangeMembership(req);
+    if (s.ok() || done()) return absl::OkStatus();
+    if (absl::Now() > deadline) return s;
+    absl::SleepFor(absl::Milliseconds(300));
+  }
+}
+
+absl::Status Cluster::Join(int id) {
+  {
+    std::lock_guard lock(mu_);
+    fs::remove_all(absl::StrCat(options_.dir, "/m", id));
+    replaced_.insert(id);
+    if (auto s = Spawn(id, /*join=*/true); !s.ok()) return s;
+  }
   raftpb::MembershipRequest add;
   add.set_op(raftpb::MembershipRequest::ADD_LEARNER);
   add.set_id(id);
   add.set_address(Endpoint(id));
-  if (auto s = admin_->ChangeMembership(add); !s.ok()) return s;
+  if (auto s = ChangeMembership(add, absl::Seconds(30)); !s.ok()) return s;
   raftpb::MembershipRequest promote;
   promote.set_op(raftpb::MembershipRequest::PROMOTE);
   promote.set_id(id);
-  absl::Status s;
-  for (const absl::Time deadline = absl::Now() + absl::Seconds(30); absl::Now() < deadline;) {
-    s = admin_->ChangeMembership(promote);
-    if (s.ok()) return s;
-    absl::SleepFor(absl::Milliseconds(300));
+  return ChangeMembership(promote, absl::Seconds(30));
+}
+
+absl::Status Cluster::Replace(int id, bool new_id) {
+  std::lock_guard one_at_a_time(membership_mu_);
+  raftpb::MembershipRequest remove;
+  remove.set_op(raftpb::MembershipRequest::REMOVE);
+  remove.set_id(id);
+  if (auto s = ChangeMembership(remove, absl::Seconds(30)); !s.ok()) return s;
+  int joiner = id;
+  {
+    std::lock_guard lock(mu_);
+    if (members_.count(id)) {
+      if (auto s = KillLocked(id); !s.ok()) return s;
+    }
+    if (new_id) {
+      joiner = next_id_++;
+      if (auto s = AddNamespace(joiner); !s.ok()) return s;
+      if (namespaces_.erase(id)) (void)Run({"ip", "netns", "del", Namespace(id)});
+    }
+    *std::find(group_.begin(), group_.end(), id) = joiner;
+    if (auto s = ReconnectAdmin(); !s.ok()) return s;
   }
-  return s;
+  return Join(joiner);
+}
+
+absl::StatusOr<int> Cluster::Grow() {
+  std::lock_guard one_at_a_time(membership_mu_);
+  int id;
+  {
+    std::lock_guard lock(mu_);
+    id = next_id_++;
+    if (auto s = AddNamespace(id); !s.ok()) return s;
+    group_.push_back(id);
+    if (auto s = ReconnectAdmin(); !s.ok()) return s;
+  }
+  if (auto s = Join(id); !s.ok()) return s;
+  return id;
+}
+
+absl::Status Cluster::Shrink(int id) {
+  std::lock_guard one_at_a_time(membership_mu_);
+  raftpb::MembershipRequest remove;
+  remove.set_op(raftpb::MembershipRequest::REMOVE);
+  remove.set_id(id);
+  if (auto s = ChangeMembership(remove, absl::Seconds(30)); !s.ok()) return s;
+  std::lock_guard lock(mu_);
+  if (members_.count(id)) {
+    if (auto s = KillLocked(id); !s.ok()) return s;
+  }
+  group_.erase(std::find(group_.begin(), group_.end(), id));
+  if (namespaces_.erase(id)) (void)Run({"ip", "netns", "del", Namespace(id)});
+  return ReconnectAdmin();
 }
 
 absl::Status Cluster::HealAll() {
   absl::Status result = HealNetwork();
-  for (int id : std::set<int>(paused_)) result.Update(Resume(id));
-  for (int id = 1; id <= options_.nodes; ++id) {
-    if (!members_.count(id)) result.Update(Restart(id));
+  for (int id : Group()) {
+    result.Update(Resume(id));
+    std::lock_guard lock(mu_);
+    if (!members_.count(id)) result.Update(Spawn(id, /*join=*/replaced_.count(id) > 0));
   }
   return result;
 }

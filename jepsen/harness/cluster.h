@@ -2,6 +2,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -24,7 +25,9 @@ struct ClusterOptions {
 };
 
 // A cluster of real warrend processes the nemeses can crash, pause, cut off and reconfigure.
-// Not thread-safe: one nemesis thread drives it.
+// Thread-safe: faults that overlap run on threads of their own. The group changes under
+// load (members replaced, some with new ids; members added and removed), so clients ask for
+// the endpoints of the group as it is when they connect.
 class Cluster {
  public:
   // In netns mode, moves this process into a new network namespace first: call it before
@@ -32,66 +35,86 @@ class Cluster {
   static absl::StatusOr<std::unique_ptr<Cluster>> Start(ClusterOptions options);
   ~Cluster();  // kills the members and removes the namespaces
 
-  int nodes() const { return options_.nodes; }
-  std::vector<std::string> Endpoints() const;
+  // The group's members now (voters, and learners being added), in a stable order: a member
+  // that replaces another takes its place.
+  std::vector<int> Group() const;
+  int nodes() const;  // the group's size now
   std::string Endpoint(int id) const;
-  // The endpoints with member `first` first: a client that starts there.
-  std::vector<std::string> EndpointsFrom(int first) const;
+  std::vector<std::string> Endpoints() const;
+  // The group's endpoints starting with its `home % size`-th member: a client that starts
+  // there (and moves on in order).
+  std::vector<std::string> EndpointsFrom(int home) const;
   // The same of the members' ZooKeeper ports (each member serves one, on its own address).
   std::string ZooKeeperEndpoint(int id) const;
-  std::vector<std::string> ZooKeeperEndpointsFrom(int first) const;
+  std::vector<std::string> ZooKeeperEndpointsFrom(int home) const;
 
   // The leader's id as a live member sees it, or an error if none is known.
   absl::StatusOr<int> Leader();
-  std::vector<int> Alive() const;
+  std::vector<int> Alive() const;  // running (paused ones too)
 
   absl::Status Kill(int id);
   absl::Status Restart(int id);  // after Kill; same data directory
   absl::Status Pause(int id);
   absl::Status Resume(int id);
-  // Drops every packet from `from` arriving at `to` (netns only).
+  // Drops every packet from `from` arriving at `to` (netns only); Undrop takes one such rule
+  // away again, so partitions that overlap heal one at a time.
   absl::Status Drop(int from, int to);
+  absl::Status Undrop(int from, int to);
   absl::Status HealNetwork();
-  // Removes the member from the group, wipes it, and adds it back as a new learner that is
-  // then promoted: a replacement machine.
-  absl::Status Replace(int id);
+
+  // Membership changes, one at a time (each waits for the one before). A replacement machine:
+  // removes the member from the group, wipes it, and starts an empty member that joins as a
+  // learner and is promoted — under the same id, or a new one (a new machine, new address).
+  absl::Status Replace(int id, bool new_id);
+  // Adds an empty member with a new id (learner, then promoted). Returns its id.
+  absl::StatusOr<int> Grow();
+  // Removes a member from the group and stops it for good.
+  absl::Status Shrink(int id);
   bool partitions_supported() const { return options_.netns; }
 
   // Disks (cluster_disk.cc). Where member `id` keeps its data.
   std::string DataDir(int id) const;
-  // Starts a stopped member that must refuse to start: its refusal line (warrend's "cannot
-  // start: ..."), or an error if it still runs after `bound` (then it is killed) or exited
-  // without one.
+  // Starts a stopped member that must refuse to start, out of the other faults' sight: its
+  // refusal line (warrend's "cannot start: ..."), or an error if it still runs after `bound`
+  // (then it is killed) or exited without one. Re-seeding it is Replace(id, false).
   absl::StatusOr<std::string> StartExpectingRefusal(int id, absl::Duration bound);
-  // The documented procedure for a stopped member whose data is damaged or lost: remove it,
-  // wipe its data, start it with --join, add it as a learner, promote it. Each change is
-  // retried until accepted (other faults may leave the group without a leader a while).
-  absl::Status Reseed(int id);
 
-  // Resumes, restarts and reconnects everything.
+  // Resumes, restarts and reconnects everything in the group.
   absl::Status HealAll();
 
-  // A client of the whole cluster for admin and checks.
-  metastore::MetastoreClient& admin() { return *admin_; }
+  // A client of the whole group for setup and checks, made again when the group changes: use
+  // it while no membership change runs (before and after the nemesis).
+  metastore::MetastoreClient& admin();
 
  private:
   explicit Cluster(ClusterOptions options) : options_(std::move(options)) {}
   absl::Status SetUpNetwork();
+  absl::Status AddNamespace(int id);  // needs mu_
   void TearDownNetwork();
   std::string Namespace(int id) const;
-  std::string MembersFlag() const;
-  absl::Status Spawn(int id, bool join);
-  absl::Status InNamespace(int id, std::vector<std::string> argv);
+  std::string MembersFlag(int joiner) const;  // needs mu_
+  absl::Status Spawn(int id, bool join);      // needs mu_
+  absl::Status KillLocked(int id);            // needs mu_
+  absl::Status ReconnectAdmin();              // needs mu_
+  std::shared_ptr<metastore::MetastoreClient> Admin() const;
+  // Starts an empty member `id` that joins, adds it as a learner and promotes it.
+  absl::Status Join(int id);
+  absl::Status ChangeMembership(const raftpb::MembershipRequest& req, absl::Duration patience);
+  std::vector<std::string> EndpointsOf(const std::vector<int>& ids, bool zookeeper) const;
 
-  ClusterOptions options_;
+  const ClusterOptions options_;
+  mutable std::mutex mu_;
+  std::vector<int> group_;
+  int next_id_ = 0;  // a new machine's id
   std::map<int, std::unique_ptr<testing::Process>> members_;
   std::set<int> paused_;
-  std::set<int> replaced_;  // wiped and started again with --join
+  std::set<int> replaced_;  // started empty with --join
   std::set<int> namespaces_;
   std::map<int, int> loopback_ports_;     // --net=loopback
   std::map<int, int> loopback_zk_ports_;  // --net=loopback
-  bool dropping_ = false;
-  std::unique_ptr<metastore::MetastoreClient> admin_;
+  std::multiset<std::pair<int, int>> drops_;
+  std::shared_ptr<metastore::MetastoreClient> admin_;
+  std::mutex membership_mu_;  // one membership change at a time
 };
 
 // Runs a system tool (ip, iptables) to completion; an error with its output if it fails.

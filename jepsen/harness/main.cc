@@ -34,6 +34,9 @@ ABSL_FLAG(std::string, nemesis, "all",
           "but corrupt), or none");
 ABSL_FLAG(int, nodes, 3, "members of the cluster (3 or 5)");
 ABSL_FLAG(int, time, 30, "seconds of load under faults");
+ABSL_FLAG(int, overlap, 2,
+          "faults that may be in force at once, on independent schedules from the seed (1: one "
+          "after another)");
 ABSL_FLAG(int, recovery, 5, "seconds of load after the faults are healed");
 ABSL_FLAG(uint64_t, seed, 0, "random seed for the nemesis and the clients (0: pick one)");
 ABSL_FLAG(int, processes, 5, "concurrent client processes");
@@ -99,6 +102,8 @@ int Main() {
   if (seconds < 1 || seconds > 24 * 3600) return Usage("--time must be 1 s to a day");
   if (processes < 1 || processes > 200) return Usage("--processes must be 1 to 200");
   if (absl::GetFlag(FLAGS_recovery) < 0) return Usage("--recovery must be >= 0");
+  const int overlap = absl::GetFlag(FLAGS_overlap);
+  if (overlap < 1 || overlap > 4) return Usage("--overlap must be 1 to 4");
   if (net != "netns" && net != "loopback") return Usage("--net must be netns or loopback");
   const std::string client = absl::GetFlag(FLAGS_client);
   if (client != "grpc" && client != "zookeeper") return Usage("--client must be grpc or zookeeper");
@@ -125,8 +130,8 @@ int Main() {
   std::cout << "run directory: " << dir << std::endl;
   std::ofstream summary(dir + "/summary.txt");
   summary << "workload: " << workload_name << "\nnemesis: " << absl::GetFlag(FLAGS_nemesis)
-          << "\nnodes: " << nodes << "\ntime: " << seconds << " s\nseed: " << seed
-          << "\nnet: " << net << "\nclient: " << client << "\nclients: "
+          << "\noverlap: " << overlap << "\nnodes: " << nodes << "\ntime: " << seconds
+          << " s\nseed: " << seed << "\nnet: " << net << "\nclient: " << client << "\nclients: "
           << (absl::GetFlag(FLAGS_leader_only) ? "leader-only" : "spread over the members") << "\n";
 
   ClusterOptions co;
@@ -166,7 +171,7 @@ int Main() {
   for (int i = 0; i < processes; ++i) {
     clients.emplace_back([&, i] { (*workload)->Process(i, stop_clients); });
   }
-  Nemesis nemesis(cluster->get(), *kinds, seed, dir + "/nemesis.log");
+  Nemesis nemesis(cluster->get(), *kinds, overlap, seed, dir + "/nemesis.log");
   std::thread faults([&] { nemesis.Run(stop_faults); });
   Wait(absl::Seconds(seconds));
   stop_faults = true;

@@ -1,6 +1,7 @@
 #include "jepsen/harness/nemesis.h"
 
 #include <algorithm>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -34,14 +35,19 @@ absl::StatusOr<std::set<std::string>> Nemesis::ParseKinds(const std::string& lis
   return kinds;
 }
 
-Nemesis::Nemesis(Cluster* cluster, std::set<std::string> kinds, uint64_t seed,
+Nemesis::Nemesis(Cluster* cluster, std::set<std::string> kinds, int tracks, uint64_t seed,
                  const std::string& log)
-    : cluster_(cluster), kinds_(kinds.begin(), kinds.end()), rng_(seed), log_(log) {}
+    : cluster_(cluster),
+      kinds_(kinds.begin(), kinds.end()),
+      tracks_(tracks),
+      seed_(seed),
+      log_(log) {}
 
 void Nemesis::Note(const std::string& what, const absl::Status& s) {
   const std::string line = absl::StrCat(absl::FormatDuration(absl::Now() - start_), " ", what,
                                         s.ok() ? "" : absl::StrCat(" FAILED: ", s.message()));
   LOG(INFO) << "nemesis: " << line;
+  std::lock_guard lock(log_mu_);
   log_ << line << std::endl;
 }
 
@@ -52,25 +58,36 @@ void Nemesis::Hold(absl::Duration d, const std::atomic<bool>& stop) {
 }
 
 void Nemesis::Run(const std::atomic<bool>& stop) {
-  while (!stop && !kinds_.empty()) {
-    Hold(absl::Milliseconds(std::uniform_int_distribution<int>(1500, 4000)(rng_)), stop);
-    if (stop) break;
-    const std::string& kind =
-        kinds_[std::uniform_int_distribution<size_t>(0, kinds_.size() - 1)(rng_)];
-    ++faults_;
-    if (kind == "kill") Spell("kill", &Cluster::Kill, "restart", &Cluster::Restart, stop);
-    if (kind == "pause") Spell("pause", &Cluster::Pause, "resume", &Cluster::Resume, stop);
-    if (kind == "partition") Partition(stop);
-    if (kind == "membership") Membership();
-    if (kind == "corrupt") Corrupt();
+  std::vector<std::thread> faults;
+  if (!kinds_.empty()) {
+    Note(absl::StrCat("schedule: seed ", seed_, ", ", tracks_, " track(s) of ",
+                      absl::StrJoin(kinds_, ",")));
+    FaultSchedule schedule(kinds_, tracks_, seed_);
+    while (!stop) {
+      const PlannedFault f = schedule.Next();
+      Hold(start_ + f.start - absl::Now(), stop);
+      if (stop) break;
+      ++faults_;
+      faults.emplace_back([this, f, &stop] { Inject(f, stop); });
+    }
   }
+  for (std::thread& t : faults) t.join();  // each heals its own
   Note("heal all", cluster_->HealAll());
 }
 
-std::vector<int> Nemesis::Targets(std::string* label) {
+void Nemesis::Inject(const PlannedFault& f, const std::atomic<bool>& stop) {
+  std::mt19937_64 rng(f.seed);
+  if (f.kind == "kill") Spell(f, rng, &Cluster::Kill, "restart", &Cluster::Restart, stop);
+  if (f.kind == "pause") Spell(f, rng, &Cluster::Pause, "resume", &Cluster::Resume, stop);
+  if (f.kind == "partition") Partition(f, rng, stop);
+  if (f.kind == "membership") Membership(rng, stop);
+  if (f.kind == "corrupt") Corrupt(rng, stop);
+}
+
+std::vector<int> Nemesis::Targets(std::mt19937_64& rng, std::string* label) {
   std::vector<int> members = cluster_->Alive();
-  std::shuffle(members.begin(), members.end(), rng_);
-  const int choice = std::uniform_int_distribution<int>(0, 2)(rng_);
+  std::shuffle(members.begin(), members.end(), rng);
+  const int choice = std::uniform_int_distribution<int>(0, 2)(rng);
   if (choice == 1) {
     if (auto leader = cluster_->Leader(); leader.ok()) {
       *label = "the leader";
@@ -87,25 +104,27 @@ std::vector<int> Nemesis::Targets(std::string* label) {
   return members;
 }
 
-void Nemesis::Spell(const std::string& fault, absl::Status (Cluster::*start)(int),
-                    const std::string& heal, absl::Status (Cluster::*end)(int),
-                    const std::atomic<bool>& stop) {
+void Nemesis::Spell(const PlannedFault& f, std::mt19937_64& rng,
+                    absl::Status (Cluster::*start)(int), const std::string& heal,
+                    absl::Status (Cluster::*end)(int), const std::atomic<bool>& stop) {
   std::string label;
-  const std::vector<int> targets = Targets(&label);
-  for (int id : targets) Note(absl::StrCat(fault, " ", label, ": ", id), (cluster_->*start)(id));
-  Hold(absl::Milliseconds(std::uniform_int_distribution<int>(1000, 4000)(rng_)), stop);
+  const std::vector<int> targets = Targets(rng, &label);
+  for (int id : targets) {
+    Note(absl::StrCat(f.kind, " ", label, ": ", id), (cluster_->*start)(id));
+  }
+  Hold(f.hold, stop);
   for (int id : targets) Note(absl::StrCat(heal, " ", id), (cluster_->*end)(id));
 }
 
-void Nemesis::Partition(const std::atomic<bool>& stop) {
-  const int n = cluster_->nodes();
-  std::vector<int> ids;
-  for (int i = 1; i <= n; ++i) ids.push_back(i);
-  std::shuffle(ids.begin(), ids.end(), rng_);
+void Nemesis::Partition(const PlannedFault& f, std::mt19937_64& rng,
+                        const std::atomic<bool>& stop) {
+  std::vector<int> ids = cluster_->Group();
+  const int n = static_cast<int>(ids.size());
+  std::shuffle(ids.begin(), ids.end(), rng);
   // Which member hears which: cut[from][to] drops what `from` sends `to`.
-  std::set<std::pair<int, int>> cut;
+  std::multiset<std::pair<int, int>> cut;
   std::string shape;
-  int choice = std::uniform_int_distribution<int>(0, 3)(rng_);
+  int choice = std::uniform_int_distribution<int>(0, 3)(rng);
   if (choice == 2 && n < 5) choice = 0;  // with 3 members a ring cuts nothing
   switch (choice) {
     case 0: {  // random halves: a minority and a majority
@@ -148,21 +167,53 @@ void Nemesis::Partition(const std::atomic<bool>& stop) {
     pairs.push_back(absl::StrCat(from, "->", to));
     s.Update(cluster_->Drop(from, to));
   }
-  Note(absl::StrCat("partition ", shape, " (drop ", absl::StrJoin(pairs, " "), ")"), s);
-  Hold(absl::Milliseconds(std::uniform_int_distribution<int>(1000, 5000)(rng_)), stop);
-  Note("heal network", cluster_->HealNetwork());
+  const std::string name =
+      absl::StrCat("partition ", shape, " (drop ", absl::StrJoin(pairs, " "), ")");
+  Note(name, s);
+  Hold(f.hold, stop);
+  s = absl::OkStatus();
+  for (const auto& [from, to] : cut) s.Update(cluster_->Undrop(from, to));
+  Note(absl::StrCat("heal ", name), s);
 }
 
-void Nemesis::Membership() {
+void Nemesis::Membership(std::mt19937_64& rng, const std::atomic<bool>& stop) {
+  constexpr int kFewest = 3, kMost = 5;
+  // One change at a time, each decided on the group as the one before left it.
+  std::lock_guard one_at_a_time(membership_mu_);
+  if (stop) return;
+  const std::vector<int> group = cluster_->Group();
+  const int n = static_cast<int>(group.size());
   auto leader = cluster_->Leader();
-  std::vector<int> others;
-  for (int id : cluster_->Alive()) {
-    if (!leader.ok() || id != *leader) others.push_back(id);
+  std::vector<int> followers;
+  for (int id : group) {
+    if (!leader.ok() || id != *leader) followers.push_back(id);
   }
-  if (others.empty()) return;
-  const int id = others[std::uniform_int_distribution<size_t>(0, others.size() - 1)(rng_)];
-  Note(absl::StrCat("replace member ", id, " (remove, wipe, join, promote)"),
-       cluster_->Replace(id));
+  const auto pick = [&rng](const std::vector<int>& from) {
+    return from[std::uniform_int_distribution<size_t>(0, from.size() - 1)(rng)];
+  };
+  const int choice = std::uniform_int_distribution<int>(0, 3)(rng);
+  if (choice < 2) {  // a machine replaced: under its id, or a new machine (new id and address)
+    if (followers.empty()) return;
+    const int id = pick(followers);
+    const bool new_id = std::uniform_int_distribution<int>(0, 1)(rng) == 1;
+    Note(absl::StrCat("replace member ", id, new_id ? " with a new id" : " under its id",
+                      " (remove, wipe, join, promote)"));
+    const absl::Status s = cluster_->Replace(id, new_id);
+    Note(absl::StrCat("replaced ", id, ": group ", absl::StrJoin(cluster_->Group(), ",")), s);
+    return;
+  }
+  // Grow or shrink by one, within kFewest..kMost: the leader as likely to go as any member.
+  if ((choice == 2 && n < kMost) || n <= kFewest) {
+    Note(absl::StrCat("grow from ", n, " members (join, promote)"));
+    auto id = cluster_->Grow();
+    Note(absl::StrCat("grown: group ", absl::StrJoin(cluster_->Group(), ",")), id.status());
+    return;
+  }
+  const int id = pick(group);
+  Note(absl::StrCat("shrink: remove member ", id,
+                    leader.ok() && id == *leader ? " (the leader)" : ""));
+  const absl::Status s = cluster_->Shrink(id);
+  Note(absl::StrCat("shrunk: group ", absl::StrJoin(cluster_->Group(), ",")), s);
 }
 
 }  // namespace warren::jepsen

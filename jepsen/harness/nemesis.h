@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <mutex>
 #include <random>
 #include <set>
 #include <string>
@@ -9,16 +10,20 @@
 
 #include "absl/status/statusor.h"
 #include "jepsen/harness/cluster.h"
+#include "jepsen/harness/fault_schedule.h"
 
 namespace warren::jepsen {
 
-// Injects faults into the cluster, one at a time: a quiet spell, a fault held a few seconds,
-// then healed. Kinds (any combination): kill, pause, partition, membership.
+// Injects faults into the cluster on a schedule drawn from the seed (FaultSchedule): each
+// fault is held a few seconds, then healed, on a thread of its own, so that with more than
+// one track faults overlap. Kinds (any combination): kill, pause, partition, membership.
 class Nemesis {
  public:
   static absl::StatusOr<std::set<std::string>> ParseKinds(const std::string& list,
                                                           bool partitions_supported);
-  Nemesis(Cluster* cluster, std::set<std::string> kinds, uint64_t seed, const std::string& log);
+  // `tracks`: how many faults may be in force at once (1: one after another).
+  Nemesis(Cluster* cluster, std::set<std::string> kinds, int tracks, uint64_t seed,
+          const std::string& log);
 
   // Until `stop`; leaves everything healed.
   void Run(const std::atomic<bool>& stop);
@@ -28,27 +33,35 @@ class Nemesis {
   const std::string& violation() const { return violation_; }
 
  private:
-  // Does `start` to some members (see Targets), holds a while, then does `end` to them.
-  void Spell(const std::string& fault, absl::Status (Cluster::*start)(int), const std::string& heal,
-             absl::Status (Cluster::*end)(int), const std::atomic<bool>& stop);
-  void Partition(const std::atomic<bool>& stop);
-  void Membership();
+  // Injects `f` and holds it (or less, if `stop`), then heals it.
+  void Inject(const PlannedFault& f, const std::atomic<bool>& stop);
+  // Does `start` to some members (see Targets), holds, then does `end` to them.
+  void Spell(const PlannedFault& f, std::mt19937_64& rng, absl::Status (Cluster::*start)(int),
+             const std::string& heal, absl::Status (Cluster::*end)(int),
+             const std::atomic<bool>& stop);
+  void Partition(const PlannedFault& f, std::mt19937_64& rng, const std::atomic<bool>& stop);
+  // A member replaced (under its id or a new one), or the group grown or shrunk by one, within
+  // 3 to 5 members. Skipped if `stop` came while it waited for the change before it.
+  void Membership(std::mt19937_64& rng, const std::atomic<bool>& stop);
   // Damages a stopped member's disk, checks that it refuses to start, re-seeds it
-  // (nemesis_corrupt.cc).
-  void Corrupt();
+  // (nemesis_corrupt.cc). One at a time, and never with a membership change.
+  void Corrupt(std::mt19937_64& rng, const std::atomic<bool>& stop);
   // A random member, the leader, or a random minority.
-  std::vector<int> Targets(std::string* label);
+  std::vector<int> Targets(std::mt19937_64& rng, std::string* label);
   // Sleeps `d` or until `stop`.
   void Hold(absl::Duration d, const std::atomic<bool>& stop);
   void Note(const std::string& what, const absl::Status& s = absl::OkStatus());
 
   Cluster* cluster_;
-  std::vector<std::string> kinds_;
-  std::mt19937_64 rng_;
+  const std::vector<std::string> kinds_;
+  const int tracks_;
+  const uint64_t seed_;
+  std::mutex membership_mu_;
+  std::mutex log_mu_;
   std::ofstream log_;
   const absl::Time start_ = absl::Now();
-  int faults_ = 0;
-  std::string violation_;
+  std::atomic<int> faults_{0};
+  std::string violation_;  // written under membership_mu_, read after Run
 };
 
 }  // namespace warren::jepsen

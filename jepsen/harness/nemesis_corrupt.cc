@@ -1,8 +1,8 @@
 // The corrupt nemesis: damages the disk of one stopped member (a bit flipped in a log record,
 // in the newest snapshot, in one of the tree's RocksDB files, or the whole data directory
 // lost), checks that the member then refuses to start with the error that names the damage,
-// and re-seeds it by the documented procedure (Cluster::Reseed). One member at a time: the
-// others' disks, a majority, stay intact.
+// and re-seeds it by the documented procedure (Cluster::Replace under its id). One member at a
+// time: the others' disks, a majority, stay intact.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -144,10 +144,14 @@ absl::StatusOr<std::optional<Damage>> DamageTree(const std::string& tree, bool m
 
 }  // namespace
 
-void Nemesis::Corrupt() {
+void Nemesis::Corrupt(std::mt19937_64& rng, const std::atomic<bool>& stop) {
+  // One member's disk at a time, and no membership change meanwhile: the others, a majority,
+  // keep theirs.
+  std::lock_guard one_at_a_time(membership_mu_);
+  if (stop) return;
   const std::vector<int> alive = cluster_->Alive();
   if (alive.empty()) return;
-  const int id = alive[std::uniform_int_distribution<size_t>(0, alive.size() - 1)(rng_)];
+  const int id = alive[std::uniform_int_distribution<size_t>(0, alive.size() - 1)(rng)];
   const fs::path raft_dir = fs::path(cluster_->DataDir(id)) / "raft";
   const std::string tree = (fs::path(cluster_->DataDir(id)) / "tree").string();
   if (auto s = cluster_->Kill(id); !s.ok()) {
@@ -156,21 +160,21 @@ void Nemesis::Corrupt() {
   }
   // The kind drawn from the seed; one whose files do not exist yet gives way to the next.
   constexpr int kKinds = 5;
-  const int first = std::uniform_int_distribution<int>(0, kKinds - 1)(rng_);
+  const int first = std::uniform_int_distribution<int>(0, kKinds - 1)(rng);
   absl::StatusOr<std::optional<Damage>> damage = std::nullopt;
   for (int k = 0; k < kKinds && damage.ok() && !damage->has_value(); ++k) {
     switch ((first + k) % kKinds) {
       case 0:
-        damage = DamageLogRecord(raft_dir, rng_);
+        damage = DamageLogRecord(raft_dir, rng);
         break;
       case 1:
         damage = DamageSnapshot(raft_dir);
         break;
       case 2:
-        damage = DamageTree(tree, /*manifest=*/false, rng_);
+        damage = DamageTree(tree, /*manifest=*/false, rng);
         break;
       case 3:
-        damage = DamageTree(tree, /*manifest=*/true, rng_);
+        damage = DamageTree(tree, /*manifest=*/true, rng);
         break;
       default: {
         std::error_code ec;
@@ -205,7 +209,7 @@ void Nemesis::Corrupt() {
     }
   }
   Note(absl::StrCat("re-seed member ", id, " (remove, wipe, join, add learner, promote)"),
-       cluster_->Reseed(id));
+       cluster_->Replace(id, /*new_id=*/false));
 }
 
 }  // namespace warren::jepsen

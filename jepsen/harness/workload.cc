@@ -21,14 +21,14 @@ constexpr absl::Duration kZooKeeperSessionTimeout = absl::Seconds(10);
 
 ZooKeeperClientOptions ZooKeeperOptions(const WorkloadContext& ctx, int home) {
   ZooKeeperClientOptions o;
-  o.hosts = ctx.cluster->ZooKeeperEndpointsFrom(home % ctx.cluster->nodes() + 1);
+  o.hosts = ctx.cluster->ZooKeeperEndpointsFrom(home);
   o.session_timeout = kZooKeeperSessionTimeout;
   return o;
 }
 
 metastore::ClientOptions GrpcOptions(const WorkloadContext& ctx, int home) {
   metastore::ClientOptions o;
-  o.endpoints = ctx.cluster->EndpointsFrom(home % ctx.cluster->nodes() + 1);
+  o.endpoints = ctx.cluster->EndpointsFrom(home);
   o.request_timeout = ctx.request_timeout;
   o.leader_only = ctx.leader_only;
   o.shuffle = false;

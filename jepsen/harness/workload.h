@@ -22,7 +22,7 @@ struct WorkloadContext {
   absl::Duration request_timeout = absl::Seconds(5);
   bool leader_only = false;  // gRPC clients send everything to the leader (for comparison)
   ClientApi api = ClientApi::kGrpc;
-  // A client of member `home % nodes + 1`, which moves on to the next members in order only
+  // A client of the group's `home % size`-th member, which moves on to the next in order only
   // when that one fails (with leader_only, one that tries it first): clients spread over the
   // members, and the reads of most go through followers.
   std::unique_ptr<Client> Connect(int home) const;
