@@ -73,6 +73,26 @@ TEST(CorruptLogTest, FlippedBitInAnEarlyRecordRefusesToStartAndChangesNothing) {
                 std::to_string(record) + " (checksum mismatch) with a valid record at byte");
 }
 
+// warrend --unsafe-skip-checksums, broken on purpose for the fault tests: the same damage in a
+// command's bytes is taken as it reads, and the entry comes back changed.
+TEST(CorruptLogTest, WithoutChecksumsAFlippedBitInACommandIsTakenAsItReads) {
+  TempDir dir("corrupt");
+  BuildSyncedLog(dir.path(), kOneSegment, kBatches, kBatchSize);
+  auto segments = SegmentFiles(dir.path());
+  std::string bytes = ReadBytes(segments[0]);
+  const std::string payload = MakeEntry(10, 1, 100).SerializeAsString();
+  bytes[RecordOf(bytes, 10) + kRecordHeaderBytes + payload.size() - 1] ^= 0x08;
+  WriteBytes(segments[0], bytes);
+  SegmentedLogOptions unchecked = kOneSegment;
+  unchecked.unsafe_skip_checksums = true;
+  auto store = SegmentedLogStore::Open(dir.path(), unchecked);
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->LastIndex(), kLast);
+  auto read = (*store)->Read(10, 11);
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_NE((*read)[0].data(), MakeEntry(10, 1, 100).data());
+}
+
 TEST(CorruptLogTest, ZeroedSectorBeforeValidRecordsRefusesToStart) {
   // Zeros look like a write that never reached the disk, but the records after them did: this is
   // a lost sector of the synced log, not a torn tail.
