@@ -9,6 +9,7 @@
 #include "glog/logging.h"
 #include "raft/core/confchange.h"
 #include "raft/log/memory_log_store.h"
+#include "raft/log/reseed.h"
 #include "raft/log/rocksdb_log_store.h"
 #include "raft/log/segmented_log_store.h"
 #include "raft/server/data_dir.h"
@@ -139,6 +140,14 @@ absl::Status Division::Recover() {
 absl::StatusOr<RestoredState> Division::LoadRaftState() {
   raftpb::HardState hs = log_->hard_state();
   bool fresh = log_->LastIndex() == 0 && hs.term() == 0 && !latest_snapshot_.has_value();
+  if (fresh && applied_ > 0) {
+    // The state machine kept its own data (a durable one) while the log, the vote and the
+    // snapshots were lost: starting the group afresh, or joining, would forget the votes and
+    // entries this member acknowledged, and apply entries again over a state that holds them.
+    return absl::DataLossError(absl::StrCat(
+        "the state machine has applied up to index ", applied_.load(), " but the Raft log, ",
+        "vote and snapshots in ", options_.data_dir, " are gone; ", kReseedAdvice));
+  }
   if (fresh && options_.join) return RestoredState{};
   if (fresh) {
     std::vector<uint64_t> voters;

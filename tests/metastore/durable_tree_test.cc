@@ -2,6 +2,7 @@
 // restarts from the durable tree keep exactly-once, and a follower that fell behind the log
 // gets the tree as a RocksDB checkpoint, ACLs with it.
 #include <algorithm>
+#include <filesystem>
 #include <future>
 
 #include "gtest/gtest.h"
@@ -98,6 +99,29 @@ TEST(DurableTree, FullRestartKeepsExactlyOnceWithoutReplayingTheLog) {
   auto marker = c.WriteUntilDone(ServerCluster::Command(9, 1, CreateCommand("/marker", false)));
   ASSERT_TRUE(marker.status.ok());
   for (uint64_t id = 1; id <= 3; ++id) EXPECT_EQ(ChildrenAt(c, id, marker.index), 47u);
+}
+
+// A member whose Raft directory was lost while its tree was kept must not found the group
+// again, nor join it, as if it had never voted or acknowledged anything.
+TEST(DurableTree, AMemberWhoseLogIsLostButTreeKeptRefusesToStart) {
+  ServerCluster c(3, Options(), Trees());
+  for (uint64_t id = 1; id <= 3; ++id) ASSERT_TRUE(c.Start(id).ok());
+  ASSERT_NE(c.WaitForLeader(), 0u);
+  raft::Result last;
+  for (uint64_t seq = 1; seq <= 10; ++seq) {
+    last = c.WriteUntilDone(ServerCluster::Command(8, seq, CreateCommand("/n-", true)));
+    ASSERT_TRUE(last.status.ok());
+  }
+  ASSERT_TRUE(c.WaitForApplied(last.index));
+  c.Stop(3);
+  std::filesystem::remove_all(c.DataDir(3));
+  for (bool join : {false, true}) {
+    absl::Status s = c.Start(3, join);
+    EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+    EXPECT_NE(s.message().find("the state machine has applied up to index"), std::string::npos)
+        << s;
+    EXPECT_NE(s.message().find("re-seed"), std::string::npos) << s;
+  }
 }
 
 TEST(DurableTree, FollowerBehindTheLogReceivesTheTreeAsACheckpoint) {
