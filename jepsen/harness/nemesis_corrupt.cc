@@ -1,8 +1,8 @@
 // The corrupt nemesis: damages the disk of one stopped member (a bit flipped in a log record,
-// in the newest snapshot, in one of the tree's RocksDB files, or the whole data directory
-// lost), checks that the member then refuses to start with the error that names the damage,
-// and re-seeds it by the documented procedure (Cluster::Replace under its id). One member at a
-// time: the others' disks, a majority, stay intact.
+// in the newest snapshot, in one of the tree's RocksDB files; its Raft directory lost, or its
+// whole data directory), checks that the member then refuses to start with the error that
+// names the damage, and re-seeds it by the documented procedure (Cluster::Replace under its
+// id). One member at a time: the others' disks, a majority, stay intact.
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -159,7 +159,7 @@ void Nemesis::Corrupt(std::mt19937_64& rng, const std::atomic<bool>& stop) {
     return;
   }
   // The kind drawn from the seed; one whose files do not exist yet gives way to the next.
-  constexpr int kKinds = 5;
+  constexpr int kKinds = 6;
   const int first = std::uniform_int_distribution<int>(0, kKinds - 1)(rng);
   absl::StatusOr<std::optional<Damage>> damage = std::nullopt;
   for (int k = 0; k < kKinds && damage.ok() && !damage->has_value(); ++k) {
@@ -176,6 +176,15 @@ void Nemesis::Corrupt(std::mt19937_64& rng, const std::atomic<bool>& stop) {
       case 3:
         damage = DamageTree(tree, /*manifest=*/true, rng);
         break;
+      case 4: {
+        // The Raft directory lost, the tree kept (a disk of its own that failed): the tree's
+        // applied index still shows that this member took part.
+        std::error_code ec;
+        fs::remove_all(raft_dir, ec);
+        damage = Damage{absl::StrCat("Raft directory ", raft_dir.string(), " lost (tree kept)"),
+                        "the state machine has applied up to index"};
+        break;
+      }
       default: {
         std::error_code ec;
         fs::remove_all(cluster_->DataDir(id), ec);
