@@ -28,7 +28,8 @@
 #include "jepsen/harness/workload.h"
 #include "jepsen/harness/zookeeper_client.h"
 
-ABSL_FLAG(std::string, workload, "register", "register, sequential, session, counter or watch");
+ABSL_FLAG(std::string, workload, "register",
+          "register, sequential, session, counter, watch or append");
 ABSL_FLAG(std::string, nemesis, "all",
           "faults, comma-separated: kill, pause, partition, membership; or all, or none");
 ABSL_FLAG(int, nodes, 3, "members of the cluster (3 or 5)");
