@@ -177,6 +177,7 @@ int Main() {
   if (interrupted) return Verdict(dir, "unknown: interrupted", summary);
   summary << "faults: " << nemesis.faults() << "\noperations: " << history.Counts() << "\n";
 
+  history.Flush();  // the checks read history.jsonl: all of it, not what the buffer let out
   const std::string why = (*workload)->Check();
   return Verdict(dir, why, summary);
 }
