@@ -672,7 +672,8 @@ TEST_F(RequestHandlerTest, MultiWithARefusedCreateAnswersPerOp) {
 // reach) keeps its error in the header, for ZooKeeper's Java client, which reads no body then,
 // and carries a result per op all the same: the C client reads a multi's results whatever the
 // header says, and aborts on a reply without them ("deserialize_multi: Assertion `entry'
-// failed"), as warren-jepsen's append workload found through a member whose leader was paused.
+// failed"), as warren-jepsen's append workload found: a leader stepped down with the multi
+// in flight.
 TEST_F(RequestHandlerTest, MultiRefusedAsAWholeStillAnswersEachOp) {
   auto c = Connected();
   const std::vector<MultiOp> ops(1001, MultiOp{op::kCheck, PathVersionRecord("/", -1)});
