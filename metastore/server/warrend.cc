@@ -27,6 +27,9 @@ ABSL_FLAG(bool, lease_reads, false, "serve linearizable reads from the leader le
 ABSL_FLAG(bool, unsafe_stale_reads, false,
           "BROKEN ON PURPOSE, for fault tests only: serve linearizable reads from this member's "
           "own state, possibly stale");
+ABSL_FLAG(bool, unsafe_non_atomic_multi, false,
+          "BROKEN ON PURPOSE, for fault tests only: a multi whose op fails keeps the ops before "
+          "it applied (its client is told it failed)");
 ABSL_FLAG(int64_t, apply_delay_ms, 0,
           "for fault tests only: sleep this long before applying each command, so that this "
           "member falls behind the others");
@@ -82,6 +85,10 @@ int main(int argc, char** argv) {
   options.lease_reads = absl::GetFlag(FLAGS_lease_reads);
   options.unsafe_stale_reads = absl::GetFlag(FLAGS_unsafe_stale_reads);
   if (options.unsafe_stale_reads) LOG(WARNING) << "--unsafe-stale-reads: reads may be stale";
+  options.unsafe_non_atomic_multi = absl::GetFlag(FLAGS_unsafe_non_atomic_multi);
+  if (options.unsafe_non_atomic_multi) {
+    LOG(WARNING) << "--unsafe-non-atomic-multi: a failed multi may be applied in part";
+  }
   options.apply_delay = absl::Milliseconds(absl::GetFlag(FLAGS_apply_delay_ms));
   if (options.apply_delay < absl::ZeroDuration()) {
     return fail(absl::InvalidArgumentError("--apply-delay-ms must be >= 0"));
