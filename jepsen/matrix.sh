@@ -11,7 +11,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 time=60 nodes=3 seeds=1-3 hours="" nemesis=all clients=grpc
-workloads=register,sequential,session,counter,watch
+workloads=register,sequential,session,counter,watch,append
 while [ $# -gt 0 ]; do
   case "$1" in
     --time=*) time=${1#*=} ;;

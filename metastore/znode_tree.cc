@@ -219,7 +219,7 @@ metastorepb::CommandReply ZNodeTree::ApplyCommand(uint64_t index, const metastor
         return fail(MetaError(metastorepb::SESSION_EXPIRED, SessionLabel(txn.session)));
       }
       reply = ApplyMulti(txn, cmd.multi());
-      if (reply.error() != metastorepb::OK) return reply;
+      if (reply.error() != metastorepb::OK && !options_.unsafe_non_atomic_multi) return reply;
       break;
     case metastorepb::Command::kCreateSession: {
       int64_t timeout =
@@ -278,8 +278,8 @@ metastorepb::CommandReply ZNodeTree::ApplyMulti(Txn& txn, const metastorepb::Mul
       continue;
     }
     // All or nothing: undo, and report as ZooKeeper does (earlier ops OK, the failing op its
-    // error, later ones RuntimeInconsistency).
-    Rollback(txn);
+    // error, later ones RuntimeInconsistency). Broken on purpose: the earlier ops stay.
+    if (!options_.unsafe_non_atomic_multi) Rollback(txn);
     reply.clear_results();
     for (int j = 0; j < multi.ops_size(); ++j) {
       auto* r = reply.add_results();

@@ -26,6 +26,9 @@ struct TreeOptions {
   // The RocksDB directory (created if missing).
   std::string dir;
   Limits limits;
+  // BROKEN ON PURPOSE, for fault tests only (warrend --unsafe-non-atomic-multi): a multi whose
+  // op fails keeps the ops before it applied, while its client is told it failed.
+  bool unsafe_non_atomic_multi = false;
 };
 
 // A live session, for the leader's liveness tracking.

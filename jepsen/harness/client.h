@@ -44,6 +44,9 @@ class Client {
                                                 int32_t version = -1) = 0;
   // The children's names.
   virtual absl::StatusOr<std::vector<std::string>> Children(const std::string& path, Read read) = 0;
+  // Create (persistent), delete, setData and check ops, all or nothing (ZooKeeper's multi);
+  // the error is the first failing op's.
+  virtual absl::Status Multi(const std::vector<metastorepb::Op>& ops) = 0;
 
   // Whether AddRecursiveWatch is there (ZooKeeper's C client 3.8 has no addWatch).
   virtual bool persistent_watches() const = 0;

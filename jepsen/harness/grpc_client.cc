@@ -31,6 +31,7 @@ class Grpc : public Client {
     for (const auto& child : r->children) names.push_back(child.name());
     return names;
   }
+  absl::Status Multi(const std::vector<metastorepb::Op>& ops) override { return c_->Multi(ops); }
 
   bool persistent_watches() const override { return true; }
   absl::StatusOr<uint64_t> AddRecursiveWatch(const std::string& path) override {

@@ -28,7 +28,8 @@
 #include "jepsen/harness/workload.h"
 #include "jepsen/harness/zookeeper_client.h"
 
-ABSL_FLAG(std::string, workload, "register", "register, sequential, session, counter or watch");
+ABSL_FLAG(std::string, workload, "register",
+          "register, sequential, session, counter, watch or append");
 ABSL_FLAG(std::string, nemesis, "all",
           "faults, comma-separated: kill, pause, partition, membership, corrupt; or all (all "
           "but corrupt), or none");
@@ -182,6 +183,7 @@ int Main() {
   if (interrupted) return Verdict(dir, "unknown: interrupted", summary);
   summary << "faults: " << nemesis.faults() << "\noperations: " << history.Counts() << "\n";
 
+  history.Flush();  // the checks read history.jsonl: all of it, not what the buffer let out
   std::string why = (*workload)->Check();
   if (!nemesis.violation().empty()) why = nemesis.violation() + (why.empty() ? "" : "; " + why);
   return Verdict(dir, why, summary);

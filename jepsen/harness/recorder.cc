@@ -50,6 +50,11 @@ uint64_t Recorder::Write(int64_t process, const std::string& type, const std::st
   return next_event_++;
 }
 
+void Recorder::Flush() {
+  std::lock_guard lock(mu_);
+  out_.flush();
+}
+
 std::string Recorder::Counts() {
   std::lock_guard lock(mu_);
   return absl::StrCat(ended_["ok"], " ok, ", ended_["info"], " info, ", ended_["fail"], " fail");

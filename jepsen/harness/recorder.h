@@ -27,6 +27,8 @@ class Recorder {
                     const std::string& error = "");
   // "12034 ok, 31 info, 402 fail": how the operations ended.
   std::string Counts();
+  // Writes out what is buffered, so that history.jsonl can be read whole.
+  void Flush();
 
  private:
   uint64_t Write(int64_t process, const std::string& type, const std::string& f,

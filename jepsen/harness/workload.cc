@@ -11,6 +11,7 @@ std::unique_ptr<Workload> MakeCounterWorkload(WorkloadContext ctx);
 std::unique_ptr<Workload> MakeSequentialWorkload(WorkloadContext ctx);
 std::unique_ptr<Workload> MakeSessionWorkload(WorkloadContext ctx);
 std::unique_ptr<Workload> MakeWatchWorkload(WorkloadContext ctx);
+std::unique_ptr<Workload> MakeAppendWorkload(WorkloadContext ctx);
 
 namespace {
 
@@ -81,8 +82,9 @@ absl::StatusOr<std::unique_ptr<Workload>> MakeWorkload(const std::string& name,
   if (name == "sequential") return MakeSequentialWorkload(std::move(ctx));
   if (name == "session") return MakeSessionWorkload(std::move(ctx));
   if (name == "watch") return MakeWatchWorkload(std::move(ctx));
+  if (name == "append") return MakeAppendWorkload(std::move(ctx));
   return absl::InvalidArgumentError(absl::StrCat(
-      "unknown --workload '", name, "' (register, sequential, session, counter, watch)"));
+      "unknown --workload '", name, "' (register, sequential, session, counter, watch, append)"));
 }
 
 }  // namespace warren::jepsen

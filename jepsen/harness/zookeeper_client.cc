@@ -8,6 +8,7 @@
 #define THREADED  // the C client's synchronous calls
 #include <zookeeper/zookeeper.h>
 
+#include <array>
 #include <cerrno>
 #include <condition_variable>
 #include <cstdio>
@@ -203,6 +204,42 @@ class ZooKeeperClient : public Client {
     deallocate_String_vector(&children);
     if (rc != ZOK) return ZooError(rc, path);
     return names;
+  }
+  absl::Status Multi(const std::vector<metastorepb::Op>& ops) override {
+    auto zh = Handle();
+    if (!zh.ok()) return zh.status();
+    std::vector<zoo_op_t> zops(ops.size());
+    std::vector<zoo_op_result_t> results(ops.size());
+    std::vector<::Stat> stats(ops.size());
+    std::vector<std::array<char, 1024>> created(ops.size());
+    for (size_t i = 0; i < ops.size(); ++i) {
+      const metastorepb::Op& op = ops[i];
+      switch (op.op_case()) {
+        case metastorepb::Op::kCreate:
+          zoo_create_op_init(&zops[i], op.create().path().c_str(), op.create().data().data(),
+                             static_cast<int>(op.create().data().size()), &ZOO_OPEN_ACL_UNSAFE,
+                             ZOO_PERSISTENT, created[i].data(), created[i].size());
+          break;
+        case metastorepb::Op::kDelete:
+          zoo_delete_op_init(&zops[i], op.delete_().path().c_str(),
+                             op.delete_().has_version() ? op.delete_().version() : -1);
+          break;
+        case metastorepb::Op::kSetData:
+          zoo_set_op_init(&zops[i], op.set_data().path().c_str(), op.set_data().data().data(),
+                          static_cast<int>(op.set_data().data().size()),
+                          op.set_data().has_version() ? op.set_data().version() : -1, &stats[i]);
+          break;
+        case metastorepb::Op::kCheck:
+          zoo_check_op_init(&zops[i], op.check().path().c_str(),
+                            op.check().has_version() ? op.check().version() : -1);
+          break;
+        default:
+          return absl::InvalidArgumentError("Multi: create, delete, setData or check ops only");
+      }
+    }
+    const int rc = zoo_multi(*zh, static_cast<int>(zops.size()), zops.data(), results.data());
+    if (rc != ZOK) return ZooError(rc, "multi");
+    return absl::OkStatus();
   }
 
   bool persistent_watches() const override { return false; }

@@ -44,9 +44,10 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
   server->watches_ = std::make_unique<WatchManager>();
   std::error_code ec;
   std::filesystem::create_directories(options.data_dir, ec);
-  auto tree = ZNodeTree::Open(
-      TreeOptions{(std::filesystem::path(options.data_dir) / "tree").string(), options.limits},
-      server->watches_.get());
+  TreeOptions tree_options{(std::filesystem::path(options.data_dir) / "tree").string(),
+                           options.limits};
+  tree_options.unsafe_non_atomic_multi = options.unsafe_non_atomic_multi;
+  auto tree = ZNodeTree::Open(tree_options, server->watches_.get());
   if (!tree.ok()) return tree.status();
   ZNodeTree* tree_ptr = tree->get();
 

@@ -32,6 +32,9 @@ ABSL_FLAG(bool, unsafe_skip_checksums, false,
           "read, without checking their checksums, so that a member starts on a damaged disk");
 ABSL_FLAG(uint64_t, log_segment_bytes, 64ull << 20,
           "a new Raft log segment file starts once the current one would grow past this");
+ABSL_FLAG(bool, unsafe_non_atomic_multi, false,
+          "BROKEN ON PURPOSE, for fault tests only: a multi whose op fails keeps the ops before "
+          "it applied (its client is told it failed)");
 ABSL_FLAG(int64_t, apply_delay_ms, 0,
           "for fault tests only: sleep this long before applying each command, so that this "
           "member falls behind the others");
@@ -94,6 +97,10 @@ int main(int argc, char** argv) {
   options.log_segment_bytes = absl::GetFlag(FLAGS_log_segment_bytes);
   if (options.log_segment_bytes < 4096 || options.log_segment_bytes > (uint64_t{1} << 40)) {
     return fail(absl::InvalidArgumentError("--log-segment-bytes must be 4096 to 1 TiB"));
+  }
+  options.unsafe_non_atomic_multi = absl::GetFlag(FLAGS_unsafe_non_atomic_multi);
+  if (options.unsafe_non_atomic_multi) {
+    LOG(WARNING) << "--unsafe-non-atomic-multi: a failed multi may be applied in part";
   }
   options.apply_delay = absl::Milliseconds(absl::GetFlag(FLAGS_apply_delay_ms));
   if (options.apply_delay < absl::ZeroDuration()) {

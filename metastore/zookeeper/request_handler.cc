@@ -387,23 +387,26 @@ void RequestHandler::SeenZxid(int64_t zxid) {
   }
 }
 
-void RequestHandler::Reply(int32_t xid, int64_t zxid, int32_t error, const std::string& body) {
+void RequestHandler::Reply(int32_t xid, int64_t zxid, int32_t error, const std::string& body,
+                           bool body_with_error) {
   SeenZxid(zxid);
   JuteWriter w;
   WriteReplyHeader(w, xid, zxid, error);
   std::string frame = w.Take();
-  if (error == err::kOk) frame += body;
+  if (error == err::kOk || body_with_error) frame += body;
   sent_.fetch_add(1, std::memory_order_relaxed);
   hooks_.send(std::move(frame));
 }
 
-void RequestHandler::ReplyError(int32_t xid, const metastorepb::ResponseHeader& h) {
+void RequestHandler::ReplyError(int32_t xid, const metastorepb::ResponseHeader& h,
+                                const std::string& body) {
   if (h.error() == metastorepb::MEMBER_BEHIND || h.error() == metastorepb::LEADER_UNREACHABLE) {
     LOG(INFO) << SessionLabel(session_) << " moves on: " << h.message();
     Close();
     return;
   }
-  Reply(xid, std::max<int64_t>(static_cast<int64_t>(h.zxid()), Applied()), CodeOf(h.error()));
+  Reply(xid, std::max<int64_t>(static_cast<int64_t>(h.zxid()), Applied()), CodeOf(h.error()), body,
+        /*body_with_error=*/true);
 }
 
 void RequestHandler::Malformed(int32_t xid, std::string_view what) {
@@ -602,7 +605,16 @@ void RequestHandler::Multi(int32_t xid, JuteReader& r) {
                                                                       const auto& reply) {
     const bool per_op = reply.results_size() == static_cast<int>(types.size());
     if (h.error() != metastorepb::OK && !per_op) {
-      ReplyError(xid, h);  // refused as a whole (unavailable, too large...)
+      // Refused as a whole (unavailable, too large...): the error in the header, where
+      // ZooKeeper's Java client reads it (and no body), and a result per op all the same,
+      // which its C client reads whatever the header says: it aborts on a multi reply
+      // without them (deserialize_multi: "Assertion `entry' failed").
+      JuteWriter w;
+      for (size_t i = 0; i < types.size(); ++i) {
+        WriteMultiError(w, i == 0 ? CodeOf(h.error()) : err::kRuntimeInconsistency);
+      }
+      WriteMultiEnd(w);
+      ReplyError(xid, h, w.bytes());
       return Finished();
     }
     // As ZooKeeper: the header says OK and each op has its result; when one failed, every

@@ -140,11 +140,13 @@ class RequestHandler : public std::enable_shared_from_this<RequestHandler> {
   void Read(metastorepb::Query query, Member::ReadDone done, bool linearizable = false);
   // Runs `fn` once this member has applied what the client has seen, else closes.
   void AfterCaughtUp(std::function<void()> fn);
-  // Sends a reply: the header, then (if error is OK) the body.
-  void Reply(int32_t xid, int64_t zxid, int32_t error, const std::string& body = "");
+  // Sends a reply: the header, then (if error is OK, or `body_with_error`) the body.
+  void Reply(int32_t xid, int64_t zxid, int32_t error, const std::string& body = "",
+             bool body_with_error = false);
   // Answers a metastore error: one that says "go to another member" (MemberBehind,
-  // LeaderUnreachable) ends the connection, so the client moves on; any other is the reply.
-  void ReplyError(int32_t xid, const metastorepb::ResponseHeader& h);
+  // LeaderUnreachable) ends the connection, so the client moves on; any other is the reply,
+  // with `body` after the header if given (a multi's results: see Multi).
+  void ReplyError(int32_t xid, const metastorepb::ResponseHeader& h, const std::string& body = "");
   // The request could not be decoded: MarshallingError, then the connection ends.
   void Malformed(int32_t xid, std::string_view what);
   absl::Time Deadline() const;

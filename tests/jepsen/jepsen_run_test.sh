@@ -24,7 +24,8 @@ run=$(echo "$out" | sed -n 's/^run directory: //p')
 verdict=$(echo "$out" | tail -1)
 case "$expect" in
   valid) [ $code -eq 0 ] && [ "$verdict" = "valid" ] ;;
-  invalid) [ $code -eq 1 ] && [[ "$verdict" == "invalid: not linearizable"* ]] ;;
+  invalid) [ $code -eq 1 ] && [[ "$verdict" == "invalid: not linearizable"* ||
+                               "$verdict" == "invalid: not strict-serializable"* ]] ;;
   invalid:*) [ $code -eq 1 ] && [[ "$verdict" == "invalid: ${expect#invalid:}"* ]] ;;
 esac
 ok=$?

@@ -158,6 +158,26 @@ TEST_F(TreeTest, MultiIsAllOrNothing) {
   EXPECT_EQ(Get("/x").stat().mzxid(), index_);
 }
 
+// Broken on purpose (warrend --unsafe-non-atomic-multi), for the fault tests to catch: a
+// failed multi keeps the ops before the failing one, and still answers its error.
+TEST_F(TreeTest, UnsafeNonAtomicMultiKeepsTheOpsBeforeTheFailingOne) {
+  TreeOptions options{(dir_ / "broken").string(), Limits{}};
+  options.unsafe_non_atomic_multi = true;
+  auto broken = ZNodeTree::Open(options, nullptr);
+  ASSERT_TRUE(broken.ok()) << broken.status();
+  const size_t before = (*broken)->node_count();
+  metastorepb::Command cmd;
+  *cmd.mutable_multi()->add_ops() = CreateOp("/kept");
+  *cmd.mutable_multi()->add_ops() = CheckOp("/missing", 0);
+  *cmd.mutable_multi()->add_ops() = CreateOp("/never");
+  auto applied = (*broken)->Apply(1, cmd.SerializeAsString());
+  ASSERT_TRUE(applied.ok()) << applied.status();
+  metastorepb::CommandReply reply;
+  ASSERT_TRUE(reply.ParseFromString(*applied));
+  EXPECT_EQ(reply.error(), metastorepb::NO_NODE);
+  EXPECT_EQ((*broken)->node_count(), before + 1);  // /kept, not /never
+}
+
 TEST_F(TreeTest, MultiRollbackRestoresDeletedSubtreeLeaves) {
   ASSERT_EQ(Create("/p").error(), metastorepb::OK);
   ASSERT_EQ(Create("/p/a", "A").error(), metastorepb::OK);
