@@ -10,6 +10,7 @@
 #include "metastore/watch_manager.h"
 #include "metastore/znode_tree.h"
 #include "metastore/zookeeper/server.h"
+#include "raft/log/file_util.h"
 #include "raft/server/raft_server.h"
 #include "raft/transport/grpc_transport.h"
 #include "raft/transport/message_limits.h"
@@ -42,8 +43,11 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
   std::unique_ptr<MetastoreServer> server(new MetastoreServer);
   server->address_ = listen;
   server->watches_ = std::make_unique<WatchManager>();
-  std::error_code ec;
-  std::filesystem::create_directories(options.data_dir, ec);
+  // RocksDB syncs what it makes inside the tree's directory, not the directory's own name.
+  if (auto s = CreateDirDurably((std::filesystem::path(options.data_dir) / "tree").string());
+      !s.ok()) {
+    return s;
+  }
   auto tree = ZNodeTree::Open(
       TreeOptions{(std::filesystem::path(options.data_dir) / "tree").string(), options.limits},
       server->watches_.get());

@@ -1,11 +1,13 @@
 #include "raft/log/file_util.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -54,6 +56,21 @@ absl::Status SyncDir(const std::string& dir) {
   int rc = ::fsync(fd);
   ::close(fd);
   if (rc != 0) return ErrnoStatus("fsync directory", dir);
+  return absl::OkStatus();
+}
+
+absl::Status CreateDirDurably(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> missing;  // the deepest first
+  std::error_code ec;
+  for (fs::path p = fs::absolute(dir, ec); !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+    missing.push_back(p);
+    if (p == p.parent_path()) break;
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    if (::mkdir(it->c_str(), 0755) != 0 && errno != EEXIST) return ErrnoStatus("create", *it);
+    if (auto s = SyncDir(it->parent_path().string()); !s.ok()) return s;
+  }
   return absl::OkStatus();
 }
 

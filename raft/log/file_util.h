@@ -15,6 +15,9 @@ absl::Status WriteAll(int fd, std::string_view data, uint64_t offset, const std:
 absl::Status ReadAll(int fd, char* buf, size_t n, uint64_t offset, const std::string& path);
 // fsyncs a directory so that files created, renamed or removed in it stay so after a crash.
 absl::Status SyncDir(const std::string& dir);
+// Creates `dir` and any missing parents, and fsyncs the parent of each directory it creates, so
+// that they, and the files later made durable in them, are still there after a crash.
+absl::Status CreateDirDurably(const std::string& dir);
 // Writes a whole file durably: temp file, fsync, rename, fsync of the directory.
 absl::Status WriteFileAtomically(const std::string& path, std::string_view contents);
 absl::StatusOr<std::string> ReadFile(const std::string& path);

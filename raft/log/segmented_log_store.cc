@@ -73,10 +73,7 @@ absl::StatusOr<std::unique_ptr<SegmentedLogStore>> SegmentedLogStore::Open(
     return absl::InvalidArgumentError(absl::StrCat(
         "max_entry_bytes must be in [1, ", kMaxEntryBytes, "], not ", options.max_entry_bytes));
   }
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec)
-    return absl::InternalError(absl::StrCat("create log directory ", dir, ": ", ec.message()));
+  if (auto s = CreateDirDurably(dir); !s.ok()) return s;
   auto hs = HardStateFile::Open((fs::path(dir) / "hardstate").string());
   if (!hs.ok()) return hs.status();
   std::unique_ptr<SegmentedLogStore> store(new SegmentedLogStore(dir, options, std::move(*hs)));

@@ -62,9 +62,8 @@ class FileRangeReader : public SnapshotReader {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<SnapshotStore>> SnapshotStore::Open(const std::string& dir) {
+  if (auto s = CreateDirDurably(dir); !s.ok()) return s;
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return absl::InternalError(absl::StrCat("create ", dir, ": ", ec.message()));
   // Leftovers of writes and receptions a crash interrupted.
   for (const auto& f : fs::directory_iterator(dir)) {
     if (f.path().extension() == ".tmp") fs::remove(f.path(), ec);
