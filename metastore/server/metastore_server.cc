@@ -30,6 +30,7 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
   if (listen.empty() && options.members.count(options.id) > 0) listen = options.members[options.id];
   if (listen.empty()) return absl::InvalidArgumentError("no address to listen on");
   const Limits& limits = options.limits;
+  if (options.unsafe_no_fsync) SetUnsafeNoFsync(true);
   // Checked here as well as by the group, before anything is made on disk.
   if (auto s = raft::CheckCommandLimit("the command limit", limits.max_command_bytes); !s.ok())
     return s;

@@ -35,6 +35,7 @@ struct MetastoreOptions {
   uint64_t log_retention_entries = 1000;
   bool lease_reads = false;
   bool unsafe_stale_reads = false;  // wrong on purpose: see MetastoreService
+  bool unsafe_no_fsync = false;     // wrong on purpose: see SetUnsafeNoFsync (whole process)
   absl::Duration apply_delay;       // fault tests only: see DelayedApply
   Limits limits;
   // ZooKeeper's client port, on this member's host; none if unset (port 0: any free one).

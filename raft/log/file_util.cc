@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -50,10 +51,19 @@ absl::Status ReadAll(int fd, char* buf, size_t n, uint64_t offset, const std::st
   return absl::OkStatus();
 }
 
+namespace {
+std::atomic<bool> unsafe_no_fsync{false};
+}  // namespace
+
+void SetUnsafeNoFsync(bool on) { unsafe_no_fsync = on; }
+bool UnsafeNoFsync() { return unsafe_no_fsync; }
+int DataSync(int fd) { return unsafe_no_fsync ? 0 : ::fdatasync(fd); }
+int FullSync(int fd) { return unsafe_no_fsync ? 0 : ::fsync(fd); }
+
 absl::Status SyncDir(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
   if (fd < 0) return ErrnoStatus("open directory", dir);
-  int rc = ::fsync(fd);
+  int rc = FullSync(fd);
   ::close(fd);
   if (rc != 0) return ErrnoStatus("fsync directory", dir);
   return absl::OkStatus();
@@ -79,7 +89,7 @@ absl::Status WriteFileAtomically(const std::string& path, std::string_view conte
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) return ErrnoStatus("create", tmp);
   absl::Status s = WriteAll(fd, contents, 0, tmp);
-  if (s.ok() && ::fdatasync(fd) != 0) s = ErrnoStatus("fdatasync", tmp);
+  if (s.ok() && DataSync(fd) != 0) s = ErrnoStatus("fdatasync", tmp);
   ::close(fd);
   if (!s.ok()) return s;
   if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoStatus("rename to", path);

@@ -216,7 +216,7 @@ absl::Status SegmentedLogStore::CutTornTail(std::string_view data, const Damage&
   if (options_.preallocate && damage.offset < options_.segment_bytes) {
     ::posix_fallocate(seg.fd, 0, static_cast<off_t>(options_.segment_bytes));
   }
-  if (::fdatasync(seg.fd) != 0) return ErrnoStatus("fdatasync", seg.path);
+  if (DataSync(seg.fd) != 0) return ErrnoStatus("fdatasync", seg.path);
   seg.end = damage.offset;
   recovery_.segments = static_cast<int>(segments_.size());
   return absl::OkStatus();
@@ -355,7 +355,7 @@ raftpb::HardState SegmentedLogStore::hard_state() const {
 absl::Status SegmentedLogStore::SyncSegments() {
   for (auto& seg : segments_) {
     if (!seg.dirty) continue;
-    if (::fdatasync(seg.fd) != 0) return ErrnoStatus("fdatasync", seg.path);
+    if (DataSync(seg.fd) != 0) return ErrnoStatus("fdatasync", seg.path);
     seg.dirty = false;
   }
   if (dir_dirty_) {

@@ -98,7 +98,7 @@ absl::StatusOr<SnapshotInfo> SnapshotStore::Write(const raftpb::SnapshotHeader& 
     PutFixed32(&trailer, writer.crc());
     s = writer.Write(trailer);
   }
-  if (s.ok() && ::fdatasync(fd) != 0) s = ErrnoStatus("fdatasync", tmp);
+  if (s.ok() && DataSync(fd) != 0) s = ErrnoStatus("fdatasync", tmp);
   ::close(fd);
   std::string final_path = FinalPath(header.metadata());
   if (s.ok() && ::rename(tmp.c_str(), final_path.c_str()) != 0) {
