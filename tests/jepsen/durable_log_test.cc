@@ -20,10 +20,9 @@ TEST(DurableLog, ASyncedEntryOfAFirstStartSurvivesAPowerLoss) {
   char tmpl[] = "/tmp/durable-log-XXXXXX";
   const std::string base = mkdtemp(tmpl);
   const UnsyncedFiles files{base + "/m1", base + "/m1.unsynced", base + "/m1.stash"};
-  std::vector<std::string> env = {"LD_PRELOAD=" WARREN_LOSE_UNSYNCED,
-                                  "WARREN_UNSYNCED_ROOT=" + files.root,
-                                  "WARREN_UNSYNCED_JOURNAL=" + files.journal,
-                                  "WARREN_UNSYNCED_STASH=" + files.stash};
+  std::vector<std::string> env = {
+      "LD_PRELOAD=" WARREN_LOSE_UNSYNCED, "WARREN_UNSYNCED_ROOT=" + files.root,
+      "WARREN_UNSYNCED_JOURNAL=" + files.journal, "WARREN_UNSYNCED_STASH=" + files.stash};
   std::vector<char*> envp;
   for (auto& e : env) envp.push_back(e.data());
   envp.push_back(nullptr);

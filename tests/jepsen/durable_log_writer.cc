@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
   e.set_index(1);
   e.set_term(1);
   e.set_data("acknowledged");
-  if (auto s = (*log)->Append(std::span<const warren::raftpb::Entry>(&e, 1)); !s.ok()) return fail(s);
+  if (auto s = (*log)->Append(std::span<const warren::raftpb::Entry>(&e, 1)); !s.ok())
+    return fail(s);
   warren::raftpb::HardState hs;
   hs.set_term(1);
   hs.set_commit(1);
