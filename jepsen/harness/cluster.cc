@@ -180,6 +180,7 @@ absl::Status Cluster::Spawn(int id, bool join) {
   fs::create_directories(data);
   std::vector<std::string> argv;
   if (options_.netns) argv = {Tool("ip"), "netns", "exec", Namespace(id)};
+  for (std::string& word : LoseUnsyncedEnv(id)) argv.push_back(std::move(word));
   // The ZooKeeper port binds the member's own host, the address in --members.
   const std::string zk_endpoint = ZooKeeperEndpoint(id);
   for (const std::string& a :
@@ -269,6 +270,7 @@ absl::Status Cluster::Replace(int id) {
   if (auto s = admin_->ChangeMembership(remove); !s.ok()) return s;
   if (auto s = Kill(id); !s.ok()) return s;
   fs::remove_all(absl::StrCat(options_.dir, "/m", id));
+  ForgetUnsynced(id);
   replaced_.insert(id);
   if (auto s = Spawn(id, /*join=*/true); !s.ok()) return s;
   raftpb::MembershipRequest add;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "jepsen/faults/unsynced_rollback.h"
 #include "metastore/client/metastore_client.h"
 #include "tests/integration/process.h"
 
@@ -21,6 +22,8 @@ struct ClusterOptions {
   bool netns = true;
   std::vector<std::string> extra_flags;  // passed to every warrend
   int tick_ms = 50;
+  // lose_unsynced.c, loaded into every member when set (the lose-unsynced nemesis).
+  std::string lose_unsynced_shim;
 };
 
 // A cluster of real warrend processes the nemeses can crash, pause, cut off and reconfigure.
@@ -56,6 +59,9 @@ class Cluster {
   // then promoted: a replacement machine.
   absl::Status Replace(int id);
   bool partitions_supported() const { return options_.netns; }
+  // After Kill: undoes what the member wrote but did not fsync, as a power loss would
+  // (cluster_disk.cc; needs lose_unsynced_shim).
+  absl::StatusOr<RollbackResult> LoseUnsynced(int id, bool torn, uint64_t seed);
 
   // Resumes, restarts and reconnects everything.
   absl::Status HealAll();
@@ -71,6 +77,9 @@ class Cluster {
   std::string MembersFlag() const;
   absl::Status Spawn(int id, bool join);
   absl::Status InNamespace(int id, std::vector<std::string> argv);
+  UnsyncedFiles UnsyncedFilesOf(int id) const;  // cluster_disk.cc
+  std::vector<std::string> LoseUnsyncedEnv(int id) const;
+  void ForgetUnsynced(int id);
 
   ClusterOptions options_;
   std::map<int, std::unique_ptr<testing::Process>> members_;
@@ -82,6 +91,9 @@ class Cluster {
   bool dropping_ = false;
   std::unique_ptr<metastore::MetastoreClient> admin_;
 };
+
+// lose_unsynced.c's library as the build puts it, beside the bin/ that holds `warrend`.
+std::string LoseUnsyncedShim(const std::string& warrend);
 
 // Runs a system tool (ip, iptables) to completion; an error with its output if it fails.
 absl::Status Run(std::vector<std::string> argv);

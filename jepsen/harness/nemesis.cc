@@ -12,18 +12,20 @@ namespace warren::jepsen {
 
 absl::StatusOr<std::set<std::string>> Nemesis::ParseKinds(const std::string& list,
                                                           bool partitions_supported) {
-  const std::set<std::string> known = {"kill", "pause", "partition", "membership"};
+  const std::set<std::string> known = {"kill", "pause", "partition", "membership", "lose-unsynced"};
   std::set<std::string> kinds;
   if (list == "none") return kinds;
   if (list == "all") {
     kinds = known;
     if (!partitions_supported) kinds.erase("partition");
+    kinds.erase("lose-unsynced");  // it changes how members run: asked for by name only
     return kinds;
   }
   for (absl::string_view k : absl::StrSplit(list, ',', absl::SkipEmpty())) {
     if (!known.count(std::string(k))) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unknown nemesis '", k, "' (kill, pause, partition, membership, all or none)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown nemesis '", k,
+                       "' (kill, pause, partition, membership, lose-unsynced, all or none)"));
     }
     kinds.insert(std::string(k));
   }
@@ -61,6 +63,7 @@ void Nemesis::Run(const std::atomic<bool>& stop) {
     if (kind == "pause") Spell("pause", &Cluster::Pause, "resume", &Cluster::Resume, stop);
     if (kind == "partition") Partition(stop);
     if (kind == "membership") Membership();
+    if (kind == "lose-unsynced") LoseUnsynced(stop);
   }
   Note("heal all", cluster_->HealAll());
 }

@@ -13,7 +13,7 @@
 namespace warren::jepsen {
 
 // Injects faults into the cluster, one at a time: a quiet spell, a fault held a few seconds,
-// then healed. Kinds (any combination): kill, pause, partition, membership.
+// then healed. Kinds (any combination): kill, pause, partition, membership, lose-unsynced.
 class Nemesis {
  public:
   static absl::StatusOr<std::set<std::string>> ParseKinds(const std::string& list,
@@ -30,6 +30,9 @@ class Nemesis {
              absl::Status (Cluster::*end)(int), const std::atomic<bool>& stop);
   void Partition(const std::atomic<bool>& stop);
   void Membership();
+  // kill -9 a member, a minority or every member, undo what they did not fsync, restart them
+  // (nemesis_disk.cc).
+  void LoseUnsynced(const std::atomic<bool>& stop);
   // A random member, the leader, or a random minority.
   std::vector<int> Targets(std::string* label);
   // Sleeps `d` or until `stop`.
@@ -42,6 +45,7 @@ class Nemesis {
   std::ofstream log_;
   const absl::Time start_ = absl::Now();
   int faults_ = 0;
+  int power_losses_ = 0;  // of the whole cluster, by LoseUnsynced
 };
 
 }  // namespace warren::jepsen
