@@ -73,16 +73,19 @@ absl::Status UndoName(const Record& r) {
         return Errno("unlink", r.path);
       break;
     case kUnsyncedUnlink:
-      if (!r.stash.empty() && !fs::exists(r.path, ec) &&
+      // Not if the directory that held it was removed for good: the file went with it.
+      if (!r.stash.empty() && !fs::exists(r.path, ec) && fs::exists(Parent(r.path), ec) &&
           ::link(r.stash.c_str(), r.path.c_str()) != 0) {
         return Errno("link back", r.path);
       }
       break;
     case kUnsyncedRename:
-      if (fs::exists(r.path2, ec) && ::rename(r.path2.c_str(), r.path.c_str()) != 0) {
+      if (fs::exists(r.path2, ec) && fs::exists(Parent(r.path), ec) &&
+          ::rename(r.path2.c_str(), r.path.c_str()) != 0) {
         return Errno("rename back", r.path2);
       }
-      if (!r.stash.empty() && ::link(r.stash.c_str(), r.path2.c_str()) != 0) {
+      if (!r.stash.empty() && fs::exists(Parent(r.path2), ec) &&
+          ::link(r.stash.c_str(), r.path2.c_str()) != 0) {
         return Errno("link back", r.path2);
       }
       break;
@@ -91,7 +94,9 @@ absl::Status UndoName(const Record& r) {
       if (ec) return absl::InternalError(absl::StrCat("remove ", r.path, ": ", ec.message()));
       break;
     case kUnsyncedRmdir:
-      if (::mkdir(r.path.c_str(), 0755) != 0 && errno != EEXIST) return Errno("mkdir", r.path);
+      if (fs::exists(Parent(r.path), ec) && ::mkdir(r.path.c_str(), 0755) != 0 && errno != EEXIST) {
+        return Errno("mkdir", r.path);
+      }
       break;
   }
   return absl::OkStatus();

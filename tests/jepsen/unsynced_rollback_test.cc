@@ -80,6 +80,7 @@ TEST_F(UnsyncedRollbackTest, KeepsExactlyWhatWasSynced) {
   EXPECT_EQ(At("unlinked"), "still here");
   EXPECT_EQ(At("dsync"), "ab");
   EXPECT_FALSE(Exists("newdir"));
+  EXPECT_FALSE(Exists("removed-dir/sub"));
   EXPECT_EQ(At("torn"), "");
   EXPECT_GT(r->writes_undone, 0);
   EXPECT_GT(r->names_undone, 0);

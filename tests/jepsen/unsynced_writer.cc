@@ -103,6 +103,15 @@ int main(int argc, char** argv) {
   fd = Durable(Case("dsync"), "a", O_DSYNC);
   Write(fd, "b");
 
+  // A directory emptied without its own sync, then removed durably: its file goes with it.
+  dir = Case("removed-dir");
+  Check(::mkdir((dir + "/sub").c_str(), 0755) == 0, "mkdir");
+  SyncDir(dir);
+  ::close(Durable(dir + "/sub", "gone"));
+  Check(::unlink((dir + "/sub/f").c_str()) == 0, "unlink");
+  Check(::rmdir((dir + "/sub").c_str()) == 0, "rmdir");
+  SyncDir(dir);
+
   // 10 bytes appended, not synced: lost, or torn.
   fd = Durable(Case("torn"), "");
   Write(fd, "0123456789");
