@@ -13,18 +13,20 @@ namespace warren::jepsen {
 
 absl::StatusOr<std::set<std::string>> Nemesis::ParseKinds(const std::string& list,
                                                           bool partitions_supported) {
-  const std::set<std::string> known = {"kill", "pause", "partition", "membership"};
+  const std::set<std::string> known = {"kill", "pause", "partition", "membership", "lose-unsynced"};
   std::set<std::string> kinds;
   if (list == "none") return kinds;
   if (list == "all") {
     kinds = known;
     if (!partitions_supported) kinds.erase("partition");
+    kinds.erase("lose-unsynced");  // it changes how members run: asked for by name only
     return kinds;
   }
   for (absl::string_view k : absl::StrSplit(list, ',', absl::SkipEmpty())) {
     if (!known.count(std::string(k))) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unknown nemesis '", k, "' (kill, pause, partition, membership, all or none)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown nemesis '", k,
+                       "' (kill, pause, partition, membership, lose-unsynced, all or none)"));
     }
     kinds.insert(std::string(k));
   }
@@ -80,6 +82,7 @@ void Nemesis::Inject(const PlannedFault& f, const std::atomic<bool>& stop) {
   if (f.kind == "pause") Spell(f, rng, &Cluster::Pause, "resume", &Cluster::Resume, stop);
   if (f.kind == "partition") Partition(f, rng, stop);
   if (f.kind == "membership") Membership(rng, stop);
+  if (f.kind == "lose-unsynced") LoseUnsynced(f, rng, stop);
 }
 
 std::vector<int> Nemesis::Targets(std::mt19937_64& rng, std::string* label) {

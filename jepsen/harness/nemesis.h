@@ -16,7 +16,8 @@ namespace warren::jepsen {
 
 // Injects faults into the cluster on a schedule drawn from the seed (FaultSchedule): each
 // fault is held a few seconds, then healed, on a thread of its own, so that with more than
-// one track faults overlap. Kinds (any combination): kill, pause, partition, membership.
+// one track faults overlap. Kinds (any combination): kill, pause, partition, membership,
+// lose-unsynced.
 class Nemesis {
  public:
   static absl::StatusOr<std::set<std::string>> ParseKinds(const std::string& list,
@@ -40,6 +41,9 @@ class Nemesis {
   // A member replaced (under its id or a new one), or the group grown or shrunk by one, within
   // 3 to 5 members. Skipped if `stop` came while it waited for the change before it.
   void Membership(std::mt19937_64& rng, const std::atomic<bool>& stop);
+  // kill -9 a member, a minority or every member, undo what they did not fsync, restart them
+  // (nemesis_disk.cc).
+  void LoseUnsynced(const PlannedFault& f, std::mt19937_64& rng, const std::atomic<bool>& stop);
   // A random member, the leader, or a random minority.
   std::vector<int> Targets(std::mt19937_64& rng, std::string* label);
   // Sleeps `d` or until `stop`.
@@ -55,6 +59,7 @@ class Nemesis {
   std::ofstream log_;
   const absl::Time start_ = absl::Now();
   std::atomic<int> faults_{0};
+  std::atomic<int> power_losses_{0};  // of the whole cluster, by LoseUnsynced
 };
 
 }  // namespace warren::jepsen

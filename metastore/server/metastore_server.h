@@ -36,7 +36,8 @@ struct MetastoreOptions {
   bool lease_reads = false;
   bool unsafe_stale_reads = false;       // wrong on purpose: see MetastoreService
   bool unsafe_non_atomic_multi = false;  // wrong on purpose: see TreeOptions
-  absl::Duration apply_delay;            // fault tests only: see DelayedApply
+  bool unsafe_no_fsync = false;  // wrong on purpose: see SetUnsafeNoFsync (whole process)
+  absl::Duration apply_delay;    // fault tests only: see DelayedApply
   Limits limits;
   // ZooKeeper's client port, on this member's host; none if unset (port 0: any free one).
   std::optional<zookeeper::ZooKeeperOptions> zookeeper;

@@ -24,7 +24,8 @@ verdict=$(echo "$out" | tail -1)
 case "$expect" in
   valid) [ $code -eq 0 ] && [ "$verdict" = "valid" ] ;;
   invalid) [ $code -eq 1 ] && [[ "$verdict" == "invalid: not linearizable"* ||
-                               "$verdict" == "invalid: not strict-serializable"* ]] ;;
+                               "$verdict" == "invalid: not strict-serializable"* ||
+                               "$verdict" == "invalid: acknowledged create lost"* ]] ;;
 esac
 ok=$?
 if [ $ok -eq 0 ]; then rm -rf "$dir"; echo PASS; else echo "FAIL: expected $expect (run kept in $run)"; fi
