@@ -121,7 +121,7 @@ absl::Status UnarchiveDir(SnapshotReader& reader, const std::string& dir) {
       if (s.ok()) s = WriteAll(fd, std::string_view(buf.data(), n), done, path);
       done += n;
     }
-    if (s.ok() && ::fsync(fd) != 0) s = ErrnoStatus("fsync", path);
+    if (s.ok() && FullSync(fd) != 0) s = ErrnoStatus("fsync", path);
     ::close(fd);
     if (!s.ok()) return s;
   }

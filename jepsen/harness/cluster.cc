@@ -220,6 +220,7 @@ absl::Status Cluster::Spawn(int id, bool join) {
   fs::create_directories(data);
   std::vector<std::string> argv;
   if (options_.netns) argv = {Tool("ip"), "netns", "exec", Namespace(id)};
+  for (std::string& word : LoseUnsyncedEnv(id)) argv.push_back(std::move(word));
   // The ZooKeeper port binds the member's own host, the address in --members.
   const std::string zk_port =
       options_.netns ? std::to_string(kZooKeeperPort) : std::to_string(loopback_zk_ports_.at(id));
@@ -379,6 +380,7 @@ absl::Status Cluster::Join(int id) {
   {
     std::lock_guard lock(mu_);
     fs::remove_all(absl::StrCat(options_.dir, "/m", id));
+    ForgetUnsynced(id);
     replaced_.insert(id);
     if (auto s = Spawn(id, /*join=*/true); !s.ok()) return s;
   }

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "jepsen/faults/unsynced_rollback.h"
 #include "metastore/client/metastore_client.h"
 #include "tests/integration/process.h"
 
@@ -22,6 +23,8 @@ struct ClusterOptions {
   bool netns = true;
   std::vector<std::string> extra_flags;  // passed to every warrend
   int tick_ms = 50;
+  // lose_unsynced.c, loaded into every member when set (the lose-unsynced nemesis).
+  std::string lose_unsynced_shim;
 };
 
 // A cluster of real warrend processes the nemeses can crash, pause, cut off and reconfigure.
@@ -71,8 +74,11 @@ class Cluster {
   // Removes a member from the group and stops it for good.
   absl::Status Shrink(int id);
   bool partitions_supported() const { return options_.netns; }
+  // After Kill: undoes what the member wrote but did not fsync, as a power loss would
+  // (cluster_disk.cc; needs lose_unsynced_shim).
+  absl::StatusOr<RollbackResult> LoseUnsynced(int id, bool torn, uint64_t seed);
 
-  // Disks (cluster_disk.cc). Where member `id` keeps its data.
+  // Damaged disks (cluster_corrupt.cc). Where member `id` keeps its data.
   std::string DataDir(int id) const;
   // Starts a stopped member that must refuse to start, out of the other faults' sight: its
   // refusal line (warrend's "cannot start: ..."), or an error if it still runs after `bound`
@@ -101,6 +107,9 @@ class Cluster {
   absl::Status Join(int id);
   absl::Status ChangeMembership(const raftpb::MembershipRequest& req, absl::Duration patience);
   std::vector<std::string> EndpointsOf(const std::vector<int>& ids, bool zookeeper) const;
+  UnsyncedFiles UnsyncedFilesOf(int id) const;  // cluster_disk.cc
+  std::vector<std::string> LoseUnsyncedEnv(int id) const;
+  void ForgetUnsynced(int id);
 
   const ClusterOptions options_;
   mutable std::mutex mu_;
@@ -116,6 +125,9 @@ class Cluster {
   std::shared_ptr<metastore::MetastoreClient> admin_;
   std::mutex membership_mu_;  // one membership change at a time
 };
+
+// lose_unsynced.c's library as the build puts it, beside the bin/ that holds `warrend`.
+std::string LoseUnsyncedShim(const std::string& warrend);
 
 // Runs a system tool (ip, iptables) to completion; an error with its output if it fails.
 absl::Status Run(std::vector<std::string> argv);

@@ -1,56 +1,46 @@
-// The cluster's operations on members' disks: where a member keeps its data, starting a
-// member that must refuse to, and re-seeding a member whose data is damaged or lost.
+// The Cluster's disk faults: members run under lose_unsynced.c, and a killed member's
+// unsynced writes can be rolled back (docs/fault-testing.md, "Losing unsynced writes").
 #include <filesystem>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/time/clock.h"
-#include "glog/logging.h"
 #include "jepsen/harness/cluster.h"
-#include "raft/log/file_util.h"
 
 namespace warren::jepsen {
-namespace {
 
-namespace fs = std::filesystem;
+std::string LoseUnsyncedShim(const std::string& warrend) {
+  const std::filesystem::path bin = std::filesystem::absolute(warrend).parent_path();
+  return (bin.parent_path() / "lib" / "libwarren_lose_unsynced.so").string();
+}
 
-// The line with which warrend says why it cannot start (metastore/server/warrend.cc).
-constexpr char kRefusal[] = "cannot start: ";
+UnsyncedFiles Cluster::UnsyncedFilesOf(int id) const {
+  const std::string m = absl::StrCat(options_.dir, "/m", id);
+  return {m, m + ".unsynced", m + ".stash"};
+}
 
-}  // namespace
+std::vector<std::string> Cluster::LoseUnsyncedEnv(int id) const {
+  if (options_.lose_unsynced_shim.empty()) return {};
+  const UnsyncedFiles f = UnsyncedFilesOf(id);
+  return {"/usr/bin/env", "LD_PRELOAD=" + options_.lose_unsynced_shim,
+          "WARREN_UNSYNCED_ROOT=" + f.root, "WARREN_UNSYNCED_JOURNAL=" + f.journal,
+          "WARREN_UNSYNCED_STASH=" + f.stash};
+}
 
-std::string Cluster::DataDir(int id) const { return absl::StrCat(options_.dir, "/m", id); }
+void Cluster::ForgetUnsynced(int id) {
+  const UnsyncedFiles f = UnsyncedFilesOf(id);
+  std::error_code ec;
+  std::filesystem::remove(f.journal, ec);
+  std::filesystem::remove_all(f.stash, ec);
+}
 
-absl::StatusOr<std::string> Cluster::StartExpectingRefusal(int id, absl::Duration bound) {
-  const std::string log = absl::StrCat(options_.dir, "/m", id, ".log");
-  uint64_t before = 0;
-  std::unique_ptr<testing::Process> member;
-  {
-    std::lock_guard lock(mu_);
-    if (members_.count(id))
-      return absl::FailedPreconditionError(absl::StrCat("member ", id, " is running"));
-    std::error_code ec;
-    before = fs::exists(log) ? fs::file_size(log, ec) : 0;
-    if (auto s = Spawn(id, /*join=*/replaced_.count(id) > 0); !s.ok()) return s;
-    // Out of members_: no other fault may kill, pause or count it meanwhile.
-    member = std::move(members_[id]);
-    members_.erase(id);
+absl::StatusOr<RollbackResult> Cluster::LoseUnsynced(int id, bool torn, uint64_t seed) {
+  if (options_.lose_unsynced_shim.empty()) {
+    return absl::FailedPreconditionError("the members do not run under lose_unsynced");
   }
-  std::optional<int> code = member->Wait(bound);
-  if (!code.has_value()) {
-    member.reset();  // killed
-    return absl::FailedPreconditionError(
-        absl::StrCat("it was still running ", absl::FormatDuration(bound), " after it started"));
+  std::lock_guard lock(mu_);  // no restart meanwhile
+  if (members_.count(id)) {
+    return absl::FailedPreconditionError(absl::StrCat("member ", id, " is running"));
   }
-  auto text = ReadFile(log);
-  if (!text.ok()) return text.status();
-  for (absl::string_view line :
-       absl::StrSplit(text->substr(std::min<size_t>(before, text->size())), '\n')) {
-    if (absl::StrContains(line, kRefusal)) return std::string(line);
-  }
-  return absl::FailedPreconditionError(
-      absl::StrCat("it exited with code ", *code, " without saying why (see m", id, ".log)"));
+  return RollBackUnsynced(UnsyncedFilesOf(id), torn, seed);
 }
 
 }  // namespace warren::jepsen

@@ -31,8 +31,8 @@
 ABSL_FLAG(std::string, workload, "register",
           "register, sequential, session, counter, watch or append");
 ABSL_FLAG(std::string, nemesis, "all",
-          "faults, comma-separated: kill, pause, partition, membership, corrupt; or all (all "
-          "but corrupt), or none");
+          "faults, comma-separated: kill, pause, partition, membership, lose-unsynced, corrupt; "
+          "or all (all but lose-unsynced and corrupt), or none");
 ABSL_FLAG(int, nodes, 3, "members of the cluster (3 or 5)");
 ABSL_FLAG(int, time, 30, "seconds of load under faults");
 ABSL_FLAG(int, overlap, 2,
@@ -119,6 +119,10 @@ int Main() {
   const std::string warrend =
       absl::GetFlag(FLAGS_warrend).empty() ? DefaultWarrend() : absl::GetFlag(FLAGS_warrend);
   if (access(warrend.c_str(), X_OK) != 0) return Usage("cannot run warrend at " + warrend);
+  const std::string shim = kinds->count("lose-unsynced") ? LoseUnsyncedShim(warrend) : "";
+  if (!shim.empty() && access(shim.c_str(), R_OK) != 0) {
+    return Usage("the lose-unsynced nemesis needs " + shim);
+  }
 
   const std::string workload_name = absl::GetFlag(FLAGS_workload);
   const std::string dir =
@@ -140,6 +144,7 @@ int Main() {
   co.warrend = warrend;
   co.dir = dir;
   co.netns = net == "netns";
+  co.lose_unsynced_shim = shim;
   for (absl::string_view f :
        absl::StrSplit(absl::GetFlag(FLAGS_warrend_flags), ',', absl::SkipEmpty())) {
     co.extra_flags.emplace_back(f);

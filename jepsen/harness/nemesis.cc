@@ -13,19 +13,22 @@ namespace warren::jepsen {
 
 absl::StatusOr<std::set<std::string>> Nemesis::ParseKinds(const std::string& list,
                                                           bool partitions_supported) {
-  const std::set<std::string> known = {"kill", "pause", "partition", "membership", "corrupt"};
+  const std::set<std::string> known = {"kill",       "pause",         "partition",
+                                       "membership", "lose-unsynced", "corrupt"};
   std::set<std::string> kinds;
   if (list == "none") return kinds;
   if (list == "all") {
     kinds = known;
     kinds.erase("corrupt");  // needs members that snapshot often: ask for it by name
     if (!partitions_supported) kinds.erase("partition");
+    kinds.erase("lose-unsynced");  // it changes how members run: asked for by name only
     return kinds;
   }
   for (absl::string_view k : absl::StrSplit(list, ',', absl::SkipEmpty())) {
     if (!known.count(std::string(k))) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "unknown nemesis '", k, "' (kill, pause, partition, membership, corrupt, all or none)"));
+          "unknown nemesis '", k,
+          "' (kill, pause, partition, membership, lose-unsynced, corrupt, all or none)"));
     }
     kinds.insert(std::string(k));
   }
@@ -81,6 +84,7 @@ void Nemesis::Inject(const PlannedFault& f, const std::atomic<bool>& stop) {
   if (f.kind == "pause") Spell(f, rng, &Cluster::Pause, "resume", &Cluster::Resume, stop);
   if (f.kind == "partition") Partition(f, rng, stop);
   if (f.kind == "membership") Membership(rng, stop);
+  if (f.kind == "lose-unsynced") LoseUnsynced(f, rng, stop);
   if (f.kind == "corrupt") Corrupt(rng, stop);
 }
 

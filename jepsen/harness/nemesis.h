@@ -16,7 +16,8 @@ namespace warren::jepsen {
 
 // Injects faults into the cluster on a schedule drawn from the seed (FaultSchedule): each
 // fault is held a few seconds, then healed, on a thread of its own, so that with more than
-// one track faults overlap. Kinds (any combination): kill, pause, partition, membership.
+// one track faults overlap. Kinds (any combination): kill, pause, partition, membership,
+// lose-unsynced.
 class Nemesis {
  public:
   static absl::StatusOr<std::set<std::string>> ParseKinds(const std::string& list,
@@ -43,6 +44,9 @@ class Nemesis {
   // A member replaced (under its id or a new one), or the group grown or shrunk by one, within
   // 3 to 5 members. Skipped if `stop` came while it waited for the change before it.
   void Membership(std::mt19937_64& rng, const std::atomic<bool>& stop);
+  // kill -9 a member, a minority or every member, undo what they did not fsync, restart them
+  // (nemesis_disk.cc).
+  void LoseUnsynced(const PlannedFault& f, std::mt19937_64& rng, const std::atomic<bool>& stop);
   // Damages a stopped member's disk, checks that it refuses to start, re-seeds it
   // (nemesis_corrupt.cc). One at a time, and never with a membership change.
   void Corrupt(std::mt19937_64& rng, const std::atomic<bool>& stop);
@@ -61,7 +65,8 @@ class Nemesis {
   std::ofstream log_;
   const absl::Time start_ = absl::Now();
   std::atomic<int> faults_{0};
-  std::string violation_;  // written under membership_mu_, read after Run
+  std::atomic<int> power_losses_{0};  // of the whole cluster, by LoseUnsynced
+  std::string violation_;             // written under membership_mu_, read after Run
 };
 
 }  // namespace warren::jepsen

@@ -86,6 +86,12 @@ class SequentialWorkload : public Workload {
       if (!stale_read_.empty()) return stale_read_;
     }
     auto children = ctx_.cluster->admin().GetChildren(kParent);
+    if (metastore::ErrorOf(children.status()) == metastorepb::NO_NODE) {
+      // Made and acknowledged before the run began: its loss is a lost write.
+      std::lock_guard lock(mu_);
+      return absl::StrCat("acknowledged create lost: all ", acknowledged_.size(),
+                          " children and their parent ", kParent, " itself");
+    }
     if (!children.ok()) return absl::StrCat("unknown: final read: ", children.status().message());
     std::set<std::string> present;
     for (const auto& c : children->children) present.insert(c.name());

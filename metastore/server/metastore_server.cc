@@ -10,6 +10,7 @@
 #include "metastore/watch_manager.h"
 #include "metastore/znode_tree.h"
 #include "metastore/zookeeper/server.h"
+#include "raft/log/file_util.h"
 #include "raft/server/raft_server.h"
 #include "raft/transport/grpc_transport.h"
 #include "raft/transport/message_limits.h"
@@ -29,6 +30,7 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
   if (listen.empty() && options.members.count(options.id) > 0) listen = options.members[options.id];
   if (listen.empty()) return absl::InvalidArgumentError("no address to listen on");
   const Limits& limits = options.limits;
+  if (options.unsafe_no_fsync) SetUnsafeNoFsync(true);
   // Checked here as well as by the group, before anything is made on disk.
   if (auto s = raft::CheckCommandLimit("the command limit", limits.max_command_bytes); !s.ok())
     return s;
@@ -42,8 +44,11 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
   std::unique_ptr<MetastoreServer> server(new MetastoreServer);
   server->address_ = listen;
   server->watches_ = std::make_unique<WatchManager>();
-  std::error_code ec;
-  std::filesystem::create_directories(options.data_dir, ec);
+  // RocksDB syncs what it makes inside the tree's directory, not the directory's own name.
+  if (auto s = CreateDirDurably((std::filesystem::path(options.data_dir) / "tree").string());
+      !s.ok()) {
+    return s;
+  }
   TreeOptions tree_options{(std::filesystem::path(options.data_dir) / "tree").string(),
                            options.limits};
   tree_options.unsafe_non_atomic_multi = options.unsafe_non_atomic_multi;

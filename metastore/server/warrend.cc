@@ -35,6 +35,10 @@ ABSL_FLAG(uint64_t, log_segment_bytes, 64ull << 20,
 ABSL_FLAG(bool, unsafe_non_atomic_multi, false,
           "BROKEN ON PURPOSE, for fault tests only: a multi whose op fails keeps the ops before "
           "it applied (its client is told it failed)");
+ABSL_FLAG(bool, unsafe_no_fsync, false,
+          "BROKEN ON PURPOSE, for fault tests only: never fsync the Raft log, the hard state "
+          "or snapshots (RocksDB's own syncs of the tree remain), so a power loss loses "
+          "acknowledged writes");
 ABSL_FLAG(int64_t, apply_delay_ms, 0,
           "for fault tests only: sleep this long before applying each command, so that this "
           "member falls behind the others");
@@ -102,6 +106,8 @@ int main(int argc, char** argv) {
   if (options.unsafe_non_atomic_multi) {
     LOG(WARNING) << "--unsafe-non-atomic-multi: a failed multi may be applied in part";
   }
+  options.unsafe_no_fsync = absl::GetFlag(FLAGS_unsafe_no_fsync);
+  if (options.unsafe_no_fsync) LOG(WARNING) << "--unsafe-no-fsync: nothing is made durable";
   options.apply_delay = absl::Milliseconds(absl::GetFlag(FLAGS_apply_delay_ms));
   if (options.apply_delay < absl::ZeroDuration()) {
     return fail(absl::InvalidArgumentError("--apply-delay-ms must be >= 0"));

@@ -1,11 +1,14 @@
 #include "raft/log/file_util.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -48,12 +51,36 @@ absl::Status ReadAll(int fd, char* buf, size_t n, uint64_t offset, const std::st
   return absl::OkStatus();
 }
 
+namespace {
+std::atomic<bool> unsafe_no_fsync{false};
+}  // namespace
+
+void SetUnsafeNoFsync(bool on) { unsafe_no_fsync = on; }
+bool UnsafeNoFsync() { return unsafe_no_fsync; }
+int DataSync(int fd) { return unsafe_no_fsync ? 0 : ::fdatasync(fd); }
+int FullSync(int fd) { return unsafe_no_fsync ? 0 : ::fsync(fd); }
+
 absl::Status SyncDir(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
   if (fd < 0) return ErrnoStatus("open directory", dir);
-  int rc = ::fsync(fd);
+  int rc = FullSync(fd);
   ::close(fd);
   if (rc != 0) return ErrnoStatus("fsync directory", dir);
+  return absl::OkStatus();
+}
+
+absl::Status CreateDirDurably(const std::string& dir) {
+  namespace fs = std::filesystem;
+  std::vector<fs::path> missing;  // the deepest first
+  std::error_code ec;
+  for (fs::path p = fs::absolute(dir, ec); !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+    missing.push_back(p);
+    if (p == p.parent_path()) break;
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    if (::mkdir(it->c_str(), 0755) != 0 && errno != EEXIST) return ErrnoStatus("create", *it);
+    if (auto s = SyncDir(it->parent_path().string()); !s.ok()) return s;
+  }
   return absl::OkStatus();
 }
 
@@ -62,7 +89,7 @@ absl::Status WriteFileAtomically(const std::string& path, std::string_view conte
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) return ErrnoStatus("create", tmp);
   absl::Status s = WriteAll(fd, contents, 0, tmp);
-  if (s.ok() && ::fdatasync(fd) != 0) s = ErrnoStatus("fdatasync", tmp);
+  if (s.ok() && DataSync(fd) != 0) s = ErrnoStatus("fdatasync", tmp);
   ::close(fd);
   if (!s.ok()) return s;
   if (::rename(tmp.c_str(), path.c_str()) != 0) return ErrnoStatus("rename to", path);

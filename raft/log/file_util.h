@@ -13,8 +13,19 @@ namespace warren {
 absl::Status ErrnoStatus(std::string_view what, const std::string& path);
 absl::Status WriteAll(int fd, std::string_view data, uint64_t offset, const std::string& path);
 absl::Status ReadAll(int fd, char* buf, size_t n, uint64_t offset, const std::string& path);
+// fdatasync and fsync, or nothing at all after SetUnsafeNoFsync(true). Every sync of the
+// log, the hard state, snapshots and snapshots unpacked into the tree goes through these.
+int DataSync(int fd);
+int FullSync(int fd);
+// BROKEN ON PURPOSE, for fault tests only (warrend --unsafe-no-fsync): every sync above
+// returns at once, so a power loss loses acknowledged writes. Set before any file is written.
+void SetUnsafeNoFsync(bool on);
+bool UnsafeNoFsync();
 // fsyncs a directory so that files created, renamed or removed in it stay so after a crash.
 absl::Status SyncDir(const std::string& dir);
+// Creates `dir` and any missing parents, and fsyncs the parent of each directory it creates, so
+// that they, and the files later made durable in them, are still there after a crash.
+absl::Status CreateDirDurably(const std::string& dir);
 // Writes a whole file durably: temp file, fsync, rename, fsync of the directory.
 absl::Status WriteFileAtomically(const std::string& path, std::string_view contents);
 absl::StatusOr<std::string> ReadFile(const std::string& path);

@@ -61,7 +61,7 @@ absl::StatusOr<HardStateFile> HardStateFile::Open(const std::string& path) {
   if (!existed || st.st_size == 0) {
     std::string zeros(2 * kSlotBytes, '\0');
     absl::Status s = WriteAll(fd, zeros, 0, path);
-    if (s.ok() && ::fdatasync(fd) != 0) s = ErrnoStatus("fdatasync", path);
+    if (s.ok() && DataSync(fd) != 0) s = ErrnoStatus("fdatasync", path);
     if (s.ok()) s = SyncDir(std::filesystem::path(path).parent_path().string());
     if (!s.ok()) {
       ::close(fd);
@@ -105,7 +105,7 @@ absl::Status HardStateFile::Store(const TermVote& v) {
   if (auto s = WriteAll(fd_, EncodeSlot(seq, v), (seq % 2) * kSlotBytes, path_); !s.ok()) {
     return s;
   }
-  if (::fdatasync(fd_) != 0) return ErrnoStatus("fdatasync", path_);
+  if (DataSync(fd_) != 0) return ErrnoStatus("fdatasync", path_);
   seq_ = seq;
   value_ = v;
   return absl::OkStatus();

@@ -70,10 +70,7 @@ absl::StatusOr<std::unique_ptr<SegmentedLogStore>> SegmentedLogStore::Open(
     return absl::InvalidArgumentError(absl::StrCat(
         "max_entry_bytes must be in [1, ", kMaxEntryBytes, "], not ", options.max_entry_bytes));
   }
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec)
-    return absl::InternalError(absl::StrCat("create log directory ", dir, ": ", ec.message()));
+  if (auto s = CreateDirDurably(dir); !s.ok()) return s;
   auto hs = HardStateFile::Open((fs::path(dir) / "hardstate").string());
   if (!hs.ok()) return hs.status();
   std::unique_ptr<SegmentedLogStore> store(new SegmentedLogStore(dir, options, std::move(*hs)));
@@ -216,7 +213,7 @@ absl::Status SegmentedLogStore::CutTornTail(std::string_view data, const Damage&
   if (options_.preallocate && damage.offset < options_.segment_bytes) {
     ::posix_fallocate(seg.fd, 0, static_cast<off_t>(options_.segment_bytes));
   }
-  if (::fdatasync(seg.fd) != 0) return ErrnoStatus("fdatasync", seg.path);
+  if (DataSync(seg.fd) != 0) return ErrnoStatus("fdatasync", seg.path);
   seg.end = damage.offset;
   recovery_.segments = static_cast<int>(segments_.size());
   return absl::OkStatus();
@@ -355,7 +352,7 @@ raftpb::HardState SegmentedLogStore::hard_state() const {
 absl::Status SegmentedLogStore::SyncSegments() {
   for (auto& seg : segments_) {
     if (!seg.dirty) continue;
-    if (::fdatasync(seg.fd) != 0) return ErrnoStatus("fdatasync", seg.path);
+    if (DataSync(seg.fd) != 0) return ErrnoStatus("fdatasync", seg.path);
     seg.dirty = false;
   }
   if (dir_dirty_) {

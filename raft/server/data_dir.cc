@@ -10,11 +10,9 @@ namespace warren::raft {
 
 absl::Status ClaimDataDir(const std::string& dir, const std::string& group, uint64_t id) {
   namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec)
-    return absl::PermissionDeniedError(
-        absl::StrCat("create data directory ", dir, ": ", ec.message()));
+  if (auto s = CreateDirDurably(dir); !s.ok()) {
+    return absl::PermissionDeniedError(absl::StrCat("create data directory: ", s.message()));
+  }
   std::string path = (fs::path(dir) / "IDENTITY").string();
   std::string want = absl::StrCat("group ", group, "\nmember ", id, "\n");
   if (!fs::exists(path)) {

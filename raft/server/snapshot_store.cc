@@ -64,9 +64,8 @@ class FileRangeReader : public SnapshotReader {
 
 absl::StatusOr<std::unique_ptr<SnapshotStore>> SnapshotStore::Open(const std::string& dir,
                                                                    bool unsafe_skip_checksums) {
+  if (auto s = CreateDirDurably(dir); !s.ok()) return s;
   std::error_code ec;
-  fs::create_directories(dir, ec);
-  if (ec) return absl::InternalError(absl::StrCat("create ", dir, ": ", ec.message()));
   // Leftovers of writes and receptions a crash interrupted.
   for (const auto& f : fs::directory_iterator(dir)) {
     if (f.path().extension() == ".tmp") fs::remove(f.path(), ec);
@@ -101,7 +100,7 @@ absl::StatusOr<SnapshotInfo> SnapshotStore::Write(const raftpb::SnapshotHeader& 
     PutFixed32(&trailer, writer.crc());
     s = writer.Write(trailer);
   }
-  if (s.ok() && ::fdatasync(fd) != 0) s = ErrnoStatus("fdatasync", tmp);
+  if (s.ok() && DataSync(fd) != 0) s = ErrnoStatus("fdatasync", tmp);
   ::close(fd);
   std::string final_path = FinalPath(header.metadata());
   if (s.ok() && ::rename(tmp.c_str(), final_path.c_str()) != 0) {

@@ -117,7 +117,7 @@ class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
         break;
       }
     }
-    if (s.ok() && last && ::fdatasync(fd) != 0) s = ErrnoStatus("fdatasync", *path);
+    if (s.ok() && last && DataSync(fd) != 0) s = ErrnoStatus("fdatasync", *path);
     ::close(fd);
     if (!s.ok() || !last) {
       ::unlink(path->c_str());

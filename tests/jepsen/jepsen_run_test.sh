@@ -25,7 +25,8 @@ verdict=$(echo "$out" | tail -1)
 case "$expect" in
   valid) [ $code -eq 0 ] && [ "$verdict" = "valid" ] ;;
   invalid) [ $code -eq 1 ] && [[ "$verdict" == "invalid: not linearizable"* ||
-                               "$verdict" == "invalid: not strict-serializable"* ]] ;;
+                               "$verdict" == "invalid: not strict-serializable"* ||
+                               "$verdict" == "invalid: acknowledged create lost"* ]] ;;
   invalid:*) [ $code -eq 1 ] && [[ "$verdict" == "invalid: ${expect#invalid:}"* ]] ;;
 esac
 ok=$?
