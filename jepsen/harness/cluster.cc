@@ -180,6 +180,7 @@ absl::Status Cluster::Spawn(int id, bool join) {
   fs::create_directories(data);
   std::vector<std::string> argv;
   if (options_.netns) argv = {Tool("ip"), "netns", "exec", Namespace(id)};
+  for (std::string& w : FakeClockWords(id)) argv.push_back(std::move(w));
   // The ZooKeeper port binds the member's own host, the address in --members.
   const std::string zk_endpoint = ZooKeeperEndpoint(id);
   for (const std::string& a :
@@ -290,6 +291,7 @@ absl::Status Cluster::Replace(int id) {
 
 absl::Status Cluster::HealAll() {
   absl::Status result = HealNetwork();
+  result.Update(ResetWallClocks());
   for (int id : std::set<int>(paused_)) result.Update(Resume(id));
   for (int id = 1; id <= options_.nodes; ++id) {
     if (!members_.count(id)) result.Update(Restart(id));

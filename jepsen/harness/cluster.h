@@ -21,6 +21,9 @@ struct ClusterOptions {
   bool netns = true;
   std::vector<std::string> extra_flags;  // passed to every warrend
   int tick_ms = 50;
+  // Each member runs under libfaketime with a clock the harness can change (SetWallClock):
+  // the wall clock (CLOCK_REALTIME) only; see cluster_clock.cc.
+  bool fake_clocks = false;
 };
 
 // A cluster of real warrend processes the nemeses can crash, pause, cut off and reconfigure.
@@ -57,6 +60,14 @@ class Cluster {
   absl::Status Replace(int id);
   bool partitions_supported() const { return options_.netns; }
 
+  // With fake_clocks (cluster_clock.cc): from now on member `id`'s wall clock reads `jump`
+  // more than it does now and runs at `rate` times real time. ResetWallClocks puts every
+  // member's back on real time (a jump of whatever each had drifted).
+  absl::Status SetWallClock(int id, absl::Duration jump, double rate);
+  absl::Status ResetWallClocks();
+  // How far member `id`'s wall clock is from real time.
+  absl::Duration WallClockError(int id) const;
+
   // Resumes, restarts and reconnects everything.
   absl::Status HealAll();
 
@@ -71,6 +82,17 @@ class Cluster {
   std::string MembersFlag() const;
   absl::Status Spawn(int id, bool join);
   absl::Status InNamespace(int id, std::vector<std::string> argv);
+  // The words that run a member under libfaketime (none without fake_clocks).
+  std::vector<std::string> FakeClockWords(int id);
+
+  // libfaketime's setting of one member, in its control file: the wall clock reads real time
+  // + offset + (rate - 1) * (time since the process started).
+  struct FakeClock {
+    double offset_s = 0;
+    double rate = 1;
+    absl::Time started;
+  };
+  std::map<int, FakeClock> clocks_;
 
   ClusterOptions options_;
   std::map<int, std::unique_ptr<testing::Process>> members_;

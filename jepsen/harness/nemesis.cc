@@ -12,18 +12,19 @@ namespace warren::jepsen {
 
 absl::StatusOr<std::set<std::string>> Nemesis::ParseKinds(const std::string& list,
                                                           bool partitions_supported) {
-  const std::set<std::string> known = {"kill", "pause", "partition", "membership"};
+  const std::set<std::string> known = {"kill", "pause", "partition", "membership", "clock"};
   std::set<std::string> kinds;
   if (list == "none") return kinds;
   if (list == "all") {
     kinds = known;
+    kinds.erase("clock");  // needs libfaketime: asked for by name
     if (!partitions_supported) kinds.erase("partition");
     return kinds;
   }
   for (absl::string_view k : absl::StrSplit(list, ',', absl::SkipEmpty())) {
     if (!known.count(std::string(k))) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "unknown nemesis '", k, "' (kill, pause, partition, membership, all or none)"));
+          "unknown nemesis '", k, "' (kill, pause, partition, membership, clock, all or none)"));
     }
     kinds.insert(std::string(k));
   }
@@ -61,6 +62,7 @@ void Nemesis::Run(const std::atomic<bool>& stop) {
     if (kind == "pause") Spell("pause", &Cluster::Pause, "resume", &Cluster::Resume, stop);
     if (kind == "partition") Partition(stop);
     if (kind == "membership") Membership();
+    if (kind == "clock") Clock(stop);
   }
   Note("heal all", cluster_->HealAll());
 }

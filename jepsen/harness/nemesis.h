@@ -30,6 +30,8 @@ class Nemesis {
              absl::Status (Cluster::*end)(int), const std::atomic<bool>& stop);
   void Partition(const std::atomic<bool>& stop);
   void Membership();
+  // Skews, jumps, or changes the rate of some members' wall clocks (nemesis_clock.cc).
+  void Clock(const std::atomic<bool>& stop);
   // A random member, the leader, or a random minority.
   std::vector<int> Targets(std::string* label);
   // Sleeps `d` or until `stop`.
