@@ -1,7 +1,7 @@
-// Sessions under steps of the wall clock: real warrend quorums on loopback, every member under
-// libfaketime (Debian's libfaketime) with one control file, so the test steps all the members'
-// wall clocks (CLOCK_REALTIME) at once; their monotonic clocks are left alone, as a step of
-// the system clock (NTP, `date -s`) leaves them.
+// Steps of the wall clock: real warrend quorums on loopback, every member under libfaketime
+// (Debian's libfaketime) with a control file of its own, through which the test steps its
+// wall clock (CLOCK_REALTIME); monotonic clocks are left alone, as a step of the system clock
+// (NTP, `date -s`) leaves them. Sessions and ticks must not notice.
 #include <unistd.h>
 
 #include <atomic>
@@ -24,14 +24,15 @@ class WallClockTest : public ::testing::Test {
   void SetUp() override {
     if (access(kLibFakeTime, R_OK) != 0)
       GTEST_SKIP() << "needs libfaketime (" << kLibFakeTime << ")";
-    control_ = cluster_.dir() + "/faketime";
-    SetWallClock("+0");
     // The members inherit these; this process, already running, is not faked.
     setenv("LD_PRELOAD", kLibFakeTime, 1);
-    setenv("FAKETIME_TIMESTAMP_FILE", control_.c_str(), 1);
     setenv("FAKETIME_NO_CACHE", "1", 1);
     setenv("FAKETIME_DONT_FAKE_MONOTONIC", "1", 1);
-    cluster_.StartAll();
+    for (uint64_t id = 1; id <= 3; ++id) {
+      SetWallClock(id, "+0");
+      setenv("FAKETIME_TIMESTAMP_FILE", ControlFile(id).c_str(), 1);
+      cluster_.Start(id);
+    }
     for (const char* v : {"LD_PRELOAD", "FAKETIME_TIMESTAMP_FILE", "FAKETIME_NO_CACHE",
                           "FAKETIME_DONT_FAKE_MONOTONIC"}) {
       unsetenv(v);
@@ -39,15 +40,23 @@ class WallClockTest : public ::testing::Test {
     ASSERT_NE(cluster_.WaitForLeader(), 0u);
   }
 
-  // Every member's wall clock reads real time plus `offset` (libfaketime's syntax: "+120").
-  void SetWallClock(const std::string& offset) {
-    const std::string tmp = control_ + ".tmp";
+  std::string ControlFile(uint64_t id) { return absl::StrCat(cluster_.dir(), "/faketime-", id); }
+  // Member `id`'s wall clock reads real time plus `offset` (libfaketime's syntax: "+120").
+  void SetWallClock(uint64_t id, const std::string& offset) {
+    const std::string tmp = ControlFile(id) + ".tmp";
     std::ofstream(tmp) << offset << "\n";
-    ASSERT_EQ(rename(tmp.c_str(), control_.c_str()), 0);
+    ASSERT_EQ(rename(tmp.c_str(), ControlFile(id).c_str()), 0);
+  }
+  void SetWallClocks(const std::string& offset) {
+    for (uint64_t id = 1; id <= 3; ++id) SetWallClock(id, offset);
+  }
+  uint64_t Term(uint64_t id) {
+    auto st = cluster_.Client()->MemberStatus(cluster_.Address(id), absl::Seconds(5));
+    EXPECT_TRUE(st.ok()) << st.status();
+    return st.ok() ? st->raft().term() : 0;
   }
 
   MetastoreCluster cluster_;
-  std::string control_;
 };
 
 TEST_F(WallClockTest, AWallClockSteppedForwardsExpiresNoLivingSession) {
@@ -57,7 +66,7 @@ TEST_F(WallClockTest, AWallClockSteppedForwardsExpiresNoLivingSession) {
   ASSERT_TRUE(client->StartSession(absl::Seconds(2)).ok());
   ASSERT_TRUE(client->Create("/alive", "", kEphemeral).ok());
 
-  SetWallClock("+120");
+  SetWallClocks("+120");
   // Three session timeouts, in which the client keeps its session alive: the leader looks at
   // its sessions every tick, and one whose timer ran on the wall clock would be expired at
   // the first look after the step.
@@ -73,7 +82,7 @@ TEST_F(WallClockTest, AWallClockSteppedBackwardsKeepsNoDeadSessionAlive) {
   ASSERT_TRUE(client->StartSession(absl::Seconds(2)).ok());
   ASSERT_TRUE(client->Create("/crashed", "", kEphemeral).ok());
 
-  SetWallClock("-120");
+  SetWallClocks("-120");
   client->AbandonSession();
   auto observer = cluster_.Client();
   // Expired after its 2 s, not after the two minutes the wall clock went back.
@@ -83,6 +92,17 @@ TEST_F(WallClockTest, AWallClockSteppedBackwardsKeepsNoDeadSessionAlive) {
         return stat.ok() && !stat->has_value();
       },
       absl::Seconds(30)));
+}
+
+TEST_F(WallClockTest, ALeadersWallClockSteppedBackwardsDoesNotStopItsHeartbeats) {
+  const uint64_t leader = cluster_.WaitForLeader();
+  const uint64_t term = Term(leader);
+  SetWallClock(leader, "-120");
+  // Ten election timeouts (ticks of 20 ms, timeouts of 10 to 20 ticks): a leader whose ticks
+  // stopped for the two minutes its clock went back would have been replaced.
+  absl::SleepFor(absl::Seconds(4));
+  EXPECT_EQ(Term(leader), term);
+  EXPECT_EQ(cluster_.WaitForLeader(), leader);
 }
 
 }  // namespace
