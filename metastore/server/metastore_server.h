@@ -34,8 +34,9 @@ struct MetastoreOptions {
   uint64_t snapshot_entries = 10000;
   uint64_t log_retention_entries = 1000;
   bool lease_reads = false;
-  bool unsafe_stale_reads = false;  // wrong on purpose: see MetastoreService
-  absl::Duration apply_delay;       // fault tests only: see DelayedApply
+  bool unsafe_stale_reads = false;           // wrong on purpose: see MetastoreService
+  bool unsafe_lease_without_margin = false;  // wrong on purpose: see raft::Config
+  absl::Duration apply_delay;                // fault tests only: see DelayedApply
   Limits limits;
   // ZooKeeper's client port, on this member's host; none if unset (port 0: any free one).
   std::optional<zookeeper::ZooKeeperOptions> zookeeper;

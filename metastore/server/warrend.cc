@@ -27,6 +27,10 @@ ABSL_FLAG(bool, lease_reads, false, "serve linearizable reads from the leader le
 ABSL_FLAG(bool, unsafe_stale_reads, false,
           "BROKEN ON PURPOSE, for fault tests only: serve linearizable reads from this member's "
           "own state, possibly stale");
+ABSL_FLAG(bool, unsafe_lease_without_margin, false,
+          "BROKEN ON PURPOSE, for fault tests only: with --lease-reads, the leader lease lasts as "
+          "long as the leader's own election timeout, with no margin for clock drift or tick "
+          "rounding");
 ABSL_FLAG(int64_t, apply_delay_ms, 0,
           "for fault tests only: sleep this long before applying each command, so that this "
           "member falls behind the others");
@@ -82,6 +86,10 @@ int main(int argc, char** argv) {
   options.lease_reads = absl::GetFlag(FLAGS_lease_reads);
   options.unsafe_stale_reads = absl::GetFlag(FLAGS_unsafe_stale_reads);
   if (options.unsafe_stale_reads) LOG(WARNING) << "--unsafe-stale-reads: reads may be stale";
+  options.unsafe_lease_without_margin = absl::GetFlag(FLAGS_unsafe_lease_without_margin);
+  if (options.unsafe_lease_without_margin) {
+    LOG(WARNING) << "--unsafe-lease-without-margin: lease reads may be stale";
+  }
   options.apply_delay = absl::Milliseconds(absl::GetFlag(FLAGS_apply_delay_ms));
   if (options.apply_delay < absl::ZeroDuration()) {
     return fail(absl::InvalidArgumentError("--apply-delay-ms must be >= 0"));
