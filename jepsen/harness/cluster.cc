@@ -191,6 +191,9 @@ absl::Status Cluster::Spawn(int id, bool join) {
   }
   if (join) argv.push_back("--join");
   argv.insert(argv.end(), options_.extra_flags.begin(), options_.extra_flags.end());
+  if (auto it = options_.member_flags.find(id); it != options_.member_flags.end()) {
+    argv.insert(argv.end(), it->second.begin(), it->second.end());
+  }
   auto p = testing::Process::Spawn(argv, absl::StrCat(options_.dir, "/m", id, ".log"));
   if (!p.ok()) return p.status();
   members_[id] = std::move(*p);

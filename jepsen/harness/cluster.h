@@ -24,6 +24,7 @@ struct ClusterOptions {
   // Each member runs under libfaketime with a clock the harness can change (SetWallClock):
   // the wall clock (CLOCK_REALTIME) only; see cluster_clock.cc.
   bool fake_clocks = false;
+  std::map<int, std::vector<std::string>> member_flags;  // one member's, after extra_flags
 };
 
 // A cluster of real warrend processes the nemeses can crash, pause, cut off and reconfigure.

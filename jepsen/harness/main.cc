@@ -30,8 +30,8 @@
 
 ABSL_FLAG(std::string, workload, "register", "register, sequential, session, counter or watch");
 ABSL_FLAG(std::string, nemesis, "all",
-          "faults, comma-separated: kill, pause, partition, membership, clock; or all (all "
-          "but clock), or none");
+          "faults, comma-separated: kill, pause, partition, membership, clock, drift; or all "
+          "(all but clock and drift), or none");
 ABSL_FLAG(int, nodes, 3, "members of the cluster (3 or 5)");
 ABSL_FLAG(int, time, 30, "seconds of load under faults");
 ABSL_FLAG(int, recovery, 5, "seconds of load after the faults are healed");
@@ -135,6 +135,9 @@ int Main() {
   co.dir = dir;
   co.netns = net == "netns";
   co.fake_clocks = kinds->count("clock") > 0;
+  auto member_flags = Nemesis::MemberFlags(*kinds, co.tick_ms);
+  if (!member_flags.ok()) return Usage(std::string(member_flags.status().message()));
+  co.member_flags = *member_flags;
   for (absl::string_view f :
        absl::StrSplit(absl::GetFlag(FLAGS_warrend_flags), ',', absl::SkipEmpty())) {
     co.extra_flags.emplace_back(f);

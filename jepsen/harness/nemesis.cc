@@ -12,24 +12,29 @@ namespace warren::jepsen {
 
 absl::StatusOr<std::set<std::string>> Nemesis::ParseKinds(const std::string& list,
                                                           bool partitions_supported) {
-  const std::set<std::string> known = {"kill", "pause", "partition", "membership", "clock"};
+  const std::set<std::string> known = {"kill",       "pause", "partition",
+                                       "membership", "clock", "drift"};
   std::set<std::string> kinds;
   if (list == "none") return kinds;
   if (list == "all") {
     kinds = known;
     kinds.erase("clock");  // needs libfaketime: asked for by name
+    kinds.erase("drift");  // slows member 1's clock for the whole run: asked for by name
     if (!partitions_supported) kinds.erase("partition");
     return kinds;
   }
   for (absl::string_view k : absl::StrSplit(list, ',', absl::SkipEmpty())) {
     if (!known.count(std::string(k))) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unknown nemesis '", k, "' (kill, pause, partition, membership, clock, all or none)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown nemesis '", k,
+                       "' (kill, pause, partition, membership, clock, drift, all or none)"));
     }
     kinds.insert(std::string(k));
   }
-  if (kinds.count("partition") && !partitions_supported) {
-    return absl::InvalidArgumentError("the partition nemesis needs --net=netns");
+  for (const char* k : {"partition", "drift"}) {
+    if (kinds.count(k) && !partitions_supported) {
+      return absl::InvalidArgumentError(absl::StrCat("the ", k, " nemesis needs --net=netns"));
+    }
   }
   return kinds;
 }
@@ -63,6 +68,7 @@ void Nemesis::Run(const std::atomic<bool>& stop) {
     if (kind == "partition") Partition(stop);
     if (kind == "membership") Membership();
     if (kind == "clock") Clock(stop);
+    if (kind == "drift") Drift(stop);
   }
   Note("heal all", cluster_->HealAll());
 }

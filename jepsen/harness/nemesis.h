@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <map>
 #include <random>
 #include <set>
 #include <string>
@@ -18,6 +19,9 @@ class Nemesis {
  public:
   static absl::StatusOr<std::set<std::string>> ParseKinds(const std::string& list,
                                                           bool partitions_supported);
+  // Flags of single members that the kinds need: with drift, member 1's clock runs slow.
+  static absl::StatusOr<std::map<int, std::vector<std::string>>> MemberFlags(
+      const std::set<std::string>& kinds, int tick_ms);
   Nemesis(Cluster* cluster, std::set<std::string> kinds, uint64_t seed, const std::string& log);
 
   // Until `stop`; leaves everything healed.
@@ -32,6 +36,8 @@ class Nemesis {
   void Membership();
   // Skews, jumps, or changes the rate of some members' wall clocks (nemesis_clock.cc).
   void Clock(const std::atomic<bool>& stop);
+  // Isolates or pauses the leader, whose clock runs slow (nemesis_clock.cc).
+  void Drift(const std::atomic<bool>& stop);
   // A random member, the leader, or a random minority.
   std::vector<int> Targets(std::string* label);
   // Sleeps `d` or until `stop`.
