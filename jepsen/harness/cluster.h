@@ -12,6 +12,9 @@
 
 namespace warren::jepsen {
 
+// Debian's libfaketime, for threaded programs (ClusterOptions::fake_clocks).
+inline constexpr const char* kLibFakeTime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
+
 struct ClusterOptions {
   int nodes = 3;
   std::string warrend;  // the binary

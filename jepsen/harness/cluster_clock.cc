@@ -18,8 +18,6 @@
 namespace warren::jepsen {
 namespace {
 
-constexpr const char* kLibFakeTime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
-
 std::string ControlFile(const std::string& dir, int id) {
   return absl::StrCat(dir, "/m", id, ".faketime");
 }

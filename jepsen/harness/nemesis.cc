@@ -31,10 +31,8 @@ absl::StatusOr<std::set<std::string>> Nemesis::ParseKinds(const std::string& lis
     }
     kinds.insert(std::string(k));
   }
-  for (const char* k : {"partition", "drift"}) {
-    if (kinds.count(k) && !partitions_supported) {
-      return absl::InvalidArgumentError(absl::StrCat("the ", k, " nemesis needs --net=netns"));
-    }
+  if (kinds.count("partition") && !partitions_supported) {
+    return absl::InvalidArgumentError("the partition nemesis needs --net=netns");
   }
   return kinds;
 }

@@ -19,7 +19,8 @@ class Nemesis {
  public:
   static absl::StatusOr<std::set<std::string>> ParseKinds(const std::string& list,
                                                           bool partitions_supported);
-  // Flags of single members that the kinds need: with drift, member 1's clock runs slow.
+  // Flags of single members that the kinds need (with drift, member 1's clock runs slow); an
+  // error if the clock kind cannot run here.
   static absl::StatusOr<std::map<int, std::vector<std::string>>> MemberFlags(
       const std::set<std::string>& kinds, int tick_ms);
   Nemesis(Cluster* cluster, std::set<std::string> kinds, uint64_t seed, const std::string& log);

@@ -1,6 +1,8 @@
 // The clock nemesis: members' wall clocks (CLOCK_REALTIME) skewed, jumped, or run fast or
 // slow, through libfaketime (Cluster::SetWallClock). What a bad NTP server, an operator's
 // `date -s`, or a VM's clock does.
+#include <unistd.h>
+
 #include <random>
 
 #include "absl/flags/flag.h"
@@ -58,6 +60,10 @@ constexpr int kSlowMember = 1;
 absl::StatusOr<std::map<int, std::vector<std::string>>> Nemesis::MemberFlags(
     const std::set<std::string>& kinds, int tick_ms) {
   std::map<int, std::vector<std::string>> flags;
+  if (kinds.count("clock") && access(kLibFakeTime, R_OK) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the clock nemesis needs Debian's libfaketime (", kLibFakeTime, " is missing)"));
+  }
   if (!kinds.count("drift")) return flags;
   const int percent = absl::GetFlag(FLAGS_drift_percent);
   if (percent < 0 || percent > 1000) {
@@ -78,7 +84,9 @@ void Nemesis::Drift(const std::atomic<bool>& stop) {
     Note(absl::StrCat("transfer leadership to ", kSlowMember, " (its clock is slow)"), s);
     if (!s.ok()) return;
   }
-  const bool isolate = std::uniform_int_distribution<int>(0, 1)(rng_) == 0;
+  // Without network namespaces (--net=loopback), only pauses.
+  const bool isolate =
+      std::uniform_int_distribution<int>(0, 1)(rng_) == 0 && cluster_->partitions_supported();
   if (isolate) {
     absl::Status s;
     for (int id = 1; id <= cluster_->nodes(); ++id) {
