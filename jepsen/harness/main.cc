@@ -108,6 +108,8 @@ int Main() {
   }
   auto kinds = Nemesis::ParseKinds(absl::GetFlag(FLAGS_nemesis), net == "netns");
   if (!kinds.ok()) return Usage(std::string(kinds.status().message()));
+  auto member_flags = Nemesis::MemberFlags(*kinds, ClusterOptions().tick_ms);
+  if (!member_flags.ok()) return Usage(std::string(member_flags.status().message()));
   uint64_t seed = absl::GetFlag(FLAGS_seed);
   if (seed == 0) seed = absl::Uniform<uint64_t>(absl::BitGen(), 1, 1u << 30);
   const std::string warrend =
@@ -135,8 +137,6 @@ int Main() {
   co.dir = dir;
   co.netns = net == "netns";
   co.fake_clocks = kinds->count("clock") > 0;
-  auto member_flags = Nemesis::MemberFlags(*kinds, co.tick_ms);
-  if (!member_flags.ok()) return Usage(std::string(member_flags.status().message()));
   co.member_flags = *member_flags;
   for (absl::string_view f :
        absl::StrSplit(absl::GetFlag(FLAGS_warrend_flags), ',', absl::SkipEmpty())) {

@@ -74,8 +74,8 @@ absl::StatusOr<std::map<int, std::vector<std::string>>> Nemesis::MemberFlags(
 }
 
 void Nemesis::Drift(const std::atomic<bool>& stop) {
-  // The slow clock must lead: hand it the leadership, then cut it off or pause it while
-  // clients go on reading through it and the others elect another leader.
+  // The slow clock must lead: hand it the leadership, then cut it off (three times in four)
+  // or pause it while clients go on reading through it and the others elect another leader.
   if (auto leader = cluster_->Leader(); !leader.ok() || *leader != kSlowMember) {
     raftpb::MembershipRequest req;
     req.set_op(raftpb::MembershipRequest::TRANSFER_LEADER);
@@ -86,7 +86,7 @@ void Nemesis::Drift(const std::atomic<bool>& stop) {
   }
   // Without network namespaces (--net=loopback), only pauses.
   const bool isolate =
-      std::uniform_int_distribution<int>(0, 1)(rng_) == 0 && cluster_->partitions_supported();
+      std::uniform_int_distribution<int>(0, 3)(rng_) > 0 && cluster_->partitions_supported();
   if (isolate) {
     absl::Status s;
     for (int id = 1; id <= cluster_->nodes(); ++id) {
@@ -99,7 +99,9 @@ void Nemesis::Drift(const std::atomic<bool>& stop) {
     Note(absl::StrCat("pause ", kSlowMember, " (the leader, its clock slow)"),
          cluster_->Pause(kSlowMember));
   }
-  Hold(absl::Milliseconds(std::uniform_int_distribution<int>(1000, 3000)(rng_)), stop);
+  // Long enough for the others to elect a leader and take writes; a lease outliving that
+  // shows within the first second or two.
+  Hold(absl::Milliseconds(std::uniform_int_distribution<int>(1000, 2000)(rng_)), stop);
   if (isolate) {
     Note("heal network", cluster_->HealNetwork());
   } else {
