@@ -9,6 +9,8 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libzookeeper-mt-dev
   iproute2 iptables
+  # The clock nemesis of the fault tests runs members under libfaketime (faketime: its CLI).
+  faketime libfaketime
   # Real ZooKeeper clients the tests drive against warrend's ZooKeeper port: the C client
   # (above), kazoo, zkCli.sh and the Java client, Curator; clang's libFuzzer for the port's
   # fuzzer.

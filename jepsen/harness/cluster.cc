@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "glog/logging.h"
@@ -220,7 +221,20 @@ absl::Status Cluster::Spawn(int id, bool join) {
   fs::create_directories(data);
   std::vector<std::string> argv;
   if (options_.netns) argv = {Tool("ip"), "netns", "exec", Namespace(id)};
-  for (std::string& word : LoseUnsyncedEnv(id)) argv.push_back(std::move(word));
+  std::vector<std::string> env = LoseUnsyncedEnv(id), preload;
+  for (std::string& word : FakeClockEnv(id)) env.push_back(std::move(word));
+  // One environment for both preloaded libraries (LD_PRELOAD takes a list).
+  std::vector<std::string> words;
+  for (std::string& word : env) {
+    if (absl::StartsWith(word, "LD_PRELOAD=")) {
+      preload.push_back(word.substr(word.find('=') + 1));
+    } else {
+      words.push_back(std::move(word));
+    }
+  }
+  if (!preload.empty()) words.push_back("LD_PRELOAD=" + absl::StrJoin(preload, ":"));
+  if (!words.empty()) argv.push_back("/usr/bin/env");
+  argv.insert(argv.end(), words.begin(), words.end());
   // The ZooKeeper port binds the member's own host, the address in --members.
   const std::string zk_port =
       options_.netns ? std::to_string(kZooKeeperPort) : std::to_string(loopback_zk_ports_.at(id));
@@ -232,6 +246,9 @@ absl::Status Cluster::Spawn(int id, bool join) {
   }
   if (join) argv.push_back("--join");
   argv.insert(argv.end(), options_.extra_flags.begin(), options_.extra_flags.end());
+  if (auto it = options_.member_flags.find(id); it != options_.member_flags.end()) {
+    argv.insert(argv.end(), it->second.begin(), it->second.end());
+  }
   auto p = testing::Process::Spawn(argv, absl::StrCat(options_.dir, "/m", id, ".log"));
   if (!p.ok()) return p.status();
   members_[id] = std::move(*p);
@@ -447,8 +464,16 @@ absl::Status Cluster::Shrink(int id) {
   return ReconnectAdmin();
 }
 
+absl::Status Cluster::TransferLeadership(int to) {
+  raftpb::MembershipRequest req;
+  req.set_op(raftpb::MembershipRequest::TRANSFER_LEADER);
+  req.set_id(to);
+  return Admin()->ChangeMembership(req);
+}
+
 absl::Status Cluster::HealAll() {
   absl::Status result = HealNetwork();
+  result.Update(ResetWallClocks());
   for (int id : Group()) {
     result.Update(Resume(id));
     std::lock_guard lock(mu_);

@@ -14,6 +14,9 @@
 
 namespace warren::jepsen {
 
+// Debian's libfaketime, for threaded programs (ClusterOptions::fake_clocks).
+inline constexpr const char* kLibFakeTime = "/usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1";
+
 struct ClusterOptions {
   int nodes = 3;
   std::string warrend;  // the binary
@@ -25,6 +28,10 @@ struct ClusterOptions {
   int tick_ms = 50;
   // lose_unsynced.c, loaded into every member when set (the lose-unsynced nemesis).
   std::string lose_unsynced_shim;
+  // Each member runs under libfaketime with a clock the harness can change (SetWallClock):
+  // the wall clock (CLOCK_REALTIME) only; see cluster_clock.cc.
+  bool fake_clocks = false;
+  std::map<int, std::vector<std::string>> member_flags;  // one member's, after extra_flags
 };
 
 // A cluster of real warrend processes the nemeses can crash, pause, cut off and reconfigure.
@@ -85,7 +92,18 @@ class Cluster {
   // (then it is killed) or exited without one. Re-seeding it is Replace(id, false).
   absl::StatusOr<std::string> StartExpectingRefusal(int id, absl::Duration bound);
 
-  // Resumes, restarts and reconnects everything in the group.
+  // With fake_clocks (cluster_clock.cc): from now on member `id`'s wall clock reads `jump`
+  // more than it does now and runs at `rate` times real time. ResetWallClocks puts every
+  // member's back on real time (a jump of whatever each had drifted).
+  absl::Status SetWallClock(int id, absl::Duration jump, double rate);
+  absl::Status ResetWallClocks();
+  // How far member `id`'s wall clock is from real time.
+  absl::Duration WallClockError(int id) const;
+
+  // Hands the leadership to member `to`.
+  absl::Status TransferLeadership(int to);
+
+  // Resumes, restarts and reconnects everything in the group, with clocks on real time.
   absl::Status HealAll();
 
   // A client of the whole group for setup and checks, made again when the group changes: use
@@ -108,8 +126,19 @@ class Cluster {
   absl::Status ChangeMembership(const raftpb::MembershipRequest& req, absl::Duration patience);
   std::vector<std::string> EndpointsOf(const std::vector<int>& ids, bool zookeeper) const;
   UnsyncedFiles UnsyncedFilesOf(int id) const;  // cluster_disk.cc
+  // VAR=value words for the member's environment: lose_unsynced.c's, libfaketime's.
   std::vector<std::string> LoseUnsyncedEnv(int id) const;
+  std::vector<std::string> FakeClockEnv(int id);  // cluster_clock.cc; needs mu_
   void ForgetUnsynced(int id);
+  absl::Duration WallClockErrorLocked(int id) const;  // needs mu_
+
+  // libfaketime's setting of one member, in its control file: the wall clock reads real time
+  // + offset + (rate - 1) * (time since the process started).
+  struct FakeClock {
+    double offset_s = 0;
+    double rate = 1;
+    absl::Time started;
+  };
 
   const ClusterOptions options_;
   mutable std::mutex mu_;
@@ -122,6 +151,7 @@ class Cluster {
   std::map<int, int> loopback_ports_;     // --net=loopback
   std::map<int, int> loopback_zk_ports_;  // --net=loopback
   std::multiset<std::pair<int, int>> drops_;
+  std::map<int, FakeClock> clocks_;
   std::shared_ptr<metastore::MetastoreClient> admin_;
   std::mutex membership_mu_;  // one membership change at a time
 };

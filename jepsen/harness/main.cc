@@ -31,8 +31,8 @@
 ABSL_FLAG(std::string, workload, "register",
           "register, sequential, session, counter, watch or append");
 ABSL_FLAG(std::string, nemesis, "all",
-          "faults, comma-separated: kill, pause, partition, membership, lose-unsynced, corrupt; "
-          "or all (all but lose-unsynced and corrupt), or none");
+          "faults, comma-separated: kill, pause, partition, membership, lose-unsynced, corrupt, "
+          "clock, drift; or all (all but lose-unsynced, corrupt, clock and drift), or none");
 ABSL_FLAG(int, nodes, 3, "members of the cluster (3 or 5)");
 ABSL_FLAG(int, time, 30, "seconds of load under faults");
 ABSL_FLAG(int, overlap, 2,
@@ -114,6 +114,8 @@ int Main() {
   }
   auto kinds = Nemesis::ParseKinds(absl::GetFlag(FLAGS_nemesis), net == "netns");
   if (!kinds.ok()) return Usage(std::string(kinds.status().message()));
+  auto member_flags = Nemesis::MemberFlags(*kinds, ClusterOptions().tick_ms);
+  if (!member_flags.ok()) return Usage(std::string(member_flags.status().message()));
   uint64_t seed = absl::GetFlag(FLAGS_seed);
   if (seed == 0) seed = absl::Uniform<uint64_t>(absl::BitGen(), 1, 1u << 30);
   const std::string warrend =
@@ -145,6 +147,8 @@ int Main() {
   co.dir = dir;
   co.netns = net == "netns";
   co.lose_unsynced_shim = shim;
+  co.fake_clocks = kinds->count("clock") > 0;
+  co.member_flags = *member_flags;
   for (absl::string_view f :
        absl::StrSplit(absl::GetFlag(FLAGS_warrend_flags), ',', absl::SkipEmpty())) {
     co.extra_flags.emplace_back(f);

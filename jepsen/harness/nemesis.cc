@@ -13,22 +13,25 @@ namespace warren::jepsen {
 
 absl::StatusOr<std::set<std::string>> Nemesis::ParseKinds(const std::string& list,
                                                           bool partitions_supported) {
-  const std::set<std::string> known = {"kill",       "pause",         "partition",
-                                       "membership", "lose-unsynced", "corrupt"};
+  const std::set<std::string> known = {"kill",          "pause",   "partition", "membership",
+                                       "lose-unsynced", "corrupt", "clock",     "drift"};
   std::set<std::string> kinds;
   if (list == "none") return kinds;
   if (list == "all") {
     kinds = known;
     kinds.erase("corrupt");  // needs members that snapshot often: ask for it by name
+    kinds.erase("clock");    // needs libfaketime: asked for by name
+    kinds.erase("drift");    // slows member 1's clock for the whole run: asked for by name
     if (!partitions_supported) kinds.erase("partition");
     kinds.erase("lose-unsynced");  // it changes how members run: asked for by name only
     return kinds;
   }
   for (absl::string_view k : absl::StrSplit(list, ',', absl::SkipEmpty())) {
     if (!known.count(std::string(k))) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "unknown nemesis '", k,
-          "' (kill, pause, partition, membership, lose-unsynced, corrupt, all or none)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown nemesis '", k,
+                       "' (kill, pause, partition, membership, lose-unsynced, corrupt, clock, "
+                       "drift, all or none)"));
     }
     kinds.insert(std::string(k));
   }
@@ -86,6 +89,8 @@ void Nemesis::Inject(const PlannedFault& f, const std::atomic<bool>& stop) {
   if (f.kind == "membership") Membership(rng, stop);
   if (f.kind == "lose-unsynced") LoseUnsynced(f, rng, stop);
   if (f.kind == "corrupt") Corrupt(rng, stop);
+  if (f.kind == "clock") Clock(f, rng, stop);
+  if (f.kind == "drift") Drift(f, rng, stop);
 }
 
 std::vector<int> Nemesis::Targets(std::mt19937_64& rng, std::string* label) {
@@ -113,11 +118,14 @@ void Nemesis::Spell(const PlannedFault& f, std::mt19937_64& rng,
                     absl::Status (Cluster::*end)(int), const std::atomic<bool>& stop) {
   std::string label;
   const std::vector<int> targets = Targets(rng, &label);
+  std::vector<int> hit;  // heal only what this fault did: another may hold the rest
   for (int id : targets) {
-    Note(absl::StrCat(f.kind, " ", label, ": ", id), (cluster_->*start)(id));
+    const absl::Status s = (cluster_->*start)(id);
+    Note(absl::StrCat(f.kind, " ", label, ": ", id), s);
+    if (s.ok()) hit.push_back(id);
   }
   Hold(f.hold, stop);
-  for (int id : targets) Note(absl::StrCat(heal, " ", id), (cluster_->*end)(id));
+  for (int id : hit) Note(absl::StrCat(heal, " ", id), (cluster_->*end)(id));
 }
 
 void Nemesis::Partition(const PlannedFault& f, std::mt19937_64& rng,

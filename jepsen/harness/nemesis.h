@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <random>
 #include <set>
@@ -22,6 +23,10 @@ class Nemesis {
  public:
   static absl::StatusOr<std::set<std::string>> ParseKinds(const std::string& list,
                                                           bool partitions_supported);
+  // Flags of single members that the kinds need (with drift, member 1's clock runs slow); an
+  // error if the clock kind cannot run here.
+  static absl::StatusOr<std::map<int, std::vector<std::string>>> MemberFlags(
+      const std::set<std::string>& kinds, int tick_ms);
   // `tracks`: how many faults may be in force at once (1: one after another).
   Nemesis(Cluster* cluster, std::set<std::string> kinds, int tracks, uint64_t seed,
           const std::string& log);
@@ -50,6 +55,10 @@ class Nemesis {
   // Damages a stopped member's disk, checks that it refuses to start, re-seeds it
   // (nemesis_corrupt.cc). One at a time, and never with a membership change.
   void Corrupt(std::mt19937_64& rng, const std::atomic<bool>& stop);
+  // Skews, jumps, or changes the rate of some members' wall clocks (nemesis_clock.cc).
+  void Clock(const PlannedFault& f, std::mt19937_64& rng, const std::atomic<bool>& stop);
+  // Isolates or pauses the leader, whose clock runs slow (nemesis_clock.cc).
+  void Drift(const PlannedFault& f, std::mt19937_64& rng, const std::atomic<bool>& stop);
   // A random member, the leader, or a random minority.
   std::vector<int> Targets(std::mt19937_64& rng, std::string* label);
   // Sleeps `d` or until `stop`.

@@ -75,6 +75,7 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
   group.unsafe_skip_checksums = options.unsafe_skip_checksums;
   group.max_command_bytes = limits.max_command_bytes;
   if (options.lease_reads) group.raft.read_only = raft::ReadOnlyOption::kLeaseBased;
+  group.raft.unsafe_lease_without_margin = options.unsafe_lease_without_margin;
   std::unique_ptr<StateMachine> sm = std::move(*tree);
   if (options.apply_delay > absl::ZeroDuration()) {
     sm = std::make_unique<DelayedApply>(std::move(sm), options.apply_delay);

@@ -36,6 +36,7 @@ struct MetastoreOptions {
   bool lease_reads = false;
   bool unsafe_stale_reads = false;       // wrong on purpose: see MetastoreService
   bool unsafe_non_atomic_multi = false;  // wrong on purpose: see TreeOptions
+  bool unsafe_lease_without_margin = false;  // wrong on purpose: see raft::Config
   bool unsafe_no_fsync = false;          // wrong on purpose: see SetUnsafeNoFsync (whole process)
   // Wrong on purpose, for fault tests: log records and snapshots are not checked against their
   // checksums (raft::GroupOptions::unsafe_skip_checksums).

@@ -1,5 +1,7 @@
 #include "metastore/server/session_tracker.h"
 
+#include <chrono>
+
 #include "absl/random/random.h"
 #include "glog/logging.h"
 #include "metastore/server/forwarder.h"
@@ -12,6 +14,13 @@ namespace {
 constexpr size_t kSessionIdBytes = 11;
 constexpr size_t kIdleNodeFramingBytes = 24;
 constexpr size_t kCommandFramingBytes = 32;
+
+// Session timers and the leader's silence are timed on the monotonic clock: a step of the
+// wall clock (NTP, `date -s`) forwards would expire every session at once, and one backwards
+// keep the sessions of dead clients alive for as long as it stepped.
+absl::Time MonotonicNow() {
+  return absl::UnixEpoch() + absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
+}
 
 }  // namespace
 
@@ -48,7 +57,7 @@ void SessionTracker::Stop() {
 void SessionTracker::Touch(uint64_t session, bool attached) {
   std::lock_guard lock(mu_);
   if (leading_) {
-    last_heard_[session] = absl::Now();
+    last_heard_[session] = MonotonicNow();
   } else {
     to_relay_.insert(session);
     relay_soon_ = relay_soon_ || attached;
@@ -58,7 +67,7 @@ void SessionTracker::Touch(uint64_t session, bool attached) {
 absl::Duration SessionTracker::LeaderSilence() {
   if (division_->leader() == self_id_) return absl::ZeroDuration();
   std::lock_guard lock(mu_);
-  return absl::Now() - last_contact_;
+  return MonotonicNow() - last_contact_;
 }
 
 void SessionTracker::Loop() {
@@ -67,7 +76,7 @@ void SessionTracker::Loop() {
     cv_.wait_for(lock, absl::ToChronoMilliseconds(interval_));
     if (stopping_) break;
     lock.unlock();
-    Check(absl::Now());
+    Check(MonotonicNow());
     lock.lock();
   }
 }
@@ -128,7 +137,8 @@ void SessionTracker::Check(absl::Time now) {
               << " sessions";
     Propose(std::move(cmd), &expiring_);
   }
-  auto idle = tree_->IdleNodes(absl::ToUnixMillis(now));
+  // TTLs are of the wall clock, as the nodes' mtimes are.
+  auto idle = tree_->IdleNodes(absl::ToUnixMillis(absl::Now()));
   if (!idle.empty() && !deleting_idle_) {
     metastorepb::Command cmd;
     size_t bytes = 0;

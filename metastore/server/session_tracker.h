@@ -54,6 +54,7 @@ class SessionTracker {
 
  private:
   void Loop();
+  // `now` is of the monotonic clock (MonotonicNow in the .cc), as every time kept here.
   void Check(absl::Time now);
   void Relay(absl::Time now);
   void Propose(metastorepb::Command cmd, std::atomic<bool>* in_flight);

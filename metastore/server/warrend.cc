@@ -39,6 +39,10 @@ ABSL_FLAG(bool, unsafe_no_fsync, false,
           "BROKEN ON PURPOSE, for fault tests only: never fsync the Raft log, the hard state "
           "or snapshots (RocksDB's own syncs of the tree remain), so a power loss loses "
           "acknowledged writes");
+ABSL_FLAG(bool, unsafe_lease_without_margin, false,
+          "BROKEN ON PURPOSE, for fault tests only: with --lease-reads, the leader lease lasts as "
+          "long as the leader's own election timeout, with no margin for clock drift or tick "
+          "rounding");
 ABSL_FLAG(int64_t, apply_delay_ms, 0,
           "for fault tests only: sleep this long before applying each command, so that this "
           "member falls behind the others");
@@ -108,6 +112,10 @@ int main(int argc, char** argv) {
   }
   options.unsafe_no_fsync = absl::GetFlag(FLAGS_unsafe_no_fsync);
   if (options.unsafe_no_fsync) LOG(WARNING) << "--unsafe-no-fsync: nothing is made durable";
+  options.unsafe_lease_without_margin = absl::GetFlag(FLAGS_unsafe_lease_without_margin);
+  if (options.unsafe_lease_without_margin) {
+    LOG(WARNING) << "--unsafe-lease-without-margin: lease reads may be stale";
+  }
   options.apply_delay = absl::Milliseconds(absl::GetFlag(FLAGS_apply_delay_ms));
   if (options.apply_delay < absl::ZeroDuration()) {
     return fail(absl::InvalidArgumentError("--apply-delay-ms must be >= 0"));

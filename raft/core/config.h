@@ -49,6 +49,10 @@ struct Config {
   std::function<uint64_t()> clock;
   uint64_t clock_units_per_tick = 0;
   int lease_clock_drift_percent = 10;
+  // BROKEN ON PURPOSE, for fault tests only: the lease lasts as long as the leader's own
+  // election timeout (randomized, election_tick to twice that), without the two ticks and the
+  // drift margin above: the naive lease, which the fault tests must catch.
+  bool unsafe_lease_without_margin = false;
 
   // Upper bound on the bytes of entries in one MSG_APP (at least one entry is always sent).
   uint64_t max_size_per_msg = 1 << 20;

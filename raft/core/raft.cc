@@ -880,6 +880,10 @@ bool Raft::LeaseValid() const {
   if (start == 0 || !config_.clock) return false;
   uint64_t lease = (config_.election_tick - 2) * config_.clock_units_per_tick *
                    (100 - config_.lease_clock_drift_percent) / 100;
+  if (config_.unsafe_lease_without_margin) {
+    // As long as this leader's own (randomized) election timeout: the naive lease.
+    lease = static_cast<uint64_t>(randomized_election_timeout_) * config_.clock_units_per_tick;
+  }
   return config_.clock() < start + lease;
 }
 

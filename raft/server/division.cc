@@ -563,22 +563,26 @@ void Division::PeerUnreachable(uint64_t peer) {
 // The raft thread
 
 void Division::RaftLoop() {
-  absl::Time next_tick = absl::Now() + options_.tick;
+  // Ticks are timed on the monotonic clock, as the lease is (Config::clock): on the wall
+  // clock, a step backwards stopped them for as long as it stepped (a leader's heartbeats
+  // too, so that the others elected another), and a clock running fast ran them fast.
+  using Clock = std::chrono::steady_clock;
+  const Clock::duration tick = absl::ToChronoNanoseconds(options_.tick);
+  Clock::time_point next_tick = Clock::now() + tick;
   while (true) {
     std::deque<Job> work;
     {
       std::unique_lock lock(raft_mu_);
-      raft_cv_.wait_until(lock, absl::ToChronoTime(next_tick),
-                          [&] { return stopping_ || !raft_queue_.empty(); });
+      raft_cv_.wait_until(lock, next_tick, [&] { return stopping_ || !raft_queue_.empty(); });
       if (stopping_) return;
       work.swap(raft_queue_);
     }
     for (auto& job : work) job.run();
-    absl::Time now = absl::Now();
+    const Clock::time_point now = Clock::now();
     if (now >= next_tick) {
       core_->Tick();
-      ExpireRequests(now);
-      next_tick = std::max(next_tick + options_.tick, now);
+      ExpireRequests(absl::Now());  // requests' deadlines are of the wall clock
+      next_tick = std::max(next_tick + tick, now);
     }
     while (core_->HasReady()) HandleReady(core_->GetReady());
   }
