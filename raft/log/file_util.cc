@@ -79,7 +79,11 @@ absl::Status CreateDirDurably(const std::string& dir) {
   }
   for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
     if (::mkdir(it->c_str(), 0755) != 0 && errno != EEXIST) return ErrnoStatus("create", *it);
-    if (auto s = SyncDir(it->parent_path().string()); !s.ok()) return s;
+  }
+  // Every name on the path, not only those made now: a start killed between a mkdir and the
+  // sync of its parent left a directory that exists but may not survive a power loss.
+  for (fs::path p = fs::absolute(dir, ec); p != p.parent_path(); p = p.parent_path()) {
+    if (auto s = SyncDir(p.parent_path().string()); !s.ok()) return s;
   }
   return absl::OkStatus();
 }

@@ -18,13 +18,14 @@ absl::Status ReadAll(int fd, char* buf, size_t n, uint64_t offset, const std::st
 int DataSync(int fd);
 int FullSync(int fd);
 // BROKEN ON PURPOSE, for fault tests only (warrend --unsafe-no-fsync): every sync above
-// returns at once, so a power loss loses acknowledged writes. Set before any file is written.
+// returns at once, so a power loss loses acknowledged writes. Set before any file is written;
+// it holds for the whole process (every member a process hosts) until set off again.
 void SetUnsafeNoFsync(bool on);
 bool UnsafeNoFsync();
 // fsyncs a directory so that files created, renamed or removed in it stay so after a crash.
 absl::Status SyncDir(const std::string& dir);
-// Creates `dir` and any missing parents, and fsyncs the parent of each directory it creates, so
-// that they, and the files later made durable in them, are still there after a crash.
+// Creates `dir` and any missing parents, and fsyncs the parent of every directory on its path,
+// so that they, and the files later made durable in them, are still there after a crash.
 absl::Status CreateDirDurably(const std::string& dir);
 // Writes a whole file durably: temp file, fsync, rename, fsync of the directory.
 absl::Status WriteFileAtomically(const std::string& path, std::string_view contents);
