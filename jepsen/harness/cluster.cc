@@ -90,7 +90,7 @@ absl::StatusOr<std::unique_ptr<Cluster>> Cluster::Start(ClusterOptions options) 
   const absl::Time deadline = absl::Now() + absl::Seconds(60);
   absl::Status last;
   while (absl::Now() < deadline) {
-    last = c->admin().Sync("/");
+    last = c->admin()->Sync("/");
     if (last.ok()) return c;
     absl::SleepFor(absl::Milliseconds(200));
   }
@@ -100,7 +100,7 @@ absl::StatusOr<std::unique_ptr<Cluster>> Cluster::Start(ClusterOptions options) 
 Cluster::~Cluster() {
   std::lock_guard lock(mu_);
   admin_.reset();
-  for (int id : paused_) {
+  for (const auto& [id, pauses] : paused_) {
     if (members_.count(id)) members_[id]->Signal(SIGCONT);
   }
   members_.clear();  // each is killed
@@ -268,15 +268,13 @@ absl::Status Cluster::ReconnectAdmin() {
   return absl::OkStatus();
 }
 
-std::shared_ptr<metastore::MetastoreClient> Cluster::Admin() const {
+std::shared_ptr<metastore::MetastoreClient> Cluster::admin() const {
   std::lock_guard lock(mu_);
   return admin_;
 }
 
-metastore::MetastoreClient& Cluster::admin() { return *Admin(); }
-
 absl::StatusOr<int> Cluster::Leader() {
-  auto st = Admin()->LeaderStatus();
+  auto st = admin()->LeaderStatus();
   if (!st.ok()) return st.status();
   if (st->raft().leader() == 0) return absl::UnavailableError("no leader known");
   return static_cast<int>(st->raft().leader());
@@ -313,6 +311,8 @@ absl::Status Cluster::Restart(int id) {
     return absl::FailedPreconditionError(absl::StrCat("member ", id, " is running"));
   if (std::find(group_.begin(), group_.end(), id) == group_.end())
     return absl::FailedPreconditionError(absl::StrCat("member ", id, " has left the group"));
+  if (reseeding_.count(id))
+    return absl::FailedPreconditionError(absl::StrCat("member ", id, " is being re-seeded"));
   // A replacement that may not have saved anything yet must join again, not found a group.
   return Spawn(id, /*join=*/replaced_.count(id) > 0);
 }
@@ -321,16 +321,21 @@ absl::Status Cluster::Pause(int id) {
   std::lock_guard lock(mu_);
   if (!members_.count(id))
     return absl::FailedPreconditionError(absl::StrCat("member ", id, " is not running"));
-  members_[id]->Signal(SIGSTOP);
-  paused_.insert(id);
+  if (++paused_[id] == 1) members_[id]->Signal(SIGSTOP);
   return absl::OkStatus();
 }
 
 absl::Status Cluster::Resume(int id) {
   std::lock_guard lock(mu_);
-  if (!members_.count(id) || !paused_.count(id)) return absl::OkStatus();
-  members_[id]->Signal(SIGCONT);
-  paused_.erase(id);
+  return ResumeLocked(id, /*every_pause=*/false);
+}
+
+absl::Status Cluster::ResumeLocked(int id, bool every_pause) {
+  auto it = paused_.find(id);
+  if (it == paused_.end()) return absl::OkStatus();
+  if (--it->second > 0 && !every_pause) return absl::OkStatus();  // another pause holds it
+  paused_.erase(it);
+  if (members_.count(id)) members_[id]->Signal(SIGCONT);
   return absl::OkStatus();
 }
 
@@ -375,7 +380,7 @@ absl::Status Cluster::ChangeMembership(const raftpb::MembershipRequest& req,
   // Whether the leader's configuration already has what `req` asks for: an attempt whose
   // answer was lost may have taken effect, and the next one is then refused.
   const auto done = [&] {
-    auto st = Admin()->LeaderStatus();
+    auto st = admin()->LeaderStatus();
     if (!st.ok()) return false;
     for (const auto& m : st->raft().members()) {
       if (m.id() != req.id()) continue;
@@ -386,7 +391,7 @@ absl::Status Cluster::ChangeMembership(const raftpb::MembershipRequest& req,
   };
   absl::Status s;
   for (const absl::Time deadline = absl::Now() + patience;;) {
-    s = Admin()->ChangeMembership(req);
+    s = admin()->ChangeMembership(req);
     if (s.ok() || done()) return absl::OkStatus();
     if (absl::Now() > deadline) return s;
     absl::SleepFor(absl::Milliseconds(300));
@@ -414,6 +419,20 @@ absl::Status Cluster::Join(int id) {
 
 absl::Status Cluster::Replace(int id, bool new_id) {
   std::lock_guard one_at_a_time(membership_mu_);
+  {
+    // From now on the member is not restarted on its old data by another fault, and whatever
+    // starts it again, even if this fails half-way, starts it to join, not to found a group.
+    std::lock_guard lock(mu_);
+    replaced_.insert(id);
+    reseeding_.insert(id);
+  }
+  const absl::Status s = ReplaceReseeding(id, new_id);
+  std::lock_guard lock(mu_);
+  reseeding_.erase(id);
+  return s;
+}
+
+absl::Status Cluster::ReplaceReseeding(int id, bool new_id) {
   raftpb::MembershipRequest remove;
   remove.set_op(raftpb::MembershipRequest::REMOVE);
   remove.set_id(id);
@@ -468,15 +487,15 @@ absl::Status Cluster::TransferLeadership(int to) {
   raftpb::MembershipRequest req;
   req.set_op(raftpb::MembershipRequest::TRANSFER_LEADER);
   req.set_id(to);
-  return Admin()->ChangeMembership(req);
+  return admin()->ChangeMembership(req);
 }
 
 absl::Status Cluster::HealAll() {
   absl::Status result = HealNetwork();
   result.Update(ResetWallClocks());
   for (int id : Group()) {
-    result.Update(Resume(id));
     std::lock_guard lock(mu_);
+    result.Update(ResumeLocked(id, /*every_pause=*/true));
     if (!members_.count(id)) result.Update(Spawn(id, /*join=*/replaced_.count(id) > 0));
   }
   return result;

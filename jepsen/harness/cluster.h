@@ -106,9 +106,8 @@ class Cluster {
   // Resumes, restarts and reconnects everything in the group, with clocks on real time.
   absl::Status HealAll();
 
-  // A client of the whole group for setup and checks, made again when the group changes: use
-  // it while no membership change runs (before and after the nemesis).
-  metastore::MetastoreClient& admin();
+  // A client of the whole group, made again when the group changes.
+  std::shared_ptr<metastore::MetastoreClient> admin() const;
 
  private:
   explicit Cluster(ClusterOptions options) : options_(std::move(options)) {}
@@ -119,8 +118,10 @@ class Cluster {
   std::string MembersFlag(int joiner) const;  // needs mu_
   absl::Status Spawn(int id, bool join);      // needs mu_
   absl::Status KillLocked(int id);            // needs mu_
+  // Resumes the member if this was the last pause in force, or if `every_pause`.
+  absl::Status ResumeLocked(int id, bool every_pause);  // needs mu_
+  absl::Status ReplaceReseeding(int id, bool new_id);
   absl::Status ReconnectAdmin();              // needs mu_
-  std::shared_ptr<metastore::MetastoreClient> Admin() const;
   // Starts an empty member `id` that joins, adds it as a learner and promotes it.
   absl::Status Join(int id);
   absl::Status ChangeMembership(const raftpb::MembershipRequest& req, absl::Duration patience);
@@ -145,8 +146,9 @@ class Cluster {
   std::vector<int> group_;
   int next_id_ = 0;  // a new machine's id
   std::map<int, std::unique_ptr<testing::Process>> members_;
-  std::set<int> paused_;
-  std::set<int> replaced_;  // started empty with --join
+  std::map<int, int> paused_;  // by member: the pauses in force (it resumes when none is)
+  std::set<int> replaced_;   // started empty with --join
+  std::set<int> reseeding_;  // being replaced under their ids: not to be restarted meanwhile
   std::set<int> namespaces_;
   std::map<int, int> loopback_ports_;     // --net=loopback
   std::map<int, int> loopback_zk_ports_;  // --net=loopback

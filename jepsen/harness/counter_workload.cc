@@ -19,9 +19,9 @@ class CounterWorkload : public Workload {
   explicit CounterWorkload(WorkloadContext ctx) : ctx_(std::move(ctx)) {}
 
   absl::Status Setup() override {
-    auto s = ctx_.cluster->admin().Create(kPath, "0");
+    auto s = ctx_.cluster->admin()->Create(kPath, "0");
     if (!s.ok() && metastore::ErrorOf(s.status()) != metastorepb::NODE_EXISTS) return s.status();
-    if (auto stat = ctx_.cluster->admin().SetData(kPath, "0"); !stat.ok()) return stat.status();
+    if (auto stat = ctx_.cluster->admin()->SetData(kPath, "0"); !stat.ok()) return stat.status();
     return absl::OkStatus();
   }
 
@@ -45,7 +45,7 @@ class CounterWorkload : public Workload {
   }
 
   std::string Check() override {
-    auto final_value = ctx_.cluster->admin().GetData(kPath);
+    auto final_value = ctx_.cluster->admin()->GetData(kPath);
     if (!final_value.ok())
       return absl::StrCat("unknown: final read: ", final_value.status().message());
     int64_t value = 0;

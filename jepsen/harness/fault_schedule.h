@@ -21,7 +21,8 @@ struct PlannedFault {
 // The faults of a run, drawn from its seed alone so that a run's schedule can be reproduced:
 // `tracks` independent sequences of quiet spell, fault, hold, merged in order of start. With
 // more than one track, faults overlap (a kill during a partition, a pause during a membership
-// change), as Jepsen's composed nemeses do; at most `tracks` are in force at once.
+// change), as Jepsen's composed nemeses do; at most `tracks` are planned to be in force at once
+// (a fault that must wait its turn, as membership changes do, may run late).
 class FaultSchedule {
  public:
   FaultSchedule(std::vector<std::string> kinds, int tracks, uint64_t seed);

@@ -18,7 +18,7 @@ namespace warren::jepsen {
 // Injects faults into the cluster on a schedule drawn from the seed (FaultSchedule): each
 // fault is held a few seconds, then healed, on a thread of its own, so that with more than
 // one track faults overlap. Kinds (any combination): kill, pause, partition, membership,
-// lose-unsynced.
+// lose-unsynced, corrupt, clock, drift.
 class Nemesis {
  public:
   static absl::StatusOr<std::set<std::string>> ParseKinds(const std::string& list,

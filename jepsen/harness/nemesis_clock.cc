@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <random>
 
 #include "absl/flags/flag.h"
@@ -36,16 +37,20 @@ void Nemesis::Clock(const PlannedFault& f, std::mt19937_64& rng, const std::atom
                        : std::uniform_real_distribution<double>(0.1, 0.7)(rng);
     what = absl::StrFormat("rate x%.2f", rate);
   }
+  std::map<int, absl::Duration> before;  // each target's error before this fault
   for (int id : targets) {
+    before[id] = cluster_->WallClockError(id);
     Note(absl::StrCat("clock ", label, ": ", id, " wall clock ", what),
          cluster_->SetWallClock(id, jump, rate));
   }
   Hold(f.hold, stop);
   if (!undo) return;
+  // Undoes what this fault did, and only that: another may have jumped the same clock.
   for (int id : targets) {
-    const absl::Duration error = cluster_->WallClockError(id);
-    Note(absl::StrCat("heal clock ", id, " (it was ", absl::FormatDuration(error), " off)"),
-         cluster_->SetWallClock(id, -error, 1));
+    const absl::Duration mine = cluster_->WallClockError(id) - before[id];
+    Note(absl::StrCat("heal clock ", id, " (this fault had put it ", absl::FormatDuration(mine),
+                      " off)"),
+         cluster_->SetWallClock(id, -mine, 1));
   }
 }
 

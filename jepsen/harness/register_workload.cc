@@ -26,7 +26,7 @@ class RegisterWorkload : public Workload {
   explicit RegisterWorkload(WorkloadContext ctx) : ctx_(std::move(ctx)) {}
 
   absl::Status Setup() override {
-    auto s = ctx_.cluster->admin().Create(kRoot, "");
+    auto s = ctx_.cluster->admin()->Create(kRoot, "");
     if (!s.ok() && metastore::ErrorOf(s.status()) != metastorepb::NODE_EXISTS) return s.status();
     start_ = absl::Now();
     return absl::OkStatus();

@@ -43,7 +43,7 @@ class SequentialWorkload : public Workload {
   explicit SequentialWorkload(WorkloadContext ctx) : ctx_(std::move(ctx)) {}
 
   absl::Status Setup() override {
-    auto s = ctx_.cluster->admin().Create(kParent, "");
+    auto s = ctx_.cluster->admin()->Create(kParent, "");
     if (!s.ok()) return s.status();  // a fresh run directory is a fresh cluster
     return absl::OkStatus();
   }
@@ -85,7 +85,7 @@ class SequentialWorkload : public Workload {
       std::lock_guard lock(mu_);
       if (!stale_read_.empty()) return stale_read_;
     }
-    auto children = ctx_.cluster->admin().GetChildren(kParent);
+    auto children = ctx_.cluster->admin()->GetChildren(kParent);
     if (metastore::ErrorOf(children.status()) == metastorepb::NO_NODE) {
       // Made and acknowledged before the run began: its loss is a lost write.
       std::lock_guard lock(mu_);

@@ -34,7 +34,7 @@ class SessionWorkload : public Workload {
  public:
   explicit SessionWorkload(WorkloadContext ctx) : ctx_(std::move(ctx)) {}
 
-  absl::Status Setup() override { return ctx_.cluster->admin().Create(kParent, "").status(); }
+  absl::Status Setup() override { return ctx_.cluster->admin()->Create(kParent, "").status(); }
 
   void Process(int index, const std::atomic<bool>& stop) override {
     if (index == 0) return Observe(stop);
@@ -88,7 +88,7 @@ class SessionWorkload : public Workload {
     const absl::Time deadline = absl::Now() + kSessionTimeout * 2;
     std::string why;
     while (absl::Now() < deadline) {
-      auto children = ctx_.cluster->admin().GetChildren(kParent);
+      auto children = ctx_.cluster->admin()->GetChildren(kParent);
       if (!children.ok()) {
         why = absl::StrCat("unknown: final read: ", children.status().message());
       } else {

@@ -40,8 +40,8 @@ TEST(CutOffMember, StopsServingOnceItsClientsCannotWaitAndTheyMove) {
   ASSERT_TRUE(leader.ok()) << leader.status();
   const int cut = *leader == 1 ? 2 : 1;
   const int other = 6 - *leader - cut;
-  ASSERT_TRUE(c.admin().Create("/x", "0").ok());
-  ASSERT_TRUE(c.admin().Create("/w", "").ok());
+  ASSERT_TRUE(c.admin()->Create("/x", "0").ok());
+  ASSERT_TRUE(c.admin()->Create("/w", "").ok());
 
   // A client that can reach the member to be cut off alone, and one that knows every member
   // but starts there.
@@ -81,7 +81,7 @@ TEST(CutOffMember, StopsServingOnceItsClientsCannotWaitAndTheyMove) {
   // The session's client moved, its session alive, its watch with it.
   EXPECT_TRUE(Eventually([&] { return mover->member() != c.Endpoint(cut); }, absl::Seconds(20)));
   EXPECT_GE(mover->stream_attachments(), 2u);
-  ASSERT_TRUE(c.admin().Create("/w/while-cut-off", "").ok());
+  ASSERT_TRUE(c.admin()->Create("/w/while-cut-off", "").ok());
   EXPECT_TRUE(Eventually(
       [&] {
         std::lock_guard lock(mu);
@@ -89,11 +89,11 @@ TEST(CutOffMember, StopsServingOnceItsClientsCannotWaitAndTheyMove) {
       },
       absl::Seconds(20)));
   absl::SleepFor(absl::Seconds(4));  // past the session timeout
-  auto eph = c.admin().Exists("/eph");
+  auto eph = c.admin()->Exists("/eph");
   ASSERT_TRUE(eph.ok()) << eph.status();
   EXPECT_TRUE(eph->has_value()) << "the session died with the member that was cut off";
   EXPECT_FALSE(ended);
-  auto status = c.admin().MemberStatus(c.Endpoint(cut), absl::Seconds(5));
+  auto status = c.admin()->MemberStatus(c.Endpoint(cut), absl::Seconds(5));
   ASSERT_TRUE(status.ok()) << status.status();
   EXPECT_EQ(status->streams(), 0u);
   EXPECT_GT(status->leader_silence_ms(), 2000);

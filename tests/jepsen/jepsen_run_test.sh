@@ -12,7 +12,14 @@ shift 2
 args=("$@")
 if ! unshare -n true 2>/dev/null; then
   echo "NOTE: no network namespaces here: running on loopback without the partition nemesis"
-  args=("${args[@]/--nemesis=all/--nemesis=kill,pause,membership}")
+  for i in "${!args[@]}"; do
+    case "${args[$i]}" in
+      --nemesis=all) args[$i]=--nemesis=kill,pause,membership ;;
+      --nemesis=*)  # the list without partition
+        kinds=$(echo "${args[$i]#--nemesis=}" | tr ',' '\n' | grep -vx partition | paste -sd,)
+        args[$i]=--nemesis=${kinds:-none} ;;
+    esac
+  done
   args+=(--net=loopback)
 fi
 dir=$(mktemp -d "${TMPDIR:-/tmp}/warren-jepsen-test.XXXXXX")
