@@ -11,6 +11,7 @@
 #include <iostream>
 #include <map>
 #include <random>
+#include <set>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -21,9 +22,15 @@
 #include "jepsen/elle/history.h"
 #include "jepsen/harness/workload.h"
 #include "metastore/errors.h"
+#include "metastore/ops.h"
 
 namespace warren::jepsen {
 namespace {
+
+using metastore::CheckOp;
+using metastore::CreateOp;
+using metastore::DeleteOp;
+using metastore::SetOp;
 
 constexpr char kRoot[] = "/jepsen-append";
 constexpr int kKeysAtOnce = 4;
@@ -67,40 +74,12 @@ std::string Json(const std::vector<MicroOp>& ops, bool done) {
   return absl::StrCat("[", absl::StrJoin(parts, ","), "]");
 }
 
-metastorepb::Op CheckOp(const std::string& path, int32_t version) {
-  metastorepb::Op op;
-  op.mutable_check()->set_path(path);
-  op.mutable_check()->set_version(version);
-  return op;
-}
-
-metastorepb::Op SetOp(const std::string& path, const std::string& data, int32_t version) {
-  metastorepb::Op op;
-  op.mutable_set_data()->set_path(path);
-  op.mutable_set_data()->set_data(data);
-  op.mutable_set_data()->set_version(version);
-  return op;
-}
-
-metastorepb::Op CreateOp(const std::string& path, const std::string& data) {
-  metastorepb::Op op;
-  op.mutable_create()->set_path(path);
-  op.mutable_create()->set_data(data);
-  return op;
-}
-
-metastorepb::Op DeleteOp(const std::string& path) {
-  metastorepb::Op op;
-  op.mutable_delete_()->set_path(path);
-  return op;
-}
-
 class AppendWorkload : public Workload {
  public:
   explicit AppendWorkload(WorkloadContext ctx) : ctx_(std::move(ctx)) {}
 
   absl::Status Setup() override {
-    auto s = ctx_.cluster->admin().Create(kRoot, "");
+    auto s = ctx_.cluster->admin()->Create(kRoot, "");
     if (!s.ok() && metastore::ErrorOf(s.status()) != metastorepb::NODE_EXISTS) return s.status();
     start_ = absl::Now();
     return absl::OkStatus();
@@ -119,7 +98,9 @@ class AppendWorkload : public Workload {
         op.append = std::uniform_int_distribution<int>(0, 1)(rng) == 1;
         if (op.append) op.value = ++next_value_;
       }
-      if (RunTxn(*client, process, ops)) process = ctx_.history->NewProcess();
+      if (RunTxn(*client, process, WithAppendersReads(ops))) {
+        process = ctx_.history->NewProcess();
+      }
       absl::SleepFor(absl::Milliseconds(std::uniform_int_distribution<int>(0, 4)(rng)));
     }
   }
@@ -128,6 +109,7 @@ class AppendWorkload : public Workload {
     std::ifstream in(ctx_.dir + "/history.jsonl");
     auto history = elle::ReadTxnHistory(in);
     if (!history.ok()) return absl::StrCat("unknown: the history: ", history.status().message());
+    if (auto why = LostAppends(*history); !why.empty()) return why;
     const elle::CheckResult r = elle::CheckListAppend(*history);
     std::cout << "elle: " << history->txns.size() << " txns, " << r.txns
               << " in the dependency graph, " << r.edges << " edges" << std::endl;
@@ -144,8 +126,49 @@ class AppendWorkload : public Workload {
  private:
   static std::string PathOf(const std::string& key) { return absl::StrCat(kRoot, "/", key); }
 
+  // The txn with a read of each key it appends to before its first append there: the multi
+  // sets the key at the version read, so what it read is what the key held when the txn
+  // committed, and the read puts the appender in the key's order of versions.
+  static std::vector<MicroOp> WithAppendersReads(const std::vector<MicroOp>& ops) {
+    std::vector<MicroOp> out;
+    std::set<std::string> touched;
+    for (const MicroOp& op : ops) {
+      if (op.append && !touched.count(op.key)) out.push_back(MicroOp{false, op.key});
+      touched.insert(op.key);
+      out.push_back(op);
+    }
+    return out;
+  }
+
+  // Elle orders only what some read saw: an acknowledged append that no later txn read would
+  // be lost unseen. The final list of every key, read once the faults are healed, must hold
+  // every acknowledged append to it.
+  std::string LostAppends(const elle::TxnHistory& history) {
+    std::map<std::string, std::vector<int64_t>> acknowledged;  // by key
+    for (const elle::Txn& t : history.txns) {
+      if (t.status != elle::Txn::kOk) continue;
+      for (const elle::MicroOp& op : t.ops) {
+        if (op.kind == elle::MicroOp::kAppend) acknowledged[op.key].push_back(op.value);
+      }
+    }
+    for (const auto& [key, values] : acknowledged) {
+      auto r = ctx_.cluster->admin()->GetData(PathOf(key));
+      if (!r.ok()) return absl::StrCat("unknown: final read of ", key, ": ", r.status().message());
+      auto list = Decode(r->data);
+      if (!list) return absl::StrCat(key, " holds no list in the end: ", r->data);
+      const std::set<int64_t> final_list(list->begin(), list->end());
+      for (int64_t v : values) {
+        if (!final_list.count(v)) {
+          return absl::StrCat("acknowledged append lost: ", v, " to ", key,
+                              ", whose final list is [", Encode(*list), "]");
+        }
+      }
+    }
+    return "";
+  }
+
   // Returns whether the outcome is in doubt.
-  bool RunTxn(Client& c, int64_t process, std::vector<MicroOp>& ops) {
+  bool RunTxn(Client& c, int64_t process, std::vector<MicroOp> ops) {
     ctx_.history->Invoke(process, "txn", "", Json(ops, false));
     auto fail = [&](const std::string& why) {
       ctx_.history->Complete(process, "fail", "txn", "", Json(ops, false), why);
