@@ -5,27 +5,17 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/json_util.h"
+#include "jepsen/lincheck/history_events.h"
 #include "proto/history.pb.h"
 
 namespace warren::elle {
 namespace {
 
+using lincheck::ForEachHistoryEvent;
+
 using google::protobuf::Value;
 
-absl::Status LineError(size_t line, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat("line ", line + 1, ": ", what));
-}
-
-absl::StatusOr<int64_t> IntegerOf(const Value& v) {
-  if (v.kind_case() != Value::kNumberValue)
-    return absl::InvalidArgumentError("expected an integer");
-  const double d = v.number_value();
-  if (d != std::floor(d) || std::abs(d) > 9.0e15) {
-    return absl::InvalidArgumentError(absl::StrCat(d, " is not an integer"));
-  }
-  return static_cast<int64_t>(d);
-}
+using lincheck::IntegerOf;
 
 // [["r","k",null|[1,2]], ["append","k",3], ...]. `completed`: an ok completion, whose reads
 // must carry their lists.
@@ -91,33 +81,25 @@ absl::StatusOr<TxnHistory> ReadTxnHistory(std::istream& in) {
   TxnHistory h;
   std::map<int64_t, size_t> open;                              // process -> its open txn
   std::map<std::pair<std::string, int64_t>, size_t> appended;  // (key, value) -> invoke line
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  std::string line;
-  for (size_t n = 0; std::getline(in, line); ++n) {
-    h.lines.push_back(line);
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    historypb::HistoryEvent e;
-    if (auto s = google::protobuf::util::JsonStringToMessage(line, &e, options); !s.ok()) {
-      return LineError(n, absl::StrCat("not a history event: ", s.message().ToString()));
-    }
-    if (e.f() != "txn") return LineError(n, absl::StrCat("unknown f '", e.f(), "' (txn)"));
+  auto read = ForEachHistoryEvent(in, &h.lines, [&](size_t n, const historypb::HistoryEvent& e) {
+    if (e.f() != "txn")
+      return absl::InvalidArgumentError(absl::StrCat("unknown f '", e.f(), "' (txn)"));
     auto it = open.find(e.process());
     if (e.type() == "invoke") {
       if (it != open.end()) {
-        return LineError(
-            n, absl::StrCat("process ", e.process(), " invoked again before its txn on line ",
-                            h.txns[it->second].invoke + 1, " completed"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("process ", e.process(), " invoked again before its txn on line ",
+                         h.txns[it->second].invoke + 1, " completed"));
       }
       auto ops = MicroOpsOf(e.value(), /*completed=*/false);
-      if (!ops.ok()) return LineError(n, ops.status().message());
+      if (!ops.ok()) return absl::InvalidArgumentError(ops.status().message());
       for (const MicroOp& op : *ops) {
         if (op.kind != MicroOp::kAppend) continue;
         auto [at, fresh] = appended.emplace(std::make_pair(op.key, op.value), n);
         if (!fresh) {
-          return LineError(n,
-                           absl::StrCat(op.value, " was appended to ", op.key, " already, on line ",
-                                        at->second + 1, ": values must be unique per key"));
+          return absl::InvalidArgumentError(absl::StrCat(op.value, " was appended to ", op.key,
+                                                         " already, on line ", at->second + 1,
+                                                         ": values must be unique per key"));
         }
       }
       Txn t;
@@ -126,14 +108,15 @@ absl::StatusOr<TxnHistory> ReadTxnHistory(std::istream& in) {
       t.ops = std::move(*ops);
       open[e.process()] = h.txns.size();
       h.txns.push_back(std::move(t));
-      continue;
+      return absl::OkStatus();
     }
     if (e.type() != "ok" && e.type() != "fail" && e.type() != "info") {
-      return LineError(n, absl::StrCat("unknown type '", e.type(), "' (invoke, ok, fail, info)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown type '", e.type(), "' (invoke, ok, fail, info)"));
     }
     if (it == open.end()) {
-      return LineError(
-          n, absl::StrCat("process ", e.process(), " completed a txn it had not invoked"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("process ", e.process(), " completed a txn it had not invoked"));
     }
     Txn& t = h.txns[it->second];
     open.erase(it);
@@ -141,18 +124,19 @@ absl::StatusOr<TxnHistory> ReadTxnHistory(std::istream& in) {
     if (e.type() == "ok") {
       t.status = Txn::kOk;
       auto ops = MicroOpsOf(e.value(), /*completed=*/true);
-      if (!ops.ok()) return LineError(n, ops.status().message());
+      if (!ops.ok()) return absl::InvalidArgumentError(ops.status().message());
       if (!SameAppends(t.ops, *ops)) {
-        return LineError(
-            n, absl::StrCat("the completion's micro-ops differ from the invocation's on line ",
-                            t.invoke + 1));
+        return absl::InvalidArgumentError(absl::StrCat(
+            "the completion's micro-ops differ from the invocation's on line ", t.invoke + 1));
       }
       t.ops = std::move(*ops);
     } else {
       t.status = e.type() == "fail" ? Txn::kFail : Txn::kInfo;
       for (MicroOp& op : t.ops) op.read.reset();  // what an unfinished txn read is unknown
     }
-  }
+    return absl::OkStatus();
+  });
+  if (!read.ok()) return read;
   return h;
 }
 

@@ -12,6 +12,7 @@
 #include "common/dashed_flags.h"
 #include "jepsen/elle/checker.h"
 #include "jepsen/elle/history.h"
+#include "jepsen/lincheck/history_events.h"
 
 namespace {
 
@@ -19,15 +20,13 @@ constexpr int kBadInput = 3;
 
 int Run(const std::string& file) {
   using namespace warren::elle;
-  std::ifstream in_file;
-  if (file != "-") {
-    in_file.open(file);
-    if (!in_file) {
-      std::cerr << "cannot read " << file << "\n";
-      return kBadInput;
-    }
+  std::ifstream file_stream;
+  std::istream* in = warren::lincheck::OpenInput(file, file_stream);
+  if (in == nullptr) {
+    std::cerr << "cannot read " << file << "\n";
+    return kBadInput;
   }
-  auto history = ReadTxnHistory(file == "-" ? std::cin : in_file);
+  auto history = ReadTxnHistory(*in);
   if (!history.ok()) {
     std::cerr << file << ": " << history.status().message() << "\n";
     return kBadInput;

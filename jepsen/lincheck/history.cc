@@ -4,26 +4,11 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
-#include "google/protobuf/util/json_util.h"
+#include "jepsen/lincheck/history_events.h"
 #include "proto/history.pb.h"
 
 namespace warren::lincheck {
 namespace {
-
-absl::Status LineError(size_t line, absl::string_view what) {
-  return absl::InvalidArgumentError(absl::StrCat("line ", line + 1, ": ", what));
-}
-
-absl::StatusOr<int64_t> IntegerOf(const google::protobuf::Value& v) {
-  if (v.kind_case() != google::protobuf::Value::kNumberValue) {
-    return absl::InvalidArgumentError("expected an integer");
-  }
-  const double d = v.number_value();
-  if (d != std::floor(d) || std::abs(d) > 9.0e15) {
-    return absl::InvalidArgumentError(absl::StrCat(d, " is not an integer register value"));
-  }
-  return static_cast<int64_t>(d);
-}
 
 absl::StatusOr<OpKind> KindOf(const std::string& f) {
   if (f == "read") return OpKind::kRead;
@@ -61,48 +46,40 @@ absl::StatusOr<History> ReadHistory(std::istream& in) {
   History h;
   std::map<int64_t, size_t> open;  // process -> index in h.ops of its open invocation
   std::vector<bool> drop;          // per op: failed, or an unknown read
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = true;
-  std::string line;
-  for (size_t n = 0; std::getline(in, line); ++n) {
-    h.lines.push_back(line);
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    historypb::HistoryEvent e;
-    if (auto s = google::protobuf::util::JsonStringToMessage(line, &e, options); !s.ok()) {
-      return LineError(n, absl::StrCat("not a history event: ", s.message().ToString()));
-    }
+  auto read = ForEachHistoryEvent(in, &h.lines, [&](size_t n, const historypb::HistoryEvent& e) {
     auto kind = KindOf(e.f());
-    if (!kind.ok()) return LineError(n, kind.status().message());
+    if (!kind.ok()) return absl::InvalidArgumentError(kind.status().message());
     auto it = open.find(e.process());
     if (e.type() == "invoke") {
       if (it != open.end()) {
-        return LineError(
-            n, absl::StrCat("process ", e.process(), " invoked again before its operation on line ",
-                            h.ops[it->second].invoke + 1, " completed"));
+        return absl::InvalidArgumentError(
+            absl::StrCat("process ", e.process(), " invoked again before its operation on line ",
+                         h.ops[it->second].invoke + 1, " completed"));
       }
       Operation op;
       op.process = e.process();
       op.kind = *kind;
       op.key = e.key();
       op.invoke = n;
-      if (auto s = ReadArguments(e, op); !s.ok()) return LineError(n, s.message());
+      if (auto s = ReadArguments(e, op); !s.ok()) return absl::InvalidArgumentError(s.message());
       open[e.process()] = h.ops.size();
       h.ops.push_back(std::move(op));
       drop.push_back(false);
-      continue;
+      return absl::OkStatus();
     }
     if (e.type() != "ok" && e.type() != "fail" && e.type() != "info") {
-      return LineError(n, absl::StrCat("unknown type '", e.type(), "' (invoke, ok, fail, info)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown type '", e.type(), "' (invoke, ok, fail, info)"));
     }
     if (it == open.end()) {
-      return LineError(
-          n, absl::StrCat("process ", e.process(), " completed an operation it had not invoked"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("process ", e.process(), " completed an operation it had not invoked"));
     }
     const size_t index = it->second;
     Operation& op = h.ops[index];
     if (op.kind != *kind || op.key != e.key()) {
-      return LineError(
-          n, absl::StrCat("the completion does not match the invocation on line ", op.invoke + 1));
+      return absl::InvalidArgumentError(
+          absl::StrCat("the completion does not match the invocation on line ", op.invoke + 1));
     }
     open.erase(it);
     op.complete = n;
@@ -113,17 +90,20 @@ absl::StatusOr<History> ReadHistory(std::istream& in) {
       drop[index] = op.kind == OpKind::kRead;
     } else if (op.kind == OpKind::kRead) {
       if (e.value().kind_case() == google::protobuf::Value::KIND_NOT_SET) {
-        return LineError(n, "an ok read needs the value it saw (null: absent)");
+        return absl::InvalidArgumentError("an ok read needs the value it saw (null: absent)");
       }
       if (e.value().kind_case() == google::protobuf::Value::kNullValue) {
         op.value.reset();
       } else {
         auto v = IntegerOf(e.value());
-        if (!v.ok()) return LineError(n, absl::StrCat("read value: ", v.status().message()));
+        if (!v.ok())
+          return absl::InvalidArgumentError(absl::StrCat("read value: ", v.status().message()));
         op.value = *v;
       }
     }
-  }
+    return absl::OkStatus();
+  });
+  if (!read.ok()) return read;
   for (const auto& [process, index] : open) {  // never completed: unknown
     h.ops[index].unknown = true;
     drop[index] = h.ops[index].kind == OpKind::kRead;

@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "common/dashed_flags.h"
 #include "jepsen/lincheck/history.h"
+#include "jepsen/lincheck/history_events.h"
 #include "jepsen/lincheck/register_checker.h"
 
 ABSL_FLAG(std::string, model, "register", "the object the history is of: register (one per key)");
@@ -32,15 +33,13 @@ int Run(const std::string& file) {
     std::cerr << "--timeout must be >= 0\n";
     return kBadInput;
   }
-  std::ifstream in_file;
-  if (file != "-") {
-    in_file.open(file);
-    if (!in_file) {
-      std::cerr << "cannot read " << file << "\n";
-      return kBadInput;
-    }
+  std::ifstream file_stream;
+  std::istream* in = warren::lincheck::OpenInput(file, file_stream);
+  if (in == nullptr) {
+    std::cerr << "cannot read " << file << "\n";
+    return kBadInput;
   }
-  auto history = ReadHistory(file == "-" ? std::cin : in_file);
+  auto history = ReadHistory(*in);
   if (!history.ok()) {
     std::cerr << file << ": " << history.status().message() << "\n";
     return kBadInput;
