@@ -191,6 +191,40 @@ TEST(LeaseReadTest, LeaseNeedsAClockAndADriftMargin) {
   EXPECT_EQ(cfg.Validate().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// How many of `trials` schedules (randomized timeouts drawn from different seeds) leave a leader
+// that was cut off believing its lease holds once another has been elected: a stale read.
+int StaleLeases(bool without_margin, int trials) {
+  int stale = 0;
+  for (int trial = 1; trial <= trials; ++trial) {
+    TestCluster c(3, [&](Config& cfg) {
+      LeaseReads(cfg);
+      cfg.random_seed = cfg.id * 1000 + trial;
+      cfg.unsafe_lease_without_margin = without_margin;
+    });
+    c.Elect(1);
+    c.TickAll();
+    c.Stabilize();
+    c.Isolate(1);
+    for (int tick = 0; tick < 60; ++tick) {
+      c.TickAll();
+      c.Stabilize();
+      if (c.node(2).role() == Role::kLeader || c.node(3).role() == Role::kLeader) {
+        stale += c.node(1).role() == Role::kLeader && c.node(1).LeaseValid();
+        break;
+      }
+    }
+  }
+  return stale;
+}
+
+// warrend --unsafe-lease-without-margin must be caught: the naive lease, as long as the
+// leader's own randomized election timeout, outlives the next leader's election in some
+// schedules, where the true lease, (election_tick - 2) ticks less the drift margin, never does.
+TEST(LeaseReadTest, ALeaseWithoutItsMarginOutlivesTheNextElectionAndTheTrueOneDoesNot) {
+  EXPECT_EQ(StaleLeases(/*without_margin=*/false, 200), 0);
+  EXPECT_GT(StaleLeases(/*without_margin=*/true, 200), 0);
+}
+
 // The lease is sound only because voters that heard from the leader within an election
 // timeout refuse to vote for anyone else, even a node whose own timer ran out.
 TEST(LeaseReadTest, VotersWithARecentLeaderRefuseCandidates) {
