@@ -23,6 +23,7 @@ constexpr absl::Duration kZooKeeperSessionTimeout = absl::Seconds(10);
 ZooKeeperClientOptions ZooKeeperOptions(const WorkloadContext& ctx, int home) {
   ZooKeeperClientOptions o;
   o.hosts = ctx.cluster->ZooKeeperEndpointsFrom(home);
+  o.hosts_now = [cluster = ctx.cluster, home] { return cluster->ZooKeeperEndpointsFrom(home); };
   o.session_timeout = kZooKeeperSessionTimeout;
   return o;
 }

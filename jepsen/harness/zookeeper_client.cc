@@ -15,6 +15,7 @@
 #include <cstring>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -131,8 +132,18 @@ struct SyncOutcome {
 class ZooKeeperClient : public Client {
  public:
   explicit ZooKeeperClient(ZooKeeperClientOptions options)
-      : options_(std::move(options)), hosts_(absl::StrJoin(options_.hosts, ",")) {}
-  ~ZooKeeperClient() override { Close(); }
+      : options_(std::move(options)), hosts_(absl::StrJoin(options_.hosts, ",")) {
+    if (options_.hosts_now) follower_ = std::thread([this] { FollowTheGroup(); });
+  }
+  ~ZooKeeperClient() override {
+    {
+      std::lock_guard lock(handle_mu_);
+      stop_following_ = true;
+    }
+    following_.notify_all();
+    if (follower_.joinable()) follower_.join();
+    Close();
+  }
 
   // With own_session, makes the handle and waits until its session is established. Without,
   // the first call makes it.
@@ -147,7 +158,12 @@ class ZooKeeperClient : public Client {
     }
     lock.unlock();
     Close();
-    return ZooError(ZCONNECTIONLOSS, absl::StrCat("no session with ", hosts_, " within ",
+    std::string hosts;
+    {
+      std::lock_guard handle_lock(handle_mu_);
+      hosts = hosts_;
+    }
+    return ZooError(ZCONNECTIONLOSS, absl::StrCat("no session with ", hosts, " within ",
                                                   absl::FormatDuration(options_.connect_timeout)));
   }
 
@@ -263,12 +279,15 @@ class ZooKeeperClient : public Client {
   }
 
   void AbandonSession() override {
-    abandoned_ = true;
-    if (zh_ == nullptr) return;
-    // Point the handle at nowhere: the C client drops its connection at once and cannot make
-    // another, so its session is left to expire. (zookeeper_close on a connected handle
-    // would close the session.)
-    zoo_set_servers(zh_, kNowhere);
+    {
+      std::lock_guard lock(handle_mu_);
+      abandoned_ = true;
+      if (zh_ == nullptr) return;
+      // Point the handle at nowhere: the C client drops its connection at once and cannot
+      // make another, so its session is left to expire. (zookeeper_close on a connected
+      // handle would close the session.)
+      zoo_set_servers(zh_, kNowhere);
+    }
     Close();
   }
 
@@ -283,6 +302,7 @@ class ZooKeeperClient : public Client {
       connected_ = ended_ = closing_ = false;
     }
     const int timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(options_.session_timeout));
+    std::lock_guard lock(handle_mu_);
     zh_ = zookeeper_init(hosts_.c_str(), &ZooKeeperClient::Watcher, timeout_ms, nullptr, this, 0);
     if (zh_ == nullptr) {
       return absl::UnavailableError(
@@ -299,8 +319,24 @@ class ZooKeeperClient : public Client {
       closing_ = true;
     }
     // Not under mu_: closing joins the C client's threads, whose watcher takes it.
+    std::lock_guard lock(handle_mu_);
     zookeeper_close(zh_);
     zh_ = nullptr;
+  }
+
+  // As an application that watches the ensemble's configuration does (zoo_set_servers after
+  // a reconfig): when the group changes, the handle is given its members' addresses, so that
+  // a session whose members were all replaced by new machines can still move to one.
+  void FollowTheGroup() {
+    std::unique_lock lock(handle_mu_);
+    while (!stop_following_) {
+      following_.wait_for(lock, std::chrono::milliseconds(250));
+      if (stop_following_ || abandoned_) continue;
+      const std::string now = absl::StrJoin(options_.hosts_now(), ",");
+      if (now == hosts_) continue;
+      hosts_ = now;  // for the next handle, too
+      if (zh_ != nullptr) zoo_set_servers(zh_, hosts_.c_str());
+    }
   }
 
   // The handle for the next call. Without a session of its own, the client makes one when it
@@ -370,9 +406,15 @@ class ZooKeeperClient : public Client {
   }
 
   const ZooKeeperClientOptions options_;
-  const std::string hosts_;
-  zhandle_t* zh_ = nullptr;  // the calling thread's
+  // The calling thread's, and the follower's (FollowTheGroup) under handle_mu_; the calling
+  // thread changes them only under it.
+  std::mutex handle_mu_;
+  std::string hosts_;
+  zhandle_t* zh_ = nullptr;
   bool abandoned_ = false;
+  std::thread follower_;
+  std::condition_variable following_;
+  bool stop_following_ = false;
 
   std::mutex mu_;  // what the watcher shares with the calling thread
   std::condition_variable cv_;

@@ -2,6 +2,7 @@
 // libzookeeper-mt): what an application written for ZooKeeper does to the cluster.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -16,6 +17,9 @@ struct ZooKeeperClientOptions {
   // host:port of the members' ZooKeeper ports. The C client tries them in this order (its
   // shuffle is off, see SetUpZooKeeperClients) and moves on to the next when one fails.
   std::vector<std::string> hosts;
+  // If set, the hosts as the group is now: the client follows the group's changes
+  // (zoo_set_servers), as an application that watches ZooKeeper's configuration does.
+  std::function<std::vector<std::string>()> hosts_now;
   absl::Duration session_timeout = absl::Seconds(10);
   // The caller holds this one session: once it has ended, calls fail with SessionExpired.
   // Otherwise the session only carries the calls, and a new one replaces it at the next call
