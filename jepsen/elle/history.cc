@@ -110,10 +110,6 @@ absl::StatusOr<TxnHistory> ReadTxnHistory(std::istream& in) {
       h.txns.push_back(std::move(t));
       return absl::OkStatus();
     }
-    if (e.type() != "ok" && e.type() != "fail" && e.type() != "info") {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown type '", e.type(), "' (invoke, ok, fail, info)"));
-    }
     if (it == open.end()) {
       return absl::InvalidArgumentError(
           absl::StrCat("process ", e.process(), " completed a txn it had not invoked"));

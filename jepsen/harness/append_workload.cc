@@ -79,8 +79,7 @@ class AppendWorkload : public Workload {
   explicit AppendWorkload(WorkloadContext ctx) : ctx_(std::move(ctx)) {}
 
   absl::Status Setup() override {
-    auto s = ctx_.cluster->admin()->Create(kRoot, "");
-    if (!s.ok() && metastore::ErrorOf(s.status()) != metastorepb::NODE_EXISTS) return s.status();
+    if (auto s = CreateIfMissing(ctx_, kRoot); !s.ok()) return s;
     start_ = absl::Now();
     return absl::OkStatus();
   }
@@ -133,7 +132,11 @@ class AppendWorkload : public Workload {
     std::vector<MicroOp> out;
     std::set<std::string> touched;
     for (const MicroOp& op : ops) {
-      if (op.append && !touched.count(op.key)) out.push_back(MicroOp{false, op.key});
+      if (op.append && !touched.count(op.key)) {
+        MicroOp read;
+        read.key = op.key;
+        out.push_back(read);
+      }
       touched.insert(op.key);
       out.push_back(op);
     }

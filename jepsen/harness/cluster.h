@@ -121,7 +121,7 @@ class Cluster {
   // Resumes the member if this was the last pause in force, or if `every_pause`.
   absl::Status ResumeLocked(int id, bool every_pause);  // needs mu_
   absl::Status ReplaceReseeding(int id, bool new_id);
-  absl::Status ReconnectAdmin();              // needs mu_
+  absl::Status ReconnectAdmin();  // needs mu_
   // Starts an empty member `id` that joins, adds it as a learner and promotes it.
   absl::Status Join(int id);
   absl::Status ChangeMembership(const raftpb::MembershipRequest& req, absl::Duration patience);
@@ -147,8 +147,8 @@ class Cluster {
   int next_id_ = 0;  // a new machine's id
   std::map<int, std::unique_ptr<testing::Process>> members_;
   std::map<int, int> paused_;  // by member: the pauses in force (it resumes when none is)
-  std::set<int> replaced_;   // started empty with --join
-  std::set<int> reseeding_;  // being replaced under their ids: not to be restarted meanwhile
+  std::set<int> replaced_;     // started empty with --join
+  std::set<int> reseeding_;    // being replaced under their ids: not to be restarted meanwhile
   std::set<int> namespaces_;
   std::map<int, int> loopback_ports_;     // --net=loopback
   std::map<int, int> loopback_zk_ports_;  // --net=loopback

@@ -19,8 +19,7 @@ class CounterWorkload : public Workload {
   explicit CounterWorkload(WorkloadContext ctx) : ctx_(std::move(ctx)) {}
 
   absl::Status Setup() override {
-    auto s = ctx_.cluster->admin()->Create(kPath, "0");
-    if (!s.ok() && metastore::ErrorOf(s.status()) != metastorepb::NODE_EXISTS) return s.status();
+    if (auto s = CreateIfMissing(ctx_, kPath, "0"); !s.ok()) return s;
     if (auto stat = ctx_.cluster->admin()->SetData(kPath, "0"); !stat.ok()) return stat.status();
     return absl::OkStatus();
   }

@@ -15,8 +15,7 @@ void Nemesis::LoseUnsynced(const PlannedFault& f, std::mt19937_64& rng,
   std::vector<int> targets;
   // The first of a run is always the whole cluster, so that a short run with any seed has
   // one; later ones one time in four.
-  const bool everyone =
-      power_losses_ == 0 || std::uniform_int_distribution<int>(0, 3)(rng) == 0;
+  const bool everyone = power_losses_ == 0 || std::uniform_int_distribution<int>(0, 3)(rng) == 0;
   if (everyone) {
     ++power_losses_;
     label = "power loss of every member";

@@ -26,8 +26,7 @@ class RegisterWorkload : public Workload {
   explicit RegisterWorkload(WorkloadContext ctx) : ctx_(std::move(ctx)) {}
 
   absl::Status Setup() override {
-    auto s = ctx_.cluster->admin()->Create(kRoot, "");
-    if (!s.ok() && metastore::ErrorOf(s.status()) != metastorepb::NODE_EXISTS) return s.status();
+    if (auto s = CreateIfMissing(ctx_, kRoot); !s.ok()) return s;
     start_ = absl::Now();
     return absl::OkStatus();
   }

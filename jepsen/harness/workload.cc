@@ -61,6 +61,13 @@ absl::StatusOr<std::unique_ptr<Client>> WorkloadContext::ConnectWithSession(
   return GrpcClient(std::move(*client));
 }
 
+absl::Status CreateIfMissing(const WorkloadContext& ctx, const std::string& path,
+                             const std::string& data) {
+  auto s = ctx.cluster->admin()->Create(path, data);
+  if (!s.ok() && metastore::ErrorOf(s.status()) != metastorepb::NODE_EXISTS) return s.status();
+  return absl::OkStatus();
+}
+
 bool OutcomeUnknown(const absl::Status& s) {
   switch (metastore::ErrorOf(s)) {
     case metastorepb::OK:

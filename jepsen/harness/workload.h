@@ -46,6 +46,10 @@ class Workload {
 absl::StatusOr<std::unique_ptr<Workload>> MakeWorkload(const std::string& name,
                                                        WorkloadContext ctx);
 
+// Creates the znode at `path` (holding `data`) if it is not there yet: a workload's parent.
+absl::Status CreateIfMissing(const WorkloadContext& ctx, const std::string& path,
+                             const std::string& data = "");
+
 // Metastore errors after which a write may or may not have been applied (ZooKeeper's
 // ConnectionLoss, OperationTimeout, SessionExpired... among them: see zookeeper_client.cc).
 bool OutcomeUnknown(const absl::Status& s);

@@ -67,10 +67,6 @@ absl::StatusOr<History> ReadHistory(std::istream& in) {
       drop.push_back(false);
       return absl::OkStatus();
     }
-    if (e.type() != "ok" && e.type() != "fail" && e.type() != "info") {
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown type '", e.type(), "' (invoke, ok, fail, info)"));
-    }
     if (it == open.end()) {
       return absl::InvalidArgumentError(
           absl::StrCat("process ", e.process(), " completed an operation it had not invoked"));

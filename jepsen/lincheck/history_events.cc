@@ -23,6 +23,10 @@ absl::Status ForEachHistoryEvent(
         !parsed.ok()) {
       s = absl::InvalidArgumentError(
           absl::StrCat("not a history event: ", parsed.message().ToString()));
+    } else if (e.type() != "invoke" && e.type() != "ok" && e.type() != "fail" &&
+               e.type() != "info") {
+      s = absl::InvalidArgumentError(
+          absl::StrCat("unknown type '", e.type(), "' (invoke, ok, fail, info)"));
     } else {
       s = on_event(n, e);
     }

@@ -16,8 +16,9 @@
 namespace warren::lincheck {
 
 // Hands each event to `on_event` with its line number (from 0), skipping blank lines, and
-// keeps every line in `lines`, for reports. A line that is not an event, or an error of
-// `on_event`, is an InvalidArgument error naming the line.
+// keeps every line in `lines`, for reports. A line that is not an event (or whose type is not
+// invoke, ok, fail or info), or an error of `on_event`, is an InvalidArgument error naming the
+// line.
 absl::Status ForEachHistoryEvent(
     std::istream& in, std::vector<std::string>* lines,
     const std::function<absl::Status(size_t line, const historypb::HistoryEvent& e)>& on_event);
