@@ -358,6 +358,12 @@ class Run {
         if (std::string why = testing::DecodeBody(type, r.body, &body); !why.empty()) {
           Violation(absl::StrCat("xid ", r.xid, ": ", why));
         }
+      } else if (type == op::kMulti && KnownCode(r.err) && !r.body.empty()) {
+        // A multi refused as a whole still answers each op: ZooKeeper's C client reads them.
+        testing::Body body;
+        if (std::string why = testing::DecodeBody(type, r.body, &body); !why.empty()) {
+          Violation(absl::StrCat("xid ", r.xid, " (a multi refused with ", r.err, "): ", why));
+        }
       } else if (!KnownCode(r.err) || !r.body.empty()) {
         Violation(absl::StrCat("xid ", r.xid, " (type ", type, "): error ", r.err, " with ",
                                r.body.size(), " bytes of body"));
