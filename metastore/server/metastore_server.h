@@ -34,10 +34,10 @@ struct MetastoreOptions {
   uint64_t snapshot_entries = 10000;
   uint64_t log_retention_entries = 1000;
   bool lease_reads = false;
-  bool unsafe_stale_reads = false;       // wrong on purpose: see MetastoreService
-  bool unsafe_non_atomic_multi = false;  // wrong on purpose: see TreeOptions
+  bool unsafe_stale_reads = false;           // wrong on purpose: see MetastoreService
+  bool unsafe_non_atomic_multi = false;      // wrong on purpose: see TreeOptions
   bool unsafe_lease_without_margin = false;  // wrong on purpose: see raft::Config
-  bool unsafe_no_fsync = false;          // wrong on purpose: see SetUnsafeNoFsync (whole process)
+  bool unsafe_no_fsync = false;  // wrong on purpose: see SetUnsafeNoFsync (whole process)
   // Wrong on purpose, for fault tests: log records and snapshots are not checked against their
   // checksums (raft::GroupOptions::unsafe_skip_checksums).
   bool unsafe_skip_checksums = false;
