@@ -1,7 +1,9 @@
 #include "jepsen/faults/unsynced_rollback.h"
 
 #include <fcntl.h>
+#include <spawn.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -235,6 +237,31 @@ absl::StatusOr<RollbackResult> RollBackUnsynced(const UnsyncedFiles& files, bool
   fs::remove(files.journal, ec);
   fs::remove_all(files.stash, ec);
   return result;
+}
+
+std::vector<std::string> UnsyncedEnvironment(const std::string& shim, const UnsyncedFiles& files) {
+  return {"LD_PRELOAD=" + shim, "WARREN_UNSYNCED_ROOT=" + files.root,
+          "WARREN_UNSYNCED_JOURNAL=" + files.journal, "WARREN_UNSYNCED_STASH=" + files.stash};
+}
+
+absl::StatusOr<int> RunUnderShim(const std::string& shim, const std::string& program,
+                                 const std::string& arg, const UnsyncedFiles& files) {
+  std::vector<std::string> env = UnsyncedEnvironment(shim, files);
+  std::vector<char*> envp;
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::string program_copy = program, arg_copy = arg;
+  std::vector<char*> argv = {program_copy.data(), arg_copy.data(), nullptr};
+  pid_t pid;
+  if (int rc = posix_spawn(&pid, program.c_str(), nullptr, nullptr, argv.data(), envp.data());
+      rc != 0) {
+    return absl::InternalError(absl::StrCat("cannot run ", program, ": ", std::strerror(rc)));
+  }
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid) {
+    return absl::InternalError(absl::StrCat("waitpid ", program, ": ", std::strerror(errno)));
+  }
+  return status;
 }
 
 }  // namespace warren::jepsen

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -30,5 +31,14 @@ struct RollbackResult {
 // process starts from what is now on disk.
 absl::StatusOr<RollbackResult> RollBackUnsynced(const UnsyncedFiles& files, bool torn,
                                                 uint64_t seed);
+
+// The VAR=value environment that runs a process under lose_unsynced.c (the library at
+// `shim`), journaling what it does under `files.root`.
+std::vector<std::string> UnsyncedEnvironment(const std::string& shim, const UnsyncedFiles& files);
+
+// Runs `program arg` under the shim with nothing else in its environment and waits for it:
+// its wait status.
+absl::StatusOr<int> RunUnderShim(const std::string& shim, const std::string& program,
+                                 const std::string& arg, const UnsyncedFiles& files);
 
 }  // namespace warren::jepsen

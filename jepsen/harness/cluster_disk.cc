@@ -19,9 +19,7 @@ UnsyncedFiles Cluster::UnsyncedFilesOf(int id) const {
 
 std::vector<std::string> Cluster::LoseUnsyncedEnv(int id) const {
   if (options_.lose_unsynced_shim.empty()) return {};
-  const UnsyncedFiles f = UnsyncedFilesOf(id);
-  return {"LD_PRELOAD=" + options_.lose_unsynced_shim, "WARREN_UNSYNCED_ROOT=" + f.root,
-          "WARREN_UNSYNCED_JOURNAL=" + f.journal, "WARREN_UNSYNCED_STASH=" + f.stash};
+  return UnsyncedEnvironment(options_.lose_unsynced_shim, UnsyncedFilesOf(id));
 }
 
 void Cluster::ForgetUnsynced(int id) {

@@ -2,7 +2,6 @@
 // the shim, then the rollback must leave exactly what the syncs made durable.
 #include "jepsen/faults/unsynced_rollback.h"
 
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,19 +38,9 @@ class UnsyncedRollbackTest : public ::testing::Test {
 
   // Runs the writer under the shim; it creates the root.
   void RunWriter() {
-    std::vector<std::string> env = {
-        "LD_PRELOAD=" WARREN_LOSE_UNSYNCED, "WARREN_UNSYNCED_ROOT=" + files_.root,
-        "WARREN_UNSYNCED_JOURNAL=" + files_.journal, "WARREN_UNSYNCED_STASH=" + files_.stash};
-    std::vector<char*> envp;
-    for (auto& e : env) envp.push_back(e.data());
-    envp.push_back(nullptr);
-    std::string writer = UNSYNCED_WRITER;
-    std::vector<char*> argv = {writer.data(), files_.root.data(), nullptr};
-    pid_t pid;
-    ASSERT_EQ(posix_spawn(&pid, writer.c_str(), nullptr, nullptr, argv.data(), envp.data()), 0);
-    int status = 0;
-    ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    auto status = RunUnderShim(WARREN_LOSE_UNSYNCED, UNSYNCED_WRITER, files_.root, files_);
+    ASSERT_TRUE(status.ok()) << status.status();
+    ASSERT_TRUE(WIFEXITED(*status) && WEXITSTATUS(*status) == 0) << *status;
     // Before the rollback, everything written is there, as after a process crash.
     ASSERT_EQ(At("append"), "hello world");
     ASSERT_EQ(At("atomic"), "new");
