@@ -217,7 +217,7 @@ std::string Cluster::MembersFlag(int joiner) const {
 }
 
 absl::Status Cluster::Spawn(int id, bool join) {
-  const std::string data = absl::StrCat(options_.dir, "/m", id);
+  const std::string data = DataDir(id);
   fs::create_directories(data);
   std::vector<std::string> argv;
   if (options_.netns) argv = {Tool("ip"), "netns", "exec", Namespace(id)};
@@ -401,7 +401,7 @@ absl::Status Cluster::ChangeMembership(const raftpb::MembershipRequest& req,
 absl::Status Cluster::Join(int id) {
   {
     std::lock_guard lock(mu_);
-    fs::remove_all(absl::StrCat(options_.dir, "/m", id));
+    fs::remove_all(DataDir(id));
     ForgetUnsynced(id);
     replaced_.insert(id);
     if (auto s = Spawn(id, /*join=*/true); !s.ok()) return s;

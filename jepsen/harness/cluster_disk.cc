@@ -13,7 +13,7 @@ std::string LoseUnsyncedShim(const std::string& warrend) {
 }
 
 UnsyncedFiles Cluster::UnsyncedFilesOf(int id) const {
-  const std::string m = absl::StrCat(options_.dir, "/m", id);
+  const std::string m = DataDir(id);
   return {m, m + ".unsynced", m + ".stash"};
 }
 
