@@ -27,6 +27,8 @@ namespace {
 // Where an abandoned client's handle is pointed: nothing listens there, so the handle never
 // reconnects and closing it sends no CloseSession.
 constexpr char kNowhere[] = "127.0.0.1:1";
+// How long a call waits for its handle to connect before it is made anyway.
+constexpr auto kConnectionWait = std::chrono::seconds(2);
 // The largest znode data read back; the workloads write a few bytes.
 constexpr int kMaxData = 64 * 1024;
 
@@ -352,7 +354,19 @@ class ZooKeeperClient : public Client {
       }
       if (auto s = Open(); !s.ok()) return ZooError(ZCONNECTIONLOSS, std::string(s.message()));
     }
+    AwaitConnection();
     return zh_;
+  }
+
+  // Waits a while for the handle to be connected, as an application waits for SyncConnected
+  // before it calls. A call made while the C client is between members is queued and fails
+  // with ConnectionLoss when the next attempt to connect fails, often within milliseconds:
+  // calling in a loop then records thousands of calls in doubt while the quorum is down, which
+  // the register's checker must then search through (found when every member lost power at
+  // once). After the wait the call is made anyway, connected or not.
+  void AwaitConnection() {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, kConnectionWait, [&] { return connected_ || ended_; });
   }
 
   // A linearizable read, as ZooKeeper documents it: sync, then the read. The C client sends
