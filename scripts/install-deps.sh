@@ -3,7 +3,7 @@
 set -euo pipefail
 
 PACKAGES=(
-  cmake g++ make
+  cmake g++ make pkg-config
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev librocksdb-dev libgoogle-glog-dev libgflags-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -38,7 +38,8 @@ fi
 trap - EXIT
 
 echo "== test under ASan + UBSan"
-# ZooKeeper's own clients (kazoo, zkCli, Java: label `clients`) run once, above: under the
-# sanitizers the port is driven by the C client's test, its unit tests and the fuzzer's corpus.
+# ZooKeeper's own clients (kazoo, zkCli, Java: label `clients`) and the installed package
+# (label `install`) run once, above: under the sanitizers the port is driven by the C client's
+# test, its unit tests and the fuzzer's corpus.
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --output-on-failure -j "$(nproc)" -LE clients)
+  ctest --output-on-failure -j "$(nproc)" -LE "clients|install")
