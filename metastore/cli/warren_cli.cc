@@ -2,7 +2,10 @@
 //   warren --endpoints=127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103 COMMAND [ARGS]
 // Exit status: 0 success, 1 the quorum answered with an error (printed as "Name: path"),
 // 2 bad usage.
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -16,12 +19,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/dashed_flags.h"
+#include "metastore/cli/cli.h"
+#include "metastore/cli/member_commands.h"
 #include "metastore/cli/output.h"
 #include "metastore/client/endpoints_flag.h"
 #include "metastore/client/metastore_client.h"
 #include "metastore/errors.h"
 
-ABSL_FLAG(bool, json, false, "print JSON (one object per line) instead of text");
 ABSL_FLAG(int64_t, timeout_ms, 10000, "give up on a request after this long");
 ABSL_FLAG(int64_t, session_timeout_ms, 10000, "session timeout for -e and watch");
 ABSL_FLAG(std::string, consistency, "linearizable", "reads: linearizable or sequential");
@@ -33,48 +37,52 @@ ABSL_FLAG(bool, c, false, "create: container (deleted once its last child goes)"
 ABSL_FLAG(int64_t, ttl, 0, "create: TTL in ms (deleted when idle this long and childless)");
 ABSL_FLAG(int32_t, v, -1, "set/delete: expected version (-1: any)");
 ABSL_FLAG(bool, recursive, false, "watch: the whole subtree");
-ABSL_FLAG(int64_t, count, 0, "watch: exit after this many events (0: never)");
+ABSL_FLAG(int64_t, count, 0,
+          "watch: exit after this many events; status --watch: after this many rounds (0: never)");
+ABSL_FLAG(std::string, data_file, "", "create/set: read DATA from this file ('-': stdin)");
+ABSL_FLAG(bool, watch, false, "status: print it again every --interval-ms");
+ABSL_FLAG(int64_t, interval_ms, 2000, "status --watch: time between rounds");
 
 namespace warren::metastore::cli {
 namespace {
 
-constexpr char kUsage[] = R"(usage: warren [--endpoints=H:P,...] [--json] COMMAND [ARGS]
-  create [-e] [-s] [-c] [--ttl=MS] PATH [DATA]   prints the created path
-  get PATH                                       prints the data
-  set PATH DATA [-v VERSION]
-  delete PATH [-v VERSION]
-  deleteall PATH                                 deletes PATH and everything below it
-  ls PATH                                        one child per line
-  stat PATH
-  exists PATH                                    exit 0 if it exists, 1 (NoNode) if not
-  watch PATH [--recursive] [--count=N]           prints one event per line
-  members | status | leader
-  transfer-leader ID
-  snapshot)";
+// A znode's data is bounded (1 MiB by default); a file far larger is a mistake.
+constexpr size_t kMaxDataFileBytes = 16 << 20;
 
-bool json() { return absl::GetFlag(FLAGS_json); }
-
-int Usage(const std::string& why) {
-  std::cerr << "warren: " << why << "\n" << kUsage << "\n";
-  return 2;
-}
-
-// One line naming the error and what it is about; exit 1.
-int Fail(const absl::Status& s) {
-  if (json()) {
-    std::cout << "{\"error\":" << JsonString(ErrorName(ErrorOf(s)))
-              << ",\"message\":" << JsonString(std::string(s.message())) << "}\n";
-  } else {
-    std::cerr << s.message() << "\n";
+// The DATA argument at args[at], or the contents of --data-file (not both). Empty if neither.
+absl::StatusOr<std::string> DataOf(const Args& args, size_t at) {
+  const std::string file = absl::GetFlag(FLAGS_data_file);
+  if (file.empty()) return args.size() > at ? args[at] : "";
+  if (args.size() > at) {
+    return MetaError(metastorepb::BAD_ARGUMENTS, "give DATA or --data-file, not both");
   }
-  return 1;
+  std::ifstream opened;
+  if (file != "-") {
+    opened.open(file, std::ios::binary);
+    if (!opened) {
+      return MetaError(metastorepb::BAD_ARGUMENTS,
+                       absl::StrCat("cannot read --data-file ", file, ": ", strerror(errno)));
+    }
+  }
+  std::istream& in = file == "-" ? std::cin : opened;
+  std::string data(kMaxDataFileBytes + 1, '\0');
+  in.read(data.data(), static_cast<std::streamsize>(data.size()));
+  if (in.bad()) {
+    return MetaError(metastorepb::BAD_ARGUMENTS, absl::StrCat("error reading --data-file ", file));
+  }
+  data.resize(static_cast<size_t>(in.gcount()));
+  if (data.size() > kMaxDataFileBytes) {
+    return MetaError(
+        metastorepb::BAD_ARGUMENTS,
+        absl::StrCat("--data-file ", file, " is larger than ", kMaxDataFileBytes, " bytes"));
+  }
+  return data;
 }
-
-using Args = std::vector<std::string>;
-using Command = std::function<int(MetastoreClient&, const Args&)>;
 
 int Create(MetastoreClient& client, const Args& args) {
   if (args.empty() || args.size() > 2) return Usage("create PATH [DATA]");
+  auto data = DataOf(args, 1);
+  if (!data.ok()) return Usage(std::string(data.status().message()));
   CreateOptions opts{absl::GetFlag(FLAGS_e), absl::GetFlag(FLAGS_s), absl::GetFlag(FLAGS_c),
                      absl::GetFlag(FLAGS_ttl)};
   if (opts.ephemeral) {
@@ -84,9 +92,9 @@ int Create(MetastoreClient& client, const Args& args) {
     }
   }
   metastorepb::Stat stat;
-  auto path = client.Create(args[0], args.size() > 1 ? args[1] : "", opts, &stat);
+  auto path = client.Create(args[0], *data, opts, &stat);
   if (!path.ok()) return Fail(path.status());
-  if (json()) {
+  if (Json()) {
     std::cout << "{\"path\":" << JsonString(*path) << ",\"stat\":" << StatJson(stat) << "}\n";
   } else {
     std::cout << *path << "\n";
@@ -98,7 +106,7 @@ int Get(MetastoreClient& client, const Args& args) {
   if (args.size() != 1) return Usage("get PATH");
   auto node = client.GetData(args[0]);
   if (!node.ok()) return Fail(node.status());
-  if (json()) {
+  if (Json()) {
     std::cout << "{\"path\":" << JsonString(args[0]) << ",\"data\":" << JsonString(node->data)
               << ",\"stat\":" << StatJson(node->stat) << "}\n";
   } else {
@@ -108,10 +116,15 @@ int Get(MetastoreClient& client, const Args& args) {
 }
 
 int Set(MetastoreClient& client, const Args& args) {
-  if (args.size() != 2) return Usage("set PATH DATA [-v VERSION]");
-  auto stat = client.SetData(args[0], args[1], absl::GetFlag(FLAGS_v));
+  const bool from_file = !absl::GetFlag(FLAGS_data_file).empty();
+  if (args.empty() || args.size() > 2 || (!from_file && args.size() != 2)) {
+    return Usage("set PATH DATA [-v VERSION], or set PATH --data-file=FILE|-");
+  }
+  auto data = DataOf(args, 1);
+  if (!data.ok()) return Usage(std::string(data.status().message()));
+  auto stat = client.SetData(args[0], *data, absl::GetFlag(FLAGS_v));
   if (!stat.ok()) return Fail(stat.status());
-  if (json())
+  if (Json())
     std::cout << "{\"path\":" << JsonString(args[0]) << ",\"stat\":" << StatJson(*stat) << "}\n";
   return 0;
 }
@@ -119,7 +132,7 @@ int Set(MetastoreClient& client, const Args& args) {
 int Delete(MetastoreClient& client, const Args& args) {
   if (args.size() != 1) return Usage("delete PATH [-v VERSION]");
   if (auto s = client.Delete(args[0], absl::GetFlag(FLAGS_v)); !s.ok()) return Fail(s);
-  if (json()) std::cout << "{\"deleted\":" << JsonString(args[0]) << "}\n";
+  if (Json()) std::cout << "{\"deleted\":" << JsonString(args[0]) << "}\n";
   return 0;
 }
 
@@ -143,7 +156,7 @@ int DeleteAll(MetastoreClient& client, const Args& args) {
     return Fail(s.ok() ? MetaError(metastorepb::NO_NODE, args[0]) : s.status());
   }
   if (auto s = DeleteTree(client, args[0]); !s.ok()) return Fail(s);
-  if (json()) std::cout << "{\"deleted\":" << JsonString(args[0]) << "}\n";
+  if (Json()) std::cout << "{\"deleted\":" << JsonString(args[0]) << "}\n";
   return 0;
 }
 
@@ -151,7 +164,7 @@ int Ls(MetastoreClient& client, const Args& args) {
   if (args.size() != 1) return Usage("ls PATH");
   auto children = client.GetChildren(args[0]);
   if (!children.ok()) return Fail(children.status());
-  if (json()) {
+  if (Json()) {
     std::vector<std::string> names;
     for (const auto& c : children->children) names.push_back(JsonString(c.name()));
     std::cout << "{\"path\":" << JsonString(args[0]) << ",\"children\":["
@@ -167,7 +180,7 @@ int Stat(MetastoreClient& client, const Args& args, bool exists_only) {
   auto stat = client.Exists(args[0]);
   if (!stat.ok()) return Fail(stat.status());
   if (!stat->has_value()) return Fail(MetaError(metastorepb::NO_NODE, args[0]));
-  if (json()) {
+  if (Json()) {
     std::cout << "{\"path\":" << JsonString(args[0])
               << ",\"exists\":true,\"stat\":" << StatJson(**stat) << "}\n";
   } else if (exists_only) {
@@ -188,7 +201,7 @@ int Watch(MetastoreClient& client, const Args& args) {
   client.OnEvent([&](const metastorepb::WatchEvent& e) {
     std::lock_guard lock(mu);
     if (count > 0 && seen >= count) return;
-    if (json()) {
+    if (Json()) {
       std::cout << "{\"type\":" << JsonString(EventName(e.type()))
                 << ",\"path\":" << JsonString(e.path()) << ",\"zxid\":" << e.zxid() << "}"
                 << std::endl;
@@ -219,38 +232,14 @@ std::string RoleOf(const metastorepb::StatusResponse& st) {
   return st.raft().role().empty() ? "unknown" : st.raft().role();
 }
 
-int Members(MetastoreClient& client, const Args& args) {
-  if (!args.empty()) return Usage("members takes no arguments");
-  auto leader = client.LeaderStatus();
-  if (!leader.ok()) return Fail(leader.status());
-  std::vector<std::string> rows;
-  if (!json()) std::cout << "ID  ADDRESS              ROLE      APPLIED\n";
-  for (const auto& m : leader->raft().members()) {
-    auto st = client.MemberStatus(m.address(), absl::Seconds(2));
-    std::string role = m.role() == "learner"           ? "learner"
-                       : m.id() == leader->raft().id() ? "leader"
-                                                       : "follower";
-    std::string applied = st.ok() ? absl::StrCat(st->raft().applied()) : "unreachable";
-    if (json()) {
-      rows.push_back(absl::StrCat("{\"id\":", m.id(), ",\"address\":", JsonString(m.address()),
-                                  ",\"role\":", JsonString(role), ",\"applied\":",
-                                  st.ok() ? applied : "null", ",\"match\":", m.match(), "}"));
-    } else {
-      std::cout << absl::StrFormat("%-3d %-20s %-9s %s\n", m.id(), m.address(), role, applied);
-    }
-  }
-  if (json()) std::cout << "{\"members\":[" << absl::StrJoin(rows, ",") << "]}\n";
-  return 0;
-}
-
-int Status(MetastoreClient& client, const Args& args) {
-  if (!args.empty()) return Usage("status takes no arguments");
+// One round of `status`: each endpoint's view, or unreachable.
+int StatusRound(MetastoreClient& client) {
   int reachable = 0;
   std::vector<std::string> rows;
   for (const auto& endpoint : client.endpoints()) {
     auto st = client.MemberStatus(endpoint, absl::Seconds(2));
     if (!st.ok()) {
-      if (json()) {
+      if (Json()) {
         rows.push_back(absl::StrCat(
             "{\"endpoint\":", JsonString(endpoint),
             ",\"healthy\":false,\"error\":", JsonString(std::string(st.status().message())), "}"));
@@ -261,7 +250,7 @@ int Status(MetastoreClient& client, const Args& args) {
     }
     ++reachable;
     const auto& r = st->raft();
-    if (json()) {
+    if (Json()) {
       rows.push_back(absl::StrCat(
           "{\"endpoint\":", JsonString(endpoint),
           ",\"healthy\":true,\"ready\":", st->ready() ? "true" : "false", ",\"id\":", r.id(),
@@ -279,9 +268,25 @@ int Status(MetastoreClient& client, const Args& args) {
           st->ready() ? "ready" : "not-ready");
     }
   }
-  if (json()) std::cout << "{\"members\":[" << absl::StrJoin(rows, ",") << "]}\n";
+  if (Json()) std::cout << "{\"members\":[" << absl::StrJoin(rows, ",") << "]}\n";
   if (reachable == 0) return Fail(MetaError(metastorepb::UNAVAILABLE, "no member answered"));
   return 0;
+}
+
+int Status(MetastoreClient& client, const Args& args) {
+  if (!args.empty()) return Usage("status takes no arguments");
+  if (!absl::GetFlag(FLAGS_watch)) return StatusRound(client);
+  const int64_t interval_ms = absl::GetFlag(FLAGS_interval_ms);
+  const int64_t rounds = absl::GetFlag(FLAGS_count);
+  if (interval_ms <= 0 || rounds < 0) return Usage("--interval-ms must be > 0, --count >= 0");
+  int exit_code = 0;
+  for (int64_t round = 0; rounds == 0 || round < rounds; ++round) {
+    if (round > 0) absl::SleepFor(absl::Milliseconds(interval_ms));
+    if (!Json()) std::cout << "-- " << absl::FormatTime(absl::Now()) << "\n";
+    exit_code = StatusRound(client);
+    std::cout.flush();
+  }
+  return exit_code;
 }
 
 int Leader(MetastoreClient& client, const Args& args) {
@@ -292,7 +297,7 @@ int Leader(MetastoreClient& client, const Args& args) {
   for (const auto& m : st->raft().members()) {
     if (m.id() == st->raft().id()) address = m.address();
   }
-  if (json()) {
+  if (Json()) {
     std::cout << "{\"id\":" << st->raft().id() << ",\"address\":" << JsonString(address)
               << ",\"term\":" << st->raft().term() << "}\n";
   } else {
@@ -301,28 +306,11 @@ int Leader(MetastoreClient& client, const Args& args) {
   return 0;
 }
 
-int TransferLeader(MetastoreClient& client, const Args& args) {
-  uint64_t id = 0;
-  if (args.size() != 1 || !absl::SimpleAtoi(args[0], &id) || id == 0) {
-    return Usage("transfer-leader ID (a member id > 0)");
-  }
-  raftpb::MembershipRequest req;
-  req.set_op(raftpb::MembershipRequest::TRANSFER_LEADER);
-  req.set_id(id);
-  if (auto s = client.ChangeMembership(req); !s.ok()) return Fail(s);
-  if (json()) {
-    std::cout << "{\"leader\":" << id << "}\n";
-  } else {
-    std::cout << "member " << id << " now leads\n";
-  }
-  return 0;
-}
-
 int Snapshot(MetastoreClient& client, const Args& args) {
   if (!args.empty()) return Usage("snapshot takes no arguments");
   auto index = client.TakeSnapshot();
   if (!index.ok()) return Fail(index.status());
-  if (json()) {
+  if (Json()) {
     std::cout << "{\"snapshot_index\":" << *index << "}\n";
   } else {
     std::cout << "snapshot taken at index " << *index << "\n";
@@ -362,7 +350,8 @@ int Main(int argc, char** argv) {
       {"stat", [](MetastoreClient& c, const Args& a) { return Stat(c, a, false); }},
       {"exists", [](MetastoreClient& c, const Args& a) { return Stat(c, a, true); }},
       {"watch", Watch},
-      {"members", Members},
+      {"members", MemberList},
+      {"member", Member},
       {"status", Status},
       {"leader", Leader},
       {"transfer-leader", TransferLeader},

@@ -61,6 +61,18 @@ class MetastoreCluster {
     ASSERT_TRUE(p.ok()) << p.status();
     servers_[id] = std::move(*p);
   }
+  // An address for member `id`, listed by Members() and Endpoints() from now on.
+  const std::string& Reserve(uint64_t id) {
+    if (addresses_.count(id) == 0) {
+      addresses_[id] = absl::StrCat("127.0.0.1:", FreeLoopbackPort());
+    }
+    return addresses_.at(id);
+  }
+  // A new member that waits (--join) until the running group adds it.
+  void Join(uint64_t id) {
+    Reserve(id);
+    Start(id, {"--join"});
+  }
   // SIGKILL: a crash. SIGTERM: a clean stop, which must finish by itself.
   void Stop(uint64_t id, int sig) { StopMember(servers_, id, sig); }
   // SIGSTOP / SIGCONT: a member that hangs, with its connections open.

@@ -1,0 +1,49 @@
+#include "metastore/cli/cli.h"
+
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "metastore/cli/output.h"
+#include "metastore/errors.h"
+
+ABSL_FLAG(bool, json, false, "print JSON (one object per line) instead of text");
+
+namespace warren::metastore::cli {
+
+const char kUsage[] = R"(usage: warren [--endpoints=H:P,...] [--json] COMMAND [ARGS]
+  create [-e] [-s] [-c] [--ttl=MS] PATH [DATA]   prints the created path
+  get PATH                                       prints the data
+  set PATH DATA [-v VERSION]
+  delete PATH [-v VERSION]
+  deleteall PATH                                 deletes PATH and everything below it
+  ls PATH                                        one child per line
+  stat PATH
+  exists PATH                                    exit 0 if it exists, 1 (NoNode) if not
+  watch PATH [--recursive] [--count=N]           prints one event per line
+  create and set take their DATA from a file, or stdin, with --data-file=FILE|-
+  member list                                    (also: members)
+  member add ID HOST:PORT [--learner]            adds a learner, promotes it once caught up
+  member promote ID | member remove ID
+  status [--watch [--interval-ms=MS] [--count=N]]  every member; --watch repeats it
+  leader
+  transfer-leader ID
+  snapshot)";
+
+bool Json() { return absl::GetFlag(FLAGS_json); }
+
+int Usage(const std::string& why) {
+  std::cerr << "warren: " << why << "\n" << kUsage << "\n";
+  return 2;
+}
+
+int Fail(const absl::Status& s) {
+  if (Json()) {
+    std::cout << "{\"error\":" << JsonString(ErrorName(ErrorOf(s)))
+              << ",\"message\":" << JsonString(std::string(s.message())) << "}\n";
+  } else {
+    std::cerr << s.message() << "\n";
+  }
+  return 1;
+}
+
+}  // namespace warren::metastore::cli
