@@ -48,5 +48,6 @@ install(FILES ${CMAKE_BINARY_DIR}/WarrenConfig.cmake ${CMAKE_BINARY_DIR}/WarrenC
 
 # warren.pc finds the prefix from where it lies, so the installed tree can be moved.
 file(RELATIVE_PATH WARREN_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
+string(REGEX REPLACE "/$" "" WARREN_PC_TO_PREFIX "${WARREN_PC_TO_PREFIX}")
 configure_file(cmake/warren.pc.in ${CMAKE_BINARY_DIR}/warren.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/warren.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
