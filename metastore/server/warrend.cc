@@ -9,12 +9,15 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "common/config_file.h"
 #include "common/dashed_flags.h"
 #include "common/signals.h"
 #include "glog/logging.h"
 #include "metastore/server/metastore_server.h"
 #include "raft/client/raft_client.h"
 
+ABSL_FLAG(std::string, config, "",
+          "read flags from this file first, one 'name = value' per line (docs/operations.md)");
 ABSL_FLAG(uint64_t, id, 0, "this member's id (> 0)");
 ABSL_FLAG(std::string, members, "", "ID=HOST:PORT,... of the founding members (and this one)");
 ABSL_FLAG(std::string, data_dir, "", "where this member keeps its log, snapshots and tree");
@@ -74,15 +77,19 @@ int main(int argc, char** argv) {
   // path (docs/benchmarks.md).
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   absl::SetProgramUsageMessage(
-      "warrend --id=N --members=1=HOST:PORT,2=...,3=... --data-dir=DIR [--flagfile=FILE]");
-  warren::DashedFlags flags(argc, argv);
-  absl::ParseCommandLine(flags.argc(), flags.argv());
-  FLAGS_logtostderr = true;
-  google::InitGoogleLogging(argv[0]);
+      "warrend --id=N --members=1=HOST:PORT,2=...,3=... --data-dir=DIR [--config=FILE]");
   auto fail = [](const absl::Status& s) {
     std::cerr << "warrend: " << s.message() << "\n";
     return 2;
   };
+  // The file first, so that flags on the command line override it.
+  if (auto config = warren::ConfigFileArg(argc, argv); config.has_value()) {
+    if (auto s = warren::ApplyConfigFile(*config); !s.ok()) return fail(s);
+  }
+  warren::DashedFlags flags(argc, argv);
+  absl::ParseCommandLine(flags.argc(), flags.argv());
+  FLAGS_logtostderr = true;
+  google::InitGoogleLogging(argv[0]);
 
   auto members = warren::raft::ParseMembers(absl::GetFlag(FLAGS_members));
   if (!members.ok()) return fail(members.status());
