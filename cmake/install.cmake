@@ -22,32 +22,36 @@ target_link_libraries(warren_raft INTERFACE warren_raft_server warren_raft_clien
 set_target_properties(warren_raft PROPERTIES EXPORT_NAME raft)
 add_library(Warren::raft ALIAS warren_raft)
 
+# Two components, packaged apart (cmake/package.cmake): `server` (the programs) and `dev`
+# (what a program that embeds Warren builds against).
 install(TARGETS ${WARREN_INSTALLED_LIBRARIES} warren_raft EXPORT WarrenTargets
-  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
-  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-install(TARGETS warrend warren RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+  ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev
+  LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev)
+install(TARGETS warrend warren RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT server)
 
 # Headers keep their source paths ("raft/server/raft_server.h") under include/warren. The
 # server's and the ZooKeeper port's internals are not part of the library.
 install(DIRECTORY common raft statemachine metastore
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/warren
+  COMPONENT dev
   FILES_MATCHING PATTERN "*.h"
   REGEX "metastore/(server|cli|zookeeper)$" EXCLUDE)
 install(DIRECTORY proto/ ${PROJECT_BINARY_DIR}/gen/proto/
-  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/warren/proto
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/warren/proto COMPONENT dev
   FILES_MATCHING PATTERN "*.proto" PATTERN "*.pb.h")
 
 set(WARREN_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/Warren)
-install(EXPORT WarrenTargets NAMESPACE Warren:: DESTINATION ${WARREN_CMAKE_DIR})
+install(EXPORT WarrenTargets NAMESPACE Warren:: DESTINATION ${WARREN_CMAKE_DIR} COMPONENT dev)
 configure_package_config_file(cmake/WarrenConfig.cmake.in
   ${CMAKE_BINARY_DIR}/WarrenConfig.cmake INSTALL_DESTINATION ${WARREN_CMAKE_DIR})
 write_basic_package_version_file(${CMAKE_BINARY_DIR}/WarrenConfigVersion.cmake
   COMPATIBILITY SameMinorVersion)
 install(FILES ${CMAKE_BINARY_DIR}/WarrenConfig.cmake ${CMAKE_BINARY_DIR}/WarrenConfigVersion.cmake
-  DESTINATION ${WARREN_CMAKE_DIR})
+  DESTINATION ${WARREN_CMAKE_DIR} COMPONENT dev)
 
 # warren.pc finds the prefix from where it lies, so the installed tree can be moved.
 file(RELATIVE_PATH WARREN_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
 string(REGEX REPLACE "/$" "" WARREN_PC_TO_PREFIX "${WARREN_PC_TO_PREFIX}")
 configure_file(cmake/warren.pc.in ${CMAKE_BINARY_DIR}/warren.pc @ONLY)
-install(FILES ${CMAKE_BINARY_DIR}/warren.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+install(FILES ${CMAKE_BINARY_DIR}/warren.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig
+  COMPONENT dev)

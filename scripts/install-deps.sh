@@ -4,6 +4,8 @@ set -euo pipefail
 
 PACKAGES=(
   cmake g++ make pkg-config
+  # cpack's Debian package: dpkg-shlibdeps names the shared libraries it depends on.
+  dpkg-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev librocksdb-dev libgoogle-glog-dev libgflags-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
