@@ -27,7 +27,10 @@ const char kUsage[] = R"(usage: warren [--endpoints=H:P,...] [--json] COMMAND [A
   status [--watch [--interval-ms=MS] [--count=N]]  every member; --watch repeats it
   leader
   transfer-leader ID
-  snapshot)";
+  snapshot                                       takes one at the leader
+  backup FILE                                    the leader's snapshot, taken now, into FILE
+  restore FILE --data-dir=DIR --id=N --address=HOST:PORT
+                                                 offline: DIR seeds a new quorum's first member)";
 
 bool Json() { return absl::GetFlag(FLAGS_json); }
 

@@ -19,6 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/dashed_flags.h"
+#include "metastore/cli/backup_commands.h"
 #include "metastore/cli/cli.h"
 #include "metastore/cli/member_commands.h"
 #include "metastore/cli/output.h"
@@ -326,6 +327,8 @@ int Main(int argc, char** argv) {
   std::string command = positional[1];
   Args args(positional.begin() + 2, positional.end());
 
+  if (command == "restore") return Restore(args);  // offline: no quorum to talk to
+
   auto endpoints = EndpointsFromFlag();
   if (!endpoints.ok()) return Usage(std::string(endpoints.status().message()));
   ClientOptions options;
@@ -356,6 +359,7 @@ int Main(int argc, char** argv) {
       {"leader", Leader},
       {"transfer-leader", TransferLeader},
       {"snapshot", Snapshot},
+      {"backup", Backup},
   };
   auto it = commands.find(command);
   if (it == commands.end()) return Usage(absl::StrCat("unknown command '", command, "'"));

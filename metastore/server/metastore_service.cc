@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 #include "metastore/errors.h"
+#include "metastore/server/backup_stream.h"
 #include "metastore/server/session_stream.h"
 #include "metastore/validate.h"
 
@@ -592,6 +593,11 @@ grpc::ServerUnaryReactor* MetastoreService::TakeSnapshot(grpc::CallbackServerCon
     reactor->Finish(grpc::Status::OK);
   });
   return reactor;
+}
+
+grpc::ServerWriteReactor<metastorepb::BackupChunk>* MetastoreService::Backup(
+    grpc::CallbackServerContext*, const metastorepb::BackupRequest*) {
+  return new BackupStream(division_);
 }
 
 grpc::ServerUnaryReactor* MetastoreService::ChangeMembership(

@@ -109,6 +109,8 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService,
   grpc::ServerUnaryReactor* TakeSnapshot(grpc::CallbackServerContext* ctx,
                                          const metastorepb::SnapshotRequest* req,
                                          metastorepb::SnapshotResponse* resp) override;
+  grpc::ServerWriteReactor<metastorepb::BackupChunk>* Backup(
+      grpc::CallbackServerContext* ctx, const metastorepb::BackupRequest* req) override;
   grpc::ServerUnaryReactor* ChangeMembership(grpc::CallbackServerContext* ctx,
                                              const raftpb::MembershipRequest* req,
                                              metastorepb::MembershipResponse* resp) override;

@@ -61,6 +61,8 @@ class Division {
   // Takes a snapshot now (or reports the one already taken at the applied index); `done`
   // gets the snapshot's index once it is durable.
   void TakeSnapshot(Done done);
+  // The newest snapshot file's path (unverified), for a backup; safe from any thread.
+  std::optional<std::string> NewestSnapshotPath() const { return snapshots_->NewestPath(); }
   // This member's view of the group, answered from the raft thread.
   void Status(std::function<void(raftpb::GroupStatus)> done);
   // The same, waiting up to 5 s (role "unresponsive" if the raft thread does not answer).

@@ -184,8 +184,13 @@ absl::StatusOr<SnapshotInfo> SnapshotStore::Install(const std::string& incoming_
   return info;
 }
 
-absl::StatusOr<std::unique_ptr<SnapshotReader>> SnapshotStore::OpenData(
-    const SnapshotInfo& info) const {
+std::optional<std::string> SnapshotStore::NewestPath() const {
+  std::vector<std::string> paths = ListNewestFirst();
+  if (paths.empty()) return std::nullopt;
+  return paths.front();
+}
+
+absl::StatusOr<std::unique_ptr<SnapshotReader>> SnapshotStore::OpenData(const SnapshotInfo& info) {
   int fd = ::open(info.path.c_str(), O_RDONLY);
   if (fd < 0) return ErrnoStatus("open", info.path);
   char prefix[kPrefixBytes];

@@ -41,8 +41,11 @@ class SnapshotStore {
   std::string NewIncomingPath();
   // Verifies a received file and moves it into place.
   absl::StatusOr<SnapshotInfo> Install(const std::string& incoming_path);
-  // Reads a snapshot's state-machine bytes.
-  absl::StatusOr<std::unique_ptr<SnapshotReader>> OpenData(const SnapshotInfo& info) const;
+  // Reads a snapshot's state-machine bytes (from any verified file, not only this store's).
+  static absl::StatusOr<std::unique_ptr<SnapshotReader>> OpenData(const SnapshotInfo& info);
+  // The newest snapshot file's path, unverified (a backup's reader verifies it); nullopt if
+  // there is none.
+  std::optional<std::string> NewestPath() const;
   // Deletes all but the newest `keep` snapshots.
   void Prune(int keep);
 
