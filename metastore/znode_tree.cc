@@ -95,7 +95,7 @@ ZNodeTree::~ZNodeTree() = default;
 absl::StatusOr<std::unique_ptr<ZNodeTree>> ZNodeTree::Open(TreeOptions options,
                                                            WatchManager* watches) {
   if (options.dir.empty()) return absl::InvalidArgumentError("the tree needs a directory");
-  RecoverInterruptedRestore(options.dir);
+  if (!options.read_only) RecoverInterruptedRestore(options.dir);
   std::unique_ptr<ZNodeTree> tree(new ZNodeTree(std::move(options), watches));
   if (auto s = tree->OpenDb(); !s.ok()) return s;
   if (auto s = tree->Load(); !s.ok()) return s;
@@ -108,7 +108,15 @@ absl::Status ZNodeTree::OpenDb() {
   opts.create_if_missing = true;
   rocksdb::DB* db = nullptr;
   opts.paranoid_checks = true;  // RocksDB's default: a corrupt file fails the open
-  auto s = rocksdb::DB::Open(opts, options_.dir, &db);
+  rocksdb::Status s;
+  if (options_.read_only) {
+    if (!std::filesystem::is_directory(options_.dir)) {
+      return absl::NotFoundError(absl::StrCat("no znode tree in ", options_.dir));
+    }
+    s = rocksdb::DB::OpenForReadOnly(opts, options_.dir, &db);
+  } else {
+    s = rocksdb::DB::Open(opts, options_.dir, &db);
+  }
   if (!s.ok()) return TreeStatus(s, options_.dir, "open");
   db_.reset(db);
   return absl::OkStatus();

@@ -29,6 +29,9 @@ struct TreeOptions {
   // BROKEN ON PURPOSE, for fault tests only (warrend --unsafe-non-atomic-multi): a multi whose
   // op fails keeps the ops before it applied, while its client is told it failed.
   bool unsafe_non_atomic_multi = false;
+  // For an offline check (warren check): RocksDB opened read-only, nothing written; the
+  // tree loads and verifies as it does for a member, but must not be applied to.
+  bool read_only = false;
 };
 
 // A live session, for the leader's liveness tracking.

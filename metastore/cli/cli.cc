@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "absl/flags/flag.h"
+#include "glog/logging.h"
 #include "metastore/cli/output.h"
 #include "metastore/errors.h"
 
@@ -30,7 +31,14 @@ const char kUsage[] = R"(usage: warren [--endpoints=H:P,...] [--json] COMMAND [A
   snapshot                                       takes one at the leader
   backup FILE                                    the leader's snapshot, taken now, into FILE
   restore FILE --data-dir=DIR --id=N --address=HOST:PORT
-                                                 offline: DIR seeds a new quorum's first member)";
+                                                 offline: DIR seeds a new quorum's first member
+  check DATA_DIR                                 offline: would this stopped member start?)";
+
+void QuietLibraryLogs(const char* argv0) {
+  FLAGS_logtostderr = true;
+  FLAGS_minloglevel = google::GLOG_WARNING;
+  google::InitGoogleLogging(argv0);
+}
 
 bool Json() { return absl::GetFlag(FLAGS_json); }
 

@@ -14,6 +14,9 @@ using Command = std::function<int(MetastoreClient&, const Args&)>;
 
 // The usage message: every command and its arguments.
 extern const char kUsage[];
+// The libraries' own progress lines (a tree opened for `check`) are not the CLI's output:
+// only their warnings and errors reach stderr.
+void QuietLibraryLogs(const char* argv0);
 // Whether --json asked for JSON output.
 bool Json();
 // The usage message with `why` on stderr; exit status 2.

@@ -20,6 +20,7 @@
 #include "absl/strings/str_split.h"
 #include "common/dashed_flags.h"
 #include "metastore/cli/backup_commands.h"
+#include "metastore/cli/check_command.h"
 #include "metastore/cli/cli.h"
 #include "metastore/cli/member_commands.h"
 #include "metastore/cli/output.h"
@@ -321,13 +322,16 @@ int Snapshot(MetastoreClient& client, const Args& args) {
 
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
+  QuietLibraryLogs(argv[0]);
   DashedFlags flags(argc, argv);
   std::vector<char*> positional = absl::ParseCommandLine(flags.argc(), flags.argv());
   if (positional.size() < 2) return Usage("no command given");
   std::string command = positional[1];
   Args args(positional.begin() + 2, positional.end());
 
-  if (command == "restore") return Restore(args);  // offline: no quorum to talk to
+  // Offline: no quorum to talk to.
+  if (command == "restore") return Restore(args);
+  if (command == "check") return Check(args);
 
   auto endpoints = EndpointsFromFlag();
   if (!endpoints.ok()) return Usage(std::string(endpoints.status().message()));

@@ -48,9 +48,11 @@ Slot DecodeSlot(const char* p) {
 
 }  // namespace
 
-absl::StatusOr<HardStateFile> HardStateFile::Open(const std::string& path) {
+absl::StatusOr<HardStateFile> HardStateFile::Open(const std::string& path, bool read_only) {
   bool existed = std::filesystem::exists(path);
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT, 0644);
+  if (read_only && !existed) return HardStateFile(path, -1, 0, {}, true);
+  int fd =
+      read_only ? ::open(path.c_str(), O_RDONLY) : ::open(path.c_str(), O_RDWR | O_CREAT, 0644);
   if (fd < 0) return ErrnoStatus("open", path);
   struct stat st;
   if (::fstat(fd, &st) != 0) {
@@ -58,6 +60,7 @@ absl::StatusOr<HardStateFile> HardStateFile::Open(const std::string& path) {
     ::close(fd);
     return s;
   }
+  if (read_only && st.st_size == 0) return HardStateFile(path, fd, 0, {}, true);
   if (!existed || st.st_size == 0) {
     std::string zeros(2 * kSlotBytes, '\0');
     absl::Status s = WriteAll(fd, zeros, 0, path);
@@ -67,7 +70,7 @@ absl::StatusOr<HardStateFile> HardStateFile::Open(const std::string& path) {
       ::close(fd);
       return s;
     }
-    return HardStateFile(path, fd, 0, {});
+    return HardStateFile(path, fd, 0, {}, false);
   }
   if (st.st_size != 2 * kSlotBytes) {
     ::close(fd);
@@ -88,11 +91,15 @@ absl::StatusOr<HardStateFile> HardStateFile::Open(const std::string& path) {
                                             "unknown); refusing to start rather than guess"));
   }
   const Slot& newest = !a.valid ? b : !b.valid ? a : (a.seq >= b.seq ? a : b);
-  return HardStateFile(path, fd, newest.seq, newest.value);
+  return HardStateFile(path, fd, newest.seq, newest.value, read_only);
 }
 
 HardStateFile::HardStateFile(HardStateFile&& other) noexcept
-    : path_(std::move(other.path_)), fd_(other.fd_), seq_(other.seq_), value_(other.value_) {
+    : path_(std::move(other.path_)),
+      fd_(other.fd_),
+      seq_(other.seq_),
+      value_(other.value_),
+      read_only_(other.read_only_) {
   other.fd_ = -1;
 }
 
@@ -101,6 +108,8 @@ HardStateFile::~HardStateFile() {
 }
 
 absl::Status HardStateFile::Store(const TermVote& v) {
+  if (read_only_)
+    return absl::FailedPreconditionError("hard state " + path_ + " is open read-only");
   uint64_t seq = seq_ + 1;
   if (auto s = WriteAll(fd_, EncodeSlot(seq, v), (seq % 2) * kSlotBytes, path_); !s.ok()) {
     return s;

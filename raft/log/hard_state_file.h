@@ -19,7 +19,9 @@ struct TermVote {
 // the file is corrupt and Open refuses to guess.
 class HardStateFile {
  public:
-  static absl::StatusOr<HardStateFile> Open(const std::string& path);
+  // `read_only` (for an offline check) creates and writes nothing: a missing or empty file
+  // reads as the empty state, and Store fails.
+  static absl::StatusOr<HardStateFile> Open(const std::string& path, bool read_only = false);
   HardStateFile(HardStateFile&& other) noexcept;
   HardStateFile& operator=(HardStateFile&&) = delete;
   ~HardStateFile();
@@ -29,13 +31,14 @@ class HardStateFile {
   absl::Status Store(const TermVote& v);
 
  private:
-  HardStateFile(std::string path, int fd, uint64_t seq, TermVote value)
-      : path_(std::move(path)), fd_(fd), seq_(seq), value_(value) {}
+  HardStateFile(std::string path, int fd, uint64_t seq, TermVote value, bool read_only)
+      : path_(std::move(path)), fd_(fd), seq_(seq), value_(value), read_only_(read_only) {}
 
   std::string path_;
   int fd_ = -1;
   uint64_t seq_ = 0;  // sequence number of the newest slot; slot = seq % 2
   TermVote value_;
+  bool read_only_ = false;
 };
 
 }  // namespace warren::raft

@@ -52,9 +52,10 @@ std::optional<uint64_t> ParseSegmentName(const std::string& name) {
 }  // namespace
 
 SegmentedLogStore::SegmentedLogStore(std::string dir, SegmentedLogOptions options,
-                                     HardStateFile hard_state)
+                                     HardStateFile hard_state, bool check_only)
     : dir_(std::move(dir)),
       options_(options),
+      check_only_(check_only),
       hard_state_file_(std::move(hard_state)),
       term_vote_(hard_state_file_.value()) {}
 
@@ -73,9 +74,20 @@ absl::StatusOr<std::unique_ptr<SegmentedLogStore>> SegmentedLogStore::Open(
   if (auto s = CreateDirDurably(dir); !s.ok()) return s;
   auto hs = HardStateFile::Open((fs::path(dir) / "hardstate").string());
   if (!hs.ok()) return hs.status();
-  std::unique_ptr<SegmentedLogStore> store(new SegmentedLogStore(dir, options, std::move(*hs)));
+  std::unique_ptr<SegmentedLogStore> store(
+      new SegmentedLogStore(dir, options, std::move(*hs), /*check_only=*/false));
   if (auto s = store->Recover(); !s.ok()) return s;
   return store;
+}
+
+absl::StatusOr<SegmentedLogStore::CheckResult> SegmentedLogStore::Check(
+    const std::string& dir, const SegmentedLogOptions& options) {
+  if (!fs::is_directory(dir)) return absl::NotFoundError(absl::StrCat("no log directory ", dir));
+  auto hs = HardStateFile::Open((fs::path(dir) / "hardstate").string(), /*read_only=*/true);
+  if (!hs.ok()) return hs.status();
+  SegmentedLogStore store(dir, options, std::move(*hs), /*check_only=*/true);
+  if (auto s = store.Recover(); !s.ok()) return s;
+  return CheckResult{store.recovery_, store.FirstIndex(), store.LastIndex(), store.hard_state()};
 }
 
 // ---------------------------------------------------------------------------------------
@@ -91,7 +103,7 @@ absl::Status SegmentedLogStore::Recover() {
     Segment seg;
     seg.seq = seq;
     seg.path = (fs::path(dir_) / SegmentName(seq)).string();
-    seg.fd = ::open(seg.path.c_str(), O_RDWR);
+    seg.fd = ::open(seg.path.c_str(), check_only_ ? O_RDONLY : O_RDWR);
     if (seg.fd < 0) return ErrnoStatus("open", seg.path);
     segments_.push_back(std::move(seg));
   }
@@ -107,10 +119,11 @@ absl::Status SegmentedLogStore::Recover() {
     if (auto s = CheckTornTail(seg, *contents, *damage, segments_.size() - pos - 1); !s.ok()) {
       return s;
     }
-    return CutTornTail(*contents, *damage);
+    NoteTornTail(*contents, *damage);
+    return check_only_ ? absl::OkStatus() : CutTornTail(*contents, *damage);
   }
   recovery_.segments = static_cast<int>(segments_.size());
-  if (segments_.empty()) return StartSegment();
+  if (segments_.empty() && !check_only_) return StartSegment();
   return absl::OkStatus();
 }
 
@@ -189,14 +202,19 @@ absl::Status SegmentedLogStore::CheckTornTail(const Segment& seg, std::string_vi
                                           kReseedAdvice));
 }
 
+void SegmentedLogStore::NoteTornTail(std::string_view data, const Damage& damage) {
+  const Segment& seg = segments_.back();
+  const uint64_t held = DataBytes(data);
+  recovery_.segments = static_cast<int>(segments_.size());
+  recovery_.truncated_at =
+      absl::StrCat(seg.path, " at byte ", damage.offset, " (", damage.what, ")");
+  recovery_.bytes_dropped = held > damage.offset ? held - damage.offset : 0;
+}
+
 absl::Status SegmentedLogStore::CutTornTail(std::string_view data, const Damage& damage) {
   Segment& seg = segments_.back();
-  std::string where = absl::StrCat(seg.path, " at byte ", damage.offset, " (", damage.what, ")");
-  const uint64_t held = DataBytes(data);
-  recovery_.truncated_at = where;
-  recovery_.bytes_dropped = held > damage.offset ? held - damage.offset : 0;
   LOG(WARNING) << "log recovery: the log ends in a write torn by a crash; cutting off "
-               << recovery_.bytes_dropped << " bytes at " << where;
+               << recovery_.bytes_dropped << " bytes at " << *recovery_.truncated_at;
   dir_dirty_ = true;
   if (damage.offset < kHeaderBytes) {
     // Its header never reached the disk: the segment was being started when the crash came.

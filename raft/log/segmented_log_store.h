@@ -48,6 +48,16 @@ class SegmentedLogStore : public LogStore {
  public:
   static absl::StatusOr<std::unique_ptr<SegmentedLogStore>> Open(
       const std::string& dir, const SegmentedLogOptions& options = {});
+  // What Open would find, changing nothing on disk (warren check): the same replay and the
+  // same verdicts, but a torn tail is only reported, in `recovery.truncated_at`.
+  struct CheckResult {
+    LogRecoveryReport recovery;
+    uint64_t first_index = 0;
+    uint64_t last_index = 0;
+    raftpb::HardState hard_state;
+  };
+  static absl::StatusOr<CheckResult> Check(const std::string& dir,
+                                           const SegmentedLogOptions& options = {});
   ~SegmentedLogStore() override;
 
   absl::Status Append(std::span<const raftpb::Entry> entries) override;
@@ -88,7 +98,8 @@ class SegmentedLogStore : public LogStore {
     bool whole = false;  // the record is intact (its checksum matches) yet cannot be replayed
   };
 
-  SegmentedLogStore(std::string dir, SegmentedLogOptions options, HardStateFile hard_state);
+  SegmentedLogStore(std::string dir, SegmentedLogOptions options, HardStateFile hard_state,
+                    bool check_only);
   absl::Status Recover();
   // Replays a segment's records; returns where it is damaged, if it is.
   std::optional<Damage> ReplaySegment(Segment& seg, std::string_view data);
@@ -97,6 +108,8 @@ class SegmentedLogStore : public LogStore {
   // OK if `damage` is a torn tail that may be cut; DataLoss saying why not otherwise.
   absl::Status CheckTornTail(const Segment& seg, std::string_view data, const Damage& damage,
                              size_t later_segments) const;
+  // Records the torn tail of the last segment in recovery_.
+  void NoteTornTail(std::string_view data, const Damage& damage);
   // Cuts the last segment at the torn tail and zeroes what follows.
   absl::Status CutTornTail(std::string_view data, const Damage& damage);
   absl::Status StartSegment();
@@ -110,6 +123,7 @@ class SegmentedLogStore : public LogStore {
 
   const std::string dir_;
   const SegmentedLogOptions options_;
+  const bool check_only_;  // Check(): files opened read-only, nothing written
   HardStateFile hard_state_file_;
   TermVote term_vote_;  // as last set; hard_state_file_ holds what was last synced
   uint64_t commit_ = 0;
