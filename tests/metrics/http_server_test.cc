@@ -37,6 +37,19 @@ class HttpServerTest : public ::testing::Test {
     EXPECT_TRUE(c.ok()) << c.status();
     return std::move(*c);
   }
+  // Sends `request` on `c`; the answer's status, or 0 if none came.
+  static int StatusOf(HttpConnection& c, const std::string& request) {
+    if (!c.Send(request).ok()) return 0;
+    auto r = c.Read();
+    return r.ok() ? r->status : 0;
+  }
+  // The same on a connection of its own, and whether the server then closed it.
+  int StatusAndClose(const std::string& request, bool* closed) {
+    HttpConnection c = Connect();
+    const int status = StatusOf(c, request);
+    *closed = c.ClosedByServer(absl::Seconds(5));
+    return status;
+  }
 
   std::unique_ptr<HttpServer> server_;
   std::atomic<int> calls_{0};
@@ -70,25 +83,17 @@ TEST_F(HttpServerTest, OnlyGetIsServedAndABodyEndsTheConnection) {
     EXPECT_TRUE(absl::StrContains(r->head, "Allow: GET")) << r->head;
   }
   // Without a body the connection goes on.
-  ASSERT_TRUE(c.Send(kGet).ok());
-  auto r = c.Read();
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(StatusOf(c, kGet), 200);
 
   // A body is never read, so the connection ends after the answer.
-  HttpConnection with_body = Connect();
-  ASSERT_TRUE(
-      with_body.Send("POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nGET /").ok());
-  r = with_body.Read();
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->status, 405);
-  EXPECT_TRUE(with_body.ClosedByServer(absl::Seconds(5)));
-  HttpConnection get_with_body = Connect();
-  ASSERT_TRUE(get_with_body.Send("GET /hello HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n").ok());
-  r = get_with_body.Read();
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->status, 400);
-  EXPECT_TRUE(get_with_body.ClosedByServer(absl::Seconds(5)));
+  bool closed = false;
+  EXPECT_EQ(
+      StatusAndClose("POST /hello HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nGET /", &closed),
+      405);
+  EXPECT_TRUE(closed);
+  EXPECT_EQ(StatusAndClose("GET /hello HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", &closed),
+            400);
+  EXPECT_TRUE(closed);
   EXPECT_EQ(calls_, 1);
 }
 
@@ -98,32 +103,24 @@ TEST_F(HttpServerTest, MalformedRequestsAre400AndEndTheConnection) {
        {"garbage\r\n\r\n", "GET\r\n\r\n", "GET /hello\r\n\r\n", "GET /hello HTTP/1.1 extra\r\n\r\n",
         "GET  HTTP/1.1\r\n\r\n", "GET /hello HTTP/1.1\r\nno colon here\r\n\r\n",
         "GET /hello FTP/1.1\r\n\r\n"}) {
-    HttpConnection c = Connect();
-    ASSERT_TRUE(c.Send(bad).ok());
-    auto r = c.Read();
-    ASSERT_TRUE(r.ok()) << r.status();
-    EXPECT_EQ(r->status, 400) << bad;
-    EXPECT_TRUE(c.ClosedByServer(absl::Seconds(5))) << bad;
+    bool closed = false;
+    EXPECT_EQ(StatusAndClose(bad, &closed), 400) << bad;
+    EXPECT_TRUE(closed) << bad;
   }
-  HttpConnection c = Connect();
-  ASSERT_TRUE(c.Send("GET /hello HTTP/2.0\r\n\r\n").ok());
-  auto r = c.Read();
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->status, 505);
+  bool closed = false;
+  EXPECT_EQ(StatusAndClose("GET /hello HTTP/2.0\r\n\r\n", &closed), 505);
+  EXPECT_TRUE(closed);
   EXPECT_EQ(calls_, 0);
 }
 
 TEST_F(HttpServerTest, AHeadOverTheLimitIs431AndEndsTheConnection) {
   Serve(HttpServerOptions{.max_request_bytes = 1024});
-  HttpConnection big_header = Connect();
-  ASSERT_TRUE(
-      big_header
-          .Send(absl::StrCat("GET /hello HTTP/1.1\r\nX-Big: ", std::string(2000, 'x'), "\r\n\r\n"))
-          .ok());
-  auto r = big_header.Read();
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->status, 431);
-  EXPECT_TRUE(big_header.ClosedByServer(absl::Seconds(5)));
+  bool closed = false;
+  EXPECT_EQ(StatusAndClose(
+                absl::StrCat("GET /hello HTTP/1.1\r\nX-Big: ", std::string(2000, 'x'), "\r\n\r\n"),
+                &closed),
+            431);
+  EXPECT_TRUE(closed);
 
   // A head that never ends is cut off at the limit, not buffered without end.
   HttpConnection endless = Connect();
@@ -131,19 +128,16 @@ TEST_F(HttpServerTest, AHeadOverTheLimitIs431AndEndsTheConnection) {
   for (int i = 0; i < 100; ++i) {
     if (!endless.Send(absl::StrCat("X-", i, ": ", std::string(100, 'y'), "\r\n")).ok()) break;
   }
-  r = endless.Read();
+  auto r = endless.Read();
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_EQ(r->status, 431);
   EXPECT_EQ(calls_, 0);
 
   // Just under the limit is served.
   HttpConnection fits = Connect();
-  ASSERT_TRUE(
-      fits.Send(absl::StrCat("GET /hello HTTP/1.1\r\nX-Pad: ", std::string(900, 'z'), "\r\n\r\n"))
-          .ok());
-  r = fits.Read();
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(StatusOf(fits, absl::StrCat("GET /hello HTTP/1.1\r\nX-Pad: ", std::string(900, 'z'),
+                                        "\r\n\r\n")),
+            200);
 }
 
 TEST_F(HttpServerTest, ConnectionsPersistAndPipelinedRequestsAreAnsweredInOrder) {
@@ -155,22 +149,16 @@ TEST_F(HttpServerTest, ConnectionsPersistAndPipelinedRequestsAreAnsweredInOrder)
     ASSERT_TRUE(r.ok()) << r.status();
     EXPECT_EQ(r->status, want);
   }
-  ASSERT_TRUE(c.Send(kGet).ok());
-  auto r = c.Read();
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(StatusOf(c, kGet), 200);
   EXPECT_FALSE(c.ClosedByServer(absl::Milliseconds(200)));
 
-  HttpConnection http10 = Connect();
-  ASSERT_TRUE(http10.Send("GET /hello HTTP/1.0\r\n\r\n").ok());
-  r = http10.Read();
-  ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_EQ(r->status, 200);
-  EXPECT_TRUE(http10.ClosedByServer(absl::Seconds(5)));
+  bool closed = false;
+  EXPECT_EQ(StatusAndClose("GET /hello HTTP/1.0\r\n\r\n", &closed), 200);
+  EXPECT_TRUE(closed);
 
   HttpConnection closing = Connect();
   ASSERT_TRUE(closing.Send("GET /hello HTTP/1.1\r\nConnection: Close\r\n\r\n").ok());
-  r = closing.Read();
+  auto r = closing.Read();
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(absl::StrContains(r->head, "Connection: close"));
   EXPECT_TRUE(closing.ClosedByServer(absl::Seconds(5)));
@@ -199,9 +187,7 @@ TEST_F(HttpServerTest, IdleConnectionsAreClosed) {
   // A connection in use is not idle.
   HttpConnection busy = Connect();
   for (int i = 0; i < 5; ++i) {
-    ASSERT_TRUE(busy.Send(kGet).ok());
-    auto r = busy.Read();
-    ASSERT_TRUE(r.ok()) << r.status();
+    ASSERT_EQ(StatusOf(busy, kGet), 200);
     absl::SleepFor(absl::Milliseconds(100));
   }
 }
@@ -210,10 +196,8 @@ TEST_F(HttpServerTest, ConnectionsBeyondTheLimitAreClosedAndTheOthersServed) {
   Serve(HttpServerOptions{.max_connections = 2});
   HttpConnection first = Connect();
   HttpConnection second = Connect();
-  ASSERT_TRUE(first.Send(kGet).ok());
-  ASSERT_TRUE(first.Read().ok());  // both are accepted by now
-  ASSERT_TRUE(second.Send(kGet).ok());
-  ASSERT_TRUE(second.Read().ok());
+  ASSERT_EQ(StatusOf(first, kGet), 200);  // both are accepted by now
+  ASSERT_EQ(StatusOf(second, kGet), 200);
   HttpConnection third = Connect();
   EXPECT_TRUE(third.ClosedByServer(absl::Seconds(5)));
   { HttpConnection gone = std::move(first); }

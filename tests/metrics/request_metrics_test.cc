@@ -30,21 +30,15 @@ TEST(RequestMetrics, CountsAndTimesByDoorOpAndOutcome) {
                   absl::ZeroDuration());
 
   const Exposition e = Scrape(registry);
-  EXPECT_EQ(e.Value("warren_metastore_requests_total",
-                    {{"door", "grpc"}, {"op", "create"}, {"outcome", "OK"}}),
-            3);
-  EXPECT_EQ(e.Value("warren_metastore_requests_total",
-                    {{"door", "grpc"}, {"op", "create"}, {"outcome", "NodeExists"}}),
-            1);
-  EXPECT_EQ(e.Value("warren_metastore_requests_total",
-                    {{"door", "zookeeper"}, {"op", "get"}, {"outcome", "NoNode"}}),
-            1);
-  EXPECT_EQ(e.Value("warren_metastore_requests_total",
-                    {{"door", "zookeeper"}, {"op", "other"}, {"outcome", "Unimplemented"}}),
-            1);
-  EXPECT_EQ(e.Value("warren_metastore_requests_total",
-                    {{"door", "zookeeper"}, {"op", "ping"}, {"outcome", "SystemError"}}),
-            1);
+  auto count = [&](const char* door, const char* op, const char* outcome) {
+    return e.Value("warren_metastore_requests_total",
+                   {{"door", door}, {"op", op}, {"outcome", outcome}});
+  };
+  EXPECT_EQ(count("grpc", "create", "OK"), 3);
+  EXPECT_EQ(count("grpc", "create", "NodeExists"), 1);
+  EXPECT_EQ(count("zookeeper", "get", "NoNode"), 1);
+  EXPECT_EQ(count("zookeeper", "other", "Unimplemented"), 1);
+  EXPECT_EQ(count("zookeeper", "ping", "SystemError"), 1);
   // Only what happened is shown.
   EXPECT_EQ(e.All("warren_metastore_requests_total").size(), 5u);
   EXPECT_EQ(e.Value("warren_metastore_request_duration_seconds_count",
