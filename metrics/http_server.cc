@@ -230,7 +230,8 @@ void HttpServer::Loop() {
 
 bool HttpServer::Read(Connection& c) {
   char buf[4096];
-  while (true) {
+  // At most 64 KiB a round, so that a client that never stops sending holds no one else up.
+  for (int reads = 0; reads < 16; ++reads) {
     const ssize_t n = ::read(c.fd, buf, sizeof(buf));
     if (n > 0) {
       // Enough to tell an oversized head is kept; the rest is read and dropped, so that
@@ -245,6 +246,7 @@ bool HttpServer::Read(Connection& c) {
     }
     return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
   }
+  return true;  // more next round
 }
 
 void HttpServer::Answer(Connection& c) {
