@@ -131,6 +131,7 @@ void ZNodeTree::Reset() {
   acls_.Clear();
   pending_->Clear();
   last_applied_ = 0;
+  data_bytes_ = 0;
   // The root and ZooKeeper's system nodes always exist, with zero stats. The system nodes are
   // never stored: no write may touch them (ValidateOp), so each member makes them afresh.
   nodes_["/"];
@@ -455,8 +456,7 @@ absl::StatusOr<metastorepb::Stat> ZNodeTree::SetData(Txn& txn,
   }
   SaveStat(txn, s.path());
   txn.undo.push_back(Undo{Undo::kData, s.path(), {}});
-  txn.undo.back().node.data = std::move(node->data);
-  node->data = s.data();
+  txn.undo.back().node.data = ReplaceData(*node, s.data());
   auto& st = node->stat;
   st.set_version(Increment(st.version()));
   st.set_mzxid(txn.zxid);
@@ -557,7 +557,7 @@ void ZNodeTree::Rollback(Txn& txn) {
         Find(u.path)->stat = u.node.stat;
         break;
       case Undo::kData:
-        Find(u.path)->data = std::move(u.node.data);
+        ReplaceData(*Find(u.path), std::move(u.node.data));
         break;
       case Undo::kAcl: {
         Node* n = Find(u.path);
@@ -596,7 +596,18 @@ void ZNodeTree::Stage(const Txn& txn) {
   }
 }
 
+std::string ZNodeTree::ReplaceData(Node& node, std::string data) {
+  data_bytes_ = data_bytes_ - node.data.size() + data.size();
+  std::swap(node.data, data);
+  return data;
+}
+
 void ZNodeTree::Index(const std::string& path, const Node& node, bool add) {
+  if (add) {
+    data_bytes_ += node.data.size();
+  } else {
+    data_bytes_ -= node.data.size();
+  }
   auto update = [&](std::set<std::string>& set) {
     if (add) {
       set.insert(path);
@@ -875,6 +886,11 @@ std::vector<SessionInfo> ZNodeTree::Sessions() const {
   return out;
 }
 
+size_t ZNodeTree::session_count() const {
+  std::lock_guard lock(mu_);
+  return sessions_.size();
+}
+
 bool ZNodeTree::HasSession(uint64_t id) const {
   std::lock_guard lock(mu_);
   return sessions_.count(id) > 0;
@@ -941,6 +957,11 @@ std::vector<metastorepb::IdleNode> ZNodeTree::IdleNodes(int64_t now_ms) const {
 size_t ZNodeTree::node_count() const {
   std::lock_guard lock(mu_);
   return nodes_.size();
+}
+
+uint64_t ZNodeTree::data_bytes() const {
+  std::lock_guard lock(mu_);
+  return data_bytes_;
 }
 
 size_t ZNodeTree::acl_count() const {

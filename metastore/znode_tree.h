@@ -80,6 +80,7 @@ class ZNodeTree : public StateMachine {
 
   // For the leader's housekeeping and for status; safe from any thread.
   std::vector<SessionInfo> Sessions() const;
+  size_t session_count() const;
   bool HasSession(uint64_t id) const;
   int64_t SessionTimeout(uint64_t id) const;  // 0 if there is no such session
   // The password a client proves the session is its own with (ZooKeeper's clients send it
@@ -92,6 +93,8 @@ class ZNodeTree : public StateMachine {
   // Containers that lost their last child, and TTL nodes idle past their TTL at `now_ms`.
   std::vector<metastorepb::IdleNode> IdleNodes(int64_t now_ms) const;
   size_t node_count() const;
+  // Bytes of data the nodes hold (their paths and stats not counted).
+  uint64_t data_bytes() const;
   // ACL lists the nodes hold other than the default (each counted once, however many nodes
   // share it).
   size_t acl_count() const;
@@ -152,6 +155,8 @@ class ZNodeTree : public StateMachine {
   void DeleteIdle(Txn& txn, const metastorepb::DeleteIdleCommand& cmd);
   void SaveStat(Txn& txn, const std::string& path);
   void Rollback(Txn& txn);
+  // Replaces a node's data, keeping data_bytes_; returns what it held.
+  std::string ReplaceData(Node& node, std::string data);
   // Forgets the undo list of a command that applied, and the ACL references it held.
   void Commit(Txn& txn);
   void Stage(const Txn& txn);
@@ -170,6 +175,7 @@ class ZNodeTree : public StateMachine {
   uint64_t last_applied_ = 0;
   uint64_t next_checkpoint_ = 0;
   std::unordered_map<std::string, Node> nodes_;
+  uint64_t data_bytes_ = 0;  // of the nodes in nodes_ (kept by Index and ReplaceData)
   struct Session {
     int64_t timeout_ms;
     std::string password;

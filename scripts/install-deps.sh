@@ -10,6 +10,8 @@ PACKAGES=(
   libabsl-dev librocksdb-dev libgoogle-glog-dev libgflags-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libzookeeper-mt-dev
+  # warrend's Prometheus metrics: prometheus-cpp's core (metric types, text format).
+  prometheus-cpp-dev
   iproute2 iptables
   # The clock nemesis of the fault tests runs members under libfaketime (faketime: its CLI).
   faketime libfaketime

@@ -2,7 +2,8 @@
 # The main job: a local 3-member Warren metastore quorum (warrend) on loopback, a short tour
 # through the `warren` CLI (znodes, versions, sequential and ephemeral nodes, a watch, the
 # leader killed with SIGKILL), the same tree read through ZooKeeper's own zkCli.sh on the
-# members' ZooKeeper ports (PORT+80..+82), and then the quorum is left running for you to use.
+# members' ZooKeeper ports (PORT+80..+82), and then the quorum is left running for you to use,
+# each member serving Prometheus metrics and its health checks on PORT+90..+92.
 #   WARREN_DEMO_PORT=7101 WARREN_DEMO_DIR=/tmp/warren-demo scripts/run-demo.sh
 # Stop it with scripts/stop-demo.sh.
 set -euo pipefail
@@ -16,6 +17,7 @@ members="1=127.0.0.1:$port,2=127.0.0.1:$((port + 1)),3=127.0.0.1:$((port + 2))"
 endpoints="127.0.0.1:$port,127.0.0.1:$((port + 1)),127.0.0.1:$((port + 2))"
 zk_port() { echo $((port + 79 + $1)); }
 zk_hosts="127.0.0.1:$(zk_port 1),127.0.0.1:$(zk_port 2),127.0.0.1:$(zk_port 3)"
+metrics_port() { echo $((port + 89 + $1)); }
 bin="$PWD/build/bin"
 
 WARREN_DEMO_DIR="$data" scripts/stop-demo.sh > /dev/null 2>&1 || true
@@ -26,6 +28,7 @@ start() {
   # setsid: the members outlive this script.
   setsid "$bin/warrend" --id="$1" --members="$members" --data-dir="$data/$1" \
     --zk-port="$(zk_port "$1")" --zk-4lw-whitelist=ruok,srvr,mntr \
+    --metrics-address="127.0.0.1:$(metrics_port "$1")" \
     >> "$data/warrend-$1.log" 2>&1 < /dev/null &
   echo "$!" > "$data/warrend-$1.pid"
   disown "$!"
@@ -83,6 +86,8 @@ The quorum is still running (data and logs in $data). Try:
   build/bin/warren watch / --recursive
   build/bin/warren --json stat /ledgers
   /usr/share/zookeeper/bin/zkCli.sh -server $zk_hosts
+  curl -s 127.0.0.1:$(metrics_port 1)/metrics | grep ^warren_raft_role
+  curl -s 127.0.0.1:$(metrics_port 1)/readyz
 Stop it with:
   WARREN_DEMO_DIR=$data scripts/stop-demo.sh
 DONE

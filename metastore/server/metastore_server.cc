@@ -6,10 +6,12 @@
 #include "glog/logging.h"
 #include "metastore/server/delayed_apply.h"
 #include "metastore/server/metastore_service.h"
+#include "metastore/server/metrics_endpoint.h"
 #include "metastore/server/session_tracker.h"
 #include "metastore/watch_manager.h"
 #include "metastore/znode_tree.h"
 #include "metastore/zookeeper/server.h"
+#include "metrics/raft_metrics.h"
 #include "raft/log/file_util.h"
 #include "raft/server/raft_server.h"
 #include "raft/transport/grpc_transport.h"
@@ -43,6 +45,12 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
 
   std::unique_ptr<MetastoreServer> server(new MetastoreServer);
   server->address_ = listen;
+  if (!options.metrics_address.empty()) {
+    auto endpoint = MetricsEndpoint::Listen(options.metrics_address);
+    if (!endpoint.ok()) return endpoint.status();
+    server->metrics_ = std::move(*endpoint);
+    server->requests_ = std::make_unique<metrics::RequestMetrics>(server->metrics_->registry());
+  }
   server->watches_ = std::make_unique<WatchManager>();
   // RocksDB syncs what it makes inside the tree's directory, not the directory's own name.
   if (auto s = CreateDirDurably((std::filesystem::path(options.data_dir) / "tree").string());
@@ -76,6 +84,10 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
   group.max_command_bytes = limits.max_command_bytes;
   if (options.lease_reads) group.raft.read_only = raft::ReadOnlyOption::kLeaseBased;
   group.raft.unsafe_lease_without_margin = options.unsafe_lease_without_margin;
+  if (server->metrics_ != nullptr) {
+    group.metrics =
+        std::make_shared<metrics::RaftEventMetrics>(server->metrics_->registry(), kGroup);
+  }
   std::unique_ptr<StateMachine> sm = std::move(*tree);
   if (options.apply_delay > absl::ZeroDuration()) {
     sm = std::make_unique<DelayedApply>(std::move(sm), options.apply_delay);
@@ -96,6 +108,7 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
       [service](absl::Duration silence) { service->CloseSilentStreams(silence); });
   server->service_->set_tracker(server->tracker_.get());
   server->service_->set_unsafe_stale_reads(options.unsafe_stale_reads);
+  server->service_->set_request_metrics(server->requests_.get());
   server->raft_->RegisterService(server->service_.get());
   if (auto s = server->raft_->Start(); !s.ok()) return s;
   server->tracker_->Start();
@@ -105,18 +118,25 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
     zk.host = listen.substr(0, listen.rfind(':'));
     zk.member_id = options.id;
     zk.data_dir = options.data_dir;
+    zk.handler.requests = server->requests_.get();
     auto port = zookeeper::ZooKeeperServer::Start(std::move(zk), service);
     if (!port.ok()) return port.status();
     server->zookeeper_ = std::move(*port);
+  }
+  if (server->metrics_ != nullptr) {
+    server->metrics_->Serve(division, group.data_dir, tree_ptr, server->watches_.get(), service);
   }
   return server;
 }
 
 MetastoreServer::~MetastoreServer() { Shutdown(); }
 
+int MetastoreServer::metrics_port() const { return metrics_ ? metrics_->port() : 0; }
+
 void MetastoreServer::Shutdown() {
   if (shut_down_) return;
   shut_down_ = true;
+  if (metrics_ != nullptr) metrics_->Shutdown();  // it reads what the rest is
   if (tracker_ != nullptr) tracker_->Stop();
   // Its clients move to other members, their sessions alive.
   if (zookeeper_ != nullptr) zookeeper_->Shutdown();

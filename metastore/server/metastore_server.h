@@ -9,6 +9,7 @@
 #include "absl/time/time.h"
 #include "metastore/validate.h"
 #include "metastore/zookeeper/server.h"
+#include "metrics/request_metrics.h"
 
 namespace warren::raft {
 class RaftServer;
@@ -17,6 +18,7 @@ class RaftServer;
 namespace warren::metastore {
 
 class MetastoreService;
+class MetricsEndpoint;
 class SessionTracker;
 class WatchManager;
 class ZNodeTree;
@@ -46,6 +48,9 @@ struct MetastoreOptions {
   Limits limits;
   // ZooKeeper's client port, on this member's host; none if unset (port 0: any free one).
   std::optional<zookeeper::ZooKeeperOptions> zookeeper;
+  // HOST:PORT of /metrics, /healthz and /readyz (docs/operations.md); none if empty (port 0:
+  // any free one).
+  std::string metrics_address;
 };
 
 // One metastore member: the znode tree under a Raft group, the gRPC service on the member's
@@ -61,11 +66,15 @@ class MetastoreServer {
   const std::string& address() const { return address_; }
   // ZooKeeper's client port (0 if not served).
   int zookeeper_port() const { return zookeeper_ ? zookeeper_->port() : 0; }
+  // The metrics endpoint's port (0 if not served).
+  int metrics_port() const;
 
  private:
   MetastoreServer() = default;
 
   std::string address_;
+  std::unique_ptr<MetricsEndpoint> metrics_;
+  std::unique_ptr<metrics::RequestMetrics> requests_;
   std::unique_ptr<WatchManager> watches_;
   std::unique_ptr<MetastoreService> service_;
   std::unique_ptr<SessionTracker> tracker_;

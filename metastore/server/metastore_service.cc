@@ -70,6 +70,13 @@ class AnswerOnce {
   std::function<void(bool)> fn_;
 };
 
+// Ends a unary call, counted by its outcome (the header's error).
+void Answer(grpc::ServerUnaryReactor* reactor, const metrics::RequestTimer& timer,
+            const metastorepb::ResponseHeader& header) {
+  timer.Finish(header.error());
+  reactor->Finish(grpc::Status::OK);
+}
+
 }  // namespace
 
 MetastoreService::MetastoreService(raft::Division* division, ZNodeTree* tree, WatchManager* watches,
@@ -332,17 +339,18 @@ grpc::ServerUnaryReactor* MetastoreService::Create(grpc::CallbackServerContext* 
                                                    const metastorepb::CreateRequest* req,
                                                    metastorepb::CreateResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
+  const metrics::RequestTimer timer = Timer(metrics::Op::kCreate);
   metastorepb::Op op;
   *op.mutable_create() = *req;
   op.mutable_create()->clear_header();
   Propose(req->header(), op, absl::FromChrono(ctx->deadline()),
-          [reactor, resp](const auto& h, const auto& reply) {
+          [reactor, resp, timer](const auto& h, const auto& reply) {
             *resp->mutable_header() = h;
             if (h.error() == metastorepb::OK && reply.results_size() == 1) {
               resp->set_path(reply.results(0).path());
               *resp->mutable_stat() = reply.results(0).stat();
             }
-            reactor->Finish(grpc::Status::OK);
+            Answer(reactor, timer, resp->header());
           });
   return reactor;
 }
@@ -351,13 +359,14 @@ grpc::ServerUnaryReactor* MetastoreService::Delete(grpc::CallbackServerContext* 
                                                    const metastorepb::DeleteRequest* req,
                                                    metastorepb::DeleteResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
+  const metrics::RequestTimer timer = Timer(metrics::Op::kDelete);
   metastorepb::Op op;
   *op.mutable_delete_() = *req;
   op.mutable_delete_()->clear_header();
   Propose(req->header(), op, absl::FromChrono(ctx->deadline()),
-          [reactor, resp](const auto& h, const auto&) {
+          [reactor, resp, timer](const auto& h, const auto&) {
             *resp->mutable_header() = h;
-            reactor->Finish(grpc::Status::OK);
+            Answer(reactor, timer, resp->header());
           });
   return reactor;
 }
@@ -366,16 +375,17 @@ grpc::ServerUnaryReactor* MetastoreService::SetData(grpc::CallbackServerContext*
                                                     const metastorepb::SetDataRequest* req,
                                                     metastorepb::SetDataResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
+  const metrics::RequestTimer timer = Timer(metrics::Op::kSetData);
   metastorepb::Op op;
   *op.mutable_set_data() = *req;
   op.mutable_set_data()->clear_header();
   Propose(req->header(), op, absl::FromChrono(ctx->deadline()),
-          [reactor, resp](const auto& h, const auto& reply) {
+          [reactor, resp, timer](const auto& h, const auto& reply) {
             *resp->mutable_header() = h;
             if (h.error() == metastorepb::OK && reply.results_size() == 1) {
               *resp->mutable_stat() = reply.results(0).stat();
             }
-            reactor->Finish(grpc::Status::OK);
+            Answer(reactor, timer, resp->header());
           });
   return reactor;
 }
@@ -384,6 +394,7 @@ grpc::ServerUnaryReactor* MetastoreService::Multi(grpc::CallbackServerContext* c
                                                   const metastorepb::MultiRequest* req,
                                                   metastorepb::MultiResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
+  const metrics::RequestTimer timer = Timer(metrics::Op::kMulti);
   metastorepb::Command cmd;
   *cmd.mutable_multi() = *req;
   cmd.mutable_multi()->clear_header();
@@ -403,10 +414,10 @@ grpc::ServerUnaryReactor* MetastoreService::Multi(grpc::CallbackServerContext* c
     }
   }
   Propose(req->header(), std::move(cmd), absl::FromChrono(ctx->deadline()),
-          [reactor, resp](const auto& h, const auto& reply) {
+          [reactor, resp, timer](const auto& h, const auto& reply) {
             *resp->mutable_header() = h;
             *resp->mutable_results() = reply.results();
-            reactor->Finish(grpc::Status::OK);
+            Answer(reactor, timer, resp->header());
           });
   return reactor;
 }
@@ -418,17 +429,18 @@ grpc::ServerUnaryReactor* MetastoreService::GetData(grpc::CallbackServerContext*
                                                     const metastorepb::GetDataRequest* req,
                                                     metastorepb::GetDataResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
+  const metrics::RequestTimer timer = Timer(metrics::Op::kGetData);
   metastorepb::Query q;
   *q.mutable_get_data() = *req;
   q.mutable_get_data()->clear_header();
   Ask(req->header(), absl::FromChrono(ctx->deadline()), std::move(q),
-      [reactor, resp](const auto& h, const auto& reply) {
+      [reactor, resp, timer](const auto& h, const auto& reply) {
         *resp->mutable_header() = h;
         if (h.error() == metastorepb::OK) {
           resp->set_data(reply.data());
           *resp->mutable_stat() = reply.stat();
         }
-        reactor->Finish(grpc::Status::OK);
+        Answer(reactor, timer, resp->header());
       });
   return reactor;
 }
@@ -437,15 +449,16 @@ grpc::ServerUnaryReactor* MetastoreService::Exists(grpc::CallbackServerContext* 
                                                    const metastorepb::ExistsRequest* req,
                                                    metastorepb::ExistsResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
+  const metrics::RequestTimer timer = Timer(metrics::Op::kExists);
   metastorepb::Query q;
   *q.mutable_exists() = *req;
   q.mutable_exists()->clear_header();
   Ask(req->header(), absl::FromChrono(ctx->deadline()), std::move(q),
-      [reactor, resp](const auto& h, const auto& reply) {
+      [reactor, resp, timer](const auto& h, const auto& reply) {
         *resp->mutable_header() = h;
         resp->set_exists(reply.exists());
         if (reply.exists()) *resp->mutable_stat() = reply.stat();
-        reactor->Finish(grpc::Status::OK);
+        Answer(reactor, timer, resp->header());
       });
   return reactor;
 }
@@ -454,17 +467,18 @@ grpc::ServerUnaryReactor* MetastoreService::GetChildren(grpc::CallbackServerCont
                                                         const metastorepb::GetChildrenRequest* req,
                                                         metastorepb::GetChildrenResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
+  const metrics::RequestTimer timer = Timer(metrics::Op::kGetChildren);
   metastorepb::Query q;
   *q.mutable_get_children() = *req;
   q.mutable_get_children()->clear_header();
   Ask(req->header(), absl::FromChrono(ctx->deadline()), std::move(q),
-      [reactor, resp](const auto& h, const auto& reply) {
+      [reactor, resp, timer](const auto& h, const auto& reply) {
         *resp->mutable_header() = h;
         if (h.error() == metastorepb::OK) {
           *resp->mutable_children() = reply.children();
           *resp->mutable_stat() = reply.stat();
         }
-        reactor->Finish(grpc::Status::OK);
+        Answer(reactor, timer, resp->header());
       });
   return reactor;
 }
@@ -473,14 +487,15 @@ grpc::ServerUnaryReactor* MetastoreService::Sync(grpc::CallbackServerContext* ct
                                                  const metastorepb::SyncRequest* req,
                                                  metastorepb::SyncResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
+  const metrics::RequestTimer timer = Timer(metrics::Op::kSync);
   metastorepb::Query q;
   q.set_sync(true);
   metastorepb::RequestHeader header = req->header();
   header.set_consistency(raftpb::LINEARIZABLE);  // that is what sync is for
   Ask(header, absl::FromChrono(ctx->deadline()), std::move(q),
-      [reactor, resp](const auto& h, const auto&) {
+      [reactor, resp, timer](const auto& h, const auto&) {
         *resp->mutable_header() = h;
-        reactor->Finish(grpc::Status::OK);
+        Answer(reactor, timer, resp->header());
       });
   return reactor;
 }
@@ -492,18 +507,19 @@ grpc::ServerUnaryReactor* MetastoreService::CreateSession(
     grpc::CallbackServerContext* ctx, const metastorepb::CreateSessionRequest* req,
     metastorepb::CreateSessionResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
+  const metrics::RequestTimer timer = Timer(metrics::Op::kCreateSession);
   metastorepb::Command cmd;
   cmd.mutable_create_session()->set_timeout_ms(req->timeout_ms());
   metastorepb::RequestHeader header = req->header();
   header.set_session_id(0);
   Propose(header, std::move(cmd), absl::FromChrono(ctx->deadline()),
-          [this, reactor, resp](const auto& h, const auto& reply) {
+          [this, reactor, resp, timer](const auto& h, const auto& reply) {
             *resp->mutable_header() = h;
             resp->set_session_id(reply.session_id());
             resp->set_timeout_ms(reply.timeout_ms());
             if (h.error() == metastorepb::OK && tracker_ != nullptr)
               tracker_->Touch(reply.session_id());
-            reactor->Finish(grpc::Status::OK);
+            Answer(reactor, timer, resp->header());
           });
   return reactor;
 }
@@ -512,17 +528,18 @@ grpc::ServerUnaryReactor* MetastoreService::CloseSession(
     grpc::CallbackServerContext* ctx, const metastorepb::CloseSessionRequest* req,
     metastorepb::CloseSessionResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
+  const metrics::RequestTimer timer = Timer(metrics::Op::kCloseSession);
   if (req->header().session_id() == 0) {
     SetError(MetaError(metastorepb::BAD_ARGUMENTS, "no session to close"), resp->mutable_header());
-    reactor->Finish(grpc::Status::OK);
+    Answer(reactor, timer, resp->header());
     return reactor;
   }
   metastorepb::Command cmd;
   cmd.set_close_session(true);
   Propose(req->header(), std::move(cmd), absl::FromChrono(ctx->deadline()),
-          [reactor, resp](const auto& h, const auto&) {
+          [reactor, resp, timer](const auto& h, const auto&) {
             *resp->mutable_header() = h;
-            reactor->Finish(grpc::Status::OK);
+            Answer(reactor, timer, resp->header());
           });
   return reactor;
 }
@@ -533,6 +550,11 @@ MetastoreService::Session(grpc::CallbackServerContext* ctx) {
   std::lock_guard lock(streams_mu_);
   streams_.insert(stream);
   return stream;
+}
+
+size_t MetastoreService::stream_count() {
+  std::lock_guard lock(streams_mu_);
+  return streams_.size();
 }
 
 void MetastoreService::CloseStreams(metastorepb::Error why, const std::string& message) {
@@ -562,23 +584,21 @@ grpc::ServerUnaryReactor* MetastoreService::Status(grpc::CallbackServerContext* 
                                                    const metastorepb::StatusRequest*,
                                                    metastorepb::StatusResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
+  const metrics::RequestTimer timer = Timer(metrics::Op::kStatus);
   resp->set_znodes(tree_->node_count());
-  resp->set_sessions(tree_->Sessions().size());
+  resp->set_sessions(tree_->session_count());
   resp->set_watches(watches_->count());
-  {
-    std::lock_guard lock(streams_mu_);
-    resp->set_streams(streams_.size());
-  }
+  resp->set_streams(stream_count());
   if (tracker_ != nullptr) {
     const absl::Duration silence = tracker_->LeaderSilence();
     resp->set_leader_silence_ms(
         silence == absl::InfiniteDuration() ? -1 : absl::ToInt64Milliseconds(silence));
   }
-  division_->Status([reactor, resp](raftpb::GroupStatus gs) {
+  division_->Status([reactor, resp, timer](raftpb::GroupStatus gs) {
     resp->set_ready(gs.leader() != 0 && gs.applied() >= gs.commit());
     *resp->mutable_raft() = std::move(gs);
     resp->mutable_header()->set_zxid(resp->raft().applied());
-    reactor->Finish(grpc::Status::OK);
+    Answer(reactor, timer, resp->header());
   });
   return reactor;
 }
@@ -587,10 +607,11 @@ grpc::ServerUnaryReactor* MetastoreService::TakeSnapshot(grpc::CallbackServerCon
                                                          const metastorepb::SnapshotRequest*,
                                                          metastorepb::SnapshotResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
-  division_->TakeSnapshot([this, reactor, resp](raft::Result r) {
+  const metrics::RequestTimer timer = Timer(metrics::Op::kSnapshot);
+  division_->TakeSnapshot([this, reactor, resp, timer](raft::Result r) {
     *resp->mutable_header() = HeaderOf(r);
     resp->set_index(r.index);
-    reactor->Finish(grpc::Status::OK);
+    Answer(reactor, timer, resp->header());
   });
   return reactor;
 }
@@ -604,9 +625,10 @@ grpc::ServerUnaryReactor* MetastoreService::ChangeMembership(
     grpc::CallbackServerContext* ctx, const raftpb::MembershipRequest* req,
     metastorepb::MembershipResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
-  division_->ChangeMembership(*req, [this, reactor, resp](raft::Result r) {
+  const metrics::RequestTimer timer = Timer(metrics::Op::kMembership);
+  division_->ChangeMembership(*req, [this, reactor, resp, timer](raft::Result r) {
     *resp->mutable_header() = HeaderOf(r);
-    reactor->Finish(grpc::Status::OK);
+    Answer(reactor, timer, resp->header());
   });
   return reactor;
 }
@@ -618,9 +640,10 @@ grpc::ServerUnaryReactor* MetastoreService::Forward(grpc::CallbackServerContext*
                                                     const metastorepb::ForwardRequest* req,
                                                     metastorepb::ForwardResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
+  const metrics::RequestTimer timer = Timer(metrics::Op::kForward);
   if (!leading()) {  // never forwarded twice: the sender asks again where the leader is
     *resp->mutable_header() = NotLeaderHeader();
-    reactor->Finish(grpc::Status::OK);
+    Answer(reactor, timer, resp->header());
     return reactor;
   }
   // Checked as any client's write: the forward is no wider a door than the client API. Not
@@ -628,14 +651,15 @@ grpc::ServerUnaryReactor* MetastoreService::Forward(grpc::CallbackServerContext*
   metastorepb::Command cmd = req->command();
   if (auto s = CheckWrite(req->header(), &cmd); !s.ok()) {
     *resp->mutable_header() = ErrorHeader(s);
-    reactor->Finish(grpc::Status::OK);
+    Answer(reactor, timer, resp->header());
     return reactor;
   }
-  ProposeHere(req->header(), std::move(cmd), [reactor, resp](const auto& h, const auto& reply) {
-    *resp->mutable_header() = h;
-    *resp->mutable_reply() = reply;
-    reactor->Finish(grpc::Status::OK);
-  });
+  ProposeHere(req->header(), std::move(cmd),
+              [reactor, resp, timer](const auto& h, const auto& reply) {
+                *resp->mutable_header() = h;
+                *resp->mutable_reply() = reply;
+                Answer(reactor, timer, resp->header());
+              });
   return reactor;
 }
 

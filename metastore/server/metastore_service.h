@@ -11,6 +11,7 @@
 #include "metastore/watch_manager.h"
 #include "metastore/znode_tree.h"
 #include "metastore/zookeeper/member.h"
+#include "metrics/request_metrics.h"
 #include "proto/metastore.grpc.pb.h"
 #include "raft/server/division.h"
 
@@ -38,6 +39,10 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService,
   // Deliberately wrong, to show that the fault tests catch it: every member answers
   // linearizable reads from its own state, as sequential ones, without asking the leader.
   void set_unsafe_stale_reads(bool on) { unsafe_stale_reads_ = on; }
+  // Counts and times every request (door "grpc"). Before the service is served.
+  void set_request_metrics(metrics::RequestMetrics* requests) { requests_ = requests; }
+  // Session streams open on this member.
+  size_t stream_count();
   // Ends every session stream with `why` (shutting down); clients move on.
   void CloseStreams(metastorepb::Error why, const std::string& message);
   // Ends the streams whose sessions cannot wait out `silence` without a leader: those with a
@@ -151,6 +156,9 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService,
   // This member has not applied `seen`, the newest zxid its client has seen.
   metastorepb::ResponseHeader MemberBehindHeader(uint64_t seen) const;
   bool leading() const { return division_->leader() == self_id_; }
+  metrics::RequestTimer Timer(metrics::Op op) const {
+    return metrics::RequestTimer(requests_, metrics::Door::kGrpc, op);
+  }
 
   raft::Division* const division_;
   ZNodeTree* const tree_;
@@ -158,6 +166,7 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService,
   SessionTracker* tracker_ = nullptr;
   Forwarder forwarder_;
   bool unsafe_stale_reads_ = false;
+  metrics::RequestMetrics* requests_ = nullptr;
   const uint64_t self_id_;
   // For writes whose client did not ask for exactly-once (client_id 0).
   const uint64_t anonymous_client_;

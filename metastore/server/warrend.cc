@@ -65,6 +65,9 @@ ABSL_FLAG(std::string, zk_4lw_whitelist, "srvr",
           "mntr, conf, cons, envi, wchs, dirs, isro), or * for all; as 4lw.commands.whitelist");
 ABSL_FLAG(int, zk_max_client_connections, 60,
           "ZooKeeper port: connections from one IP address at most (maxClientCnxns); 0: no bound");
+ABSL_FLAG(std::string, metrics_address, "",
+          "HOST:PORT where this member serves Prometheus metrics (/metrics) and its health "
+          "checks (/healthz, /readyz); empty: off (docs/operations.md)");
 ABSL_FLAG(std::string, zk_super_digest, "",
           "ZooKeeper port: user:<base64 sha1> of a superuser who passes every ACL, as "
           "zookeeper.DigestAuthenticationProvider.superDigest");
@@ -134,6 +137,7 @@ int main(int argc, char** argv) {
   options.limits.max_command_bytes = absl::GetFlag(FLAGS_max_command_bytes);
   options.limits.min_session_timeout_ms = absl::GetFlag(FLAGS_min_session_timeout_ms);
   options.limits.max_session_timeout_ms = absl::GetFlag(FLAGS_max_session_timeout_ms);
+  options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
   if (options.id == 0) return fail(absl::InvalidArgumentError("--id is required (> 0)"));
   if (options.data_dir.empty()) return fail(absl::InvalidArgumentError("--data-dir is required"));
   if (absl::GetFlag(FLAGS_tick_ms) <= 0) {

@@ -64,6 +64,111 @@ void WriteCreated(JuteWriter& w, int32_t type, const metastorepb::OpResult& resu
   if (type != op::kCreate) WriteStat(w, result.stat());
 }
 
+metrics::Op OpOf(int32_t type) {
+  using metrics::Op;
+  switch (type) {
+    case op::kCreate:
+    case op::kCreate2:
+    case op::kCreateContainer:
+    case op::kCreateTtl:
+      return Op::kCreate;
+    case op::kDelete:
+      return Op::kDelete;
+    case op::kSetData:
+      return Op::kSetData;
+    case op::kGetData:
+      return Op::kGetData;
+    case op::kExists:
+      return Op::kExists;
+    case op::kGetChildren:
+    case op::kGetChildren2:
+      return Op::kGetChildren;
+    case op::kMulti:
+      return Op::kMulti;
+    case op::kMultiRead:
+      return Op::kMultiRead;
+    case op::kCheck:
+      return Op::kCheck;
+    case op::kSync:
+      return Op::kSync;
+    case op::kPing:
+      return Op::kPing;
+    case op::kAuth:
+      return Op::kAuth;
+    case op::kGetAcl:
+      return Op::kGetAcl;
+    case op::kSetAcl:
+      return Op::kSetAcl;
+    case op::kSetWatches:
+    case op::kSetWatches2:
+      return Op::kSetWatches;
+    case op::kAddWatch:
+      return Op::kAddWatch;
+    case op::kCheckWatches:
+    case op::kRemoveWatches:
+      return Op::kRemoveWatches;
+    case op::kGetEphemerals:
+      return Op::kGetEphemerals;
+    case op::kGetAllChildrenNumber:
+      return Op::kCountDescendants;
+    case op::kWhoAmI:
+      return Op::kWhoAmI;
+    case op::kCloseSession:
+      return Op::kCloseSession;
+    case op::kReconfig:
+      return Op::kReconfig;
+    default:
+      return Op::kOther;
+  }
+}
+
+// The outcome a reply's code tells (several metastore errors share a code: ReplyError
+// records the error itself).
+metrics::Outcome OutcomeOf(int32_t code) {
+  switch (code) {
+    case err::kOk:
+      return metastorepb::OK;
+    case err::kRuntimeInconsistency:
+      return metastorepb::RUNTIME_INCONSISTENCY;
+    case err::kConnectionLoss:
+      return metastorepb::CONNECTION_LOSS;
+    case err::kMarshallingError:
+      return metrics::ZooKeeperAnswer::kMarshallingError;
+    case err::kUnimplemented:
+      return metrics::ZooKeeperAnswer::kUnimplemented;
+    case err::kOperationTimeout:
+      return metastorepb::OPERATION_TIMEOUT;
+    case err::kBadArguments:
+      return metastorepb::BAD_ARGUMENTS;
+    case err::kReconfigDisabled:
+      return metrics::ZooKeeperAnswer::kReconfigDisabled;
+    case err::kNoNode:
+      return metastorepb::NO_NODE;
+    case err::kNoAuth:
+      return metastorepb::NO_AUTH;
+    case err::kBadVersion:
+      return metastorepb::BAD_VERSION;
+    case err::kNoChildrenForEphemerals:
+      return metastorepb::NO_CHILDREN_FOR_EPHEMERALS;
+    case err::kNodeExists:
+      return metastorepb::NODE_EXISTS;
+    case err::kNotEmpty:
+      return metastorepb::NOT_EMPTY;
+    case err::kSessionExpired:
+      return metastorepb::SESSION_EXPIRED;
+    case err::kInvalidAcl:
+      return metastorepb::INVALID_ACL;
+    case err::kAuthFailed:
+      return metastorepb::AUTH_FAILED;
+    case err::kSessionMoved:
+      return metastorepb::SESSION_MOVED;
+    case err::kNoWatcher:
+      return metrics::ZooKeeperAnswer::kNoWatcher;
+    default:
+      return metastorepb::SYSTEM_ERROR;
+  }
+}
+
 }  // namespace
 
 void Latency::Add(absl::Duration d) {
@@ -133,7 +238,11 @@ void RequestHandler::Pump() {
 }
 
 void RequestHandler::Finished() {
-  if (options_->latency != nullptr) options_->latency->Add(absl::Now() - request_started_);
+  const absl::Duration took = absl::Now() - request_started_;
+  if (options_->latency != nullptr) options_->latency->Add(took);
+  if (options_->requests != nullptr) {
+    options_->requests->Record(metrics::Door::kZooKeeper, request_op_, request_outcome_, took);
+  }
   std::unique_lock lock(mu_);
   if (in_handle_) {
     finished_inline_ = true;
@@ -166,10 +275,13 @@ void RequestHandler::Close() {
 
 void RequestHandler::Handle(std::string frame) {
   request_started_ = absl::Now();
+  request_op_ = metrics::Op::kConnect;
+  request_outcome_ = metastorepb::CONNECTION_LOSS;
   JuteReader r(frame);
   if (!connected_) return Connect(r);
   const int32_t xid = r.Int();
   const int32_t type = r.Int();
+  request_op_ = OpOf(type);
   if (!r.ok()) {
     LOG(WARNING) << SessionLabel(session_) << " from " << peer_ip_
                  << ": a request shorter than its header: closing the connection";
@@ -269,6 +381,7 @@ void RequestHandler::Connect(JuteReader& r) {
                                               limits.max_session_timeout_ms);
   if (auto s = member_->CheckLeaderContact(timeout); !s.ok()) {
     LOG(WARNING) << "ZooKeeper client " << peer_ip_ << " turned away: " << s.message();
+    request_outcome_ = metastorepb::LEADER_UNREACHABLE;
     Close();
     return Finished();
   }
@@ -282,6 +395,7 @@ void RequestHandler::Connect(JuteReader& r) {
           // As ZooKeeper: a client never goes back in time; it tries another member.
           LOG(INFO) << "ZooKeeper client " << peer_ip_ << " has seen zxid " << seen
                     << ", this member has applied " << Applied() << ": closing, it moves on";
+          request_outcome_ = metastorepb::MEMBER_BEHIND;
           Close();
           return Finished();
         }
@@ -304,6 +418,7 @@ void RequestHandler::Connect(JuteReader& r) {
                                   const metastorepb::CommandReply& reply) {
           if (h.error() != metastorepb::OK) {
             LOG(WARNING) << "ZooKeeper client " << peer_ip_ << ": no session: " << h.message();
+            request_outcome_ = h.error();
             Close();
             return Finished();
           }
@@ -354,6 +469,7 @@ void RequestHandler::Attach(uint64_t session, int64_t timeout_ms, const std::str
   if (!client_sends_read_only) body.pop_back();  // an old client reads no read-only flag
   sent_.fetch_add(1, std::memory_order_relaxed);
   hooks_.send(std::move(body));
+  request_outcome_ = metastorepb::OK;
   Finished();
 }
 
@@ -365,6 +481,7 @@ void RequestHandler::RefuseSession() {
   JuteWriter w;
   zookeeper::Write(w, rsp);
   hooks_.send(w.Take());
+  request_outcome_ = metastorepb::SESSION_EXPIRED;
   Close();
   Finished();
 }
@@ -394,6 +511,7 @@ void RequestHandler::Reply(int32_t xid, int64_t zxid, int32_t error, const std::
   WriteReplyHeader(w, xid, zxid, error);
   std::string frame = w.Take();
   if (error == err::kOk || body_with_error) frame += body;
+  request_outcome_ = OutcomeOf(error);
   sent_.fetch_add(1, std::memory_order_relaxed);
   hooks_.send(std::move(frame));
 }
@@ -402,11 +520,13 @@ void RequestHandler::ReplyError(int32_t xid, const metastorepb::ResponseHeader& 
                                 const std::string& body) {
   if (h.error() == metastorepb::MEMBER_BEHIND || h.error() == metastorepb::LEADER_UNREACHABLE) {
     LOG(INFO) << SessionLabel(session_) << " moves on: " << h.message();
+    request_outcome_ = h.error();
     Close();
     return;
   }
   Reply(xid, std::max<int64_t>(static_cast<int64_t>(h.zxid()), Applied()), CodeOf(h.error()), body,
         /*body_with_error=*/true);
+  request_outcome_ = h.error();
 }
 
 void RequestHandler::Malformed(int32_t xid, std::string_view what) {

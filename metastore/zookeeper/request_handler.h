@@ -12,6 +12,7 @@
 #include "metastore/zookeeper/jute.h"
 #include "metastore/zookeeper/member.h"
 #include "metastore/zookeeper/protocol.h"
+#include "metrics/request_metrics.h"
 
 namespace warren::zookeeper {
 
@@ -37,6 +38,8 @@ struct Latency {
 // Settings of ZooKeeper's port, the same for every connection.
 struct HandlerOptions {
   Latency* latency = nullptr;
+  // Requests by op and outcome (door "zookeeper"); none if null.
+  metrics::RequestMetrics* requests = nullptr;
   // A superuser's digest id ("super:<base64 sha1>"), as ZooKeeper's
   // DigestAuthenticationProvider.superDigest; empty: none.
   std::string super_digest;
@@ -164,7 +167,11 @@ class RequestHandler : public std::enable_shared_from_this<RequestHandler> {
   bool in_handle_ = false;  // Handle has not returned yet
   bool finished_inline_ = false;
   bool closed_ = false;
-  absl::Time request_started_;                    // of the request being served
+  absl::Time request_started_;  // of the request being served
+  // What the request being served is, and what it has been answered so far (for the
+  // metrics): closing without an answer is a connection loss to its client.
+  metrics::Op request_op_ = metrics::Op::kConnect;
+  metrics::Outcome request_outcome_ = metastorepb::CONNECTION_LOSS;
   absl::Time last_touch_ = absl::InfinitePast();  // the session last told the tracker of
 
   // Set once by the handshake, read by the server's four-letter words.

@@ -257,6 +257,7 @@ std::string ZooKeeperServer::FourLetterWord(const std::string& word) {
     line("zk_znode_count", tree.node_count());
     line("zk_watch_count", member_->watches().count());
     line("zk_ephemerals_count", ephemerals);
+    line("zk_approximate_data_size", tree.data_bytes());
     line("zk_num_alive_connections", clients.size());
     line("zk_outstanding_requests", 0);
     const int64_t count = latency_.count.load();
@@ -265,7 +266,7 @@ std::string ZooKeeperServer::FourLetterWord(const std::string& word) {
     line("zk_min_latency", count == 0 ? 0 : latency_.min_us.load() / 1000);
     line("zk_packets_received", received);
     line("zk_packets_sent", sent);
-    line("zk_global_sessions", tree.Sessions().size());
+    line("zk_global_sessions", tree.session_count());
     line("zk_uptime", absl::ToInt64Milliseconds(absl::Now() - started_));
     line("zk_last_zxid", absl::StrCat("0x", absl::Hex(tree.LastApplied())));
     return out;

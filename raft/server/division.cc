@@ -59,6 +59,12 @@ absl::Status CommandTooLarge(size_t bytes, size_t limit) {
                                                  " bytes (max_command_bytes)"));
 }
 
+using Clock = std::chrono::steady_clock;
+
+int64_t Nanos(Clock::time_point t) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(t.time_since_epoch()).count();
+}
+
 // Where a durable state machine keeps the runtime's records (see StateMachine::Persist).
 constexpr char kAppliedStateKey[] = "raft/applied-state";
 constexpr char kClientKeyPrefix[] = "raft/client/";
@@ -67,11 +73,20 @@ constexpr char kClientKeyPrefix[] = "raft/client/";
 
 Division::Division(GroupOptions options, std::unique_ptr<StateMachine> sm, Transport* transport)
     : options_(std::move(options)),
+      metrics_(options_.metrics.get()),
       sm_(std::move(sm)),
       transport_(transport),
       read_contexts_(options_.id),
+      raft_loop_at_(Nanos(Clock::now())),
+      apply_loop_at_(Nanos(Clock::now())),
       dedup_(absl::ToInt64Milliseconds(options_.dedup_ttl), options_.dedup_max_clients) {
   if (sm_->durable()) dedup_.TrackChanges();
+}
+
+Division::LoopAges Division::SinceLastLoop() const {
+  const int64_t now = Nanos(Clock::now());
+  return {absl::Nanoseconds(now - raft_loop_at_.load()),
+          absl::Nanoseconds(now - apply_loop_at_.load())};
 }
 
 Division::~Division() { Stop(); }
@@ -272,11 +287,15 @@ Result Division::NotLeader() const {
 
 void Division::Write(raftpb::ClientCommand cmd, Done done) {
   if (cmd.payload().size() > options_.max_command_bytes) {
+    if (metrics_ != nullptr) metrics_->ProposalRefused(ProposalRefusal::kTooLarge);
     return done(
         Result{CommandTooLarge(cmd.payload().size(), options_.max_command_bytes), "", 0, false, 0});
   }
   PostRequest(std::move(done), [this, cmd = std::move(cmd)](Done done) mutable {
-    if (role_ != Role::kLeader) return done(NotLeader());
+    if (role_ != Role::kLeader) {
+      if (metrics_ != nullptr) metrics_->ProposalRefused(ProposalRefusal::kNotLeader);
+      return done(NotLeader());
+    }
     const absl::Time deadline = absl::Now() + options_.request_timeout;
     const RequestKey key{cmd.client_id(), cmd.seq()};
     {
@@ -296,9 +315,18 @@ void Division::Write(raftpb::ClientCommand cmd, Done done) {
     }
     cmd.set_time_ms(absl::ToUnixMillis(absl::Now()));
     auto id = core_->Propose(cmd.SerializeAsString());
+    const bool leading = core_->role() == Role::kLeader;
+    if (metrics_ != nullptr) {
+      if (id.ok()) {
+        metrics_->Proposed();
+      } else {
+        metrics_->ProposalRefused(leading ? ProposalRefusal::kRejected
+                                          : ProposalRefusal::kNotLeader);
+      }
+    }
     if (!id.ok()) {
       Result r = NotLeader();
-      if (core_->role() == Role::kLeader) r = Result{id.status(), "", 0, false, options_.id};
+      if (leading) r = Result{id.status(), "", 0, false, options_.id};
       return done(r);
     }
     std::lock_guard lock(writes_mu_);
@@ -458,11 +486,11 @@ void Division::Status(std::function<void(raftpb::GroupStatus)> done) {
       });
 }
 
-raftpb::GroupStatus Division::Status() {
+raftpb::GroupStatus Division::Status(absl::Duration wait) {
   auto promise = std::make_shared<std::promise<raftpb::GroupStatus>>();
   auto future = promise->get_future();
   Status([promise](raftpb::GroupStatus st) { promise->set_value(std::move(st)); });
-  if (future.wait_for(std::chrono::seconds(5)) != std::future_status::ready) {
+  if (future.wait_for(absl::ToChronoNanoseconds(wait)) != std::future_status::ready) {
     raftpb::GroupStatus st;
     st.set_id(options_.id);
     st.set_role("unresponsive");
@@ -566,7 +594,6 @@ void Division::RaftLoop() {
   // Ticks are timed on the monotonic clock, as the lease is (Config::clock): on the wall
   // clock, a step backwards stopped them for as long as it stepped (a leader's heartbeats
   // too, so that the others elected another), and a clock running fast ran them fast.
-  using Clock = std::chrono::steady_clock;
   const Clock::duration tick = absl::ToChronoNanoseconds(options_.tick);
   Clock::time_point next_tick = Clock::now() + tick;
   while (true) {
@@ -579,6 +606,7 @@ void Division::RaftLoop() {
     }
     for (auto& job : work) job.run();
     const Clock::time_point now = Clock::now();
+    raft_loop_at_.store(Nanos(now), std::memory_order_relaxed);
     if (now >= next_tick) {
       core_->Tick();
       ExpireRequests(absl::Now());  // requests' deadlines are of the wall clock
@@ -618,7 +646,13 @@ void Division::HandleReady(Ready rd) {
     must_sync |= rd.hard_state->term() != before.term() || rd.hard_state->vote() != before.vote();
     CheckIo(log_->SetHardState(*rd.hard_state), "hard state");
   }
-  if (must_sync) CheckIo(log_->Sync(), "sync");
+  if (must_sync) {
+    const Clock::time_point start = metrics_ != nullptr ? Clock::now() : Clock::time_point();
+    CheckIo(log_->Sync(), "sync");
+    if (metrics_ != nullptr) {
+      metrics_->LogSynced(absl::FromChrono(Clock::now() - start), rd.entries.size());
+    }
+  }
   SendMessages(std::move(after_sync));
 
   for (const auto& rs : rd.read_states) {
@@ -659,6 +693,7 @@ void Division::SendSnapshot(raftpb::Message m) {
   transport_->SendSnapshot(options_.group, std::move(m), latest_snapshot_->path,
                            [this, to](absl::Status s) {
                              if (!s.ok()) LOG(WARNING) << "snapshot to " << to << ": " << s;
+                             if (metrics_ != nullptr) metrics_->SnapshotSent(s.ok());
                              Post([this, to, ok = s.ok()] { core_->ReportSnapshot(to, ok); });
                            });
 }
@@ -682,10 +717,14 @@ void Division::InstallSnapshot(const raftpb::SnapshotMetadata& meta, ApplyTask* 
   latest_snapshot_ = *info;
   task->restore = *info;
   snapshots_->Prune(2);
+  if (metrics_ != nullptr) metrics_->SnapshotInstalled();
 }
 
 void Division::OnRoleChange(const SoftState& ss) {
   bool was_leader = role_ == Role::kLeader;
+  if (metrics_ != nullptr && ss.leader != kNoNode && ss.leader != leader_.load()) {
+    metrics_->LeaderChanged();
+  }
   role_ = ss.role;
   leader_ = ss.leader;
   LOG(INFO) << "group " << options_.group << " member " << options_.id << " is "
@@ -807,6 +846,7 @@ void Division::ApplyLoop() {
       apply_cv_.wait_for(lock, std::chrono::milliseconds(100),
                          [&] { return apply_stopping_ || !apply_queue_.empty(); });
       if (apply_stopping_) return;
+      apply_loop_at_.store(Nanos(Clock::now()), std::memory_order_relaxed);
       tasks.swap(apply_queue_);
     }
     for (auto& task : tasks) {
@@ -926,7 +966,9 @@ void Division::ApplyEntry(const raftpb::Entry& e) {
       r.status = seen->status;
       r.payload = seen->payload;
     } else {
+      const Clock::time_point start = metrics_ != nullptr ? Clock::now() : Clock::time_point();
       auto reply = sm_->Apply(e.index(), cmd.payload());
+      if (metrics_ != nullptr) metrics_->EntryApplied(absl::FromChrono(Clock::now() - start));
       WriteReply wr{reply.status(), reply.ok() ? *reply : ""};
       dedup_.Record(cmd, wr);
       r.status = wr.status;
@@ -980,25 +1022,33 @@ void Division::MaybeStartSnapshot() {
   }
   if (waiters.empty() && applied_ < last_snapshot_index_ + options_.snapshot_entries) return;
   if (snapshot_thread_.joinable()) snapshot_thread_.join();
+  const Clock::time_point start = Clock::now();
   raftpb::SnapshotHeader header = AppliedStateHeader();
   dedup_.SaveTo(header.mutable_clients());
   StateMachine::SnapshotFn write = sm_->TakeSnapshot();
   last_snapshot_index_ = applied_;
   snapshot_running_ = true;
-  snapshot_thread_ = std::thread(
-      [this, header = std::move(header), write = std::move(write), waiters = std::move(waiters)] {
-        pthread_setname_np(pthread_self(), ("snap-" + options_.group).substr(0, 15).c_str());
-        auto info = snapshots_->Write(header, write);
-        if (info.ok()) {
-          Post([this, info = *info] { FinishSnapshot(info); });
-        } else {
-          LOG(ERROR) << "group " << options_.group << ": snapshot failed: " << info.status();
-        }
-        for (auto& done : waiters) {
-          done(Result{info.status(), "", header.metadata().index(), false, 0});
-        }
-        snapshot_running_ = false;
-      });
+  snapshot_thread_ = std::thread([this, start, header = std::move(header), write = std::move(write),
+                                  waiters = std::move(waiters)] {
+    pthread_setname_np(pthread_self(), ("snap-" + options_.group).substr(0, 15).c_str());
+    auto info = snapshots_->Write(header, write);
+    if (metrics_ != nullptr) {
+      if (info.ok()) {
+        metrics_->SnapshotTaken(absl::FromChrono(Clock::now() - start));
+      } else {
+        metrics_->SnapshotFailed();
+      }
+    }
+    if (info.ok()) {
+      Post([this, info = *info] { FinishSnapshot(info); });
+    } else {
+      LOG(ERROR) << "group " << options_.group << ": snapshot failed: " << info.status();
+    }
+    for (auto& done : waiters) {
+      done(Result{info.status(), "", header.metadata().index(), false, 0});
+    }
+    snapshot_running_ = false;
+  });
 }
 
 }  // namespace warren::raft

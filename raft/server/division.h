@@ -65,8 +65,8 @@ class Division {
   std::optional<std::string> NewestSnapshotPath() const { return snapshots_->NewestPath(); }
   // This member's view of the group, answered from the raft thread.
   void Status(std::function<void(raftpb::GroupStatus)> done);
-  // The same, waiting up to 5 s (role "unresponsive" if the raft thread does not answer).
-  raftpb::GroupStatus Status();
+  // The same, waiting up to `wait` (role "unresponsive" if the raft thread does not answer).
+  raftpb::GroupStatus Status(absl::Duration wait = absl::Seconds(5));
 
   // From the transport. Whatever arrives from the network is checked before the core sees
   // it (CheckPeerMessage); what fails is refused: dropped, logged and counted.
@@ -78,6 +78,15 @@ class Division {
   void PeerUnreachable(uint64_t peer);
   // Drops a message from the network: a rate-limited log line, and one more refused.
   void Refuse(const raftpb::Message& m, const absl::Status& why);
+
+  // How long ago the raft thread and the apply thread last went round their loops. Idle,
+  // they go round at least once a tick and once every 100 ms: a thread stuck in a sync, an
+  // apply or a lock shows here, while the member still answers on the network.
+  struct LoopAges {
+    absl::Duration raft;
+    absl::Duration apply;
+  };
+  LoopAges SinceLastLoop() const;
 
   const std::string& group() const { return options_.group; }
   size_t max_command_bytes() const { return options_.max_command_bytes; }
@@ -147,6 +156,7 @@ class Division {
   void CompleteWrite(uint64_t index, uint64_t term, Result r);
 
   const GroupOptions options_;
+  GroupMetrics* const metrics_;  // options_.metrics: may be null
   std::unique_ptr<StateMachine> sm_;
   Transport* const transport_;
   std::unique_ptr<LogStore> log_;
@@ -172,6 +182,9 @@ class Division {
   std::vector<PendingTransfer> transfers_;
   std::atomic<uint64_t> leader_{0};
   std::atomic<uint64_t> refused_messages_{0};
+  // steady_clock nanoseconds of each loop's last round (SinceLastLoop).
+  std::atomic<int64_t> raft_loop_at_;
+  std::atomic<int64_t> apply_loop_at_;
 
   // Shared by the raft thread (registers) and the apply thread (completes).
   std::mutex writes_mu_;

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "raft/core/config.h"
 #include "raft/log/log_store.h"
+#include "raft/server/group_metrics.h"
 #include "raft/transport/message_limits.h"
 
 namespace warren::raft {
@@ -63,6 +64,9 @@ struct GroupOptions {
   // Exactly-once bookkeeping: forget clients idle this long, and keep at most this many.
   absl::Duration dedup_ttl = absl::Minutes(10);
   size_t dedup_max_clients = 100000;
+  // Where the group reports proposals, syncs, applies, snapshots and leader changes; none
+  // if unset, and then nothing is measured.
+  std::shared_ptr<GroupMetrics> metrics;
 };
 
 }  // namespace warren::raft

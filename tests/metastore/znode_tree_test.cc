@@ -158,6 +158,43 @@ TEST_F(TreeTest, MultiIsAllOrNothing) {
   EXPECT_EQ(Get("/x").stat().mzxid(), index_);
 }
 
+// What the member's metrics show (warren_metastore_data_bytes, _sessions): kept through
+// creates, sets, deletes, a multi that rolls back, session ends and a reload.
+TEST_F(TreeTest, DataBytesAndSessionCountFollowEveryChange) {
+  EXPECT_EQ(tree_->data_bytes(), 0u);
+  ASSERT_EQ(Create("/a", "12345").error(), metastorepb::OK);
+  ASSERT_EQ(Create("/b", "xy").error(), metastorepb::OK);
+  EXPECT_EQ(tree_->data_bytes(), 7u);
+  ASSERT_EQ(SetData("/a", "1").error(), metastorepb::OK);
+  EXPECT_EQ(tree_->data_bytes(), 3u);
+  ASSERT_EQ(Delete("/b").error(), metastorepb::OK);
+  EXPECT_EQ(tree_->data_bytes(), 1u);
+
+  metastorepb::Command failing;
+  *failing.mutable_multi()->add_ops() = SetOp("/a", "a longer value");
+  *failing.mutable_multi()->add_ops() = CreateOp("/c", "more");
+  *failing.mutable_multi()->add_ops() = DeleteOp("/a");
+  *failing.mutable_multi()->add_ops() = CheckOp("/nope", 0);
+  ASSERT_EQ(Run(failing).error(), metastorepb::NO_NODE);
+  EXPECT_EQ(tree_->data_bytes(), 1u);
+
+  const uint64_t session = NewSession();
+  EXPECT_EQ(tree_->session_count(), 1u);
+  ASSERT_EQ(Create("/e", "ephemeral", session, /*ephemeral=*/true).error(), metastorepb::OK);
+  EXPECT_EQ(tree_->data_bytes(), 10u);
+  metastorepb::Command close;
+  close.set_session_id(session);
+  close.set_close_session(true);
+  ASSERT_EQ(Run(close).error(), metastorepb::OK);
+  EXPECT_EQ(tree_->session_count(), 0u);
+  EXPECT_EQ(tree_->data_bytes(), 1u);
+
+  ASSERT_EQ(Create("/d", "abc").error(), metastorepb::OK);
+  ASSERT_TRUE(tree_->Persist(index_, {}).ok());
+  Reopen();
+  EXPECT_EQ(tree_->data_bytes(), 4u);
+}
+
 // Broken on purpose (warrend --unsafe-non-atomic-multi), for the fault tests to catch: a
 // failed multi keeps the ops before the failing one, and still answers its error.
 TEST_F(TreeTest, UnsafeNonAtomicMultiKeepsTheOpsBeforeTheFailingOne) {

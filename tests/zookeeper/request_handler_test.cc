@@ -14,6 +14,8 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "metastore/acl.h"
+#include "prometheus/text_serializer.h"
+#include "tests/metrics/exposition.h"
 #include "tests/zookeeper/client_wire.h"
 #include "tests/zookeeper/local_member.h"
 
@@ -1273,6 +1275,43 @@ TEST_F(RequestHandlerTest, ZookeeperConfigIsReadable) {
   Answer children = c->Children("/zookeeper");
   ASSERT_TRUE(Ok(children));
   EXPECT_THAT(children.body.children, UnorderedElementsAre("config", "quota"));
+}
+
+// ---------------------------------------------------------------------------------------
+// Metrics
+
+TEST_F(RequestHandlerTest, EveryRequestIsCountedByOpAndOutcome) {
+  prometheus::Registry registry;
+  metrics::RequestMetrics requests(registry);
+  options_.requests = &requests;
+  auto c = Connected();
+  ASSERT_TRUE(Ok(c->Create("/a", "x")));
+  ASSERT_TRUE(Ok(c->Call(op::kCreate, CreateRecord("/b", "", 0))));
+  EXPECT_TRUE(Fails(c->Create("/a"), err::kNodeExists));
+  EXPECT_TRUE(Fails(c->GetData("/missing"), err::kNoNode));
+  ASSERT_TRUE(Ok(c->SetData("/a", "y")));
+  ASSERT_TRUE(Ok(c->Call(op::kPing, "", xid::kPing)));
+  EXPECT_TRUE(Fails(c->Call(999, "whatever"), err::kUnimplemented));
+  member_->set_leader_contact(absl::UnavailableError("no leader"));
+  EXPECT_FALSE(NewClient()->Connect().has_value());
+
+  const ::warren::testing::Exposition e(prometheus::TextSerializer().Serialize(registry.Collect()));
+  auto count = [&](const char* op, const char* outcome) {
+    return e
+        .Value("warren_metastore_requests_total",
+               {{"door", "zookeeper"}, {"op", op}, {"outcome", outcome}})
+        .value_or(0);
+  };
+  EXPECT_EQ(count("connect", "OK"), 1);
+  EXPECT_EQ(count("connect", "LeaderUnreachable"), 1);
+  EXPECT_EQ(count("create", "OK"), 2);  // create2 and create alike
+  EXPECT_EQ(count("create", "NodeExists"), 1);
+  EXPECT_EQ(count("get", "NoNode"), 1);
+  EXPECT_EQ(count("set", "OK"), 1);
+  EXPECT_EQ(count("ping", "OK"), 1);
+  EXPECT_EQ(count("other", "Unimplemented"), 1);
+  EXPECT_EQ(e.Sum("warren_metastore_requests_total"), 9);
+  EXPECT_EQ(e.Sum("warren_metastore_request_duration_seconds_count"), 9);
 }
 
 }  // namespace
