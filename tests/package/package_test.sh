@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The Debian package as an operator gets it: `cpack` makes warren_*.deb, `apt-get install`
-# installs it (user, data directory, conffile, systemd unit), warrend starts as the unit starts
-# it — by systemd where it runs, else with the unit's own ExecStart line as the user `warren` —
-# and the CLI talks to it; then the package is purged, and the machine left as it was.
+# docs/operations.md, scripted: `cpack` makes warren_*.deb, `apt-get install` installs it
+# (user, data directory, conffile, systemd unit), warrend starts as the unit starts it — by
+# systemd where it runs, else with the unit's own ExecStart line as the user `warren` — the
+# CLI talks to it, its metrics and health are scraped, a backup is taken and restored into a
+# new member that serves the same tree; then the package is purged, the machine left as it was.
 # Needs root (it installs into /usr); skipped (77) otherwise, or if warren is installed already.
 #   tests/package/package_test.sh BUILD_DIR
 set -euo pipefail
@@ -17,9 +18,10 @@ user_existed=false
 getent passwd warren > /dev/null && user_existed=true
 
 work="$(mktemp -d /tmp/warren-package-test-XXXXXX)"
-pid=""
+pid="" restored_pid=""
 cleanup() {
   [ -z "$pid" ] || kill -9 "$pid" 2>/dev/null || true
+  [ -z "$restored_pid" ] || kill -9 "$restored_pid" 2>/dev/null || true
   if [ -d /run/systemd/system ]; then systemctl stop warrend.service 2>/dev/null || true; fi
   apt-get purge -y -q warren > /dev/null 2>&1 || true
   rm -rf /var/lib/warren "$work"
@@ -67,6 +69,36 @@ cli create /package "from the package" > /dev/null ||
 status="$(cli status)"
 grep -q "role=leader.* ready" <<< "$status" || fail "status: $status"
 [ "$(stat -c %U /var/lib/warren/raft)" = warren ] || fail "the data is not the user warren's"
+
+echo "== metrics and health on the configured address"
+http_get() {  # PATH: the status line and the body of GET http://127.0.0.1:7190PATH
+  exec 3<> /dev/tcp/127.0.0.1/7190
+  printf 'GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' "$1" >&3
+  cat <&3
+  exec 3<&-
+}
+response="$(http_get /readyz)"
+grep -q "^HTTP/1.1 200" <<< "$response" || fail "/readyz: $response"
+metrics="$(http_get /metrics)"
+grep -q '^warren_raft_role{.*role="leader".*} 1' <<< "$metrics" || fail "no leader role in /metrics"
+grep -Eq '^warren_metastore_znodes({[^}]*})? [1-9]' <<< "$metrics" || fail "no znodes in /metrics"
+
+echo "== backup, and a new member restored from it"
+cli backup "$work/quorum.backup"
+cli create /after-the-backup x > /dev/null
+/usr/bin/warren restore "$work/quorum.backup" --data-dir="$work/restored" --id=1 \
+  --address=127.0.0.1:7195 > /dev/null
+/usr/bin/warrend --id=1 --members=1=127.0.0.1:7195 --data-dir="$work/restored" \
+  2> "$work/restored.log" &
+restored_pid=$!
+restored() { /usr/bin/warren --endpoints=127.0.0.1:7195 "$@"; }
+for _ in $(seq 150); do restored leader > /dev/null 2>&1 && break; sleep 0.2; done
+[ "$(restored get /package)" = "from the package" ] ||
+  { tail -5 "$work/restored.log"; fail "the restored member does not have /package"; }
+! restored exists /after-the-backup > /dev/null 2>&1 || fail "the restore holds a later write"
+kill -TERM "$restored_pid"
+wait "$restored_pid" || fail "the restored member exited with $?"
+restored_pid=""
 
 if [ -n "$pid" ]; then
   echo "== SIGTERM stops it cleanly"
