@@ -80,6 +80,10 @@ TEST(RemovedMember, APausedMemberRemovedMeanwhileIsToldAndStopsCampaigning) {
   status = CliAt(c.Address(3), {"--json", "status"});
   EXPECT_TRUE(absl::StrContains(status.out, "\"ready\":false,\"id\":3,\"role\":\"removed\""))
       << status.out;
+  // It serves no client: it is out of touch with the leader.
+  auto pinned = c.Client(absl::Seconds(2), c.Address(3));
+  auto read = pinned->GetData("/before");
+  EXPECT_FALSE(read.ok()) << "a removed member served a read";
   for (uint64_t id : {1, 2}) {
     auto st = client->MemberStatus(c.Address(id), absl::Seconds(5));
     ASSERT_TRUE(st.ok()) << st.status();
