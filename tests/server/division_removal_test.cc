@@ -53,6 +53,29 @@ uint64_t VoteRequests(ServerCluster& c, uint64_t id) {
 
 std::string Role(ServerCluster& c, uint64_t id) { return c.division(id)->Status().role(); }
 
+// Promotes the learner `id`, asking again while it has not caught up.
+Result PromoteOnceCaughtUp(ServerCluster& c, uint64_t id) {
+  Result promote;
+  Eventually(
+      [&] {
+        promote = c.MembershipUntilDone(raftpb::MembershipRequest::PROMOTE, id);
+        return promote.status.ok();
+      },
+      absl::Seconds(20));
+  return promote;
+}
+
+// Member `id` takes over leadership, and the write of increment `seq` (client 1; every
+// earlier one was applied) goes through it.
+void ExpectToLeadAndWrite(ServerCluster& c, uint64_t id, uint64_t seq) {
+  Result transfer = c.MembershipUntilDone(raftpb::MembershipRequest::TRANSFER_LEADER, id);
+  ASSERT_TRUE(transfer.status.ok()) << transfer.status;
+  EXPECT_EQ(c.WaitForLeader(), id);
+  Result w = c.WriteUntilDone(ServerCluster::Command(1, seq, Incr()));
+  ASSERT_TRUE(w.status.ok()) << w.status;
+  EXPECT_EQ(w.payload, std::to_string(seq));
+}
+
 // Removed while cut off, it comes back: told, it stops asking for votes, says "removed", and
 // the group's leader and term are as they were.
 TEST(DivisionRemovalTest, AMemberRemovedWhileCutOffIsToldAndStopsCampaigning) {
@@ -100,19 +123,9 @@ TEST(DivisionRemovalTest, AMemberRemovedWhileCutOffIsToldAndStopsCampaigning) {
   fs::remove_all(c.DataDir(3));
   ASSERT_TRUE(c.Start(3, /*join=*/true).ok());
   ASSERT_TRUE(c.MembershipUntilDone(raftpb::MembershipRequest::ADD_LEARNER, 3).status.ok());
-  Result promote;
-  ASSERT_TRUE(Eventually(
-      [&] {
-        promote = c.MembershipUntilDone(raftpb::MembershipRequest::PROMOTE, 3);
-        return promote.status.ok();
-      },
-      absl::Seconds(20)))
-      << promote.status;
-  ASSERT_TRUE(c.MembershipUntilDone(raftpb::MembershipRequest::TRANSFER_LEADER, 3).status.ok());
-  EXPECT_EQ(c.WaitForLeader(), 3u);
-  w = c.WriteUntilDone(ServerCluster::Command(1, 4, Incr()));
-  ASSERT_TRUE(w.status.ok()) << w.status;
-  EXPECT_EQ(w.payload, "4");
+  Result promote = PromoteOnceCaughtUp(c, 3);
+  ASSERT_TRUE(promote.status.ok()) << promote.status;
+  ExpectToLeadAndWrite(c, 3, 4);
 }
 
 // A member told it was removed that is added back without a restart (its data kept) catches
@@ -130,19 +143,9 @@ TEST(DivisionRemovalTest, AMemberToldOfItsRemovalTakesPartAgainOnceAddedBack) {
   ASSERT_TRUE(c.MembershipUntilDone(raftpb::MembershipRequest::ADD_LEARNER, 3).status.ok());
   ASSERT_TRUE(Eventually([&] { return Role(c, 3) == "follower"; }, absl::Seconds(10)))
       << Role(c, 3);
-  Result promote;
-  ASSERT_TRUE(Eventually(
-      [&] {
-        promote = c.MembershipUntilDone(raftpb::MembershipRequest::PROMOTE, 3);
-        return promote.status.ok();
-      },
-      absl::Seconds(20)))
-      << promote.status;
-  ASSERT_TRUE(c.MembershipUntilDone(raftpb::MembershipRequest::TRANSFER_LEADER, 3).status.ok());
-  EXPECT_EQ(c.WaitForLeader(), 3u);
-  Result w = c.WriteUntilDone(ServerCluster::Command(1, 2, Incr()));
-  ASSERT_TRUE(w.status.ok()) << w.status;
-  EXPECT_EQ(w.payload, "2");
+  Result promote = PromoteOnceCaughtUp(c, 3);
+  ASSERT_TRUE(promote.status.ok()) << promote.status;
+  ExpectToLeadAndWrite(c, 3, 2);
 }
 
 // Five members. A is removed, wiped and added back under its id (learner, then voter) while B
@@ -169,14 +172,8 @@ TEST(DivisionRemovalTest, AMemberLaggingBehindAnAdditionDoesNotStopTheNewMember)
   c.faults(a)->Block(b);
   c.faults(b)->Block(a);
   ASSERT_TRUE(c.MembershipUntilDone(raftpb::MembershipRequest::ADD_LEARNER, a).status.ok());
-  Result promote;
-  ASSERT_TRUE(Eventually(
-      [&] {
-        promote = c.MembershipUntilDone(raftpb::MembershipRequest::PROMOTE, a);
-        return promote.status.ok();
-      },
-      absl::Seconds(20)))
-      << promote.status;
+  Result promote = PromoteOnceCaughtUp(c, a);
+  ASSERT_TRUE(promote.status.ok()) << promote.status;
   ASSERT_TRUE(Eventually([&] { return c.division(a)->Status().commit() >= promote.index; },
                          absl::Seconds(10)));
   const uint64_t b_commit = c.division(b)->Status().commit();
@@ -199,11 +196,7 @@ TEST(DivisionRemovalTest, AMemberLaggingBehindAnAdditionDoesNotStopTheNewMember)
   EXPECT_GT(VoteRequests(c, a), asked + 1) << "A went on campaigning";
 
   Heal(c, kMembers);
-  ASSERT_TRUE(c.MembershipUntilDone(raftpb::MembershipRequest::TRANSFER_LEADER, a).status.ok());
-  EXPECT_EQ(c.WaitForLeader(), a);
-  Result w = c.WriteUntilDone(ServerCluster::Command(1, 2, Incr()));
-  ASSERT_TRUE(w.status.ok()) << w.status;
-  EXPECT_EQ(w.payload, "2");
+  ExpectToLeadAndWrite(c, a, 2);
   for (uint64_t id = 1; id <= kMembers; ++id) EXPECT_NE(Role(c, id), "removed") << id;
 }
 
