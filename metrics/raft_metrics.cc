@@ -66,7 +66,8 @@ double NewestSnapshotBytes(const fs::path& dir) {
   return ec ? 0 : static_cast<double>(size);
 }
 
-constexpr const char* kRoles[] = {"leader", "follower", "candidate", "pre-candidate"};
+// "removed": a peer told this member it was removed from the group (removal_notice.h).
+constexpr const char* kRoles[] = {"leader", "follower", "candidate", "pre-candidate", "removed"};
 
 }  // namespace
 

@@ -24,6 +24,10 @@ Health CheckReadiness(const raftpb::GroupStatus& status, const absl::Status& lea
   if (status.role() == "unresponsive" || status.role() == "stopped") {
     return Unhealthy(absl::StrCat("the raft thread is ", status.role()));
   }
+  if (status.role() == "removed") {
+    return Unhealthy(
+        "removed from the group (told by a peer): stop it, or wipe and re-seed it to join again");
+  }
   if (status.leader() == 0) {
     return Unhealthy(
         absl::StrCat("no leader known (", status.role(), " in term ", status.term(), ")"));

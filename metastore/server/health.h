@@ -30,8 +30,9 @@ inline constexpr uint64_t kMaxApplyLag = 1000;
 // /healthz: the process serves, its group's raft and apply threads going round their loops.
 Health CheckLiveness(const raft::Division::LoopAges& ages);
 
-// /readyz: the member can serve clients now. Its raft thread answered its status; it knows a
-// leader; it leads, or has been in touch with the leader as a client's session needs
+// /readyz: the member can serve clients now. Its raft thread answered its status; it was not
+// told it was removed from the group (raft/server/removal_notice.h); it knows a leader; it leads,
+// or has been in touch with the leader as a client's session needs
 // (`leader_contact`: MetastoreService::CheckLeaderContact for the shortest session timeout,
 // the rule by which it serves requests); and it has applied all it knows committed but at
 // most kMaxApplyLag entries.

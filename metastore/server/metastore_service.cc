@@ -595,7 +595,8 @@ grpc::ServerUnaryReactor* MetastoreService::Status(grpc::CallbackServerContext* 
         silence == absl::InfiniteDuration() ? -1 : absl::ToInt64Milliseconds(silence));
   }
   division_->Status([reactor, resp, timer](raftpb::GroupStatus gs) {
-    resp->set_ready(gs.leader() != 0 && gs.applied() >= gs.commit());
+    // A member told it was removed knows no leader; it is not ready whatever else it says.
+    resp->set_ready(gs.role() != "removed" && gs.leader() != 0 && gs.applied() >= gs.commit());
     *resp->mutable_raft() = std::move(gs);
     resp->mutable_header()->set_zxid(resp->raft().applied());
     Answer(reactor, timer, resp->header());

@@ -79,6 +79,7 @@ Division::Division(GroupOptions options, std::unique_ptr<StateMachine> sm, Trans
       read_contexts_(options_.id),
       raft_loop_at_(Nanos(Clock::now())),
       apply_loop_at_(Nanos(Clock::now())),
+      not_a_member_notices_(absl::ToChronoNanoseconds(options_.tick * options_.raft.election_tick)),
       dedup_(absl::ToInt64Milliseconds(options_.dedup_ttl), options_.dedup_max_clients) {
   if (sm_->durable()) dedup_.TrackChanges();
 }
@@ -456,8 +457,8 @@ void Division::Status(std::function<void(raftpb::GroupStatus)> done) {
       [this, shared] {
         raftpb::GroupStatus st;
         st.set_id(options_.id);
-        st.set_role(RoleName(core_->role()));
-        st.set_leader(core_->leader());
+        st.set_role(removed_ ? "removed" : RoleName(core_->role()));
+        st.set_leader(removed_ ? kNoNode : core_->leader());
         st.set_term(core_->term());
         st.set_commit(core_->log().committed());
         st.set_applied(applied_.load());
@@ -528,6 +529,7 @@ void Division::Deliver(std::vector<raftpb::Message> msgs) {
   if (msgs.empty()) return;
   Post([this, msgs = std::move(msgs)] {
     for (const auto& m : msgs) {
+      if (!ScreenForMembership(m)) continue;
       if (auto s = core_->Step(m); !s.ok()) Refuse(m, s);
     }
   });
@@ -605,11 +607,12 @@ void Division::RaftLoop() {
       work.swap(raft_queue_);
     }
     for (auto& job : work) job.run();
+    if (removed_) MaybeReadmitted();
     const Clock::time_point now = Clock::now();
     raft_loop_at_.store(Nanos(now), std::memory_order_relaxed);
     if (now >= next_tick) {
-      core_->Tick();
-      ExpireRequests(absl::Now());  // requests' deadlines are of the wall clock
+      if (!removed_) core_->Tick();  // a removed member's core has no timer but elections
+      ExpireRequests(absl::Now());   // requests' deadlines are of the wall clock
       next_tick = std::max(next_tick + tick, now);
     }
     while (core_->HasReady()) HandleReady(core_->GetReady());

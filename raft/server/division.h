@@ -16,6 +16,7 @@
 #include "raft/server/dedup_table.h"
 #include "raft/server/group_options.h"
 #include "raft/server/read_context.h"
+#include "raft/server/removal_notice.h"
 #include "raft/server/snapshot_store.h"
 #include "raft/transport/transport.h"
 #include "statemachine/state_machine.h"
@@ -133,6 +134,14 @@ class Division {
   void SendSnapshot(raftpb::Message m);
   void InstallSnapshot(const raftpb::SnapshotMetadata& meta, ApplyTask* task);
   void OnRoleChange(const SoftState& ss);
+  // Membership seen from outside the core (removal_notice.h). Whether `m`, from the network,
+  // goes on to the core: a not-a-member notice never does, nor what would let a member that
+  // was told of its removal campaign; a vote request from outside the configuration gets a
+  // notice back, and reaches the core only if its sender might be a member not yet known.
+  bool ScreenForMembership(const raftpb::Message& m);
+  void HearNotAMember(const raftpb::Message& m);
+  // A member told of its removal that has since seen itself added again campaigns again.
+  void MaybeReadmitted();
   void ExpireRequests(absl::Time now);
   void FinishSnapshot(const SnapshotInfo& info);
   Result NotLeader() const;
@@ -185,6 +194,11 @@ class Division {
   // steady_clock nanoseconds of each loop's last round (SinceLastLoop).
   std::atomic<int64_t> raft_loop_at_;
   std::atomic<int64_t> apply_loop_at_;
+  // Told by a peer that a configuration without this member committed at `removed_at_`, past
+  // anything this member knows: it no longer ticks its core, so it never campaigns.
+  bool removed_ = false;
+  uint64_t removed_at_ = 0;
+  NoticeLimiter not_a_member_notices_;
 
   // Shared by the raft thread (registers) and the apply thread (completes).
   std::mutex writes_mu_;

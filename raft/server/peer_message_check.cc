@@ -43,10 +43,23 @@ absl::Status CheckHeader(const raftpb::Message& m, uint64_t self) {
                      {"lease_time", m.lease_time()}});
 }
 
+// A MSG_NOT_A_MEMBER says one thing, the index its configuration is in effect at, and no
+// more: nothing else in it could be meant, so anything else is refused.
+absl::Status CheckNotAMemberNotice(const raftpb::Message& m) {
+  if (m.commit() == 0) return Bad("a not-a-member notice without its commit index");
+  const bool more = m.log_term() != 0 || m.index() != 0 || m.reject() ||
+                    m.reject_hint_index() != 0 || m.reject_hint_term() != 0 ||
+                    !m.context().empty() || m.read_round() != 0 || m.lease_time() != 0 ||
+                    m.leader_transfer() || m.has_snapshot();
+  if (more) return Bad("a not-a-member notice carries more than its commit index");
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status CheckPeerMessage(const raftpb::Message& m, uint64_t self) {
   if (auto s = CheckHeader(m, self); !s.ok()) return s;
+  if (m.type() == raftpb::MSG_NOT_A_MEMBER) return CheckNotAMemberNotice(m);
   if (m.type() == raftpb::MSG_SNAP) {
     return Bad("a snapshot message without its file (snapshots come by InstallSnapshot)");
   }

@@ -29,6 +29,12 @@ void FaultyTransport::UnblockAll() {
   blocked_.clear();
 }
 
+uint64_t FaultyTransport::sent(raftpb::MessageType type) {
+  std::lock_guard lock(mu_);
+  auto it = sent_.find(type);
+  return it == sent_.end() ? 0 : it->second;
+}
+
 absl::Status FaultyTransport::Start(MessageHandler* handler) {
   {
     std::lock_guard lock(mu_);
@@ -56,6 +62,7 @@ void FaultyTransport::Send(const std::string& group, std::vector<raftpb::Message
     std::lock_guard lock(mu_);
     std::uniform_real_distribution<double> coin(0, 1);
     for (auto& m : msgs) {
+      ++sent_[m.type()];
       if (blocked_.count(m.to()) > 0 || coin(rng_) < faults_.drop) continue;
       int copies = coin(rng_) < faults_.duplicate ? 2 : 1;
       for (int c = 0; c < copies; ++c) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <queue>
@@ -35,6 +36,8 @@ class FaultyTransport : public Transport {
   void Block(uint64_t peer);
   void Unblock(uint64_t peer);
   void UnblockAll();
+  // How many messages of `type` this server has handed to Send, delivered or not.
+  uint64_t sent(raftpb::MessageType type);
 
   void RegisterServices(grpc::ServerBuilder* builder) override {
     inner_->RegisterServices(builder);
@@ -61,6 +64,7 @@ class FaultyTransport : public Transport {
   std::condition_variable cv_;
   Faults faults_;
   std::set<uint64_t> blocked_;
+  std::map<raftpb::MessageType, uint64_t> sent_;
   std::mt19937_64 rng_;
   std::priority_queue<Delayed, std::vector<Delayed>, std::greater<>> delayed_;
   uint64_t order_ = 0;

@@ -50,6 +50,12 @@ TEST(Health, ReadyWithALeaderInTouchAndAppliedCloseToCommit) {
   EXPECT_FALSE(h.ok);
   EXPECT_TRUE(absl::StrContains(h.reason, "has not reached a leader")) << h.reason;
 
+  h = CheckReadiness(Status("removed", 0, 500, 500), in_touch);
+  EXPECT_FALSE(h.ok);
+  EXPECT_EQ(h.reason,
+            "removed from the group (told by a peer): stop it, or wipe and re-seed it to join "
+            "again");
+
   h = CheckReadiness(Status("unresponsive", 0, 0, 0), in_touch);
   EXPECT_FALSE(h.ok);
   EXPECT_EQ(h.reason, "the raft thread is unresponsive");

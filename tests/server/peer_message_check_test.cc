@@ -1,5 +1,6 @@
 #include "raft/server/peer_message_check.h"
 
+#include <functional>
 #include <limits>
 
 #include "gtest/gtest.h"
@@ -119,6 +120,38 @@ TEST(CheckPeerMessage, RefusesAnEntryLargerThanAnyMemberMayPropose) {
   EXPECT_TRUE(CheckPeerMessage(m, kSelf).ok());
   m.mutable_entries(0)->mutable_data()->push_back('x');
   ExpectRefused(CheckPeerMessage(m, kSelf), "no member may propose more");
+}
+
+TEST(CheckPeerMessage, TakesANotAMemberNoticeOnlyInTheShapeTheRuntimeSends) {
+  raftpb::Message notice = Msg(raftpb::MSG_NOT_A_MEMBER);
+  notice.set_commit(42);
+  EXPECT_TRUE(CheckPeerMessage(notice, kSelf).ok());
+
+  raftpb::Message no_index = Msg(raftpb::MSG_NOT_A_MEMBER);
+  ExpectRefused(CheckPeerMessage(no_index, kSelf), "without its commit index");
+  using Change = std::function<void(raftpb::Message&)>;
+  for (auto [name, change] : std::vector<std::pair<std::string, Change>>{
+           {"log_term", [](raftpb::Message& m) { m.set_log_term(1); }},
+           {"index", [](raftpb::Message& m) { m.set_index(1); }},
+           {"reject", [](raftpb::Message& m) { m.set_reject(true); }},
+           {"reject_hint_index", [](raftpb::Message& m) { m.set_reject_hint_index(1); }},
+           {"reject_hint_term", [](raftpb::Message& m) { m.set_reject_hint_term(1); }},
+           {"context", [](raftpb::Message& m) { m.set_context("x"); }},
+           {"read_round", [](raftpb::Message& m) { m.set_read_round(1); }},
+           {"lease_time", [](raftpb::Message& m) { m.set_lease_time(1); }},
+           {"leader_transfer", [](raftpb::Message& m) { m.set_leader_transfer(true); }},
+           {"snapshot", [](raftpb::Message& m) { m.mutable_snapshot()->set_data("x"); }},
+       }) {
+    raftpb::Message m = notice;
+    change(m);
+    ExpectRefused(CheckPeerMessage(m, kSelf), "carries more than its commit index");
+  }
+  raftpb::Message with_entries = notice;
+  with_entries.add_entries()->set_index(1);
+  ExpectRefused(CheckPeerMessage(with_entries, kSelf), "carries entries");
+  raftpb::Message negative = notice;
+  negative.set_commit(kNegative);
+  ExpectRefused(CheckPeerMessage(negative, kSelf), "commit ");
 }
 
 TEST(CheckSnapshotMessage, RefusesMalformedSnapshotMessages) {
