@@ -56,8 +56,9 @@ void MemoryTransport::Send(const std::string& group, std::vector<raftpb::Message
   for (auto& [to, batch] : by_peer) {
     auto address = PeerAddress(to);
     if (!address.has_value()) continue;
+    std::vector<raftpb::Message>& to_deliver = batch;  // clang 14 cannot capture a binding
     network_->Deliver(*address,
-                      [&](MessageHandler* h) { h->HandleMessages(group, std::move(batch)); });
+                      [&](MessageHandler* h) { h->HandleMessages(group, std::move(to_deliver)); });
   }
 }
 
