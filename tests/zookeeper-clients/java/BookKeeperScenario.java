@@ -243,6 +243,9 @@ final class BookKeeperScenario {
                 writer.create().creatingParentsIfNeeded().forPath(ledgerPath(id), metadata(id, 3));
             }
             Checks.checkEquals("/ledgers/12/3456/L7890", ledgerPath(1234567890L), "hierarchical path layout");
+            // Each client may be served by a different member: a read of another session's write
+            // waits for sync, as BookKeeper's readers must on ZooKeeper too.
+            syncWith(rival);
             Checks.checkEquals(List.of("L0001", "L0002"), sortedChildren(rival, "/ledgers/00/0000"),
                     "ledgers under /ledgers/00/0000");
             Checks.checkEquals(List.of("L0001"), sortedChildren(rival, "/ledgers/00/0001"),
@@ -265,6 +268,7 @@ final class BookKeeperScenario {
             Checks.checkEquals(seenByWriter.getVersion() + 1, written.getVersion(), "version after the update");
             Checks.expectThrows(KeeperException.BadVersionException.class, "the rival's update from the old version",
                     () -> rival.setData().withVersion(seenByRival.getVersion()).forPath(path, metadata(2, 7)));
+            syncWith(rival);
             Checks.check(java.util.Arrays.equals(metadata(2, 5), rival.getData().forPath(path)),
                     "ledger 2 holds the winner's metadata");
 
@@ -272,10 +276,15 @@ final class BookKeeperScenario {
             Checks.expectThrows(KeeperException.BadVersionException.class, "delete with a stale version",
                     () -> rival.delete().withVersion(seenByRival.getVersion()).forPath(path));
             rival.delete().withVersion(written.getVersion()).forPath(path);
+            syncWith(writer);
             Checks.check(writer.checkExists().forPath(path) == null, "ledger 2's metadata deleted");
         } finally {
             Clients.closeQuietly(writer, rival);
         }
+    }
+
+    private static void syncWith(CuratorFramework client) throws Exception {
+        Clients.sync(client.getZookeeperClient().getZooKeeper(), "/");
     }
 
     private static List<String> sortedChildren(CuratorFramework client, String path) throws Exception {
