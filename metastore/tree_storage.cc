@@ -38,9 +38,23 @@ std::optional<std::string> PathOfNodeKey(std::string_view key) {
   return ChildPath(parent, name);
 }
 
+namespace {
+void AppendBigEndian(std::string& key, uint64_t v, int bytes) {
+  for (int shift = 8 * (bytes - 1); shift >= 0; shift -= 8)
+    key.push_back(static_cast<char>(v >> shift));
+}
+}  // namespace
+
 std::string SessionKey(uint64_t id) {
   std::string key(1, kSessionTag);
-  for (int shift = 56; shift >= 0; shift -= 8) key.push_back(static_cast<char>(id >> shift));
+  AppendBigEndian(key, id, 8);
+  return key;
+}
+
+std::string EventKey(uint64_t zxid, uint32_t number) {
+  std::string key(1, kEventTag);
+  AppendBigEndian(key, zxid, 8);
+  AppendBigEndian(key, number, 4);
   return key;
 }
 

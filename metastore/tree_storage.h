@@ -14,6 +14,10 @@ namespace warren::metastore {
 //   'n' parent-path NUL name -> StoredNode   (the root is "n" NUL)
 //   's' session id (8 bytes, big-endian)     -> StoredSession
 //   'a'                                      -> the applied index (8 bytes, little-endian)
+//   'e' zxid (8 bytes, big-endian), its number in the command (4 bytes, big-endian)
+//                                            -> a WatchEvent the command fired
+//   'h'                                      -> the zxid after which every event is kept
+//                                               under 'e' (8 bytes, little-endian)
 //   'r' key                                  -> a runtime record (StateMachine::Persist)
 // Paths never hold NUL, so the children of P are exactly the keys starting "n" P NUL.
 std::string NodeKey(std::string_view path);
@@ -21,7 +25,10 @@ std::string ChildrenPrefix(std::string_view path);
 // The path a node key stands for; nullopt if `key` is not a node key.
 std::optional<std::string> PathOfNodeKey(std::string_view key);
 std::string SessionKey(uint64_t id);
+std::string EventKey(uint64_t zxid, uint32_t number);
 inline constexpr char kAppliedKey[] = "a";
+inline constexpr char kHistoryKey[] = "h";
+inline constexpr char kEventTag = 'e';
 inline constexpr char kNodeTag = 'n';
 inline constexpr char kSessionTag = 's';
 inline constexpr char kRuntimeTag = 'r';

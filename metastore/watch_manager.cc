@@ -73,7 +73,7 @@ uint64_t WatchManager::SinkId(uint64_t session) const {
 }
 
 absl::Status WatchManager::Add(uint64_t session, const std::string& path, WatchKind kind,
-                               uint64_t since, bool last_resort) {
+                               uint64_t since, OnGap on_gap) {
   std::lock_guard lock(mu_);
   auto sink = sinks_.find(session);
   if (sink == sinks_.end()) {
@@ -88,10 +88,17 @@ absl::Status WatchManager::Add(uint64_t session, const std::string& path, WatchK
         const std::string missed =
             absl::StrCat(path, " (this member cannot replay the changes from zxid ", since + 1,
                          " to ", history_from_, " that the watch may have missed)");
-        if (!last_resort) return MetaError(metastorepb::MEMBER_BEHIND, missed);
+        if (on_gap == OnGap::kRefuse) return MetaError(metastorepb::MEMBER_BEHIND, missed);
         LOG(WARNING) << SessionLabel(session)
-                     << ": set anyway (the leader, or a client every member turned away): "
-                     << missed;
+                     << ": set anyway (the leader, or a client every member turned away)"
+                     << (on_gap == OnGap::kReport ? ", its client told" : "") << ": " << missed;
+        if (on_gap == OnGap::kReport) {
+          metastorepb::WatchEvent gap;
+          gap.set_type(metastorepb::HISTORY_GAP);
+          gap.set_path(path);
+          gap.set_zxid(history_from_);
+          Deliver(session, gap);
+        }
       }
       for (const auto& event : recent_) {
         if (event.zxid() > since && PersistentSees(kind, path, event)) Deliver(session, event);
@@ -207,10 +214,15 @@ void WatchManager::SessionsEnded(const std::vector<uint64_t>& sessions, metastor
   }
 }
 
-void WatchManager::Reset(uint64_t applied) {
+void WatchManager::Reset(uint64_t applied, uint64_t history_from,
+                         std::vector<metastorepb::WatchEvent> history) {
   std::lock_guard lock(mu_);
-  recent_.clear();
-  history_from_ = applied;
+  recent_.assign(std::make_move_iterator(history.begin()), std::make_move_iterator(history.end()));
+  history_from_ = history_from;
+  while (recent_.size() > kRecentEvents) {
+    history_from_ = std::max(history_from_, recent_.front().zxid());
+    recent_.pop_front();
+  }
   for (auto& [session, attached] : sinks_) {
     DropWatches(session);
     metastorepb::SessionEvent e;

@@ -30,17 +30,23 @@ class WatchManager {
   // The id of the sink attached for `session` (0 if none), for Detach.
   uint64_t SinkId(uint64_t session) const;
 
+  // What Add does with a persistent watch set again at a member that no longer holds every
+  // event its client may have missed.
+  enum class OnGap {
+    kRefuse,  // MemberBehind, so that its client sets it at a member that holds them
+    kReport,  // set, after a HISTORY_GAP event (Warren's own session stream)
+    kWarn,    // set, with a warning only (ZooKeeper's clients know no such event)
+  };
+
   // SessionMoved if the session's stream is not attached here. `since` > 0: the watch is set
   // again on a new stream, and its client has seen everything up to that zxid. A persistent
-  // watch is first sent what it missed since then (from the recent events); if this member
-  // no longer has them all (it started, restored a snapshot or dropped the oldest after
-  // `since`) it is refused with MemberBehind, so that the client sets it at a member that
-  // has them, unless `last_resort` (the leader, where such clients end up): then it is set
-  // with a warning. An event at or below `since` neither fires nor spends any of the
-  // session's watches: its client had it. (The tree admits such a watch only once it has
-  // applied `since`, so none should come.)
+  // watch is first sent what it missed since then (from the recent events, which survive a
+  // restart and travel in snapshots: see ZNodeTree); if this member no longer holds them all
+  // (they are older than its history), `on_gap` says what to do. An event at or below
+  // `since` neither fires nor spends any of the session's watches: its client had it. (The
+  // tree admits such a watch only once it has applied `since`, so none should come.)
   absl::Status Add(uint64_t session, const std::string& path, metastorepb::WatchKind kind,
-                   uint64_t since = 0, bool last_resort = false);
+                   uint64_t since = 0, OnGap on_gap = OnGap::kRefuse);
   // Whether the session had that watch.
   bool Remove(uint64_t session, const std::string& path, metastorepb::WatchKind kind);
   bool Has(uint64_t session, const std::string& path, metastorepb::WatchKind kind) const;
@@ -52,11 +58,12 @@ class WatchManager {
   void FireFor(uint64_t session, const metastorepb::WatchEvent& event);
   // Tells the sessions' streams that they ended (closed or expired) and forgets them.
   void SessionsEnded(const std::vector<uint64_t>& sessions, metastorepb::Error why);
-  // The tree is now the state at `applied`, opened or restored from a snapshot: no event up
-  // to it can be replayed, and the watches set here missed the changes the tree jumped over.
-  // Every attached stream is told to attach again (MemberBehind) and forgotten with its
-  // watches; its client sets them again, judged against the state they then find.
-  void Reset(uint64_t applied);
+  // The tree is now the state at `applied`, opened or restored from a snapshot, and
+  // `history` (oldest first) holds every event it applied after zxid `history_from`, as it
+  // kept them. The watches set here missed the changes a restore jumped over: every attached
+  // stream is told to attach again (MemberBehind) and forgotten with its watches; its client
+  // sets them again, judged against the state they then find and replayed from `history`.
+  void Reset(uint64_t applied, uint64_t history_from, std::vector<metastorepb::WatchEvent> history);
 
   size_t count() const;
 

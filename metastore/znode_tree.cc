@@ -99,7 +99,6 @@ absl::StatusOr<std::unique_ptr<ZNodeTree>> ZNodeTree::Open(TreeOptions options,
   std::unique_ptr<ZNodeTree> tree(new ZNodeTree(std::move(options), watches));
   if (auto s = tree->OpenDb(); !s.ok()) return s;
   if (auto s = tree->Load(); !s.ok()) return s;
-  if (watches != nullptr) watches->Reset(tree->last_applied_);
   return tree;
 }
 
@@ -131,6 +130,7 @@ void ZNodeTree::Reset() {
   acls_.Clear();
   pending_->Clear();
   last_applied_ = 0;
+  history_from_ = 0;
   data_bytes_ = 0;
   // The root and ZooKeeper's system nodes always exist, with zero stats. The system nodes are
   // never stored: no write may touch them (ValidateOp), so each member makes them afresh.
@@ -154,12 +154,22 @@ absl::Status ZNodeTree::Load() {
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
   std::string parent_path;
   Node* parent = nullptr;
+  std::vector<metastorepb::WatchEvent> history;
+  bool history_kept = false;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     std::string_view key(it->key().data(), it->key().size());
     std::string_view value(it->value().data(), it->value().size());
     if (key == kAppliedKey) {
       if (value.size() != 8) return absl::DataLossError("corrupt applied index in the tree");
       last_applied_ = GetFixed64(value.data());
+    } else if (key == kHistoryKey) {
+      if (value.size() != 8) return absl::DataLossError("corrupt event history start in the tree");
+      history_from_ = GetFixed64(value.data());
+      history_kept = true;
+    } else if (!key.empty() && key[0] == kEventTag) {
+      if (!history.emplace_back().ParseFromArray(value.data(), value.size())) {
+        return absl::DataLossError("corrupt event record in the tree");
+      }
     } else if (auto path = PathOfNodeKey(key); path.has_value()) {
       metastorepb::StoredNode stored;
       if (!stored.ParseFromArray(value.data(), value.size())) {
@@ -192,8 +202,24 @@ absl::Status ZNodeTree::Load() {
     }
   }
   if (!it->status().ok()) return TreeStatus(it->status(), options_.dir, "load");
+  if (!history_kept) {
+    // A new tree, or one written before events were kept: its history starts now.
+    history_from_ = last_applied_;
+    if (!options_.read_only) {
+      std::string from;
+      PutFixed64(&from, history_from_);
+      if (auto s = db_->Put(rocksdb::WriteOptions(), kHistoryKey, from); !s.ok()) {
+        return RocksStatus(s, "write");
+      }
+    }
+  }
+  std::erase_if(history, [&](const metastorepb::WatchEvent& e) {
+    return e.zxid() <= history_from_ || e.zxid() > last_applied_;
+  });
   LOG(INFO) << "znode tree at " << options_.dir << ": " << nodes_.size() << " nodes, "
-            << sessions_.size() << " sessions, applied " << last_applied_;
+            << sessions_.size() << " sessions, applied " << last_applied_ << ", " << history.size()
+            << " events kept since zxid " << history_from_;
+  if (watches_ != nullptr) watches_->Reset(last_applied_, history_from_, std::move(history));
   return absl::OkStatus();
 }
 
@@ -594,6 +620,9 @@ void ZNodeTree::Stage(const Txn& txn) {
     for (const auto& a : acls_.Get(node->acl)) *stored.add_acl() = a;
     pending_->Put(NodeKey(path), stored.SerializeAsString());
   }
+  for (size_t i = 0; i < txn.events.size(); ++i) {
+    pending_->Put(EventKey(txn.events[i].zxid(), i), txn.events[i].SerializeAsString());
+  }
 }
 
 std::string ZNodeTree::ReplaceData(Node& node, std::string data) {
@@ -736,7 +765,7 @@ metastorepb::QueryReply ZNodeTree::RunQuery(const metastorepb::Query& q) {
 }
 
 absl::Status ZNodeTree::AddWatch(uint64_t session, const metastorepb::AddWatch& w,
-                                 bool last_resort) {
+                                 WatchManager::OnGap on_gap) {
   if (auto s = ValidatePath(w.path()); !s.ok()) return s;
   if (!metastorepb::WatchKind_IsValid(w.kind())) {
     return MetaError(metastorepb::BAD_ARGUMENTS, absl::StrCat(w.path(), " (unknown watch kind)"));
@@ -783,7 +812,7 @@ absl::Status ZNodeTree::AddWatch(uint64_t session, const metastorepb::AddWatch& 
     watches_->FireFor(session, *missed);
     return absl::OkStatus();
   }
-  return watches_->Add(session, w.path(), w.kind(), w.since_zxid(), last_resort);
+  return watches_->Add(session, w.path(), w.kind(), w.since_zxid(), on_gap);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -802,6 +831,17 @@ absl::Status ZNodeTree::Persist(uint64_t index, const RuntimeRecords& records) {
   std::string applied;
   PutFixed64(&applied, index);
   pending_->Put(kAppliedKey, applied);
+  // The events kept on disk: the last `event_history` zxids' worth, trimmed in steps so
+  // that range deletions stay few.
+  const uint64_t keep = std::max<uint64_t>(options_.event_history, 1);
+  if (index > history_from_ + keep + keep / 5) {
+    const uint64_t from = index - keep;
+    pending_->DeleteRange(EventKey(0, 0), EventKey(from + 1, 0));
+    std::string value;
+    PutFixed64(&value, from);
+    pending_->Put(kHistoryKey, value);
+    history_from_ = from;
+  }
   auto s = db_->Write(rocksdb::WriteOptions(), pending_.get());
   if (!s.ok()) return RocksStatus(s, "write");
   pending_->Clear();
@@ -872,7 +912,6 @@ absl::Status ZNodeTree::RestoreSnapshot(uint64_t index, SnapshotReader& reader) 
     return absl::DataLossError(
         absl::StrCat("the snapshot for index ", index, " holds a tree applied to ", last_applied_));
   }
-  if (watches_ != nullptr) watches_->Reset(index);
   return absl::OkStatus();
 }
 

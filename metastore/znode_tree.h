@@ -32,6 +32,10 @@ struct TreeOptions {
   // For an offline check (warren check): RocksDB opened read-only, nothing written; the
   // tree loads and verifies as it does for a member, but must not be applied to.
   bool read_only = false;
+  // How many zxids of events the tree keeps with itself on disk (and so in its snapshots),
+  // so that a persistent watch set again after a restart or a snapshot install is sent what
+  // it missed (WatchManager::Add). Trimmed in steps of a fifth of it.
+  uint64_t event_history = 50000;
 };
 
 // A live session, for the leader's liveness tracking.
@@ -101,9 +105,9 @@ class ZNodeTree : public StateMachine {
   // Registers a watch for a session attached here. A client moving from another member
   // passes the last zxid it saw, and the watch fires at once if the node changed since;
   // MemberBehind if this tree has not applied that zxid yet, or cannot replay what a
-  // persistent watch missed since then (see WatchManager::Add, and `last_resort` there).
+  // persistent watch missed since then and `on_gap` says to refuse (see WatchManager::Add).
   absl::Status AddWatch(uint64_t session, const metastorepb::AddWatch& watch,
-                        bool last_resort = false);
+                        WatchManager::OnGap on_gap = WatchManager::OnGap::kRefuse);
 
   const Limits& limits() const { return options_.limits; }
 
@@ -173,6 +177,7 @@ class ZNodeTree : public StateMachine {
   std::unique_ptr<rocksdb::DB> db_;
   std::unique_ptr<rocksdb::WriteBatch> pending_;
   uint64_t last_applied_ = 0;
+  uint64_t history_from_ = 0;  // every event after it is kept under kEventTag
   uint64_t next_checkpoint_ = 0;
   std::unordered_map<std::string, Node> nodes_;
   uint64_t data_bytes_ = 0;  // of the nodes in nodes_ (kept by Index and ReplaceData)

@@ -54,6 +54,8 @@ const char* EventName(metastorepb::EventType type) {
       return "NodeDataChanged";
     case metastorepb::NODE_CHILDREN_CHANGED:
       return "NodeChildrenChanged";
+    case metastorepb::HISTORY_GAP:
+      return "HistoryGap";
     default:
       return "None";
   }

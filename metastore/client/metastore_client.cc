@@ -825,10 +825,12 @@ void MetastoreClient::Dispatch(const metastorepb::WatchEvent& e) {
   std::vector<std::function<void(const metastorepb::WatchEvent&)>> listeners;
   {
     std::lock_guard lock(session_mu_);
-    // The one-shot watches this event spends (as the server does).
+    // The one-shot watches this event spends (as the server does); a HISTORY_GAP spends none.
     const bool children =
         e.type() == metastorepb::NODE_CHILDREN_CHANGED || e.type() == metastorepb::NODE_DELETED;
-    const bool data = e.type() != metastorepb::NODE_CHILDREN_CHANGED;
+    const bool data = e.type() == metastorepb::NODE_CREATED ||
+                      e.type() == metastorepb::NODE_DATA_CHANGED ||
+                      e.type() == metastorepb::NODE_DELETED;
     for (const auto kind :
          {metastorepb::WATCH_DATA, metastorepb::WATCH_EXISTS, metastorepb::WATCH_CHILDREN}) {
       if (kind == metastorepb::WATCH_CHILDREN ? !children : !data) continue;

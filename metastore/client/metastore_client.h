@@ -114,7 +114,10 @@ class MetastoreClient {
   int64_t session_timeout_ms() const { return session_timeout_ms_.load(); }
   // A persistent watch (recursive: the whole subtree). Returns once the member holding the
   // session's stream has registered it; from then on last_zxid() is at least the zxid after
-  // which every change reaches the watch.
+  // which every change reaches the watch. When the session moves to another member, its
+  // persistent watches are set again there and sent what they missed meanwhile, in order; if
+  // no member still holds all of it, the watch gets a HISTORY_GAP event first (changes up to
+  // its zxid may be missing; read the watched state again).
   absl::Status AddWatch(const std::string& path, bool recursive);
   // Listeners, so that several users of one client (recipes) each hear what they need.
   // Watch events go to every event listener, on the session's thread: keep them short and

@@ -162,9 +162,11 @@ void SessionStream::AfterCatchUp(uint64_t zxid, int64_t timeout_ms,
 
 void SessionStream::AddWatch(const metastorepb::AddWatch& watch) {
   // The leader sets a watch even if it cannot replay all it missed, as any member does for a
-  // client that every member turned away: a gap, logged, rather than no watch at all.
-  absl::Status s =
-      service_->tree_->AddWatch(session_, watch, service_->leading() || watch.accept_gap());
+  // client that every member turned away: a gap its client is told of (HISTORY_GAP) rather
+  // than no watch at all.
+  const bool take_gap = service_->leading() || watch.accept_gap();
+  absl::Status s = service_->tree_->AddWatch(
+      session_, watch, take_gap ? WatchManager::OnGap::kReport : WatchManager::OnGap::kRefuse);
   metastorepb::SessionEvent e;
   e.mutable_watch_ack()->set_path(watch.path());
   e.mutable_watch_ack()->set_kind(watch.kind());

@@ -1085,7 +1085,10 @@ void RequestHandler::SetWatches(int32_t xid, int32_t type, JuteReader& r) {
         w.set_path(path);
         w.set_kind(kind);
         w.set_since_zxid(static_cast<uint64_t>(since));
-        if (auto s = member_->tree().AddWatch(session_, w, /*last_resort=*/true); !s.ok()) {
+        // As ZooKeeper, which replays nothing to a persistent watch set again: what this
+        // member still holds is sent, and a gap before it is only logged.
+        auto s = member_->tree().AddWatch(session_, w, metastore::WatchManager::OnGap::kWarn);
+        if (!s.ok()) {
           LOG(WARNING) << SessionLabel(session_) << ": watch on " << path
                        << " not set again: " << s.message();
         }

@@ -21,7 +21,10 @@ void TreeTest::TearDown() {
 
 void TreeTest::Reopen() {
   tree_.reset();
-  auto tree = ZNodeTree::Open(TreeOptions{(dir_ / "tree").string(), Limits{}}, &watches_);
+  TreeOptions options;
+  options.dir = (dir_ / "tree").string();
+  options.event_history = event_history_;
+  auto tree = ZNodeTree::Open(options, &watches_);
   ASSERT_TRUE(tree.ok()) << tree.status();
   tree_ = std::move(*tree);
   index_ = std::max(index_, tree_->LastApplied());

@@ -18,6 +18,7 @@ class TreeTest : public ::testing::Test {
  protected:
   void SetUp() override;
   void TearDown() override;
+  // Opens the tree again (as a restart does) with `event_history_`.
   void Reopen();
 
   metastorepb::CommandReply Run(const metastorepb::Command& cmd);
@@ -39,6 +40,7 @@ class TreeTest : public ::testing::Test {
   std::filesystem::path dir_;
   WatchManager watches_;
   std::unique_ptr<ZNodeTree> tree_;
+  uint64_t event_history_ = TreeOptions().event_history;
   uint64_t index_ = 0;
   int64_t now_ms_ = 1000000;
   std::map<uint64_t, std::vector<metastorepb::SessionEvent>> events_;

@@ -556,10 +556,10 @@ TEST_F(TreeTest, PersistentWatchSetAgainGetsWhatItMissedOnceInOrder) {
 }
 
 // A member that restores a snapshot jumps over changes its watches never saw fire: it sends
-// every stream attached to it away (to attach again) and forgets their watches; a persistent
-// watch set again with a zxid before the jump is refused (MemberBehind), so that its client
-// sets it at a member that can replay what it missed, unless this member leads.
-TEST_F(TreeTest, ASnapshotRestoreSendsStreamsAwayAndCannotReplayWhatItJumpedOver) {
+// every stream attached to it away (to attach again) and forgets their watches. The snapshot
+// carries the tree's recent events, so a persistent watch set again with a zxid before the
+// jump is sent what it missed.
+TEST_F(TreeTest, ASnapshotRestoreSendsStreamsAwayAndReplaysFromTheEventsItCarries) {
   uint64_t s = NewSession();
   ASSERT_EQ(Create("/w", "").error(), metastorepb::OK);
   Listen(s);
@@ -589,30 +589,19 @@ TEST_F(TreeTest, ASnapshotRestoreSendsStreamsAwayAndCannotReplayWhatItJumpedOver
   events_[s].clear();
   Listen(s);  // the client attaches again
   w.set_since_zxid(seen);
-  absl::Status refused = tree_->AddWatch(s, w);
-  EXPECT_EQ(ErrorOf(refused), metastorepb::MEMBER_BEHIND) << refused;
-  EXPECT_THAT(refused.message(), HasSubstr(absl::StrCat("from zxid ", seen + 1, " to ", at)));
-  EXPECT_EQ(watches_.count(), 0u);
-  // A one-shot watch needs no history: it fires at once for the change it missed.
-  metastorepb::AddWatch data;
-  data.set_path("/w");
-  data.set_kind(metastorepb::WATCH_CHILDREN);
-  data.set_since_zxid(seen);
-  ASSERT_TRUE(tree_->AddWatch(s, data).ok());
-  ASSERT_EQ(events_[s].size(), 1u);
-  EXPECT_EQ(events_[s][0].event().type(), metastorepb::NODE_CHILDREN_CHANGED);
-  // The leader, where clients turned away elsewhere end up, sets it all the same.
-  ASSERT_TRUE(tree_->AddWatch(s, w, /*last_resort=*/true).ok());
+  ASSERT_TRUE(tree_->AddWatch(s, w).ok());
+  std::vector<std::string> got;
+  for (const auto& e : events_[s]) got.push_back(e.event().path());
+  EXPECT_THAT(got, ElementsAre("/w/a", "/w/b"));
   EXPECT_EQ(watches_.count(), 1u);
-  ASSERT_EQ(Create("/w/c").error(), metastorepb::OK);
-  EXPECT_EQ(events_[s].back().event().path(), "/w/c");
 }
 
-TEST_F(TreeTest, AReopenedTreeCannotReplayWhatItAppliedBeforeItStarted) {
+TEST_F(TreeTest, AReopenedTreeReplaysWhatItAppliedBeforeItStarted) {
   uint64_t s = NewSession();
   ASSERT_EQ(Create("/w", "").error(), metastorepb::OK);
   const uint64_t seen = index_;
   ASSERT_EQ(Create("/w/a").error(), metastorepb::OK);
+  ASSERT_EQ(SetData("/w/a", "1").error(), metastorepb::OK);
   ASSERT_TRUE(tree_->Persist(index_, {}).ok());
   Reopen();
   ASSERT_EQ(Create("/w/b").error(), metastorepb::OK);
@@ -621,12 +610,57 @@ TEST_F(TreeTest, AReopenedTreeCannotReplayWhatItAppliedBeforeItStarted) {
   w.set_path("/w");
   w.set_kind(metastorepb::WATCH_PERSISTENT_RECURSIVE);
   w.set_since_zxid(seen);
-  EXPECT_EQ(ErrorOf(tree_->AddWatch(s, w)), metastorepb::MEMBER_BEHIND)
-      << "/w/a was applied before the restart, and is not kept";
-  w.set_since_zxid(index_ - 1);  // only /w/b missed, applied since the restart
   ASSERT_TRUE(tree_->AddWatch(s, w).ok());
-  ASSERT_EQ(events_[s].size(), 1u);
-  EXPECT_EQ(events_[s][0].event().path(), "/w/b");
+  std::vector<std::string> got;
+  for (const auto& e : events_[s]) {
+    got.push_back(absl::StrCat(metastorepb::EventType_Name(e.event().type()), " ", e.event().path(),
+                               " ", e.event().zxid()));
+  }
+  EXPECT_THAT(got, ElementsAre(absl::StrCat("NODE_CREATED /w/a ", seen + 1),
+                               absl::StrCat("NODE_DATA_CHANGED /w/a ", seen + 2),
+                               absl::StrCat("NODE_CREATED /w/b ", seen + 3)));
+}
+
+// The tree keeps the last `event_history` zxids of events. A watch set again from before
+// them is refused (its client tries a member that may hold them), or set after a HISTORY_GAP
+// event that says up to where changes may be missing, or (ZooKeeper's door) set with a warning.
+TEST_F(TreeTest, AWatchOlderThanTheKeptEventsIsRefusedOrToldOfTheGap) {
+  event_history_ = 5;
+  Reopen();
+  ASSERT_EQ(Create("/w", "").error(), metastorepb::OK);
+  const uint64_t seen = index_;
+  for (int i = 0; i < 20; ++i) ASSERT_EQ(Create(absl::StrCat("/w/", i)).error(), metastorepb::OK);
+  ASSERT_TRUE(tree_->Persist(index_, {}).ok());
+  const uint64_t kept_from = index_ - 5;
+  Reopen();
+
+  uint64_t s = NewSession();
+  Listen(s);
+  metastorepb::AddWatch w;
+  w.set_path("/w");
+  w.set_kind(metastorepb::WATCH_PERSISTENT_RECURSIVE);
+  w.set_since_zxid(seen);
+  absl::Status refused = tree_->AddWatch(s, w);
+  EXPECT_EQ(ErrorOf(refused), metastorepb::MEMBER_BEHIND) << refused;
+  EXPECT_THAT(refused.message(),
+              HasSubstr(absl::StrCat("from zxid ", seen + 1, " to ", kept_from)));
+  EXPECT_EQ(watches_.count(), 0u);
+
+  ASSERT_TRUE(tree_->AddWatch(s, w, WatchManager::OnGap::kReport).ok());
+  ASSERT_EQ(events_[s].size(), 6u);
+  EXPECT_EQ(events_[s][0].event().type(), metastorepb::HISTORY_GAP);
+  EXPECT_EQ(events_[s][0].event().path(), "/w");
+  EXPECT_EQ(events_[s][0].event().zxid(), kept_from);
+  for (size_t i = 1; i < events_[s].size(); ++i) {
+    EXPECT_EQ(events_[s][i].event().type(), metastorepb::NODE_CREATED);
+    EXPECT_EQ(events_[s][i].event().zxid(), kept_from + i);
+  }
+
+  uint64_t zk = NewSession();
+  Listen(zk);
+  ASSERT_TRUE(tree_->AddWatch(zk, w, WatchManager::OnGap::kWarn).ok());
+  ASSERT_EQ(events_[zk].size(), 5u) << "what is kept, and no HISTORY_GAP";
+  EXPECT_EQ(events_[zk][0].event().zxid(), kept_from + 1);
 }
 
 // A stream set up again on a member that has applied less than its client has seen (a new
