@@ -178,7 +178,7 @@ void Forwarder::GiveUp(PendingWrite& w, bool counted) {
   if (counted) Ended();
 }
 
-void Forwarder::RelayKeepAlives(uint64_t leader, const std::vector<uint64_t>& session_ids,
+void Forwarder::RelayKeepAlives(uint64_t leader, metastorepb::KeepAlivesRequest relay_req,
                                 RelayDone done) {
   struct Relay {
     metastorepb::KeepAlivesRequest req;
@@ -186,12 +186,12 @@ void Forwarder::RelayKeepAlives(uint64_t leader, const std::vector<uint64_t>& se
     grpc::ClientContext ctx;
   };
   auto relay = std::make_shared<Relay>();
+  relay->req = std::move(relay_req);
   relay->req.set_from(self_id_);
-  for (uint64_t id : session_ids) relay->req.add_session_ids(id);
   relay->ctx.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(1)));
   {
     std::lock_guard lock(mu_);
-    if (stopping_) return done(std::nullopt);
+    if (stopping_) return done(absl::UnavailableError("shutting down"));
     in_flight_.insert(&relay->ctx);
     ++alive_;
   }
@@ -199,12 +199,13 @@ void Forwarder::RelayKeepAlives(uint64_t leader, const std::vector<uint64_t>& se
   Relay& ref = *relay;
   link.stub->async()->RelayKeepAlives(
       &ref.ctx, &ref.req, &ref.resp, [this, relay, done = std::move(done)](grpc::Status gs) {
-        const bool took = gs.ok() && relay->resp.header().error() == metastorepb::OK;
-        if (!took) {
-          VLOG(1) << "keep-alives not relayed: "
-                  << (gs.ok() ? relay->resp.header().message() : gs.error_message());
+        if (!gs.ok()) {
+          done(absl::UnavailableError(gs.error_message()));
+        } else if (relay->resp.header().error() != metastorepb::OK) {
+          done(absl::UnavailableError(relay->resp.header().message()));
+        } else {
+          done(relay->resp.header().zxid());
         }
-        done(took ? std::optional<uint64_t>(relay->resp.header().zxid()) : std::nullopt);
         End(&relay->ctx);
         Ended();
       });

@@ -5,11 +5,11 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/delayed_runner.h"
 #include "proto/metastore.grpc.pb.h"
@@ -42,10 +42,9 @@ class Forwarder {
   void Write(metastorepb::RequestHeader header, metastorepb::Command cmd, absl::Time deadline,
              WriteDone done);
   // Tells `leader` (another member) these sessions' clients were heard from. `done` gets
-  // the leader's applied zxid once it took them, nullopt if it could not be reached or no
-  // longer leads.
-  using RelayDone = std::function<void(std::optional<uint64_t>)>;
-  void RelayKeepAlives(uint64_t leader, const std::vector<uint64_t>& session_ids, RelayDone done);
+  // the leader's applied zxid once it took them, or why not (not reached, no longer leads).
+  using RelayDone = std::function<void(absl::StatusOr<uint64_t>)>;
+  void RelayKeepAlives(uint64_t leader, metastorepb::KeepAlivesRequest relay, RelayDone done);
   // Asks `leader` (another member) to make a membership change, once, by `deadline`. `done`
   // gets its answer (Unavailable if it could not be reached).
   void ChangeMembership(uint64_t leader, const raftpb::MembershipRequest& req, absl::Time deadline,

@@ -671,7 +671,10 @@ grpc::ServerUnaryReactor* MetastoreService::RelayKeepAlives(
   if (!leading()) {
     *resp->mutable_header() = NotLeaderHeader();
   } else {
-    for (uint64_t id : req->session_ids()) tracker_->Touch(id);
+    for (int i = 0; i < req->session_ids_size(); ++i) {
+      const uint64_t ago_ms = i < req->heard_ms_ago_size() ? req->heard_ms_ago(i) : 0;
+      tracker_->Relayed(req->session_ids(i), absl::Milliseconds(ago_ms));
+    }
     resp->mutable_header()->set_zxid(tree_->LastApplied());
   }
   reactor->Finish(grpc::Status::OK);

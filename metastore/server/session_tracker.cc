@@ -34,6 +34,7 @@ SessionTracker::SessionTracker(raft::Division* division, ZNodeTree* tree, uint64
       relay_interval_(relay_interval),
       forwarder_(forwarder),
       on_silence_(std::move(on_silence)),
+      to_relay_([tree](uint64_t session) { return tree->SessionTimeout(session); }),
       client_id_(absl::Uniform<uint64_t>(absl::BitGen(), 1, UINT64_MAX)) {}
 
 SessionTracker::~SessionTracker() { Stop(); }
@@ -55,13 +56,22 @@ void SessionTracker::Stop() {
 }
 
 void SessionTracker::Touch(uint64_t session, bool attached) {
+  const absl::Time now = MonotonicNow();
   std::lock_guard lock(mu_);
   if (leading_) {
-    last_heard_[session] = MonotonicNow();
+    last_heard_[session] = now;
   } else {
-    to_relay_.insert(session);
+    to_relay_.Heard(session, now);
     relay_soon_ = relay_soon_ || attached;
   }
+}
+
+void SessionTracker::Relayed(uint64_t session, absl::Duration ago) {
+  const absl::Time when = MonotonicNow() - ago;
+  std::lock_guard lock(mu_);
+  if (!leading_) return;  // not yet: every session's timer starts afresh when it begins
+  auto [it, added] = last_heard_.try_emplace(session, when);
+  if (!added) it->second = std::max(it->second, when);
 }
 
 absl::Duration SessionTracker::LeaderSilence() {
@@ -94,7 +104,7 @@ void SessionTracker::Check(absl::Time now) {
       if (!leading_) {
         leading_ = true;
         last_heard_.clear();  // every session's timer starts now
-        to_relay_.clear();
+        to_relay_.Take(now);
         LOG(INFO) << "leading: tracking " << tree_->Sessions().size() << " sessions";
       }
       last_contact_ = now;
@@ -153,7 +163,7 @@ void SessionTracker::Check(absl::Time now) {
 }
 
 void SessionTracker::Relay(absl::Time now) {
-  std::vector<uint64_t> ids;
+  metastorepb::KeepAlivesRequest relay;
   const uint64_t leader = division_->leader();
   {
     std::lock_guard lock(mu_);
@@ -162,21 +172,34 @@ void SessionTracker::Relay(absl::Time now) {
     relaying_ = true;
     relay_soon_ = false;
     last_relay_ = now;
-    ids.assign(to_relay_.begin(), to_relay_.end());
-    to_relay_.clear();
+    relay = to_relay_.Take(now);
   }
   // Empty or not, a relay the leader takes is a contact, once this member has applied what
-  // the leader had. One that fails is not sent again: the clients' next keep-alives are, and
-  // old ones relayed late would keep alive sessions whose clients died meanwhile.
-  forwarder_->RelayKeepAlives(leader, ids, [this, now, leader](std::optional<uint64_t> applied) {
-    constexpr size_t kMaxUnconfirmed = 64;
-    std::lock_guard lock(mu_);
-    relaying_ = false;
-    if (!applied.has_value()) return;
-    relayed_to_ = leader;
-    unconfirmed_.emplace_back(now, *applied);
-    if (unconfirmed_.size() > kMaxUnconfirmed) unconfirmed_.pop_front();
-  });
+  // the leader had. What one that fails carried goes with the next, each keep-alive as old
+  // as it is.
+  forwarder_->RelayKeepAlives(
+      leader, relay, [this, now, leader, relay](absl::StatusOr<uint64_t> applied) {
+        constexpr size_t kMaxUnconfirmed = 64;
+        std::lock_guard lock(mu_);
+        relaying_ = false;
+        if (!applied.ok()) {
+          to_relay_.Failed(relay, now);
+          if (failed_relays_++ == 0) {
+            LOG(WARNING) << "keep-alives of " << relay.session_ids_size()
+                         << " sessions not relayed to leader " << leader << ": "
+                         << applied.status().message() << " (they go with the next relay)";
+          }
+          return;
+        }
+        if (failed_relays_ > 0) {
+          LOG(INFO) << "keep-alives relayed to leader " << leader << " again, after "
+                    << failed_relays_ << " relays failed";
+        }
+        failed_relays_ = 0;
+        relayed_to_ = leader;
+        unconfirmed_.emplace_back(now, *applied);
+        if (unconfirmed_.size() > kMaxUnconfirmed) unconfirmed_.pop_front();
+      });
 }
 
 void SessionTracker::Propose(metastorepb::Command cmd, std::atomic<bool>* in_flight) {

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "absl/time/time.h"
+#include "metastore/server/keep_alive_batch.h"
 #include "metastore/znode_tree.h"
 #include "raft/server/division.h"
 
@@ -48,6 +49,8 @@ class SessionTracker {
   // session's stream just attached here, and its keep-alive is relayed at the next look
   // rather than at the next relay (the client may have moved here at the end of its time).
   void Touch(uint64_t session, bool attached = false);
+  // A keep-alive relayed by another member: the session's client was heard from `ago`.
+  void Relayed(uint64_t session, absl::Duration ago);
   // How long since this member last reached the leader: zero while it leads, infinite if it
   // never has.
   absl::Duration LeaderSilence();
@@ -73,11 +76,12 @@ class SessionTracker {
   bool stopping_ = false;
   bool leading_ = false;
   std::map<uint64_t, absl::Time> last_heard_;  // leading: by session
-  std::set<uint64_t> to_relay_;                // not leading: heard from since the last relay
+  KeepAliveBatch to_relay_;                    // not leading: heard from since the last relay
   bool relay_soon_ = false;                    // a session attached: relay at the next look
   bool relaying_ = false;
   absl::Time last_relay_ = absl::InfinitePast();
   uint64_t relayed_to_ = 0;  // the leader that took the last relay
+  int failed_relays_ = 0;    // in a row, since the leader last took one
   // Relays the leader took, oldest first: when each went out, and the leader's applied zxid.
   std::deque<std::pair<absl::Time, uint64_t>> unconfirmed_;
   absl::Time last_contact_ = absl::InfinitePast();
