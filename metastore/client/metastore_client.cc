@@ -736,6 +736,8 @@ bool MetastoreClient::RunStream(const std::string& endpoint) {
     heard_ns = absl::GetCurrentTimeNanos();
     if (ev.has_attached()) {
       ++stream_attachments_;
+      LOG(INFO) << "session " << absl::StrCat("0x", absl::Hex(session_id_.load()))
+                << " attached at " << endpoint;
       std::vector<metastorepb::SessionRequest> again;
       {
         std::lock_guard lock(mu_);
@@ -809,8 +811,17 @@ bool MetastoreClient::RunStream(const std::string& endpoint) {
   session_cv_.notify_all();
   ctx.TryCancel();
   keeper.join();
-  stream->Finish();
+  const grpc::Status finished = stream->Finish();
 
+  {
+    std::lock_guard lock(session_mu_);
+    if (!session_closing_) {
+      // As ZooKeeper's client logs each move: what a session's life looked like from here.
+      LOG(INFO) << "session " << absl::StrCat("0x", absl::Hex(session_id_.load())) << ": stream to "
+                << endpoint << " ended: "
+                << (closed.has_value() ? closed->message() : finished.error_message());
+    }
+  }
   if (closed.has_value() && closed->error() == metastorepb::SESSION_EXPIRED) {
     EndSession(FromWire(closed->error(), closed->message()));
     return false;
