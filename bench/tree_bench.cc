@@ -1,6 +1,7 @@
 // The znode tree's apply path on one core, with no Raft and no network: what one member can
 // apply per second for create / set / delete, with the tree on RocksDB as warrend keeps it
-// (Persist after every `batch` entries, as the runtime does after each batch it applies), and
+// (Persist after every `batch` entries, as the runtime does after each batch it applies, with
+// and without the watch events it keeps on disk), and
 // the per-request costs of path validation and key / command encoding.
 //   build/bin/warren-bench-tree [--benchmark_filter=Apply]
 #include <benchmark/benchmark.h>
@@ -23,10 +24,14 @@ const std::string kValue(256, 'v');
 // A tree in a fresh directory, fed commands at consecutive indexes.
 class Tree {
  public:
-  Tree() {
+  // `keep_events`: with the events of the last zxids on disk, as warrend keeps them.
+  explicit Tree(bool keep_events) {
     dir_ = fs::temp_directory_path() / absl::StrCat("warren-tree-bench-", getpid());
     fs::remove_all(dir_);
-    auto t = ZNodeTree::Open(TreeOptions{dir_.string(), Limits{}}, nullptr);
+    TreeOptions options;
+    options.dir = dir_.string();
+    if (!keep_events) options.event_history = 0;
+    auto t = ZNodeTree::Open(options, nullptr);
     CHECK(t.ok()) << t.status();
     tree_ = std::move(*t);
     Apply(Op(CreateRequestFor("/b")));
@@ -81,7 +86,7 @@ void ApplyAll(benchmark::State& state, Tree& tree, const std::vector<std::string
 constexpr int64_t kCreates = 200000;
 
 void BM_ApplyCreate(benchmark::State& state) {
-  Tree tree;
+  Tree tree(state.range(1) != 0);
   std::vector<std::string> commands;
   for (int64_t i = 0; i < kCreates; ++i) {
     commands.push_back(Tree::Op(Tree::CreateRequestFor(NodePath(i))));
@@ -90,7 +95,7 @@ void BM_ApplyCreate(benchmark::State& state) {
 }
 
 void BM_ApplySet(benchmark::State& state) {
-  Tree tree;
+  Tree tree(state.range(1) != 0);
   constexpr int kNodes = 10000;
   for (int i = 0; i < kNodes; ++i) tree.Apply(Tree::Op(Tree::CreateRequestFor(NodePath(i))));
   tree.Persist();
@@ -108,7 +113,7 @@ void BM_ApplySet(benchmark::State& state) {
 // Each iteration creates a node and deletes it, so the tree neither empties nor grows; the
 // delete's cost is the pair's less BM_ApplyCreate's.
 void BM_ApplyCreateDelete(benchmark::State& state) {
-  Tree tree;
+  Tree tree(state.range(1) != 0);
   std::vector<std::string> commands;
   for (int i = 0; i < 1000; ++i) {
     commands.push_back(Tree::Op(Tree::CreateRequestFor(NodePath(i))));
@@ -119,9 +124,13 @@ void BM_ApplyCreateDelete(benchmark::State& state) {
   ApplyAll(state, tree, commands);
 }
 
-BENCHMARK(BM_ApplyCreate)->Arg(1)->Arg(64)->Iterations(kCreates);
-BENCHMARK(BM_ApplySet)->Arg(1)->Arg(64);
-BENCHMARK(BM_ApplyCreateDelete)->Arg(1)->Arg(64);
+// Arguments: entries per Persist; whether the tree keeps its events on disk (warrend does).
+BENCHMARK(BM_ApplyCreate)
+    ->ArgNames({"batch", "events"})
+    ->ArgsProduct({{1, 64}, {1, 0}})
+    ->Iterations(kCreates);
+BENCHMARK(BM_ApplySet)->ArgNames({"batch", "events"})->ArgsProduct({{1, 64}, {1, 0}});
+BENCHMARK(BM_ApplyCreateDelete)->ArgNames({"batch", "events"})->ArgsProduct({{1, 64}, {1, 0}});
 
 void BM_ValidatePath(benchmark::State& state) {
   const std::string path = "/ledgers/00/0000/L0001/some-child-name";

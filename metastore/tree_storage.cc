@@ -51,11 +51,65 @@ std::string SessionKey(uint64_t id) {
   return key;
 }
 
-std::string EventKey(uint64_t zxid, uint32_t number) {
+std::string EventKey(uint64_t zxid) {
   std::string key(1, kEventTag);
   AppendBigEndian(key, zxid, 8);
-  AppendBigEndian(key, number, 4);
   return key;
+}
+
+std::optional<uint64_t> ZxidOfEventKey(std::string_view key) {
+  if (key.size() != 9 || key[0] != kEventTag) return std::nullopt;
+  uint64_t zxid = 0;
+  for (size_t i = 1; i < key.size(); ++i) zxid = zxid << 8 | static_cast<uint8_t>(key[i]);
+  return zxid;
+}
+
+namespace {
+
+void AppendVarint(uint64_t n, std::string& out) {
+  for (; n > 0x7f; n >>= 7) out.push_back(static_cast<char>((n & 0x7f) | 0x80));
+  out.push_back(static_cast<char>(n));
+}
+
+std::optional<uint64_t> ReadVarint(std::string_view& in) {
+  uint64_t n = 0;
+  for (int shift = 0; shift < 64 && !in.empty(); shift += 7) {
+    const auto byte = static_cast<uint8_t>(in[0]);
+    in.remove_prefix(1);
+    n |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if ((byte & 0x80) == 0) return n;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+void AppendEvents(const std::vector<metastorepb::WatchEvent>& events, std::string& out) {
+  for (const auto& e : events) {
+    AppendVarint(e.zxid(), out);
+    out.push_back(static_cast<char>(e.type()));
+    AppendVarint(e.path().size(), out);
+    out += e.path();
+  }
+}
+
+bool DecodeEvents(std::string_view value, std::vector<metastorepb::WatchEvent>& out) {
+  while (!value.empty()) {
+    const std::optional<uint64_t> zxid = ReadVarint(value);
+    if (!zxid.has_value() || value.empty()) return false;
+    const auto type = static_cast<uint8_t>(value[0]);
+    value.remove_prefix(1);
+    const std::optional<uint64_t> size = ReadVarint(value);
+    if (!metastorepb::EventType_IsValid(type) || !size.has_value() || *size > value.size()) {
+      return false;
+    }
+    auto& e = out.emplace_back();
+    e.set_zxid(*zxid);
+    e.set_type(static_cast<metastorepb::EventType>(type));
+    e.set_path(std::string(value.substr(0, *size)));
+    value.remove_prefix(*size);
+  }
+  return true;
 }
 
 absl::Status ArchiveDir(const std::string& dir, SnapshotWriter& writer) {

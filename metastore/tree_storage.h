@@ -4,8 +4,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "proto/metastore.pb.h"
 #include "statemachine/state_machine.h"
 
 namespace warren::metastore {
@@ -14,8 +16,8 @@ namespace warren::metastore {
 //   'n' parent-path NUL name -> StoredNode   (the root is "n" NUL)
 //   's' session id (8 bytes, big-endian)     -> StoredSession
 //   'a'                                      -> the applied index (8 bytes, little-endian)
-//   'e' zxid (8 bytes, big-endian), its number in the command (4 bytes, big-endian)
-//                                            -> a WatchEvent the command fired
+//   'e' zxid (8 bytes, big-endian)           -> the watch events fired by the commands persisted
+//                                               together, the last at that zxid (AppendEvents)
 //   'h'                                      -> the zxid after which every event is kept
 //                                               under 'e' (8 bytes, little-endian)
 //   'r' key                                  -> a runtime record (StateMachine::Persist)
@@ -25,7 +27,14 @@ std::string ChildrenPrefix(std::string_view path);
 // The path a node key stands for; nullopt if `key` is not a node key.
 std::optional<std::string> PathOfNodeKey(std::string_view key);
 std::string SessionKey(uint64_t id);
-std::string EventKey(uint64_t zxid, uint32_t number);
+std::string EventKey(uint64_t zxid);
+// The zxid an event key stands for; nullopt if `key` is not one.
+std::optional<uint64_t> ZxidOfEventKey(std::string_view key);
+// Watch events as stored: each as its zxid (a varint), its type (one byte) and its path (a
+// varint length, then the bytes), so that a batch of writes costs one small record more.
+void AppendEvents(const std::vector<metastorepb::WatchEvent>& events, std::string& out);
+// Appends the events `value` holds to `out`; false if it is malformed.
+bool DecodeEvents(std::string_view value, std::vector<metastorepb::WatchEvent>& out);
 inline constexpr char kAppliedKey[] = "a";
 inline constexpr char kHistoryKey[] = "h";
 inline constexpr char kEventTag = 'e';

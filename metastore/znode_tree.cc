@@ -129,6 +129,7 @@ void ZNodeTree::Reset() {
   ttl_nodes_.clear();
   acls_.Clear();
   pending_->Clear();
+  pending_events_.clear();
   last_applied_ = 0;
   history_from_ = 0;
   data_bytes_ = 0;
@@ -166,9 +167,9 @@ absl::Status ZNodeTree::Load() {
       if (value.size() != 8) return absl::DataLossError("corrupt event history start in the tree");
       history_from_ = GetFixed64(value.data());
       history_kept = true;
-    } else if (!key.empty() && key[0] == kEventTag) {
-      if (!history.emplace_back().ParseFromArray(value.data(), value.size())) {
-        return absl::DataLossError("corrupt event record in the tree");
+    } else if (auto zxid = ZxidOfEventKey(key); zxid.has_value()) {
+      if (!DecodeEvents(value, history)) {
+        return absl::DataLossError(absl::StrCat("corrupt events record up to zxid ", *zxid));
       }
     } else if (auto path = PathOfNodeKey(key); path.has_value()) {
       metastorepb::StoredNode stored;
@@ -202,8 +203,9 @@ absl::Status ZNodeTree::Load() {
     }
   }
   if (!it->status().ok()) return TreeStatus(it->status(), options_.dir, "load");
-  if (!history_kept) {
-    // A new tree, or one written before events were kept: its history starts now.
+  if (!history_kept || options_.event_history == 0) {
+    // A new tree, one written before events were kept, or one that keeps none: its history
+    // starts now.
     history_from_ = last_applied_;
     if (!options_.read_only) {
       std::string from;
@@ -620,9 +622,7 @@ void ZNodeTree::Stage(const Txn& txn) {
     for (const auto& a : acls_.Get(node->acl)) *stored.add_acl() = a;
     pending_->Put(NodeKey(path), stored.SerializeAsString());
   }
-  for (size_t i = 0; i < txn.events.size(); ++i) {
-    pending_->Put(EventKey(txn.events[i].zxid(), i), txn.events[i].SerializeAsString());
-  }
+  if (options_.event_history > 0) AppendEvents(txn.events, pending_events_);
 }
 
 std::string ZNodeTree::ReplaceData(Node& node, std::string data) {
@@ -828,15 +828,16 @@ absl::Status ZNodeTree::Persist(uint64_t index, const RuntimeRecords& records) {
       pending_->Delete(k);
     }
   }
+  if (!pending_events_.empty()) pending_->Put(EventKey(index), pending_events_);
   std::string applied;
   PutFixed64(&applied, index);
   pending_->Put(kAppliedKey, applied);
   // The events kept on disk: the last `event_history` zxids' worth, trimmed in steps so
   // that range deletions stay few.
-  const uint64_t keep = std::max<uint64_t>(options_.event_history, 1);
-  if (index > history_from_ + keep + keep / 5) {
+  const uint64_t keep = options_.event_history;
+  if (keep > 0 && index > history_from_ + keep + keep / 5) {
     const uint64_t from = index - keep;
-    pending_->DeleteRange(EventKey(0, 0), EventKey(from + 1, 0));
+    pending_->DeleteRange(EventKey(0), EventKey(from + 1));
     std::string value;
     PutFixed64(&value, from);
     pending_->Put(kHistoryKey, value);
@@ -845,6 +846,7 @@ absl::Status ZNodeTree::Persist(uint64_t index, const RuntimeRecords& records) {
   auto s = db_->Write(rocksdb::WriteOptions(), pending_.get());
   if (!s.ok()) return RocksStatus(s, "write");
   pending_->Clear();
+  pending_events_.clear();
   last_applied_ = std::max(last_applied_, index);
   return absl::OkStatus();
 }

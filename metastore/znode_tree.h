@@ -34,7 +34,8 @@ struct TreeOptions {
   bool read_only = false;
   // How many zxids of events the tree keeps with itself on disk (and so in its snapshots),
   // so that a persistent watch set again after a restart or a snapshot install is sent what
-  // it missed (WatchManager::Add). Trimmed in steps of a fifth of it.
+  // it missed (WatchManager::Add). Trimmed in steps of a fifth of it. 0: none (to measure
+  // what keeping them costs).
   uint64_t event_history = 50000;
 };
 
@@ -176,6 +177,7 @@ class ZNodeTree : public StateMachine {
   mutable std::mutex mu_;
   std::unique_ptr<rocksdb::DB> db_;
   std::unique_ptr<rocksdb::WriteBatch> pending_;
+  std::string pending_events_;  // of the commands staged in pending_ (AppendEvents)
   uint64_t last_applied_ = 0;
   uint64_t history_from_ = 0;  // every event after it is kept under kEventTag
   uint64_t next_checkpoint_ = 0;
