@@ -36,18 +36,17 @@ constexpr uint32_t kOneShot = Bit(metastorepb::WATCH_DATA) | Bit(metastorepb::WA
 // About a minute of a busy quorum's changes, at some 100 bytes each.
 constexpr size_t kRecentEvents = 100000;
 
-// Whether a persistent watch of `kind` on `path` sees `event`: any event on the path itself
-// for a plain one; for a recursive one, any on the path or below but children changes.
+}  // namespace
+
 bool PersistentSees(metastorepb::WatchKind kind, const std::string& path,
                     const metastorepb::WatchEvent& event) {
   if (kind == metastorepb::WATCH_PERSISTENT) return event.path() == path;
+  if (kind != metastorepb::WATCH_PERSISTENT_RECURSIVE) return false;
   if (event.type() == metastorepb::NODE_CHILDREN_CHANGED) return false;
   if (event.path() == path) return true;
   const std::string prefix = path == "/" ? "/" : path + "/";
   return event.path().compare(0, prefix.size(), prefix) == 0;
 }
-
-}  // namespace
 
 uint64_t WatchManager::Attach(uint64_t session, Sink sink) {
   std::lock_guard lock(mu_);

@@ -14,6 +14,12 @@
 
 namespace warren::metastore {
 
+// Whether a persistent watch (recursive or not) of `kind` on `path` sees `event`: any event
+// on the path itself for a plain one; for a recursive one, any on the path or below but
+// children changes. False for the one-shot kinds.
+bool PersistentSees(metastorepb::WatchKind kind, const std::string& path,
+                    const metastorepb::WatchEvent& event);
+
 // The watches of the sessions attached to this member, and where their events go. The tree
 // calls Fire once per applied command, from the apply thread, so every session sees its
 // events in zxid order; a session stream attaches a sink, which must not block. A session's

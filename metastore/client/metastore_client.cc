@@ -8,6 +8,7 @@
 #include "glog/logging.h"
 #include "grpcpp/grpcpp.h"
 #include "metastore/errors.h"
+#include "metastore/watch_manager.h"
 #include "raft/transport/message_limits.h"
 
 namespace warren::metastore {
@@ -677,6 +678,7 @@ void MetastoreClient::SessionLoop() {
 }
 
 bool MetastoreClient::RunStream(const std::string& endpoint) {
+  const uint64_t attachments_before = stream_attachments_.load();
   grpc::ClientContext ctx;
   auto stream = StubFor(endpoint)->Session(&ctx);
   std::mutex write_mu;
@@ -814,12 +816,17 @@ bool MetastoreClient::RunStream(const std::string& endpoint) {
   const grpc::Status finished = stream->Finish();
 
   {
+    // As ZooKeeper's client logs each move: where the session was, and why it left (an
+    // attempt that never attached, as while no member is up, only at verbosity 1).
     std::lock_guard lock(session_mu_);
     if (!session_closing_) {
-      // As ZooKeeper's client logs each move: what a session's life looked like from here.
-      LOG(INFO) << "session " << absl::StrCat("0x", absl::Hex(session_id_.load())) << ": stream to "
-                << endpoint << " ended: "
-                << (closed.has_value() ? closed->message() : finished.error_message());
+      const std::string session = absl::StrCat("session 0x", absl::Hex(session_id_.load()));
+      const std::string why = closed.has_value() ? closed->message() : finished.error_message();
+      if (stream_attachments_.load() != attachments_before) {
+        LOG(INFO) << session << ": stream to " << endpoint << " ended: " << why;
+      } else {
+        VLOG(1) << session << " not attached at " << endpoint << ": " << why;
+      }
     }
   }
   if (closed.has_value() && closed->error() == metastorepb::SESSION_EXPIRED) {
@@ -853,6 +860,15 @@ void MetastoreClient::Dispatch(const metastorepb::WatchEvent& e) {
     for (const auto& key : registered_) {
       auto it = watches_.find(key);
       if (it != watches_.end()) it->second = std::max<uint64_t>(it->second, e.zxid());
+    }
+    // A persistent watch being set is sent what it missed, in order, before its
+    // acknowledgement: if the stream moves before that, the watch is set again from its
+    // newest event, not from before those it was sent (which would come again, out of order).
+    // (A HISTORY_GAP is for one watch, and may be of a member another has its history on.)
+    for (auto& [key, since] : watches_) {
+      if (e.type() != metastorepb::HISTORY_GAP && PersistentSees(key.second, key.first, e)) {
+        since = std::max<uint64_t>(since, e.zxid());
+      }
     }
     for (const auto& [id, listener] : on_event_) listeners.push_back(listener);
   }
