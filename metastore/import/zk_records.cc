@@ -46,8 +46,8 @@ namespace {
 bool ReadBody(JuteReader& r, int32_t type, bool in_multi, ZkTxn* t) {
   t->type = type;
   switch (type) {
-    case zkop::kCreate:
-    case zkop::kCreate2: {
+    case zookeeper::op::kCreate:
+    case zookeeper::op::kCreate2: {
       t->path = r.String();
       t->data = r.Buffer();
       ReadAcls(r, &t->acl);
@@ -57,28 +57,28 @@ bool ReadBody(JuteReader& r, int32_t type, bool in_multi, ZkTxn* t) {
       t->parent_cversion = r.Int();
       return true;
     }
-    case zkop::kCreateContainer:
-    case zkop::kCreateTtl:
+    case zookeeper::op::kCreateContainer:
+    case zookeeper::op::kCreateTtl:
       t->path = r.String();
       t->data = r.Buffer();
       ReadAcls(r, &t->acl);
       t->parent_cversion = r.Int();
-      if (type == zkop::kCreateTtl) t->ttl = r.Long();
+      if (type == zookeeper::op::kCreateTtl) t->ttl = r.Long();
       return true;
-    case zkop::kDelete:
-    case zkop::kDeleteContainer:
+    case zookeeper::op::kDelete:
+    case zookeeper::op::kDeleteContainer:
       t->path = r.String();
       return true;
-    case zkop::kSetData:
+    case zookeeper::op::kSetData:
       t->path = r.String();
       t->data = r.Buffer();
       t->version = r.Int();
       return true;
-    case zkop::kCheck:
+    case zookeeper::op::kCheck:
       t->path = r.String();
       t->version = r.Int();
       return true;
-    case zkop::kError:
+    case zookeeper::op::kError:
       t->err = r.Int();
       return true;
     default:
@@ -86,20 +86,20 @@ bool ReadBody(JuteReader& r, int32_t type, bool in_multi, ZkTxn* t) {
   }
   if (in_multi) return false;  // DataTree refuses any other op inside a multi
   switch (type) {
-    case zkop::kReconfig:  // a SetDataTxn of /zookeeper/config
+    case zookeeper::op::kReconfig:  // a SetDataTxn of /zookeeper/config
       t->path = r.String();
       t->data = r.Buffer();
       t->version = r.Int();
       return true;
-    case zkop::kSetAcl:
+    case zookeeper::op::kSetAcl:
       t->path = r.String();
       ReadAcls(r, &t->acl);
       t->version = r.Int();
       return true;
-    case zkop::kCreateSession:
+    case zookeeper::op::kCreateSession:
       t->timeout = r.Int();
       return true;
-    case zkop::kCloseSession: {
+    case zookeeper::op::kCloseSession: {
       // CloseSessionTxn since 3.6 (zookeeper.closeSessionTxn.enabled); before, no body. What
       // follows may also be a TxnDigest, which does not read as a list of paths.
       if (r.done()) return true;
@@ -112,7 +112,7 @@ bool ReadBody(JuteReader& r, int32_t type, bool in_multi, ZkTxn* t) {
       }
       return true;
     }
-    case zkop::kMulti: {
+    case zookeeper::op::kMulti: {
       const int32_t n = r.Count();
       for (int32_t i = 0; i < n && r.ok(); ++i) {
         const int32_t sub_type = r.Int();
@@ -151,7 +151,7 @@ absl::StatusOr<ZkLoggedTxn> DecodeTxn(std::string_view bytes) {
   t.header.type = r.Int();
   if (!r.ok()) return absl::DataLossError("a transaction header cut short");
   if (!ReadBody(r, t.header.type, false, &t.txn)) {
-    if (t.header.type == zkop::kMulti) {
+    if (t.header.type == zookeeper::op::kMulti) {
       return absl::InvalidArgumentError(absl::StrCat("zxid 0x", absl::Hex(t.header.zxid),
                                                      ": a multi holds an op of unknown type ",
                                                      t.txn.err));

@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "metastore/zookeeper/jute.h"
+#include "metastore/zookeeper/protocol.h"
 
 namespace warren::metastore::import {
 
@@ -32,24 +33,6 @@ struct ZkStat {
   int64_t ephemeral_owner = 0;
   int64_t pzxid = 0;
 };
-
-// ZooKeeper's OpCode values of the transactions its logs hold.
-namespace zkop {
-inline constexpr int32_t kCreate = 1;
-inline constexpr int32_t kDelete = 2;
-inline constexpr int32_t kSetData = 5;
-inline constexpr int32_t kSetAcl = 7;
-inline constexpr int32_t kCheck = 13;
-inline constexpr int32_t kMulti = 14;
-inline constexpr int32_t kCreate2 = 15;
-inline constexpr int32_t kReconfig = 16;
-inline constexpr int32_t kCreateContainer = 19;
-inline constexpr int32_t kDeleteContainer = 20;
-inline constexpr int32_t kCreateTtl = 21;
-inline constexpr int32_t kCreateSession = -10;
-inline constexpr int32_t kCloseSession = -11;
-inline constexpr int32_t kError = -1;
-}  // namespace zkop
 
 // EphemeralType's encodings of a node's kind in its ephemeralOwner.
 inline constexpr int64_t kContainerOwner = INT64_MIN;

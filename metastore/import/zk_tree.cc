@@ -33,23 +33,23 @@ ZkTree::ZkTree(const ZkSnapshot& snapshot) : sessions_(snapshot.sessions) {
 void ZkTree::Apply(const ZkLoggedTxn& t) {
   const ZkTxnHeader& h = t.header;
   switch (h.type) {
-    case zkop::kCreateSession:
+    case zookeeper::op::kCreateSession:
       sessions_[h.client_id] = t.txn.timeout;
       return;
-    case zkop::kCloseSession:
+    case zookeeper::op::kCloseSession:
       CloseSession(h, t.txn);
       return;
-    case zkop::kMulti: {
+    case zookeeper::op::kMulti: {
       // A multi with an error op failed as a whole: ZooKeeper logs it but applies none of it.
       for (const ZkTxn& op : t.txn.ops) {
-        if (op.type == zkop::kError) return;
+        if (op.type == zookeeper::op::kError) return;
       }
       for (const ZkTxn& op : t.txn.ops) {
         if (!ApplyOp(h, op.type, op)) ++skipped_;
       }
       return;
     }
-    case zkop::kReconfig:  // /zookeeper/config, which the import leaves out
+    case zookeeper::op::kReconfig:  // /zookeeper/config, which the import leaves out
       return;
     default:
       if (!ApplyOp(h, h.type, t.txn)) ++skipped_;
@@ -58,17 +58,17 @@ void ZkTree::Apply(const ZkLoggedTxn& t) {
 
 bool ZkTree::ApplyOp(const ZkTxnHeader& h, int32_t type, const ZkTxn& t) {
   switch (type) {
-    case zkop::kCreate:
-    case zkop::kCreate2:
+    case zookeeper::op::kCreate:
+    case zookeeper::op::kCreate2:
       return Create(h, type, t, t.ephemeral ? h.client_id : 0);
-    case zkop::kCreateContainer:
+    case zookeeper::op::kCreateContainer:
       return Create(h, type, t, kContainerOwner);
-    case zkop::kCreateTtl:
+    case zookeeper::op::kCreateTtl:
       return Create(h, type, t, TtlOwner(t.ttl));
-    case zkop::kDelete:
-    case zkop::kDeleteContainer:
+    case zookeeper::op::kDelete:
+    case zookeeper::op::kDeleteContainer:
       return Delete(t.path, h.zxid);
-    case zkop::kSetData: {
+    case zookeeper::op::kSetData: {
       auto it = nodes_.find(t.path);
       if (it == nodes_.end()) return false;
       it->second.data = t.data;
@@ -77,7 +77,7 @@ bool ZkTree::ApplyOp(const ZkTxnHeader& h, int32_t type, const ZkTxn& t) {
       it->second.stat.version = t.version;
       return true;
     }
-    case zkop::kSetAcl: {
+    case zookeeper::op::kSetAcl: {
       auto it = nodes_.find(t.path);
       if (it == nodes_.end()) return false;
       it->second.stat.aversion = t.version;
@@ -98,7 +98,7 @@ bool ZkTree::Create(const ZkTxnHeader& h, int32_t type, const ZkTxn& t, int64_t 
   ZkStat& ps = parent->second.stat;
   if (auto existing = nodes_.find(t.path); existing != nodes_.end()) {
     existing->second.acl = t.acl;
-    if (type == zkop::kCreate) {
+    if (type == zookeeper::op::kCreate) {
       const int32_t cversion = t.parent_cversion == -1 ? ps.cversion + 1 : t.parent_cversion;
       if (cversion > ps.cversion) {
         ps.cversion = cversion;

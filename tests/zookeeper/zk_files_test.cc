@@ -220,63 +220,65 @@ void CreateBody(JuteWriter& w, const std::string& path, bool ephemeral, int32_t 
 
 TEST(ZkTxnLog, ReadsEveryTransactionType) {
   std::string log = LogHeader();
-  Record(log, Txn(1, zkop::kCreateSession, [](JuteWriter& w) { w.Int(4000); }));
-  Record(log, Txn(2, zkop::kCreate, [](JuteWriter& w) { CreateBody(w, "/a", false, 1); }));
-  Record(log, Txn(3, zkop::kCreate2, [](JuteWriter& w) { CreateBody(w, "/a/e", true, 1); }));
-  Record(log, Txn(4, zkop::kCreateContainer, [](JuteWriter& w) {
+  Record(log, Txn(1, zookeeper::op::kCreateSession, [](JuteWriter& w) { w.Int(4000); }));
+  Record(log, Txn(2, zookeeper::op::kCreate, [](JuteWriter& w) { CreateBody(w, "/a", false, 1); }));
+  Record(log,
+         Txn(3, zookeeper::op::kCreate2, [](JuteWriter& w) { CreateBody(w, "/a/e", true, 1); }));
+  Record(log, Txn(4, zookeeper::op::kCreateContainer, [](JuteWriter& w) {
            w.String("/c");
            w.Buffer("");
            WriteAcl(w, {kDigest});
            w.Int(3);
          }));
-  Record(log, Txn(5, zkop::kCreateTtl, [](JuteWriter& w) {
+  Record(log, Txn(5, zookeeper::op::kCreateTtl, [](JuteWriter& w) {
            w.String("/t");
            w.Buffer("x");
            WriteAcl(w, {kWorldRead});
            w.Int(4);
            w.Long(60000);
          }));
-  Record(log, Txn(6, zkop::kSetData, [](JuteWriter& w) {
+  Record(log, Txn(6, zookeeper::op::kSetData, [](JuteWriter& w) {
            w.String("/a");
            w.Buffer(std::string("\0\0", 2));
            w.Int(1);
            w.Int(2);  // 3.6+ may append a TxnDigest (version, digest): read past
            w.Long(99);
          }));
-  Record(log, Txn(7, zkop::kSetAcl, [](JuteWriter& w) {
+  Record(log, Txn(7, zookeeper::op::kSetAcl, [](JuteWriter& w) {
            w.String("/a");
            WriteAcl(w, {kDigest, kWorldRead});
            w.Int(1);
          }));
-  Record(log, Txn(8, zkop::kCheck, [](JuteWriter& w) {
+  Record(log, Txn(8, zookeeper::op::kCheck, [](JuteWriter& w) {
            w.String("/a");
            w.Int(1);
          }));
-  Record(log, Txn(9, zkop::kMulti, [](JuteWriter& w) {
+  Record(log, Txn(9, zookeeper::op::kMulti, [](JuteWriter& w) {
            JuteWriter create, del, check;
            CreateBody(create, "/m", false, 5);
            del.String("/t");
            check.String("/a");
            check.Int(1);
            w.Int(3);
-           w.Int(zkop::kCreate);
+           w.Int(zookeeper::op::kCreate);
            w.Buffer(create.bytes());
-           w.Int(zkop::kDelete);
+           w.Int(zookeeper::op::kDelete);
            w.Buffer(del.bytes());
-           w.Int(zkop::kCheck);
+           w.Int(zookeeper::op::kCheck);
            w.Buffer(check.bytes());
          }));
-  Record(log, Txn(10, zkop::kError, [](JuteWriter& w) { w.Int(-110); }));
-  Record(log, Txn(11, zkop::kDeleteContainer, [](JuteWriter& w) { w.String("/c"); }));
-  Record(log, Txn(12, zkop::kDelete, [](JuteWriter& w) { w.String("/m"); }));
-  Record(log, Txn(13, zkop::kCloseSession, [](JuteWriter& w) { w.Strings({"/a/e"}); }));
-  Record(log, Txn(14, zkop::kCloseSession, [](JuteWriter&) {}));  // before 3.6: no body
-  Record(log, Txn(15, zkop::kReconfig, [](JuteWriter& w) {
+  Record(log, Txn(10, zookeeper::op::kError, [](JuteWriter& w) { w.Int(-110); }));
+  Record(log, Txn(11, zookeeper::op::kDeleteContainer, [](JuteWriter& w) { w.String("/c"); }));
+  Record(log, Txn(12, zookeeper::op::kDelete, [](JuteWriter& w) { w.String("/m"); }));
+  Record(log, Txn(13, zookeeper::op::kCloseSession, [](JuteWriter& w) { w.Strings({"/a/e"}); }));
+  Record(log, Txn(14, zookeeper::op::kCloseSession, [](JuteWriter&) {}));  // before 3.6: no body
+  Record(log, Txn(15, zookeeper::op::kReconfig, [](JuteWriter& w) {
            w.String("/zookeeper/config");
            w.Buffer("server.1=...");
            w.Int(-1);
          }));
-  Record(log, Txn(16, zkop::kCreate, [](JuteWriter& w) {  // a CreateTxnV0: no parentCVersion
+  Record(log,
+         Txn(16, zookeeper::op::kCreate, [](JuteWriter& w) {  // a CreateTxnV0: no parentCVersion
            w.String("/v0");
            w.Buffer("");
            WriteAcl(w, {kWorldRead});
@@ -309,18 +311,18 @@ TEST(ZkTxnLog, ReadsEveryTransactionType) {
   EXPECT_EQ(t[5].txn.data, std::string("\0\0", 2));
   EXPECT_EQ(t[5].txn.version, 1);
   EXPECT_THAT(t[6].txn.acl, ElementsAre(kDigest, kWorldRead));
-  EXPECT_EQ(t[7].txn.type, zkop::kCheck);
+  EXPECT_EQ(t[7].txn.type, zookeeper::op::kCheck);
   ASSERT_EQ(t[8].txn.ops.size(), 3u);
   EXPECT_EQ(t[8].txn.ops[0].path, "/m");
   EXPECT_EQ(t[8].txn.ops[0].parent_cversion, 5);
-  EXPECT_EQ(t[8].txn.ops[1].type, zkop::kDelete);
+  EXPECT_EQ(t[8].txn.ops[1].type, zookeeper::op::kDelete);
   EXPECT_EQ(t[8].txn.ops[2].version, 1);
   EXPECT_EQ(t[9].txn.err, -110);
-  EXPECT_EQ(t[10].txn.type, zkop::kDeleteContainer);
+  EXPECT_EQ(t[10].txn.type, zookeeper::op::kDeleteContainer);
   EXPECT_TRUE(t[12].txn.has_paths);
   EXPECT_THAT(t[12].txn.paths, ElementsAre("/a/e"));
   EXPECT_FALSE(t[13].txn.has_paths);
-  EXPECT_EQ(t[14].txn.type, zkop::kReconfig);
+  EXPECT_EQ(t[14].txn.type, zookeeper::op::kReconfig);
   EXPECT_EQ(t[15].txn.parent_cversion, -1);
 }
 
@@ -328,7 +330,7 @@ std::string ThreeCreates(std::vector<size_t>* offsets) {
   std::string log = LogHeader();
   for (int64_t zxid = 1; zxid <= 3; ++zxid) {
     offsets->push_back(log.size());
-    Record(log, Txn(zxid, zkop::kCreate, [zxid](JuteWriter& w) {
+    Record(log, Txn(zxid, zookeeper::op::kCreate, [zxid](JuteWriter& w) {
              CreateBody(w, "/n" + std::to_string(zxid), false, static_cast<int32_t>(zxid));
            }));
   }
@@ -366,9 +368,9 @@ TEST(ZkTxnLog, AnUnknownTypeIsAnError) {
   EXPECT_THAT(read.status().message(), HasSubstr("unknown transaction type 42"));
 
   log = LogHeader();
-  Record(log, Txn(1, zkop::kMulti, [](JuteWriter& w) {
+  Record(log, Txn(1, zookeeper::op::kMulti, [](JuteWriter& w) {
            w.Int(1);
-           w.Int(zkop::kSetAcl);  // not allowed in a multi
+           w.Int(zookeeper::op::kSetAcl);  // not allowed in a multi
            w.Buffer("");
          }));
   EXPECT_THAT(ParseTxnLog(log).status().message(), HasSubstr("op of unknown type 7"));

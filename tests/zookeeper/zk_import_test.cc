@@ -36,7 +36,7 @@ ZkSnapshot RootOnly() {
 }
 
 ZkLoggedTxn ZkCreate(int64_t zxid, const std::string& path, int32_t parent_cversion,
-                     int32_t type = zkop::kCreate, bool ephemeral = false) {
+                     int32_t type = zookeeper::op::kCreate, bool ephemeral = false) {
   ZkLoggedTxn t;
   t.header = {kSession, 1, zxid, 1000 + zxid, type};
   t.txn.type = type;
@@ -50,8 +50,8 @@ ZkLoggedTxn ZkCreate(int64_t zxid, const std::string& path, int32_t parent_cvers
 
 ZkLoggedTxn ZkDelete(int64_t zxid, const std::string& path) {
   ZkLoggedTxn t;
-  t.header = {kSession, 1, zxid, 1000 + zxid, zkop::kDelete};
-  t.txn.type = zkop::kDelete;
+  t.header = {kSession, 1, zxid, 1000 + zxid, zookeeper::op::kDelete};
+  t.txn.type = zookeeper::op::kDelete;
   t.txn.path = path;
   return t;
 }
@@ -92,11 +92,11 @@ TEST(ZkTree, AFuzzySnapshotsTransactionsAreSkipped) {
 TEST(ZkTree, AFailedMultiAppliesNothing) {
   ZkTree tree(RootOnly());
   ZkLoggedTxn multi;
-  multi.header = {kSession, 1, 1, 1001, zkop::kMulti};
-  multi.txn.type = zkop::kMulti;
+  multi.header = {kSession, 1, 1, 1001, zookeeper::op::kMulti};
+  multi.txn.type = zookeeper::op::kMulti;
   multi.txn.ops.push_back(ZkCreate(1, "/m", 1).txn);
   ZkTxn error;
-  error.type = zkop::kError;
+  error.type = zookeeper::op::kError;
   error.err = -101;
   multi.txn.ops.push_back(error);
   tree.Apply(multi);
@@ -110,15 +110,15 @@ TEST(ZkTree, AFailedMultiAppliesNothing) {
 TEST(ZkTree, ClosingASessionDeletesItsEphemerals) {
   ZkTree tree(RootOnly());
   ZkLoggedTxn open;
-  open.header = {kSession, 0, 1, 1001, zkop::kCreateSession};
+  open.header = {kSession, 0, 1, 1001, zookeeper::op::kCreateSession};
   open.txn.timeout = 4000;
   tree.Apply(open);
   EXPECT_EQ(tree.sessions().at(kSession), 4000);
-  tree.Apply(ZkCreate(2, "/e1", 1, zkop::kCreate2, true));
-  tree.Apply(ZkCreate(3, "/e2", 2, zkop::kCreate, true));
+  tree.Apply(ZkCreate(2, "/e1", 1, zookeeper::op::kCreate2, true));
+  tree.Apply(ZkCreate(3, "/e2", 2, zookeeper::op::kCreate, true));
   tree.Apply(ZkCreate(4, "/p", 3));
   ZkLoggedTxn close;
-  close.header = {kSession, 0, 5, 1005, zkop::kCloseSession};
+  close.header = {kSession, 0, 5, 1005, zookeeper::op::kCloseSession};
   close.txn.has_paths = true;
   close.txn.paths = {"/e1"};  // and /e2, which the session also owned
   tree.Apply(close);
@@ -130,8 +130,8 @@ TEST(ZkTree, ClosingASessionDeletesItsEphemerals) {
 
 TEST(ZkTree, ContainersAndTtlNodesAreMarkedInTheOwner) {
   ZkTree tree(RootOnly());
-  tree.Apply(ZkCreate(1, "/c", 1, zkop::kCreateContainer));
-  ZkLoggedTxn ttl = ZkCreate(2, "/t", 2, zkop::kCreateTtl);
+  tree.Apply(ZkCreate(1, "/c", 1, zookeeper::op::kCreateContainer));
+  ZkLoggedTxn ttl = ZkCreate(2, "/t", 2, zookeeper::op::kCreateTtl);
   ttl.txn.ttl = 60000;
   tree.Apply(ttl);
   EXPECT_EQ(tree.nodes().at("/c").stat.ephemeral_owner, kContainerOwner);
@@ -192,7 +192,7 @@ std::string LogFile(int64_t first, int64_t last) {
     t.Int(1);
     t.Long(zxid);
     t.Long(1000);
-    t.Int(zkop::kCreate);
+    t.Int(zookeeper::op::kCreate);
     t.String(absl::StrCat("/n", zxid));
     t.Buffer("");
     t.Int(1);
@@ -305,13 +305,13 @@ TEST_F(WarrenTreeTest, LoadsAsZooKeeperShowedIt) {
   for (int i = 0; i < 4; ++i)
     zk.Apply(ZkCreate(0x100000002 + i, "/seq/n" + std::to_string(i), i + 1));
   zk.Apply(ZkDelete(0x100000006, "/seq/n1"));
-  zk.Apply(ZkCreate(0x100000007, "/c", 2, zkop::kCreateContainer));
-  ZkLoggedTxn ttl = ZkCreate(0x100000008, "/t", 3, zkop::kCreateTtl);
+  zk.Apply(ZkCreate(0x100000007, "/c", 2, zookeeper::op::kCreateContainer));
+  ZkLoggedTxn ttl = ZkCreate(0x100000008, "/t", 3, zookeeper::op::kCreateTtl);
   ttl.txn.ttl = 5000;
   zk.Apply(ttl);
-  zk.Apply(ZkCreate(0x100000009, "/e", 4, zkop::kCreate, true));
+  zk.Apply(ZkCreate(0x100000009, "/e", 4, zookeeper::op::kCreate, true));
   ZkLoggedTxn acl;
-  acl.header = {kSession, 1, 0x10000000a, 2000, zkop::kSetAcl};
+  acl.header = {kSession, 1, 0x10000000a, 2000, zookeeper::op::kSetAcl};
   acl.txn.path = "/c";
   acl.txn.acl = {{1, "world", "anyone"}};
   acl.txn.version = 1;
