@@ -69,6 +69,9 @@ bool ReadBody(JuteReader& r, int32_t type, bool in_multi, ZkTxn* t) {
     case zookeeper::op::kDeleteContainer:
       t->path = r.String();
       return true;
+    case zookeeper::op::kReconfig:  // a SetDataTxn of /zookeeper/config, never in a multi
+      if (in_multi) return false;
+      [[fallthrough]];
     case zookeeper::op::kSetData:
       t->path = r.String();
       t->data = r.Buffer();
@@ -86,11 +89,6 @@ bool ReadBody(JuteReader& r, int32_t type, bool in_multi, ZkTxn* t) {
   }
   if (in_multi) return false;  // DataTree refuses any other op inside a multi
   switch (type) {
-    case zookeeper::op::kReconfig:  // a SetDataTxn of /zookeeper/config
-      t->path = r.String();
-      t->data = r.Buffer();
-      t->version = r.Int();
-      return true;
     case zookeeper::op::kSetAcl:
       t->path = r.String();
       ReadAcls(r, &t->acl);
