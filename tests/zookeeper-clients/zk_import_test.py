@@ -25,7 +25,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import unittest
 from collections import namedtuple
 
@@ -34,7 +33,7 @@ from warren_quorum import (Quorum, die_with_parent, eventually,  # noqa: E402
                            install_signal_cleanup, new_kazoo_client)
 
 from kazoo.exceptions import BadVersionError, NoNodeError  # noqa: E402
-from kazoo.protocol.serialization import Create2, int_struct, long_struct  # noqa: E402
+from kazoo.protocol.serialization import Create2, long_struct  # noqa: E402
 from kazoo.protocol.states import KazooState  # noqa: E402
 from kazoo.security import make_acl, make_digest_acl  # noqa: E402
 
@@ -329,7 +328,7 @@ def check_case(test, case):
     if case.zookeeper_config:
         test.assertGreater(case.report["index"], 1 << 32)
     zookeeper_seq = case.zookeeper_next_sequential("/seq")
-    test.assertEqual(case.report["index"], max(max_zxid(case.expected), case.report["index"]))
+    test.assertGreaterEqual(case.report["index"], max_zxid(case.expected))
     case.start_warrend()
 
     reader = case.client(auth_data=[("digest", "admin:secret")])
