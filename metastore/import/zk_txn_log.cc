@@ -13,10 +13,7 @@ absl::StatusOr<ZkTxnLog> ParseTxnLog(std::string_view bytes) {
   log.dbid = r.Long();
   if (!r.ok()) {
     // ZooKeeper made the file but died before its header was written: nothing in it.
-    if (bytes.find_first_not_of('\0') == std::string_view::npos) {
-      log.torn_at = 0;
-      return log;
-    }
+    if (bytes.find_first_not_of('\0') == std::string_view::npos) return log;
     return absl::DataLossError("not a ZooKeeper transaction log (cut short in the header)");
   }
   if (magic != kTxnLogMagic) {
