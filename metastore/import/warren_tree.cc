@@ -33,9 +33,11 @@ metastorepb::StoredNode ToStored(const std::string& path, const ZkNode& n,
   st->set_version(n.stat.version);
   // ZooKeeper stores the creates under a node as its cversion, names sequential children by
   // it, and shows clients creates + deletes (DataNode.copyStat): what Warren's cversion is.
-  const int32_t shown = n.stat.cversion * 2 - static_cast<int32_t>(n.children.size());
-  st->set_cversion(shown);
-  st->set_sequence_offset(shown - n.stat.cversion);
+  // (In Java's int arithmetic, which wraps.)
+  const auto stored = static_cast<uint32_t>(n.stat.cversion);
+  const uint32_t shown = stored * 2 - static_cast<uint32_t>(n.children.size());
+  st->set_cversion(static_cast<int32_t>(shown));
+  st->set_sequence_offset(static_cast<int32_t>(shown - stored));
   st->set_aversion(n.stat.aversion);
   st->set_data_length(static_cast<int32_t>(n.data.size()));
   int32_t children = 0;
