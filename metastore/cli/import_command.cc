@@ -63,7 +63,8 @@ void Print(const import::ZkDataDir& zk, const import::WarrenTreeCounts& c, const
               << ",\"snapshot\":" << JsonString(zk.snapshot) << ",\"logs\":["
               << absl::StrJoin(logs, ",") << "],\"txns\":" << zk.txns
               << ",\"skipped_txns\":" << zk.tree->skipped()
-              << ",\"torn\":" << JsonString(zk.torn.value_or("")) << ",\"id\":" << id
+              << ",\"torn\":" << JsonString(zk.torn.value_or(""))
+              << ",\"dead_sessions\":" << zk.dead_sessions << ",\"id\":" << id
               << ",\"address\":" << JsonString(address) << "}\n";
     return;
   }
@@ -79,6 +80,10 @@ void Print(const import::ZkDataDir& zk, const import::WarrenTreeCounts& c, const
               << " of them already in the (fuzzy) snapshot, skipped as ZooKeeper skips them\n";
   }
   if (zk.torn.has_value()) std::cout << "  a torn last record ends " << *zk.torn << "\n";
+  if (zk.dead_sessions > 0) {
+    std::cout << "  the ephemerals of " << zk.dead_sessions
+              << " sessions no longer live were deleted, as ZooKeeper deletes them on starting\n";
+  }
   std::cout << "into " << dir << " at index " << zk.last_zxid << "; "
             << StartHint(dir, id, address);
 }

@@ -133,6 +133,7 @@ absl::StatusOr<ZkDataDir> LoadZkDataDir(const std::string& data_dir, const std::
     }
   }
   out.last_zxid = last;
+  out.dead_sessions = out.tree->DropDeadSessions(last);
   return out;
 }
 

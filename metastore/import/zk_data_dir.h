@@ -22,6 +22,7 @@ struct ZkDataDir {
   int64_t txns = 0;                        // transactions applied after the snapshot
   int64_t last_zxid = 0;                   // the largest zxid ZooKeeper reached
   std::optional<std::string> torn;  // "file at offset N": a torn record, where reading stopped
+  int64_t dead_sessions = 0;        // not live: their ephemerals went, as on a restart
 };
 
 // `data_dir` is ZooKeeper's dataDir or its version-2 directory; `log_dir` its dataLogDir

@@ -146,6 +146,15 @@ bool ZkTree::Delete(const std::string& path, int64_t zxid) {
   return true;
 }
 
+int64_t ZkTree::DropDeadSessions(int64_t zxid) {
+  std::vector<int64_t> dead;
+  for (const auto& [owner, paths] : ephemerals_) {
+    if (!paths.empty() && !sessions_.contains(owner)) dead.push_back(owner);
+  }
+  for (int64_t owner : dead) CloseSession({owner, 0, zxid, 0, zookeeper::op::kCloseSession}, {});
+  return static_cast<int64_t>(dead.size());
+}
+
 // DataTree.killSession: the paths the CloseSessionTxn lists, then whatever else the session
 // still owns.
 void ZkTree::CloseSession(const ZkTxnHeader& h, const ZkTxn& t) {

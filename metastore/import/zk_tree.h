@@ -28,6 +28,10 @@ class ZkTree {
   explicit ZkTree(const ZkSnapshot& snapshot);
 
   void Apply(const ZkLoggedTxn& t);
+  // As ZooKeeperServer.loadData after a restore: the ephemerals of sessions that are not
+  // live (not in the snapshot's list nor created since) are deleted at `zxid`. Returns how
+  // many sessions that was.
+  int64_t DropDeadSessions(int64_t zxid);
 
   const std::map<std::string, ZkNode>& nodes() const { return nodes_; }
   const std::map<int64_t, int32_t>& sessions() const { return sessions_; }

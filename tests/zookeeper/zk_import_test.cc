@@ -128,6 +128,18 @@ TEST(ZkTree, ClosingASessionDeletesItsEphemerals) {
   EXPECT_TRUE(tree.sessions().empty());
 }
 
+TEST(ZkTree, TheEphemeralsOfSessionsNoLongerLiveGo) {
+  ZkSnapshot snap = RootOnly();
+  snap.sessions[kSession] = 4000;
+  snap.nodes.push_back({"/live", "", kOpen, {2, 2, 0, 0, 0, 0, 0, kSession, 2}});
+  snap.nodes.push_back({"/dead", "", kOpen, {3, 3, 0, 0, 0, 0, 0, kSession + 1, 3}});
+  ZkTree tree(snap);
+  EXPECT_EQ(tree.DropDeadSessions(9), 1);
+  EXPECT_TRUE(tree.nodes().contains("/live"));
+  EXPECT_FALSE(tree.nodes().contains("/dead"));
+  EXPECT_EQ(tree.nodes().at("/").stat.pzxid, 9);
+}
+
 TEST(ZkTree, ContainersAndTtlNodesAreMarkedInTheOwner) {
   ZkTree tree(RootOnly());
   tree.Apply(ZkCreate(1, "/c", 1, zookeeper::op::kCreateContainer));
