@@ -12,7 +12,6 @@
 #include <filesystem>
 #include <iostream>
 
-#include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -107,12 +106,11 @@ int Backup(MetastoreClient& client, const Args& args) {
 }
 
 int Restore(const Args& args) {
-  const std::string dir = absl::GetFlag(FLAGS_data_dir);
-  const uint64_t id = absl::GetFlag(FLAGS_id);
-  const std::string address = absl::GetFlag(FLAGS_address);
-  if (args.size() != 1 || dir.empty() || id == 0 || address.find(':') == std::string::npos) {
+  const auto member = NewMemberFromFlags();
+  if (args.size() != 1 || !member) {
     return Usage("restore FILE --data-dir=DIR --id=N --address=HOST:PORT");
   }
+  const auto& [dir, id, address] = *member;
   if (auto s = CheckNewDataDir(dir); !s.ok()) return Usage(std::string(s.message()));
   auto backup = raft::SnapshotStore::Verify(args[0]);
   if (!backup.ok()) return Fail(backup.status());

@@ -91,12 +91,11 @@ void Print(const import::ZkDataDir& zk, const import::WarrenTreeCounts& c, const
 }  // namespace
 
 int ImportZk(const Args& args) {
-  const std::string dir = absl::GetFlag(FLAGS_data_dir);
-  const uint64_t id = absl::GetFlag(FLAGS_id);
-  const std::string address = absl::GetFlag(FLAGS_address);
-  if (args.size() != 1 || dir.empty() || id == 0 || address.find(':') == std::string::npos) {
+  const auto member = NewMemberFromFlags();
+  if (args.size() != 1 || !member) {
     return Usage("import-zk ZK_DATA_DIR --data-dir=DIR --id=N --address=HOST:PORT");
   }
+  const auto& [dir, id, address] = *member;
   if (auto s = CheckNewDataDir(dir); !s.ok()) return Usage(std::string(s.message()));
   // Everything is read and checked before anything is written.
   auto zk = import::LoadZkDataDir(args[0], absl::GetFlag(FLAGS_zk_log_dir));

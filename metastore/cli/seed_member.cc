@@ -23,6 +23,12 @@ constexpr char kRaftDir[] = "raft";
 
 }  // namespace
 
+std::optional<NewMember> NewMemberFromFlags() {
+  NewMember m{absl::GetFlag(FLAGS_data_dir), absl::GetFlag(FLAGS_id), absl::GetFlag(FLAGS_address)};
+  if (m.dir.empty() || m.id == 0 || m.address.find(':') == std::string::npos) return std::nullopt;
+  return m;
+}
+
 absl::Status CheckNewDataDir(const std::string& dir) {
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {

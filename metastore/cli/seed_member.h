@@ -2,20 +2,24 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
-#include "absl/flags/declare.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "raft/server/snapshot_store.h"
 #include "statemachine/state_machine.h"
 
-// The new member, for restore and import-zk.
-ABSL_DECLARE_FLAG(std::string, data_dir);
-ABSL_DECLARE_FLAG(uint64_t, id);
-ABSL_DECLARE_FLAG(std::string, address);
-
 namespace warren::metastore::cli {
+
+// The member restore and import-zk make: --data-dir, --id, --address.
+struct NewMember {
+  std::string dir;
+  uint64_t id;
+  std::string address;
+};
+// The flags' new member; nullopt if one is missing (or the address is not HOST:PORT).
+std::optional<NewMember> NewMemberFromFlags();
 
 // A new member's --data-dir must be empty or absent: restore and import-zk make a member.
 absl::Status CheckNewDataDir(const std::string& dir);
