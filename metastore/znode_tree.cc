@@ -392,13 +392,16 @@ absl::StatusOr<metastorepb::OpResult> ZNodeTree::Create(Txn& txn,
                      absl::StrCat(path, " (an ephemeral node needs a session)"));
   }
   if (c.sequential()) {
-    // ZooKeeper's rule: the parent's cversion, which counts creates and deletes alike, so
-    // numbers are never reused under a parent.
-    if (parent->stat.cversion() < 0) {
+    // The parent's cversion, which counts creates and deletes alike, so numbers are never
+    // reused under a parent. (ZooKeeper counts creates alone: sequence_offset carries the
+    // difference for the nodes imported from it.)
+    const int64_t number =
+        int64_t{parent->stat.cversion()} - int64_t{parent->stat.sequence_offset()};
+    if (number < 0 || number > INT32_MAX) {
       return MetaError(metastorepb::BAD_ARGUMENTS,
                        absl::StrCat(path, " (the parent's sequence counter is exhausted)"));
     }
-    path += absl::StrFormat("%010d", parent->stat.cversion());
+    path += absl::StrFormat("%010d", number);
   }
   if (Find(path) != nullptr) return MetaError(metastorepb::NODE_EXISTS, path);
 

@@ -12,29 +12,21 @@
 #include <filesystem>
 #include <iostream>
 
-#include "absl/flags/flag.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/grpc_connect.h"
 #include "metastore/cli/output.h"
+#include "metastore/cli/seed_member.h"
 #include "metastore/errors.h"
 #include "proto/metastore.grpc.pb.h"
-#include "raft/server/data_dir.h"
 #include "raft/server/snapshot_store.h"
-
-ABSL_FLAG(std::string, data_dir, "", "restore: the new member's data directory (empty or new)");
-ABSL_FLAG(uint64_t, id, 0, "restore: the new member's id (> 0)");
-ABSL_FLAG(std::string, address, "", "restore: the new member's HOST:PORT");
 
 namespace warren::metastore::cli {
 namespace {
 
 namespace fs = std::filesystem;
 
-// warrend keeps its Raft group's files here, under its --data-dir (metastore_server.cc).
-constexpr char kGroup[] = "metastore";
-constexpr char kRaftDir[] = "raft";
 constexpr int kMaxChunkBytes = 4 << 20;
 
 absl::Status Errno(const std::string& what, const std::string& path) {
@@ -114,37 +106,15 @@ int Backup(MetastoreClient& client, const Args& args) {
 }
 
 int Restore(const Args& args) {
-  const std::string dir = absl::GetFlag(FLAGS_data_dir);
-  const uint64_t id = absl::GetFlag(FLAGS_id);
-  const std::string address = absl::GetFlag(FLAGS_address);
-  if (args.size() != 1 || dir.empty() || id == 0 || address.find(':') == std::string::npos) {
+  const auto member = NewMemberFromFlags();
+  if (args.size() != 1 || !member) {
     return Usage("restore FILE --data-dir=DIR --id=N --address=HOST:PORT");
   }
-  std::error_code ec;
-  if (fs::exists(dir, ec) && !fs::is_empty(dir, ec)) {
-    return Usage(absl::StrCat("--data-dir ", dir, " is not empty: a restore makes a new member"));
-  }
+  const auto& [dir, id, address] = *member;
+  if (auto s = CheckNewDataDir(dir); !s.ok()) return Usage(std::string(s.message()));
   auto backup = raft::SnapshotStore::Verify(args[0]);
   if (!backup.ok()) return Fail(backup.status());
-
-  // The backup's state under a membership of one: the new member, which founds the quorum.
-  raftpb::SnapshotHeader header = backup->header;
-  raftpb::ConfState* conf = header.mutable_metadata()->mutable_conf_state();
-  conf->Clear();
-  conf->add_voters(id);
-  header.clear_members();
-  raftpb::MemberAddress* me = header.add_members();
-  me->set_id(id);
-  me->set_address(address);
-
-  const std::string raft_dir = (fs::path(dir) / kRaftDir).string();
-  fs::create_directories(raft_dir, ec);
-  if (ec)
-    return Fail(MetaError(metastorepb::SYSTEM_ERROR, "create " + raft_dir + ": " + ec.message()));
-  if (auto s = raft::ClaimDataDir(raft_dir, kGroup, id); !s.ok()) return Fail(s);
-  auto store = raft::SnapshotStore::Open((fs::path(raft_dir) / "snapshots").string());
-  if (!store.ok()) return Fail(store.status());
-  auto written = (*store)->Write(header, [&](SnapshotWriter& w) -> absl::Status {
+  auto written = SeedMember(dir, id, address, backup->header, [&](SnapshotWriter& w) {
     auto reader = raft::SnapshotStore::OpenData(*backup);
     if (!reader.ok()) return reader.status();
     std::string buf(1 << 20, '\0');
@@ -160,10 +130,8 @@ int Restore(const Args& args) {
     std::cout << "{\"data_dir\":" << JsonString(dir) << ",\"index\":" << written->index()
               << ",\"id\":" << id << ",\"address\":" << JsonString(address) << "}\n";
   } else {
-    std::cout << "restored the backup at index " << written->index() << " into " << dir
-              << "; start the new quorum's first member with\n  warrend --id=" << id
-              << " --members=" << id << "=" << address << " --data-dir=" << dir
-              << "\nthen add the others with warren member add\n";
+    std::cout << "restored the backup at index " << written->index() << " into " << dir << "; "
+              << StartHint(dir, id, address);
   }
   return 0;
 }

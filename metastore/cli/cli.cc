@@ -32,6 +32,9 @@ const char kUsage[] = R"(usage: warren [--endpoints=H:P,...] [--json] COMMAND [A
   backup FILE                                    the leader's snapshot, taken now, into FILE
   restore FILE --data-dir=DIR --id=N --address=HOST:PORT
                                                  offline: DIR seeds a new quorum's first member
+  import-zk ZK_DATA_DIR --data-dir=DIR --id=N --address=HOST:PORT [--zk-log-dir=DIR]
+                                                 offline: DIR seeds a new quorum's first member
+                                                 with a stopped ZooKeeper 3.x's tree
   check DATA_DIR                                 offline: would this stopped member start?)";
 
 void QuietLibraryLogs(const char* argv0) {

@@ -22,6 +22,7 @@
 #include "metastore/cli/backup_commands.h"
 #include "metastore/cli/check_command.h"
 #include "metastore/cli/cli.h"
+#include "metastore/cli/import_command.h"
 #include "metastore/cli/member_commands.h"
 #include "metastore/cli/output.h"
 #include "metastore/client/endpoints_flag.h"
@@ -332,6 +333,7 @@ int Main(int argc, char** argv) {
   // Offline: no quorum to talk to.
   if (command == "restore") return Restore(args);
   if (command == "check") return Check(args);
+  if (command == "import-zk") return ImportZk(args);
 
   auto endpoints = EndpointsFromFlag();
   if (!endpoints.ok()) return Usage(std::string(endpoints.status().message()));

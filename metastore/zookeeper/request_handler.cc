@@ -385,8 +385,14 @@ void RequestHandler::Connect(JuteReader& r) {
     Close();
     return Finished();
   }
-  // A session's id is the zxid of the entry that created it: its client has seen that.
-  const int64_t seen = std::max(req.last_zxid_seen, req.session_id);
+  // A session's id is the zxid of the entry that created it: its client has seen that, unless
+  // the session is known here already or its id is far beyond what this member applied: an
+  // id ZooKeeper gave (server id in the top byte), kept by `warren import-zk`, not a zxid.
+  constexpr int64_t kForeignIdMargin = int64_t{1} << 32;
+  const bool id_is_zxid = req.session_id > 0 && !member_->tree().HasSession(req.session_id) &&
+                          req.session_id - Applied() < kForeignIdMargin;
+  const int64_t seen =
+      id_is_zxid ? std::max(req.last_zxid_seen, req.session_id) : req.last_zxid_seen;
   last_zxid_ = seen;
   member_->AfterCatchUp(
       seen, absl::Milliseconds(timeout / 3),

@@ -83,7 +83,8 @@ class Quorum:
     Start and restart members from the main thread: a member is SIGKILLed when the thread
     that started it ends (die_with_parent), so that none outlives a killed test."""
 
-    def __init__(self, kind, workdir, base_port, bin_dir=None, n=3, extra_args=()):
+    def __init__(self, kind, workdir, base_port, bin_dir=None, n=3, extra_args=(),
+                 zookeeper_props=(), zookeeper_config=()):
         if kind not in ("warren", "zookeeper"):
             raise ValueError(f"unknown quorum kind {kind!r}")
         self.kind = kind
@@ -93,6 +94,8 @@ class Quorum:
             REPO_ROOT, "build", "bin")
         self.n = n
         self.extra_args = list(extra_args)
+        self.zookeeper_props = list(zookeeper_props)  # "name=value": -D system properties
+        self.zookeeper_config = list(zookeeper_config)  # "name=value" lines for zoo.cfg
         self._procs = {}      # member -> Popen
         self._logs = {}       # member -> open log file
         atexit.register(self.stop)
@@ -147,11 +150,11 @@ class Quorum:
         self._check_ports_free()
         os.makedirs(self.workdir, exist_ok=True)
         for i in self.members():  # what an earlier run left (nothing else in workdir)
-            shutil.rmtree(self._member_dir(i), ignore_errors=True)
+            shutil.rmtree(self.member_dir(i), ignore_errors=True)
             if os.path.exists(self.log_path(i)):
                 os.remove(self.log_path(i))
         for i in self.members():
-            self._prepare(i)
+            self.prepare(i)
         for i in self.members():
             self._spawn(i)
         deadline = time.monotonic() + START_TIMEOUT_S
@@ -227,11 +230,12 @@ class Quorum:
                     raise RuntimeError(f"port {port} is in use ({e}); is another quorum "
                                        f"running?") from None
 
-    def _member_dir(self, i):
+    def member_dir(self, i):
         return os.path.join(self.workdir, f"member{i}")
 
-    def _prepare(self, i):
-        os.makedirs(self._member_dir(i), exist_ok=True)
+    def prepare(self, i):
+        """Makes member i's directory (and configuration) without starting it."""
+        os.makedirs(self.member_dir(i), exist_ok=True)
         if self.kind == "zookeeper":
             self._write_zookeeper_config(i)
 
@@ -243,12 +247,12 @@ class Quorum:
     def _warren_command(self, i):
         members = ",".join(f"{j}=127.0.0.1:{self.base_port + j - 1}" for j in self.members())
         return [os.path.join(self.bin_dir, "warrend"), f"--id={i}", f"--members={members}",
-                f"--data-dir={self._member_dir(i)}", f"--zk-port={self.zk_port(i)}",
+                f"--data-dir={self.member_dir(i)}", f"--zk-port={self.zk_port(i)}",
                 *self.extra_args]
 
     def _write_zookeeper_config(self, i):
-        data_dir = os.path.join(self._member_dir(i), "data")
-        conf_dir = os.path.join(self._member_dir(i), "conf")
+        data_dir = os.path.join(self.member_dir(i), "data")
+        conf_dir = os.path.join(self.member_dir(i), "conf")
         os.makedirs(data_dir, exist_ok=True)
         os.makedirs(conf_dir, exist_ok=True)
         with open(os.path.join(data_dir, "myid"), "w") as f:
@@ -263,6 +267,7 @@ class Quorum:
             "admin.enableServer=false",
             "4lw.commands.whitelist=*",
             "extendedTypesEnabled=true",
+            *self.zookeeper_config,
         ]
         for j in self.members():
             quorum_port = self.base_port + j - 1
@@ -272,14 +277,15 @@ class Quorum:
             f.write("\n".join(lines) + "\n")
 
     def _zookeeper_command(self, i):
-        conf_dir = os.path.join(self._member_dir(i), "conf")
+        conf_dir = os.path.join(self.member_dir(i), "conf")
         return ["java", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
                 "-cp", f"{conf_dir}:{ZOOKEEPER_JAR}:{SLF4J_SIMPLE_JAR}",
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
                 "-Dorg.slf4j.simpleLogger.showDateTime=true",
-                f"-Dzookeeper.log.dir={self._member_dir(i)}",
+                f"-Dzookeeper.log.dir={self.member_dir(i)}",
                 "-Dzookeeper.extendedTypesEnabled=true",
                 "-Dzookeeper.admin.enableServer=false",
+                *(f"-D{prop}" for prop in self.zookeeper_props),
                 "org.apache.zookeeper.server.quorum.QuorumPeerMain",
                 os.path.join(conf_dir, "zoo.cfg")]
 

@@ -1,0 +1,119 @@
+#include "metastore/import/warren_tree.h"
+
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "metastore/acl.h"
+#include "metastore/import/zk_password.h"
+#include "metastore/path.h"
+#include "metastore/tree_storage.h"
+#include "proto/metastore.pb.h"
+#include "raft/log/file_util.h"
+#include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
+
+namespace warren::metastore::import {
+namespace {
+
+constexpr size_t kBatchBytes = 8 << 20;
+
+bool IsOpenAcl(const std::vector<ZkAcl>& acl) {
+  return acl.size() == 1 && acl[0] == ZkAcl{kPermAll, "world", "anyone"};
+}
+
+metastorepb::StoredNode ToStored(const std::string& path, const ZkNode& n,
+                                 WarrenTreeCounts* counts) {
+  metastorepb::StoredNode out;
+  metastorepb::Stat* st = out.mutable_stat();
+  st->set_czxid(n.stat.czxid);
+  st->set_mzxid(n.stat.mzxid);
+  st->set_pzxid(n.stat.pzxid);
+  st->set_ctime(n.stat.ctime);
+  st->set_mtime(n.stat.mtime);
+  st->set_version(n.stat.version);
+  // ZooKeeper stores the creates under a node as its cversion, names sequential children by
+  // it, and shows clients creates + deletes (DataNode.copyStat): what Warren's cversion is.
+  // (In Java's int arithmetic, which wraps.)
+  const auto stored = static_cast<uint32_t>(n.stat.cversion);
+  const uint32_t shown = stored * 2 - static_cast<uint32_t>(n.children.size());
+  st->set_cversion(static_cast<int32_t>(shown));
+  st->set_sequence_offset(static_cast<int32_t>(shown - stored));
+  st->set_aversion(n.stat.aversion);
+  st->set_data_length(static_cast<int32_t>(n.data.size()));
+  int32_t children = 0;
+  for (const std::string& name : n.children) {
+    if (!IsSystemPath(ChildPath(path, name))) ++children;
+  }
+  // Warren's root always has /zookeeper, made afresh by each member.
+  st->set_num_children(path == "/" ? children + 1 : children);
+  const int64_t owner = n.stat.ephemeral_owner;
+  if (owner == kContainerOwner) {
+    out.set_container(true);
+    ++counts->containers;
+  } else if (IsTtlOwner(owner)) {
+    out.set_ttl_ms(static_cast<int64_t>(static_cast<uint64_t>(owner) & kTtlMask));
+    ++counts->ttl_nodes;
+  } else if (owner != 0) {
+    st->set_ephemeral_owner(owner);
+    ++counts->ephemerals;
+  }
+  out.set_data(n.data);
+  if (!IsOpenAcl(n.acl)) {
+    for (const ZkAcl& a : n.acl) {
+      metastorepb::Acl* acl = out.add_acl();
+      acl->set_perms(a.perms);
+      acl->mutable_id()->set_scheme(a.scheme);
+      acl->mutable_id()->set_id(a.id);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<WarrenTreeCounts> WriteWarrenTree(const ZkTree& tree, uint64_t index,
+                                                 const std::string& dir) {
+  rocksdb::Options opts;
+  opts.create_if_missing = true;
+  opts.error_if_exists = true;
+  rocksdb::DB* raw = nullptr;
+  if (auto s = rocksdb::DB::Open(opts, dir, &raw); !s.ok()) {
+    return absl::InternalError(absl::StrCat("create the tree in ", dir, ": ", s.ToString()));
+  }
+  std::unique_ptr<rocksdb::DB> db(raw);
+  WarrenTreeCounts counts;
+  rocksdb::WriteBatch batch;
+  rocksdb::WriteOptions sync;
+  sync.sync = true;
+  auto flush = [&](bool always) -> absl::Status {
+    if (!always && batch.GetDataSize() < kBatchBytes) return absl::OkStatus();
+    auto s = db->Write(sync, &batch);
+    batch.Clear();
+    if (!s.ok()) return absl::InternalError(absl::StrCat("write ", dir, ": ", s.ToString()));
+    return absl::OkStatus();
+  };
+  for (const auto& [path, node] : tree.nodes()) {
+    if (IsSystemPath(path)) continue;
+    batch.Put(NodeKey(path), ToStored(path, node, &counts).SerializeAsString());
+    ++counts.nodes;
+    if (auto s = flush(false); !s.ok()) return s;
+  }
+  for (const auto& [id, timeout] : tree.sessions()) {
+    metastorepb::StoredSession s;
+    s.set_id(static_cast<uint64_t>(id));
+    s.set_timeout_ms(timeout);
+    s.set_password(ZooKeeperSessionPassword(id));
+    batch.Put(SessionKey(static_cast<uint64_t>(id)), s.SerializeAsString());
+    ++counts.sessions;
+  }
+  std::string applied;
+  PutFixed64(&applied, index);
+  batch.Put(kAppliedKey, applied);
+  if (auto s = flush(true); !s.ok()) return s;
+  if (auto s = db->Close(); !s.ok()) {
+    return absl::InternalError(absl::StrCat("close ", dir, ": ", s.ToString()));
+  }
+  return counts;
+}
+
+}  // namespace warren::metastore::import
