@@ -1,6 +1,5 @@
 #include "metastore/cli/check_command.h"
 
-#include <algorithm>
 #include <filesystem>
 #include <iostream>
 
@@ -9,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "metastore/cli/output.h"
+#include "metastore/data_layout.h"
 #include "metastore/errors.h"
 #include "metastore/znode_tree.h"
 #include "raft/core/raft.h"
@@ -51,14 +51,7 @@ struct Report {
 // fatal (older ones are not used); returns the newest's metadata, if any.
 absl::StatusOr<std::optional<raftpb::SnapshotMetadata>> CheckSnapshots(const std::string& dir,
                                                                        Report& report) {
-  std::vector<std::string> paths;
-  std::error_code ec;
-  if (fs::is_directory(dir, ec)) {
-    for (const auto& f : fs::directory_iterator(dir)) {
-      if (f.path().extension() == ".snap") paths.push_back(f.path().string());
-    }
-  }
-  std::sort(paths.rbegin(), paths.rend());  // zero-padded index: newest first
+  const std::vector<std::string> paths = raft::SnapshotStore::ListNewestFirst(dir);
   if (paths.empty()) {
     report.Line("snapshots", "none");
     return std::nullopt;
@@ -72,7 +65,7 @@ absl::StatusOr<std::optional<raftpb::SnapshotMetadata>> CheckSnapshots(const std
 
 absl::Status CheckDataDir(const std::string& data_dir, Report& report) {
   if (!fs::is_directory(data_dir)) return absl::NotFoundError("no directory " + data_dir);
-  const fs::path raft_dir = fs::path(data_dir) / "raft";
+  const fs::path raft_dir = RaftDir(data_dir);
   auto identity = ReadFile((raft_dir / "IDENTITY").string());
   report.Line("identity", identity.ok()
                               ? absl::StrReplaceAll(absl::StripTrailingAsciiWhitespace(*identity),
@@ -99,7 +92,7 @@ absl::Status CheckDataDir(const std::string& data_dir, Report& report) {
   if (!snapshot.ok()) return snapshot.status();
 
   TreeOptions tree_options;
-  tree_options.dir = (fs::path(data_dir) / "tree").string();
+  tree_options.dir = TreeDir(data_dir);
   tree_options.read_only = true;
   auto tree = ZNodeTree::Open(tree_options, nullptr);
   uint64_t applied = 0;

@@ -4,6 +4,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "metastore/data_layout.h"
 #include "metastore/errors.h"
 #include "raft/server/data_dir.h"
 
@@ -13,15 +14,8 @@ ABSL_FLAG(uint64_t, id, 0, "restore, import-zk: the new member's id (> 0)");
 ABSL_FLAG(std::string, address, "", "restore, import-zk: the new member's HOST:PORT");
 
 namespace warren::metastore::cli {
-namespace {
 
 namespace fs = std::filesystem;
-
-// warrend keeps its Raft group's files here, under its --data-dir (metastore_server.cc).
-constexpr char kGroup[] = "metastore";
-constexpr char kRaftDir[] = "raft";
-
-}  // namespace
 
 std::optional<NewMember> NewMemberFromFlags() {
   NewMember m{absl::GetFlag(FLAGS_data_dir), absl::GetFlag(FLAGS_id), absl::GetFlag(FLAGS_address)};
@@ -49,11 +43,11 @@ absl::StatusOr<raft::SnapshotInfo> SeedMember(
   me->set_id(id);
   me->set_address(address);
 
-  const std::string raft_dir = (fs::path(dir) / kRaftDir).string();
+  const std::string raft_dir = RaftDir(dir);
   std::error_code ec;
   fs::create_directories(raft_dir, ec);
   if (ec) return MetaError(metastorepb::SYSTEM_ERROR, "create " + raft_dir + ": " + ec.message());
-  if (auto s = raft::ClaimDataDir(raft_dir, kGroup, id); !s.ok()) return s;
+  if (auto s = raft::ClaimDataDir(raft_dir, kMetastoreGroup, id); !s.ok()) return s;
   auto store = raft::SnapshotStore::Open((fs::path(raft_dir) / "snapshots").string());
   if (!store.ok()) return store.status();
   return (*store)->Write(header, write_data);

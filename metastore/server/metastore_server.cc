@@ -1,9 +1,8 @@
 #include "metastore/server/metastore_server.h"
 
-#include <filesystem>
-
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
+#include "metastore/data_layout.h"
 #include "metastore/server/delayed_apply.h"
 #include "metastore/server/metastore_service.h"
 #include "metastore/server/metrics_endpoint.h"
@@ -18,8 +17,6 @@
 #include "raft/transport/message_limits.h"
 
 namespace warren::metastore {
-
-constexpr char kGroup[] = "metastore";
 
 absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(MetastoreOptions options) {
   if (options.id == 0) return absl::InvalidArgumentError("member id must be > 0");
@@ -53,12 +50,10 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
   }
   server->watches_ = std::make_unique<WatchManager>();
   // RocksDB syncs what it makes inside the tree's directory, not the directory's own name.
-  if (auto s = CreateDirDurably((std::filesystem::path(options.data_dir) / "tree").string());
-      !s.ok()) {
+  if (auto s = CreateDirDurably(TreeDir(options.data_dir)); !s.ok()) {
     return s;
   }
-  TreeOptions tree_options{(std::filesystem::path(options.data_dir) / "tree").string(),
-                           options.limits};
+  TreeOptions tree_options{TreeDir(options.data_dir), options.limits};
   tree_options.unsafe_non_atomic_multi = options.unsafe_non_atomic_multi;
   auto tree = ZNodeTree::Open(tree_options, server->watches_.get());
   if (!tree.ok()) return tree.status();
@@ -72,10 +67,10 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
   server->raft_ = std::move(*raft);
 
   raft::GroupOptions group;
-  group.group = kGroup;
+  group.group = kMetastoreGroup;
   group.members = options.members;
   group.join = options.join;
-  group.data_dir = (std::filesystem::path(options.data_dir) / "raft").string();
+  group.data_dir = RaftDir(options.data_dir);
   group.tick = options.tick;
   group.snapshot_entries = options.snapshot_entries;
   group.log_retention_entries = options.log_retention_entries;
@@ -86,14 +81,14 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
   group.raft.unsafe_lease_without_margin = options.unsafe_lease_without_margin;
   if (server->metrics_ != nullptr) {
     group.metrics =
-        std::make_shared<metrics::RaftEventMetrics>(server->metrics_->registry(), kGroup);
+        std::make_shared<metrics::RaftEventMetrics>(server->metrics_->registry(), kMetastoreGroup);
   }
   std::unique_ptr<StateMachine> sm = std::move(*tree);
   if (options.apply_delay > absl::ZeroDuration()) {
     sm = std::make_unique<DelayedApply>(std::move(sm), options.apply_delay);
   }
   if (auto s = server->raft_->AddGroup(group, std::move(sm)); !s.ok()) return s;
-  raft::Division* division = server->raft_->group(kGroup);
+  raft::Division* division = server->raft_->group(kMetastoreGroup);
 
   server->service_ =
       std::make_unique<MetastoreService>(division, tree_ptr, server->watches_.get(), options.id);

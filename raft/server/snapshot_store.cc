@@ -154,9 +154,10 @@ absl::StatusOr<SnapshotInfo> SnapshotStore::Verify(const std::string& path, bool
   return info;
 }
 
-std::vector<std::string> SnapshotStore::ListNewestFirst() const {
+std::vector<std::string> SnapshotStore::ListNewestFirst(const std::string& dir) {
   std::vector<std::string> names;
-  for (const auto& f : fs::directory_iterator(dir_)) {
+  std::error_code ec;
+  for (const auto& f : fs::directory_iterator(dir, ec)) {
     if (f.path().extension() == ".snap") names.push_back(f.path().string());
   }
   std::sort(names.rbegin(), names.rend());  // zero-padded index first: newest first

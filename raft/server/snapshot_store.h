@@ -51,13 +51,15 @@ class SnapshotStore {
 
   // Checks a snapshot file end to end and returns its header.
   static absl::StatusOr<SnapshotInfo> Verify(const std::string& path, bool check_checksum = true);
+  // Paths of the snapshot files in `dir`, newest first (none if there is no such directory);
+  // reads only, for an offline check.
+  static std::vector<std::string> ListNewestFirst(const std::string& dir);
 
  private:
   SnapshotStore(std::string dir, bool unsafe_skip_checksums)
       : dir_(std::move(dir)), unsafe_skip_checksums_(unsafe_skip_checksums) {}
   std::string FinalPath(const raftpb::SnapshotMetadata& meta) const;
-  // Paths of the snapshot files, newest first.
-  std::vector<std::string> ListNewestFirst() const;
+  std::vector<std::string> ListNewestFirst() const { return ListNewestFirst(dir_); }
 
   const std::string dir_;
   const bool unsafe_skip_checksums_;

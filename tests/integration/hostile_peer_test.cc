@@ -14,6 +14,7 @@
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/sync_stream.h"
 #include "gtest/gtest.h"
+#include "metastore/data_layout.h"
 #include "proto/raft_service.grpc.pb.h"
 #include "raft/log/file_util.h"
 #include "raft/server/snapshot_store.h"
@@ -27,7 +28,7 @@ using raftpb::Envelope;
 using raftpb::Message;
 using raftpb::SnapshotChunk;
 
-constexpr char kGroup[] = "metastore";
+constexpr const char* kGroup = metastore::kMetastoreGroup;
 // Fits a uint64 field, but reads as negative wherever it is taken for an int64 (zxids are).
 constexpr uint64_t kNegative = uint64_t{1} << 63;
 
