@@ -48,7 +48,7 @@ void EventLoop::Add(Connection* c, int fd) {
 
 void EventLoop::WantWrite(Connection* c, int fd, bool on) {
   epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLRDHUP | (on ? EPOLLOUT : 0);
+  ev.events = EPOLLIN | EPOLLRDHUP | (on ? uint32_t{EPOLLOUT} : 0u);
   ev.data.ptr = c;
   // ENOENT: the connection is being torn down; nothing left to write to.
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) != 0 && errno != ENOENT) {
