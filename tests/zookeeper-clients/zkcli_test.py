@@ -286,6 +286,9 @@ class ZkCliTest(unittest.TestCase):
                            + "\n".join(cli.lines[-10:]))
                 self.assertEqual(session_states(cli.lines)[:3],
                                  ["SyncConnected", "Disconnected", "SyncConnected"])
+                # The change was made through another session, and the watch event that would
+                # order it before this read is only awaited below: read after a sync.
+                cli.run("sync /zkmove/watched")
                 self.assertEqual(cli.run("get /zkmove/watched"), ["1"])
                 self.assertEqual(parse_stat(cli.run("stat /zkmove/eph"))["ephemeralOwner"],
                                  owner)

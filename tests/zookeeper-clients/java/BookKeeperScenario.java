@@ -167,6 +167,9 @@ final class BookKeeperScenario {
             Clients.ensurePath(client, READONLY);
             bookieA = registerBookie(AVAILABLE, "127.0.0.1:3181");
             readonlyB = registerBookie(READONLY, "127.0.0.1:3182");
+            // The bookies' sessions may be served by other members: their registrations are read
+            // (and the watches set) after a sync. Later reads follow a watch event of this session.
+            Clients.sync(client, AVAILABLE);
             Checks.checkEquals(List.of("127.0.0.1:3181"), writableBookies(client), "writable bookies");
             Checks.checkEquals(List.of("127.0.0.1:3182"), readonlyBookies(client), "readonly bookies");
 

@@ -85,6 +85,12 @@ final class CuratorScenario {
                 Checks.eventually(TIMEOUT, latch.getId() + " to name " + leader.getId() + " leader",
                         () -> latch.getLeader().getId().equals(leader.getId()));
             }
+            // Each latch creates its node in the background, through its own session (maybe on
+            // another member): the leader counts them once all are created and it has synced.
+            for (LeaderLatch latch : latches) {
+                Checks.eventually(TIMEOUT, latch.getId() + "'s latch node created", () -> latch.getOurPath() != null);
+            }
+            syncWith(clients.get(latches.indexOf(leader)));
             Checks.checkEquals(3, leader.getParticipants().size(), "LeaderLatch participants");
 
             leader.close();
@@ -147,8 +153,11 @@ final class CuratorScenario {
             }
             Concurrently.runAll(workers, Duration.ofSeconds(40));
             Checks.checkEquals(1, mostHolders.get(), "most threads holding the mutex at once");
+            // The last increment and the last release may have been the other client's.
+            syncWith(clients.get(1));
             Checks.checkEquals(Integer.toString(workers.size() * incrementsPerThread),
                     Clients.text(clients.get(1).getData().forPath(counter)), "counter after all increments");
+            syncWith(clients.get(0));
             Checks.checkEquals(List.of(), clients.get(0).getChildren().forPath("/flink/locks/counter"),
                     "lock nodes left after every release");
         } finally {
@@ -363,6 +372,10 @@ final class CuratorScenario {
         } finally {
             Clients.closeQuietly(client);
         }
+    }
+
+    private static void syncWith(CuratorFramework client) throws Exception {
+        Clients.sync(client.getZookeeperClient().getZooKeeper(), "/");
     }
 
     /** Waits until the CuratorCache events about the path are exactly the expected ones, in order. */

@@ -89,7 +89,8 @@ final class KafkaScenario {
                 try {
                     zk.create(CONTROLLER_EPOCH, Clients.utf8("0"), OPEN_ACL_UNSAFE, CreateMode.PERSISTENT);
                 } catch (KeeperException.NodeExistsException anotherBrokerMadeIt) {
-                    // Fine: read what it wrote.
+                    // Fine: read what it wrote, after a sync (it wrote through another session).
+                    Clients.sync(zk, CONTROLLER_EPOCH);
                 }
                 epochData = zk.getData(CONTROLLER_EPOCH, false, epochStat);
             }
@@ -148,6 +149,8 @@ final class KafkaScenario {
         try (ZooKeeper outsider = Clients.connect(env.connectString() + CHROOT)) {
             Broker watcher = brokers.get(0);
             int mark = watcher.events.mark();
+            // The other brokers registered through their own sessions, maybe on other members.
+            Clients.sync(watcher.zk, "/brokers/ids");
             List<String> ids = watcher.zk.getChildren("/brokers/ids", true);
             Checks.checkEquals(List.of("1", "2", "3"), sorted(ids), "children of /brokers/ids");
             for (Broker b : brokers) {
@@ -161,6 +164,7 @@ final class KafkaScenario {
             // checkedEphemeralCreate from another session: NodeExists, and the owner is not that session.
             Checks.expectThrows(KeeperException.NodeExistsException.class, "registering broker 2 twice",
                     () -> outsider.create("/brokers/ids/2", new byte[0], OPEN_ACL_UNSAFE, CreateMode.EPHEMERAL));
+            Clients.sync(outsider, "/brokers/ids/2");
             Stat owner = outsider.exists("/brokers/ids/2", false);
             Checks.check(owner.getEphemeralOwner() != outsider.getSessionId(),
                     "/brokers/ids/2 still belongs to broker 2's session");
@@ -192,6 +196,7 @@ final class KafkaScenario {
             List<Integer> marks = new ArrayList<>();
             for (Broker b : others) {
                 marks.add(b.events.mark());
+                Clients.sync(b.zk, CONTROLLER); // the winner's /controller, made through its session
                 Checks.check(b.zk.exists(CONTROLLER, true) != null, "/controller exists for broker " + b.id);
             }
 

@@ -77,6 +77,7 @@ final class SessionScenario {
 
             // Another client, on the surviving members only, sees the ephemeral still owned by the session.
             other = Clients.connect(Clients.withoutPort(env.connectString(), killedPort));
+            Clients.sync(other, ephemeral); // a new session reads another's writes after a sync
             Stat stat = other.exists(ephemeral, false);
             Checks.check(stat != null, ephemeral + " survived the move");
             Checks.checkEquals(sessionId, stat.getEphemeralOwner(), "ephemeralOwner of " + ephemeral);
@@ -107,6 +108,7 @@ final class SessionScenario {
             holder = startEphemeralHolder(ephemeral);
             long holderSession = Long.parseUnsignedLong(readReady(holder), 16);
 
+            Clients.sync(observer, ephemeral); // the holder's create, through another session
             Stat stat = observer.exists(ephemeral, watch);
             Checks.check(stat != null, ephemeral + " exists while its holder runs");
             Checks.checkEquals(holderSession, stat.getEphemeralOwner(), "ephemeralOwner of " + ephemeral);

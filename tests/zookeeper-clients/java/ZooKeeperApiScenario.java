@@ -251,6 +251,7 @@ final class ZooKeeperApiScenario {
 
             zk.close();
             try (ZooKeeper later = Clients.connect(env.connectString())) {
+                Clients.sync(later, path); // another session's node: read after a sync
                 Checks.check(later.exists(path, false) != null, "a TTL node outlives the session that made it");
             }
         }
@@ -338,6 +339,7 @@ final class ZooKeeperApiScenario {
             Checks.checkEquals(0, aclStat.getAversion(), "aversion of a new node");
             Checks.checkEquals("s3cret", Clients.text(owner.getData(secret, false, null)), "the owner reads");
 
+            Clients.sync(stranger, secret); // the owner's node, made through another session
             Checks.check(stranger.exists(secret, false) != null, "exists needs no permission");
             Checks.expectThrows(KeeperException.NoAuthException.class, "getData without auth",
                     () -> stranger.getData(secret, false, null));
@@ -348,6 +350,7 @@ final class ZooKeeperApiScenario {
                     () -> stranger.getData(secret, false, null));
 
             friend.addAuthInfo("digest", Clients.utf8("user:pass"));
+            Clients.sync(friend, secret);
             Checks.checkEquals("s3cret", Clients.text(friend.getData(secret, false, null)),
                     "getData by another session with the right digest");
 
