@@ -1,8 +1,7 @@
 #include "metastore/server/session_tracker.h"
 
-#include <chrono>
-
 #include "absl/random/random.h"
+#include "common/monotonic_clock.h"
 #include "glog/logging.h"
 #include "metastore/server/forwarder.h"
 
@@ -14,13 +13,6 @@ namespace {
 constexpr size_t kSessionIdBytes = 11;
 constexpr size_t kIdleNodeFramingBytes = 24;
 constexpr size_t kCommandFramingBytes = 32;
-
-// Session timers and the leader's silence are timed on the monotonic clock: a step of the
-// wall clock (NTP, `date -s`) forwards would expire every session at once, and one backwards
-// keep the sessions of dead clients alive for as long as it stepped.
-absl::Time MonotonicNow() {
-  return absl::UnixEpoch() + absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
-}
 
 }  // namespace
 

@@ -57,7 +57,8 @@ class SessionTracker {
 
  private:
   void Loop();
-  // `now` is of the monotonic clock (MonotonicNow in the .cc), as every time kept here.
+  // `now` is of the monotonic clock (common/monotonic_clock.h), as every time kept here: a
+  // step of the wall clock must neither expire sessions nor keep dead ones alive.
   void Check(absl::Time now);
   void Relay(absl::Time now);
   void Propose(metastorepb::Command cmd, std::atomic<bool>* in_flight);

@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/monotonic_clock.h"
 #include "glog/logging.h"
 #include "metastore/acl.h"
 #include "metastore/errors.h"
@@ -238,7 +239,7 @@ void RequestHandler::Pump() {
 }
 
 void RequestHandler::Finished() {
-  const absl::Duration took = absl::Now() - request_started_;
+  const absl::Duration took = MonotonicNow() - request_started_;
   if (options_->latency != nullptr) options_->latency->Add(took);
   if (options_->requests != nullptr) {
     options_->requests->Record(metrics::Door::kZooKeeper, request_op_, request_outcome_, took);
@@ -274,7 +275,7 @@ void RequestHandler::Close() {
 }
 
 void RequestHandler::Handle(std::string frame) {
-  request_started_ = absl::Now();
+  request_started_ = MonotonicNow();
   request_op_ = metrics::Op::kConnect;
   request_outcome_ = metastorepb::CONNECTION_LOSS;
   JuteReader r(frame);
@@ -288,8 +289,10 @@ void RequestHandler::Handle(std::string frame) {
     Close();
     return Finished();
   }
-  // A request is a sign of life, as a ping is; told to the tracker a few times per second
-  // at most (it relays every tenth of the shortest timeout anyway), not once per request.
+  // A request is a sign of life, as a ping is (a busy client sends no pings); told to the
+  // tracker a few times per second at most (it relays every tenth of the shortest timeout
+  // anyway), not once per request. Timed on the monotonic clock: on the wall clock, a step
+  // back of the member's clock silenced a busy session for as long and expired it.
   if (type == op::kPing || request_started_ - last_touch_ >= kTouchEvery) {
     last_touch_ = request_started_;
     member_->Touch(session_.load(), false);

@@ -167,12 +167,13 @@ class RequestHandler : public std::enable_shared_from_this<RequestHandler> {
   bool in_handle_ = false;  // Handle has not returned yet
   bool finished_inline_ = false;
   bool closed_ = false;
-  absl::Time request_started_;  // of the request being served
+  absl::Time request_started_;  // of the request being served (MonotonicNow)
   // What the request being served is, and what it has been answered so far (for the
   // metrics): closing without an answer is a connection loss to its client.
   metrics::Op request_op_ = metrics::Op::kConnect;
   metrics::Outcome request_outcome_ = metastorepb::CONNECTION_LOSS;
-  absl::Time last_touch_ = absl::InfinitePast();  // the session last told the tracker of
+  absl::Time last_touch_ =
+      absl::InfinitePast();  // the session last told the tracker of (MonotonicNow)
 
   // Set once by the handshake, read by the server's four-letter words.
   std::atomic<uint64_t> session_{0};

@@ -4,10 +4,15 @@
 // (NTP, `date -s`) leaves them. Sessions and ticks must not notice.
 #include <unistd.h>
 
+#define THREADED  // the C client's synchronous calls
+#include <zookeeper/zookeeper.h>
+
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
+#include <thread>
 
+#include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "metastore/errors.h"
 #include "tests/integration/eventually.h"
@@ -31,7 +36,9 @@ class WallClockTest : public ::testing::Test {
     for (uint64_t id = 1; id <= 3; ++id) {
       SetWallClock(id, "+0");
       setenv("FAKETIME_TIMESTAMP_FILE", ControlFile(id).c_str(), 1);
-      cluster_.Start(id);
+      const int zk_port = FreeLoopbackPort();
+      zk_hosts_.push_back(absl::StrCat("127.0.0.1:", zk_port));
+      cluster_.Start(id, {absl::StrCat("--zk-port=", zk_port)});
     }
     for (const char* v : {"LD_PRELOAD", "FAKETIME_TIMESTAMP_FILE", "FAKETIME_NO_CACHE",
                           "FAKETIME_DONT_FAKE_MONOTONIC"}) {
@@ -57,6 +64,7 @@ class WallClockTest : public ::testing::Test {
   }
 
   MetastoreCluster cluster_;
+  std::vector<std::string> zk_hosts_;  // the members' ZooKeeper ports
 };
 
 TEST_F(WallClockTest, AWallClockSteppedForwardsExpiresNoLivingSession) {
@@ -92,6 +100,44 @@ TEST_F(WallClockTest, AWallClockSteppedBackwardsKeepsNoDeadSessionAlive) {
         return stat.ok() && !stat->has_value();
       },
       absl::Seconds(30)));
+}
+
+// A busy ZooKeeper client sends no pings: its requests are its signs of life, and its member
+// passes them on to the session tracker a few times a second. Timed on the wall clock, that
+// stopped for as long as the member's clock stepped back, and the session expired (the
+// composed fault run, watch seed 6: "the session of watcher 3 ended").
+TEST_F(WallClockTest, ABusyZooKeeperSessionOutlivesItsMembersWallClockSteppedBackwards) {
+  zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
+  std::atomic<int> expired{0};
+  zhandle_t* zh = zookeeper_init(
+      absl::StrJoin(zk_hosts_, ",").c_str(),
+      [](zhandle_t*, int type, int state, const char*, void* ctx) {
+        if (type == ZOO_SESSION_EVENT && state == ZOO_EXPIRED_SESSION_STATE) {
+          ++*static_cast<std::atomic<int>*>(ctx);
+        }
+      },
+      3000, nullptr, &expired, 0);
+  ASSERT_NE(zh, nullptr);
+  ASSERT_TRUE(Eventually([&] { return zoo_state(zh) == ZOO_CONNECTED_STATE; }, absl::Seconds(30)));
+  std::atomic<bool> stop{false};
+  std::atomic<int> failed{0};
+  std::thread busy([&] {
+    while (!stop) {
+      struct Stat stat;
+      if (zoo_exists(zh, "/", 0, &stat) != ZOK) ++failed;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+  });
+
+  SetWallClocks("-60");
+  // Three session timeouts of requests and no pings, the members' clocks a minute back.
+  absl::SleepFor(absl::Seconds(9));
+  stop = true;
+  busy.join();
+  EXPECT_EQ(expired, 0) << "the busy client's session expired";
+  EXPECT_EQ(zoo_state(zh), ZOO_CONNECTED_STATE);
+  EXPECT_EQ(failed, 0);
+  zookeeper_close(zh);
 }
 
 TEST_F(WallClockTest, ALeadersWallClockSteppedBackwardsDoesNotStopItsHeartbeats) {
