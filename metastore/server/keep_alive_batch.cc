@@ -4,10 +4,16 @@
 
 namespace warren::metastore {
 
-void KeepAliveBatch::Heard(uint64_t session, absl::Time when) {
-  auto [it, added] = heard_.try_emplace(session, when);
+absl::Duration HeardAgo(const metastorepb::KeepAlivesRequest& relay, int i) {
+  return absl::Milliseconds(i < relay.heard_ms_ago_size() ? relay.heard_ms_ago(i) : 0);
+}
+
+void KeepLatest(std::map<uint64_t, absl::Time>& heard, uint64_t session, absl::Time when) {
+  auto [it, added] = heard.try_emplace(session, when);
   if (!added) it->second = std::max(it->second, when);
 }
+
+void KeepAliveBatch::Heard(uint64_t session, absl::Time when) { KeepLatest(heard_, session, when); }
 
 metastorepb::KeepAlivesRequest KeepAliveBatch::Take(absl::Time now) {
   metastorepb::KeepAlivesRequest relay;
@@ -23,8 +29,7 @@ metastorepb::KeepAlivesRequest KeepAliveBatch::Take(absl::Time now) {
 
 void KeepAliveBatch::Failed(const metastorepb::KeepAlivesRequest& relay, absl::Time now) {
   for (int i = 0; i < relay.session_ids_size(); ++i) {
-    const uint64_t ago_ms = i < relay.heard_ms_ago_size() ? relay.heard_ms_ago(i) : 0;
-    Heard(relay.session_ids(i), now - absl::Milliseconds(ago_ms));
+    Heard(relay.session_ids(i), now - HeardAgo(relay, i));
   }
 }
 

@@ -10,6 +10,11 @@
 
 namespace warren::metastore {
 
+// How long before `relay` went out its i-th session was heard from (absent: just then).
+absl::Duration HeardAgo(const metastorepb::KeepAlivesRequest& relay, int i);
+// Notes that `session` was heard from at `when`, unless a later time is noted already.
+void KeepLatest(std::map<uint64_t, absl::Time>& heard, uint64_t session, absl::Time when);
+
 // The keep-alives a member that does not lead owes the leader: each session heard from here,
 // and when, since the last relay the leader took. A relay carries how long ago each was
 // heard, so that one that fails is sent again with the next without keeping a session alive
@@ -24,6 +29,7 @@ class KeepAliveBatch {
   // `when` is of the monotonic clock, as `now` below.
   void Heard(uint64_t session, absl::Time when);
   bool empty() const { return heard_.empty(); }
+  void Clear() { heard_.clear(); }
 
   // Empties the batch into a request, as of `now`; leaves out sessions gone or heard from
   // longer ago than their timeout (the leader has expired them, or will).

@@ -5,6 +5,7 @@
 #include "glog/logging.h"
 #include "metastore/errors.h"
 #include "metastore/server/backup_stream.h"
+#include "metastore/server/keep_alive_batch.h"
 #include "metastore/server/session_stream.h"
 #include "metastore/validate.h"
 
@@ -672,8 +673,7 @@ grpc::ServerUnaryReactor* MetastoreService::RelayKeepAlives(
     *resp->mutable_header() = NotLeaderHeader();
   } else {
     for (int i = 0; i < req->session_ids_size(); ++i) {
-      const uint64_t ago_ms = i < req->heard_ms_ago_size() ? req->heard_ms_ago(i) : 0;
-      tracker_->Relayed(req->session_ids(i), absl::Milliseconds(ago_ms));
+      tracker_->Relayed(req->session_ids(i), HeardAgo(*req, i));
     }
     resp->mutable_header()->set_zxid(tree_->LastApplied());
   }

@@ -62,8 +62,7 @@ void SessionTracker::Relayed(uint64_t session, absl::Duration ago) {
   const absl::Time when = MonotonicNow() - ago;
   std::lock_guard lock(mu_);
   if (!leading_) return;  // not yet: every session's timer starts afresh when it begins
-  auto [it, added] = last_heard_.try_emplace(session, when);
-  if (!added) it->second = std::max(it->second, when);
+  KeepLatest(last_heard_, session, when);
 }
 
 absl::Duration SessionTracker::LeaderSilence() {
@@ -96,7 +95,7 @@ void SessionTracker::Check(absl::Time now) {
       if (!leading_) {
         leading_ = true;
         last_heard_.clear();  // every session's timer starts now
-        to_relay_.Take(now);
+        to_relay_.Clear();
         LOG(INFO) << "leading: tracking " << tree_->Sessions().size() << " sessions";
       }
       last_contact_ = now;
