@@ -4,19 +4,21 @@
 
 #include "absl/random/random.h"
 #include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
 
 namespace warren {
 
-std::shared_ptr<grpc::Channel> MemberChannel(const std::string& address, int max_message_bytes) {
+std::shared_ptr<grpc::Channel> MemberChannel(const std::string& address, int max_message_bytes,
+                                             const TlsFiles& tls) {
   grpc::ChannelArguments args;
   args.SetMaxSendMessageSize(max_message_bytes);
   args.SetMaxReceiveMessageSize(max_message_bytes);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  // Also how long a connection attempt may take (gRPC's minimum connect timeout): a TCP
+  // connect on a LAN takes far less than 100 ms, a TLS handshake on a busy member may not.
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, tls.enabled() ? 2000 : 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(address, ChannelCredentials(tls), args);
 }
 
 absl::Duration RetryBackoff(int attempt) {

@@ -4,14 +4,17 @@
 #include <string>
 
 #include "absl/time/time.h"
+#include "common/tls.h"
 #include "grpcpp/channel.h"
 
 namespace warren {
 
 // A connection of its own (not shared with other channels in the process) to a member at
-// `address`, taking messages of up to `max_message_bytes` both ways, and reconnecting every
-// second at most after the member comes back (not after gRPC's default of up to two minutes).
-std::shared_ptr<grpc::Channel> MemberChannel(const std::string& address, int max_message_bytes);
+// `address`, in plaintext or over TLS with `tls` (common/tls.h), taking messages of up to
+// `max_message_bytes` both ways, and reconnecting every second at most after the member comes
+// back (not after gRPC's default of up to two minutes).
+std::shared_ptr<grpc::Channel> MemberChannel(const std::string& address, int max_message_bytes,
+                                             const TlsFiles& tls);
 
 // How long to wait before attempt `attempt` + 1 of a request to a group whose leader may be
 // changing: 25 ms doubling to at most 250 ms, with ±20% jitter so that clients do not retry in

@@ -178,8 +178,11 @@ int Main(int argc, char** argv) {
   if (positional.size() < 2) return Usage("no command given");
   auto endpoints = metastore::EndpointsFromFlag();
   if (!endpoints.ok()) return Usage(std::string(endpoints.status().message()));
+  auto tls = metastore::TlsFromFlags();
+  if (!tls.ok()) return Usage(std::string(tls.status().message()));
   metastore::ClientOptions options;
   options.endpoints = *endpoints;
+  options.tls = *tls;
   auto client = MetastoreClient::Connect(options);
   if (!client.ok()) return Usage(std::string(client.status().message()));
   return Run(**client, positional[1],

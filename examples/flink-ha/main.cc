@@ -56,8 +56,11 @@ int Main(int argc, char** argv) {
   if (absl::GetFlag(FLAGS_checkpoints) < 1 || absl::GetFlag(FLAGS_interval_ms) < 0) {
     return Usage("--checkpoints must be at least 1 and --interval-ms not negative");
   }
+  auto tls = metastore::TlsFromFlags();
+  if (!tls.ok()) return Usage(std::string(tls.status().message()));
   metastore::ClientOptions options;
   options.endpoints = *endpoints;
+  options.tls = *tls;
   auto client = metastore::MetastoreClient::Connect(options);
   if (!client.ok()) return Usage(std::string(client.status().message()));
   if (auto s = (*client)->StartSession(absl::Milliseconds(absl::GetFlag(FLAGS_session_timeout_ms)));

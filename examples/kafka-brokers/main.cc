@@ -88,8 +88,11 @@ int Main(int argc, char** argv) {
   if (command == "create-topic" && positional.size() != 3) {
     return Usage("create-topic needs a topic name");
   }
+  auto tls = metastore::TlsFromFlags();
+  if (!tls.ok()) return Usage(std::string(tls.status().message()));
   metastore::ClientOptions options;
   options.endpoints = *endpoints;
+  options.tls = *tls;
   auto client = MetastoreClient::Connect(options);
   if (!client.ok()) return Usage(std::string(client.status().message()));
   if (command == "serve") return Serve(**client);

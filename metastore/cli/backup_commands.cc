@@ -34,8 +34,9 @@ absl::Status Errno(const std::string& what, const std::string& path) {
 }
 
 // Streams the Backup call of the member at `address` into `fd`.
-absl::Status Download(const std::string& address, int fd, absl::Duration timeout) {
-  auto stub = metastorepb::Metastore::NewStub(MemberChannel(address, kMaxChunkBytes));
+absl::Status Download(const std::string& address, const TlsFiles& tls, int fd,
+                      absl::Duration timeout) {
+  auto stub = metastorepb::Metastore::NewStub(MemberChannel(address, kMaxChunkBytes, tls));
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   auto reader = stub->Backup(&ctx, metastorepb::BackupRequest());
@@ -82,7 +83,7 @@ int Backup(MetastoreClient& client, const Args& args) {
   const std::string partial = file + ".partial";
   int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) return Fail(Errno("create", partial));
-  absl::Status s = Download(address, fd, absl::Minutes(30));
+  absl::Status s = Download(address, client.tls(), fd, absl::Minutes(30));
   if (s.ok() && ::fsync(fd) != 0) s = Errno("fsync", partial);
   ::close(fd);
   absl::StatusOr<raft::SnapshotInfo> info =

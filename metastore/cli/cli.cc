@@ -12,6 +12,7 @@ ABSL_FLAG(bool, json, false, "print JSON (one object per line) instead of text")
 namespace warren::metastore::cli {
 
 const char kUsage[] = R"(usage: warren [--endpoints=H:P,...] [--json] COMMAND [ARGS]
+  over TLS: --tls-ca=FILE, and --tls-cert=FILE --tls-key=FILE if the members ask for a certificate
   create [-e] [-s] [-c] [--ttl=MS] PATH [DATA]   prints the created path
   get PATH                                       prints the data
   set PATH DATA [-v VERSION]

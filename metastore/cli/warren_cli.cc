@@ -337,8 +337,11 @@ int Main(int argc, char** argv) {
 
   auto endpoints = EndpointsFromFlag();
   if (!endpoints.ok()) return Usage(std::string(endpoints.status().message()));
+  auto tls = TlsFromFlags();
+  if (!tls.ok()) return Usage(std::string(tls.status().message()));
   ClientOptions options;
   options.endpoints = *endpoints;
+  options.tls = *tls;
   options.request_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_timeout_ms));
   options.leader_only = absl::GetFlag(FLAGS_leader_only);
   const std::string consistency = absl::GetFlag(FLAGS_consistency);

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/tls.h"
 
 namespace warren::metastore {
 
@@ -11,5 +12,10 @@ namespace warren::metastore {
 // here, for every program that links this), or else $WARREN_ENDPOINTS. InvalidArgument if
 // neither names a member.
 absl::StatusOr<std::vector<std::string>> EndpointsFromFlag();
+
+// How it reaches them: plaintext, or TLS with --tls-ca=FILE (the CA that signs the members'
+// certificates) and, if the members ask for one, --tls-cert=FILE --tls-key=FILE (the client's
+// own). InvalidArgument naming the flag if a file is missing or unreadable.
+absl::StatusOr<TlsFiles> TlsFromFlags();
 
 }  // namespace warren::metastore

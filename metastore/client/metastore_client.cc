@@ -52,6 +52,11 @@ absl::StatusOr<std::unique_ptr<MetastoreClient>> MetastoreClient::Connect(Client
                        absl::StrCat("endpoint '", e, "' is not HOST:PORT"));
     }
   }
+  if (options.tls.enabled()) {
+    if (auto s = options.tls.CheckForClient(); !s.ok()) {
+      return MetaError(metastorepb::BAD_ARGUMENTS, std::string(s.message()));
+    }
+  }
   return std::unique_ptr<MetastoreClient>(new MetastoreClient(std::move(options)));
 }
 
@@ -83,7 +88,7 @@ MetastoreClient::Connection& MetastoreClient::ConnectionTo(const std::string& en
   if (conn.stub == nullptr) {
     // Connections of its own, not shared with other clients in the process: each client is
     // one connection to a member, as a ZooKeeper session is.
-    conn.channel = MemberChannel(endpoint, raft::kMaxMessageBytes);
+    conn.channel = MemberChannel(endpoint, raft::kMaxMessageBytes, options_.tls);
     conn.stub = metastorepb::Metastore::NewStub(conn.channel);
   }
   return conn;
@@ -491,7 +496,13 @@ absl::StatusOr<metastorepb::StatusResponse> MetastoreClient::MemberStatus(
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   metastorepb::StatusResponse resp;
-  grpc::Status gs = StubFor(endpoint)->Status(&ctx, metastorepb::StatusRequest(), &resp);
+  // On the callback API, as every call of this client: its threads keep a connection being
+  // made moving (a TLS handshake takes several round trips) between calls that fail fast.
+  const metastorepb::StatusRequest req;
+  std::promise<grpc::Status> answered;
+  StubFor(endpoint)->async()->Status(&ctx, &req, &resp,
+                                     [&answered](grpc::Status s) { answered.set_value(s); });
+  grpc::Status gs = answered.get_future().get();
   if (!gs.ok()) {
     return MetaError(metastorepb::UNAVAILABLE, absl::StrCat(endpoint, ": ", gs.error_message()));
   }

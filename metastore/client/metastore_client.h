@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/delayed_runner.h"
+#include "common/tls.h"
 #include "proto/metastore.grpc.pb.h"
 
 namespace warren::metastore {
@@ -35,6 +36,9 @@ struct ClientOptions {
   // Reads default to linearizable; SEQUENTIAL is ZooKeeper's: never older than what this
   // client has seen.
   raftpb::ReadConsistency consistency = raftpb::LINEARIZABLE;
+  // TLS to the members (nothing: plaintext): the CA that signs their certificates and, if
+  // they ask for one, this client's certificate and key.
+  TlsFiles tls;
 };
 
 struct CreateOptions {
@@ -144,6 +148,8 @@ class MetastoreClient {
   // never had to move.
   uint64_t stream_attachments() const { return stream_attachments_.load(); }
   const std::vector<std::string>& endpoints() const { return options_.endpoints; }
+  // How this client reaches members (plaintext or TLS), for a connection of its own.
+  const TlsFiles& tls() const { return options_.tls; }
 
  private:
   enum class Kind { kRead, kWrite, kAdmin };

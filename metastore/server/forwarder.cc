@@ -29,8 +29,9 @@ struct Forwarder::PendingWrite {
   std::unique_ptr<grpc::ClientContext> ctx;
 };
 
-Forwarder::Forwarder(raft::Division* division, uint64_t self_id, ProposeHere propose_here)
-    : division_(division), self_id_(self_id), propose_here_(std::move(propose_here)) {}
+Forwarder::Forwarder(raft::Division* division, uint64_t self_id, const TlsFiles& tls,
+                     ProposeHere propose_here)
+    : division_(division), self_id_(self_id), tls_(tls), propose_here_(std::move(propose_here)) {}
 
 Forwarder::~Forwarder() { Shutdown(); }
 
@@ -46,7 +47,7 @@ Forwarder::Link& Forwarder::LinkTo(const std::string& address) {
   std::lock_guard lock(mu_);
   Link& link = links_[address];
   if (link.stub == nullptr) {
-    link.channel = MemberChannel(address, raft::kMaxMessageBytes);
+    link.channel = MemberChannel(address, raft::kMaxMessageBytes, tls_);
     link.stub = metastorepb::Metastore::NewStub(link.channel);
   }
   return link;

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/delayed_runner.h"
+#include "common/tls.h"
 #include "proto/metastore.grpc.pb.h"
 #include "raft/server/division.h"
 
@@ -33,7 +34,9 @@ class Forwarder {
   using ProposeHere =
       std::function<void(const metastorepb::RequestHeader&, metastorepb::Command, WriteDone)>;
 
-  Forwarder(raft::Division* division, uint64_t self_id, ProposeHere propose_here);
+  // `tls`: this member's certificate, which the leader checks (nothing: plaintext).
+  Forwarder(raft::Division* division, uint64_t self_id, const TlsFiles& tls,
+            ProposeHere propose_here);
   ~Forwarder();
 
   // Has the leader propose `cmd` (or this member, if it leads), retrying until `deadline`;
@@ -78,6 +81,7 @@ class Forwarder {
 
   raft::Division* const division_;
   const uint64_t self_id_;
+  const TlsFiles tls_;
   const ProposeHere propose_here_;
 
   std::mutex mu_;

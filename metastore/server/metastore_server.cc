@@ -62,7 +62,9 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
   raft::ServerOptions so;
   so.id = options.id;
   so.listen_address = listen;
-  auto raft = raft::RaftServer::Create(so, std::make_unique<raft::GrpcTransport>());
+  so.tls = options.tls;
+  so.require_client_certs = options.require_client_certs;
+  auto raft = raft::RaftServer::Create(so, std::make_unique<raft::GrpcTransport>(options.tls));
   if (!raft.ok()) return raft.status();
   server->raft_ = std::move(*raft);
 
@@ -90,8 +92,8 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
   if (auto s = server->raft_->AddGroup(group, std::move(sm)); !s.ok()) return s;
   raft::Division* division = server->raft_->group(kMetastoreGroup);
 
-  server->service_ =
-      std::make_unique<MetastoreService>(division, tree_ptr, server->watches_.get(), options.id);
+  server->service_ = std::make_unique<MetastoreService>(division, tree_ptr, server->watches_.get(),
+                                                        options.id, options.tls);
   MetastoreService* service = server->service_.get();
   // Keep-alives reach the leader ten times per shortest session timeout: a session's client
   // sends one every third of its timeout, so the leader hears of each well within it, and a

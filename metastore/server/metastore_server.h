@@ -7,6 +7,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/tls.h"
 #include "metastore/validate.h"
 #include "metastore/zookeeper/server.h"
 #include "metrics/request_metrics.h"
@@ -48,6 +49,12 @@ struct MetastoreOptions {
   Limits limits;
   // ZooKeeper's client port, on this member's host; none if unset (port 0: any free one).
   std::optional<zookeeper::ZooKeeperOptions> zookeeper;
+  // TLS on the member's port (nothing: plaintext): its certificate (common name member-<id>),
+  // its key, and the CA that signs its peers' and its clients' certificates. Peers are then
+  // taken only with a member's certificate.
+  TlsFiles tls;
+  // With tls: refuse clients that present no certificate signed by the CA.
+  bool require_client_certs = false;
   // HOST:PORT of /metrics, /healthz and /readyz (docs/operations.md); none if empty (port 0:
   // any free one).
   std::string metrics_address;

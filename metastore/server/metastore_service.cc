@@ -3,6 +3,7 @@
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
+#include "grpcpp/security/auth_context.h"
 #include "metastore/errors.h"
 #include "metastore/server/backup_stream.h"
 #include "metastore/server/keep_alive_batch.h"
@@ -81,11 +82,12 @@ void Answer(grpc::ServerUnaryReactor* reactor, const metrics::RequestTimer& time
 }  // namespace
 
 MetastoreService::MetastoreService(raft::Division* division, ZNodeTree* tree, WatchManager* watches,
-                                   uint64_t self_id)
+                                   uint64_t self_id, const TlsFiles& tls)
     : division_(division),
       tree_(tree),
       watches_(watches),
-      forwarder_(division, self_id,
+      members_only_calls_(tls.enabled()),
+      forwarder_(division, self_id, tls,
                  [this](const metastorepb::RequestHeader& header, metastorepb::Command cmd,
                         WriteDone done) { ProposeHere(header, std::move(cmd), std::move(done)); }),
       self_id_(self_id),
@@ -638,10 +640,31 @@ grpc::ServerUnaryReactor* MetastoreService::ChangeMembership(
 // ---------------------------------------------------------------------------------------
 // Between members
 
+grpc::Status MetastoreService::CheckMember(const grpc::CallbackServerContext& ctx,
+                                           std::optional<uint64_t> claimed) const {
+  if (!members_only_calls_) return grpc::Status::OK;
+  auto member = MemberOf(*ctx.auth_context());
+  if (!member.ok()) {
+    LOG_EVERY_T(WARNING, 1.0) << "refused a call between members: " << member.status();
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(member.status().message()));
+  }
+  if (claimed.has_value() && *claimed != *member) {
+    LOG_EVERY_T(WARNING, 1.0) << "refused a relay from member " << *claimed << " made with member "
+                              << *member << "'s certificate";
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        absl::StrCat("member ", *member, " cannot speak for member ", *claimed));
+  }
+  return grpc::Status::OK;
+}
+
 grpc::ServerUnaryReactor* MetastoreService::Forward(grpc::CallbackServerContext* ctx,
                                                     const metastorepb::ForwardRequest* req,
                                                     metastorepb::ForwardResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
+  if (auto s = CheckMember(*ctx, std::nullopt); !s.ok()) {
+    reactor->Finish(s);
+    return reactor;
+  }
   const metrics::RequestTimer timer = Timer(metrics::Op::kForward);
   if (!leading()) {  // never forwarded twice: the sender asks again where the leader is
     *resp->mutable_header() = NotLeaderHeader();
@@ -669,6 +692,10 @@ grpc::ServerUnaryReactor* MetastoreService::RelayKeepAlives(
     grpc::CallbackServerContext* ctx, const metastorepb::KeepAlivesRequest* req,
     metastorepb::KeepAlivesResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
+  if (auto s = CheckMember(*ctx, req->from()); !s.ok()) {
+    reactor->Finish(s);
+    return reactor;
+  }
   if (!leading()) {
     *resp->mutable_header() = NotLeaderHeader();
   } else {

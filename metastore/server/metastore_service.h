@@ -3,6 +3,7 @@
 #include <atomic>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <set>
 
 #include "common/delayed_runner.h"
@@ -30,8 +31,10 @@ class SessionStream;
 class MetastoreService final : public metastorepb::Metastore::CallbackService,
                                public zookeeper::Member {
  public:
+  // `tls`: this member's certificate. With it, the calls between members (Forward,
+  // RelayKeepAlives) are taken only from a member's certificate, and made with this one.
   MetastoreService(raft::Division* division, ZNodeTree* tree, WatchManager* watches,
-                   uint64_t self_id);
+                   uint64_t self_id, const TlsFiles& tls);
   ~MetastoreService() override;
 
   // Must be set before the service is served.
@@ -156,6 +159,10 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService,
   // This member has not applied `seen`, the newest zxid its client has seen.
   metastorepb::ResponseHeader MemberBehindHeader(uint64_t seen) const;
   bool leading() const { return division_->leader() == self_id_; }
+  // With members_only_calls_, a call between members must present a member's certificate,
+  // naming the member it `claimed` to be, if it claims one.
+  grpc::Status CheckMember(const grpc::CallbackServerContext& ctx,
+                           std::optional<uint64_t> claimed) const;
   metrics::RequestTimer Timer(metrics::Op op) const {
     return metrics::RequestTimer(requests_, metrics::Door::kGrpc, op);
   }
@@ -164,6 +171,7 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService,
   ZNodeTree* const tree_;
   WatchManager* const watches_;
   SessionTracker* tracker_ = nullptr;
+  const bool members_only_calls_;
   Forwarder forwarder_;
   bool unsafe_stale_reads_ = false;
   metrics::RequestMetrics* requests_ = nullptr;

@@ -68,6 +68,21 @@ ABSL_FLAG(int, zk_max_client_connections, 60,
 ABSL_FLAG(std::string, metrics_address, "",
           "HOST:PORT where this member serves Prometheus metrics (/metrics) and its health "
           "checks (/healthz, /readyz); empty: off (docs/operations.md)");
+ABSL_FLAG(std::string, tls_ca, "",
+          "TLS on the member's port: PEM file of the CA that signs members' and clients' "
+          "certificates (with --tls-cert and --tls-key; none: plaintext)");
+ABSL_FLAG(std::string, tls_cert, "",
+          "TLS: PEM file of this member's certificate (common name member-ID, its host or "
+          "address among its subject alternative names)");
+ABSL_FLAG(std::string, tls_key, "", "TLS: PEM file of this member's private key");
+ABSL_FLAG(std::string, tls_crl_dir, "",
+          "TLS: directory of certificate revocation lists (PEM, named as `openssl rehash` "
+          "names them); a revoked member's or client's certificate is refused");
+ABSL_FLAG(bool, tls_require_client_cert, false,
+          "TLS: refuse clients that present no certificate signed by --tls-ca");
+ABSL_FLAG(int, tls_reload_seconds, 60,
+          "TLS: read the CA, certificate and key files again this often (rotation without a "
+          "restart)");
 ABSL_FLAG(std::string, zk_super_digest, "",
           "ZooKeeper port: user:<base64 sha1> of a superuser who passes every ACL, as "
           "zookeeper.DigestAuthenticationProvider.superDigest");
@@ -138,6 +153,24 @@ int main(int argc, char** argv) {
   options.limits.min_session_timeout_ms = absl::GetFlag(FLAGS_min_session_timeout_ms);
   options.limits.max_session_timeout_ms = absl::GetFlag(FLAGS_max_session_timeout_ms);
   options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
+  options.tls.ca = absl::GetFlag(FLAGS_tls_ca);
+  options.tls.cert = absl::GetFlag(FLAGS_tls_cert);
+  options.tls.key = absl::GetFlag(FLAGS_tls_key);
+  options.tls.crl_dir = absl::GetFlag(FLAGS_tls_crl_dir);
+  if (absl::GetFlag(FLAGS_tls_reload_seconds) <= 0) {
+    return fail(absl::InvalidArgumentError("--tls-reload-seconds must be > 0"));
+  }
+  options.tls.reload_seconds = absl::GetFlag(FLAGS_tls_reload_seconds);
+  options.require_client_certs = absl::GetFlag(FLAGS_tls_require_client_cert);
+  if (options.tls.enabled()) {
+    if (auto s = options.tls.CheckForMember(); !s.ok()) {
+      return fail(absl::InvalidArgumentError(
+          absl::StrCat("--tls-ca, --tls-cert and --tls-key go together: ", s.message())));
+    }
+  } else if (options.require_client_certs || !options.tls.crl_dir.empty()) {
+    return fail(absl::InvalidArgumentError(
+        "--tls-require-client-cert and --tls-crl-dir need --tls-ca, --tls-cert and --tls-key"));
+  }
   if (options.id == 0) return fail(absl::InvalidArgumentError("--id is required (> 0)"));
   if (options.data_dir.empty()) return fail(absl::InvalidArgumentError("--data-dir is required"));
   if (absl::GetFlag(FLAGS_tick_ms) <= 0) {

@@ -30,6 +30,9 @@ absl::StatusOr<std::unique_ptr<RaftServer>> RaftServer::Create(
     ServerOptions options, std::unique_ptr<Transport> transport) {
   if (options.id == 0) return absl::InvalidArgumentError("server id must be > 0");
   if (transport == nullptr) return absl::InvalidArgumentError("a transport is required");
+  if (options.tls.enabled()) {
+    if (auto s = options.tls.CheckForMember(); !s.ok()) return s;
+  }
   return std::unique_ptr<RaftServer>(new RaftServer(std::move(options), std::move(transport)));
 }
 
@@ -67,7 +70,8 @@ absl::Status RaftServer::Start() {
   if (!options_.listen_address.empty()) {
     grpc::ServerBuilder builder;
     int port = 0;
-    builder.AddListeningPort(options_.listen_address, grpc::InsecureServerCredentials(), &port);
+    builder.AddListeningPort(options_.listen_address,
+                             ServerCredentials(options_.tls, options_.require_client_certs), &port);
     builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
     builder.SetMaxSendMessageSize(kMaxMessageBytes);
     if (options_.client_service) builder.RegisterService(client_service_.get());

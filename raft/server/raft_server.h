@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "common/tls.h"
 #include "raft/server/division.h"
 #include "raft/transport/transport.h"
 
@@ -28,6 +29,12 @@ struct ServerOptions {
   // address. It hands any client's bytes to the state machine as a command, so an
   // application that has a client API of its own (the metastore) leaves it off.
   bool client_service = false;
+  // TLS on the listen address (nothing: plaintext): this member's certificate and key, and the
+  // CA that its peers' and clients' certificates must be signed by. The transport should be
+  // given the same files, so that this member presents its certificate to its peers.
+  TlsFiles tls;
+  // With tls: refuse a client that presents no certificate signed by tls.ca.
+  bool require_client_certs = false;
 };
 
 // Hosts one or more Raft groups in a process (Ratis' RaftServer): routes peer messages to

@@ -22,7 +22,8 @@ namespace {
 constexpr size_t kMaxQueuedMessages = 16384;
 constexpr size_t kSnapshotChunkBytes = 1 << 20;
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
+                                           const std::shared_ptr<grpc::ChannelCredentials>& creds) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 2000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 2000);
@@ -33,7 +34,7 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address) {
   args.SetMaxReceiveMessageSize(kMaxMessageBytes);
   // Peers are distinct servers; a channel per peer keeps their streams independent.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(address, creds, args);
 }
 
 absl::Status FromGrpc(const grpc::Status& s) {
@@ -45,11 +46,24 @@ grpc::Status ToGrpc(const absl::Status& s) {
   return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
 }
 
+// The member a call's certificate names, if peers must present one; 0 if they need not.
+absl::StatusOr<uint64_t> CertifiedSender(grpc::ServerContext* ctx, bool members_only) {
+  if (!members_only) return 0;
+  auto member = MemberOf(*ctx->auth_context());
+  if (!member.ok()) {
+    LOG_EVERY_T(WARNING, 1.0) << "refused a peer call: " << member.status();
+  }
+  return member;
+}
+
 }  // namespace
 
 // Receives streams of messages and snapshots from peers.
 class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
  public:
+  // `members_only`: every call must present a member's certificate (TLS).
+  explicit RaftPeerServiceImpl(bool members_only) : members_only_(members_only) {}
+
   void SetHandler(MessageHandler* h) {
     std::lock_guard lock(mu_);
     handler_ = h;
@@ -63,8 +77,11 @@ class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
                       raftpb::StreamAck*) override {
     CallScope scope(this, ctx);
     if (!scope.admitted()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "stopping");
+    auto certified = CertifiedSender(ctx, members_only_);
+    if (!certified.ok()) return ToGrpc(certified.status());
     raftpb::Envelope env;
-    uint64_t peer = 0;  // whom the stream is from: the sender of its first message
+    // Whom the stream is from: the member its certificate names, else its first message's sender.
+    uint64_t peer = *certified;
     while (reader->Read(&env)) {
       MessageHandler* h = handler();
       if (h == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "stopping");
@@ -90,6 +107,8 @@ class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
                                raftpb::SnapshotAck*) override {
     CallScope scope(this, ctx);
     if (!scope.admitted()) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "stopping");
+    auto certified = CertifiedSender(ctx, members_only_);
+    if (!certified.ok()) return ToGrpc(certified.status());
     raftpb::SnapshotChunk chunk;
     if (!reader->Read(&chunk) || !chunk.has_message()) {
       return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "first chunk must carry MSG_SNAP");
@@ -98,6 +117,12 @@ class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
     if (h == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "stopping");
     std::string group = chunk.group();
     raftpb::Message m = chunk.message();
+    if (*certified != 0 && m.from() != *certified) {
+      auto s = absl::PermissionDeniedError(absl::StrCat(
+          "a snapshot from member ", m.from(), " sent with member ", *certified, "'s certificate"));
+      h->Refuse(group, m, s);
+      return ToGrpc(s);
+    }
     auto path = h->IncomingSnapshotPath(group, m);
     if (!path.ok()) return ToGrpc(path.status());
     int fd = ::open(path->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -154,6 +179,7 @@ class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
     std::lock_guard lock(mu_);
     return handler_;
   }
+  const bool members_only_;
   std::mutex mu_;
   std::set<grpc::ServerContext*> calls_;
   MessageHandler* handler_ = nullptr;
@@ -162,7 +188,9 @@ class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
 // The sending half towards one peer: a queue and a thread that keeps a stream open.
 class PeerSender {
  public:
-  PeerSender(uint64_t id, MessageHandler* handler) : id_(id), handler_(handler) {
+  PeerSender(uint64_t id, MessageHandler* handler,
+             std::shared_ptr<grpc::ChannelCredentials> credentials)
+      : id_(id), handler_(handler), credentials_(std::move(credentials)) {
     thread_ = std::thread([this] {
       pthread_setname_np(pthread_self(), absl::StrCat("send-", id_).substr(0, 15).c_str());
       Loop();
@@ -228,7 +256,7 @@ class PeerSender {
         }
       }
       if (stub == nullptr) {
-        channel = MakeChannel(address);
+        channel = MakeChannel(address, credentials_);
         stub = raftpb::RaftPeer::NewStub(channel);
       }
       if (writer == nullptr) {
@@ -270,6 +298,7 @@ class PeerSender {
 
   const uint64_t id_;
   MessageHandler* const handler_;
+  const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::string address_;
@@ -287,7 +316,10 @@ struct GrpcTransport::SnapshotSend {
   std::thread thread;
 };
 
-GrpcTransport::GrpcTransport() : service_(std::make_unique<RaftPeerServiceImpl>()) {}
+GrpcTransport::GrpcTransport(TlsFiles tls)
+    : tls_(std::move(tls)),
+      credentials_(ChannelCredentials(tls_)),
+      service_(std::make_unique<RaftPeerServiceImpl>(tls_.enabled())) {}
 
 GrpcTransport::~GrpcTransport() { Stop(); }
 
@@ -300,7 +332,7 @@ absl::Status GrpcTransport::Start(MessageHandler* handler) {
   handler_ = handler;
   service_->SetHandler(handler);
   for (const auto& [id, address] : peer_addresses_) {
-    senders_[id] = std::make_unique<PeerSender>(id, handler_);
+    senders_[id] = std::make_unique<PeerSender>(id, handler_, credentials_);
     senders_[id]->SetAddress(address);
   }
   return absl::OkStatus();
@@ -328,7 +360,7 @@ void GrpcTransport::SetPeer(uint64_t id, const std::string& address) {
   peer_addresses_[id] = address;
   if (stopped_ || handler_ == nullptr) return;
   auto& sender = senders_[id];
-  if (sender == nullptr) sender = std::make_unique<PeerSender>(id, handler_);
+  if (sender == nullptr) sender = std::make_unique<PeerSender>(id, handler_, credentials_);
   sender->SetAddress(address);
 }
 
@@ -346,10 +378,11 @@ namespace {
 
 // Streams the snapshot file at `path` to `address` in chunks; the first carries `m`.
 absl::Status StreamSnapshot(grpc::ClientContext* ctx, const std::string& address,
+                            const std::shared_ptr<grpc::ChannelCredentials>& credentials,
                             const std::string& group, raftpb::Message m, const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY);
   if (fd < 0) return ErrnoStatus("open snapshot", path);
-  auto stub = raftpb::RaftPeer::NewStub(MakeChannel(address));
+  auto stub = raftpb::RaftPeer::NewStub(MakeChannel(address, credentials));
   ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(10));
   raftpb::SnapshotAck ack;
   auto writer = stub->InstallSnapshot(ctx, &ack);
@@ -396,12 +429,13 @@ void GrpcTransport::SendSnapshot(const std::string& group, raftpb::Message m, st
   }
   auto send = std::make_unique<SnapshotSend>();
   SnapshotSend* raw = send.get();
-  raw->thread = std::thread([raw, group, m = std::move(m), path = std::move(path),
-                             done = std::move(done), address = it->second]() mutable {
-    pthread_setname_np(pthread_self(), absl::StrCat("snapsend-", m.to()).substr(0, 15).c_str());
-    done(StreamSnapshot(&raw->ctx, address, group, std::move(m), path));
-    raw->finished = true;
-  });
+  raw->thread =
+      std::thread([raw, group, m = std::move(m), path = std::move(path), done = std::move(done),
+                   address = it->second, credentials = credentials_]() mutable {
+        pthread_setname_np(pthread_self(), absl::StrCat("snapsend-", m.to()).substr(0, 15).c_str());
+        done(StreamSnapshot(&raw->ctx, address, credentials, group, std::move(m), path));
+        raw->finished = true;
+      });
   snapshot_sends_.push_back(std::move(send));
 }
 

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 
+#include "common/tls.h"
 #include "raft/transport/transport.h"
 
 namespace warren::raft {
@@ -20,11 +21,15 @@ class RaftPeerServiceImpl;
 // separate chunked stream (RaftPeer.InstallSnapshot), one thread per transfer. No gRPC message
 // is larger than kMaxMessageBytes. On the receiving side a stream belongs to the member that
 // sent its first message: a message claiming another sender is refused.
+//
+// With TLS (`tls` enabled), peers connect with their member certificates, and a stream or
+// snapshot is accepted only from a certificate naming a member (common name member-<id>): the
+// stream belongs to that member, and a message claiming another sender is refused.
 class GrpcTransport : public Transport {
  public:
   struct SnapshotSend;
 
-  GrpcTransport();
+  explicit GrpcTransport(TlsFiles tls = {});
   ~GrpcTransport() override;
 
   void RegisterServices(grpc::ServerBuilder* builder) override;
@@ -36,6 +41,8 @@ class GrpcTransport : public Transport {
                     SnapshotDone done) override;
 
  private:
+  const TlsFiles tls_;
+  const std::shared_ptr<grpc::ChannelCredentials> credentials_;
   std::unique_ptr<RaftPeerServiceImpl> service_;
   std::mutex mu_;
   MessageHandler* handler_ = nullptr;

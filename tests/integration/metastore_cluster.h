@@ -4,6 +4,7 @@
 // target defines WARREND and WARREN_CLI (the binaries' paths).
 #include <signal.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -51,11 +52,21 @@ class MetastoreCluster {
   void StartAll() {
     for (uint64_t id = 1; id <= 3; ++id) Start(id);
   }
+  // Flags each member gets of its own, from its id (its certificate, say), from now on.
+  void set_member_flags(std::function<std::vector<std::string>(uint64_t)> flags) {
+    member_flags_ = std::move(flags);
+  }
+  // How the test's clients (and Cli) reach the members: TLS with these files.
+  void set_client_tls(TlsFiles tls) { client_tls_ = std::move(tls); }
   // `extra` flags are this member's alone.
   void Start(uint64_t id, const std::vector<std::string>& extra = {}) {
     std::vector<std::string> argv = {WARREND, absl::StrCat("--id=", id), "--members=" + Members(),
                                      absl::StrCat("--data-dir=", dir(), "/", id), "--tick-ms=20"};
     argv.insert(argv.end(), flags_.begin(), flags_.end());
+    if (member_flags_) {
+      std::vector<std::string> own = member_flags_(id);
+      argv.insert(argv.end(), own.begin(), own.end());
+    }
     argv.insert(argv.end(), extra.begin(), extra.end());
     auto p = Process::Spawn(argv, LogPath(id));
     ASSERT_TRUE(p.ok()) << p.status();
@@ -93,6 +104,7 @@ class MetastoreCluster {
     ClientOptions options;
     options.endpoints = absl::StrSplit(endpoints.empty() ? Endpoints() : endpoints, ',');
     options.request_timeout = timeout;
+    options.tls = client_tls_;
     return options;
   }
   // A client that sends everything to the leader, as every client did before members served
@@ -128,6 +140,11 @@ class MetastoreCluster {
 
   RunResult Cli(std::vector<std::string> args) {
     std::vector<std::string> argv = {WARREN_CLI, "--endpoints=" + Endpoints()};
+    if (client_tls_.enabled()) argv.push_back("--tls-ca=" + client_tls_.ca);
+    if (!client_tls_.cert.empty()) {
+      argv.push_back("--tls-cert=" + client_tls_.cert);
+      argv.push_back("--tls-key=" + client_tls_.key);
+    }
     argv.insert(argv.end(), args.begin(), args.end());
     return RunCommand(argv, absl::Seconds(60));
   }
@@ -135,6 +152,8 @@ class MetastoreCluster {
  private:
   raft::testing::TempDir dir_;
   std::vector<std::string> flags_;
+  std::function<std::vector<std::string>(uint64_t)> member_flags_;
+  TlsFiles client_tls_;
   std::map<uint64_t, std::string> addresses_;
   std::map<uint64_t, std::unique_ptr<Process>> servers_;
 };
