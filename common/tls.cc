@@ -105,9 +105,8 @@ std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials(const TlsFiles& fil
 }
 
 absl::StatusOr<uint64_t> MemberOf(const grpc::AuthContext& auth) {
-  // Authenticated: over TLS, with a certificate the listener verified against its CA.
-  const std::string cn = FirstValue(auth, GRPC_X509_CN_PROPERTY_NAME);
-  if (!auth.IsPeerAuthenticated() || cn.empty()) {
+  const std::string cn = CommonName(auth);
+  if (cn.empty()) {
     return absl::UnauthenticatedError("a member's calls must come over TLS with its certificate");
   }
   uint64_t id = 0;
@@ -119,8 +118,8 @@ absl::StatusOr<uint64_t> MemberOf(const grpc::AuthContext& auth) {
   return id;
 }
 
-std::string CertificateSubject(const grpc::AuthContext& auth) {
-  return FirstValue(auth, GRPC_X509_SUBJECT_PROPERTY_NAME);
+std::string CommonName(const grpc::AuthContext& auth) {
+  return auth.IsPeerAuthenticated() ? FirstValue(auth, GRPC_X509_CN_PROPERTY_NAME) : "";
 }
 
 }  // namespace warren

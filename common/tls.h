@@ -53,8 +53,7 @@ std::shared_ptr<grpc::ChannelCredentials> ChannelCredentials(const TlsFiles& fil
 // no certificate, or one naming no member.
 absl::StatusOr<uint64_t> MemberOf(const grpc::AuthContext& auth);
 
-// The subject of the certificate the other side presented ("CN=alice,O=..."), as ZooKeeper's
-// x509 ACL scheme names it; empty if none.
-std::string CertificateSubject(const grpc::AuthContext& auth);
+// The common name of the verified certificate the other side presented; empty if none.
+std::string CommonName(const grpc::AuthContext& auth);
 
 }  // namespace warren

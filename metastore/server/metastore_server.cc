@@ -106,6 +106,7 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
   server->service_->set_tracker(server->tracker_.get());
   server->service_->set_unsafe_stale_reads(options.unsafe_stale_reads);
   server->service_->set_request_metrics(server->requests_.get());
+  server->service_->set_admin_names(options.admin_names);
   server->raft_->RegisterService(server->service_.get());
   if (auto s = server->raft_->Start(); !s.ok()) return s;
   server->tracker_->Start();

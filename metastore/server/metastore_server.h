@@ -3,6 +3,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -55,6 +56,9 @@ struct MetastoreOptions {
   TlsFiles tls;
   // With tls: refuse clients that present no certificate signed by the CA.
   bool require_client_certs = false;
+  // With tls: the common names of the client certificates that may change the membership,
+  // take snapshots and backups (members' own certificates may). Without tls anyone may.
+  std::set<std::string> admin_names;
   // HOST:PORT of /metrics, /healthz and /readyz (docs/operations.md); none if empty (port 0:
   // any free one).
   std::string metrics_address;

@@ -13,6 +13,13 @@
 namespace warren::metastore {
 namespace {
 
+// A Backup call refused before anything was read.
+class RefusedBackup : public grpc::ServerWriteReactor<metastorepb::BackupChunk> {
+ public:
+  explicit RefusedBackup(const grpc::Status& why) { Finish(why); }
+  void OnDone() override { delete this; }
+};
+
 metastorepb::Error ErrorForRaftStatus(absl::StatusCode code) {
   switch (code) {
     case absl::StatusCode::kUnavailable:
@@ -611,6 +618,10 @@ grpc::ServerUnaryReactor* MetastoreService::TakeSnapshot(grpc::CallbackServerCon
                                                          const metastorepb::SnapshotRequest*,
                                                          metastorepb::SnapshotResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
+  if (auto s = CheckAdmin(*ctx, "TakeSnapshot"); !s.ok()) {
+    reactor->Finish(s);
+    return reactor;
+  }
   const metrics::RequestTimer timer = Timer(metrics::Op::kSnapshot);
   division_->TakeSnapshot([this, reactor, resp, timer](raft::Result r) {
     *resp->mutable_header() = HeaderOf(r);
@@ -621,7 +632,8 @@ grpc::ServerUnaryReactor* MetastoreService::TakeSnapshot(grpc::CallbackServerCon
 }
 
 grpc::ServerWriteReactor<metastorepb::BackupChunk>* MetastoreService::Backup(
-    grpc::CallbackServerContext*, const metastorepb::BackupRequest*) {
+    grpc::CallbackServerContext* ctx, const metastorepb::BackupRequest*) {
+  if (auto s = CheckAdmin(*ctx, "Backup"); !s.ok()) return new RefusedBackup(s);
   return new BackupStream(division_);
 }
 
@@ -629,12 +641,31 @@ grpc::ServerUnaryReactor* MetastoreService::ChangeMembership(
     grpc::CallbackServerContext* ctx, const raftpb::MembershipRequest* req,
     metastorepb::MembershipResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
+  if (auto s = CheckAdmin(*ctx, "ChangeMembership"); !s.ok()) {
+    reactor->Finish(s);
+    return reactor;
+  }
   const metrics::RequestTimer timer = Timer(metrics::Op::kMembership);
   division_->ChangeMembership(*req, [this, reactor, resp, timer](raft::Result r) {
     *resp->mutable_header() = HeaderOf(r);
     Answer(reactor, timer, resp->header());
   });
   return reactor;
+}
+
+grpc::Status MetastoreService::CheckAdmin(const grpc::CallbackServerContext& ctx,
+                                          const char* what) const {
+  if (!members_only_calls_) return grpc::Status::OK;
+  const grpc::AuthContext& auth = *ctx.auth_context();
+  if (MemberOf(auth).ok()) return grpc::Status::OK;
+  const std::string name = CommonName(auth);
+  if (!name.empty() && admin_names_.count(name) > 0) return grpc::Status::OK;
+  LOG_EVERY_T(WARNING, 1.0) << "refused " << what << " to "
+                            << (name.empty() ? "a client without a certificate" : "CN " + name);
+  return grpc::Status(
+      grpc::StatusCode::PERMISSION_DENIED,
+      absl::StrCat(what, " needs an admin's certificate (warrend --tls-admin-cn) ",
+                   "or a member's; ", name.empty() ? "none was presented" : "not CN " + name));
 }
 
 // ---------------------------------------------------------------------------------------

@@ -42,6 +42,9 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService,
   // Deliberately wrong, to show that the fault tests catch it: every member answers
   // linearizable reads from its own state, as sequential ones, without asking the leader.
   void set_unsafe_stale_reads(bool on) { unsafe_stale_reads_ = on; }
+  // With TLS: the common names of the client certificates that may change the membership,
+  // take snapshots and backups, besides the members' own. Before the service is served.
+  void set_admin_names(std::set<std::string> names) { admin_names_ = std::move(names); }
   // Counts and times every request (door "grpc"). Before the service is served.
   void set_request_metrics(metrics::RequestMetrics* requests) { requests_ = requests; }
   // Session streams open on this member.
@@ -163,6 +166,9 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService,
   // naming the member it `claimed` to be, if it claims one.
   grpc::Status CheckMember(const grpc::CallbackServerContext& ctx,
                            std::optional<uint64_t> claimed) const;
+  // With TLS, an admin call (`what`) must present a member's certificate or one whose common
+  // name is in admin_names_.
+  grpc::Status CheckAdmin(const grpc::CallbackServerContext& ctx, const char* what) const;
   metrics::RequestTimer Timer(metrics::Op op) const {
     return metrics::RequestTimer(requests_, metrics::Door::kGrpc, op);
   }
@@ -172,6 +178,7 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService,
   WatchManager* const watches_;
   SessionTracker* tracker_ = nullptr;
   const bool members_only_calls_;
+  std::set<std::string> admin_names_;
   Forwarder forwarder_;
   bool unsafe_stale_reads_ = false;
   metrics::RequestMetrics* requests_ = nullptr;

@@ -1,6 +1,8 @@
 // One member of a Warren metastore quorum.
 //   warrend --id=1 --members=1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003 --data-dir=DIR
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -80,6 +82,9 @@ ABSL_FLAG(std::string, tls_crl_dir, "",
           "names them); a revoked member's or client's certificate is refused");
 ABSL_FLAG(bool, tls_require_client_cert, false,
           "TLS: refuse clients that present no certificate signed by --tls-ca");
+ABSL_FLAG(std::vector<std::string>, tls_admin_cn, {},
+          "TLS: common names of the client certificates that may change the membership and "
+          "take snapshots and backups (members' own certificates may)");
 ABSL_FLAG(int, tls_reload_seconds, 60,
           "TLS: read the CA, certificate and key files again this often (rotation without a "
           "restart)");
@@ -162,14 +167,19 @@ int main(int argc, char** argv) {
   }
   options.tls.reload_seconds = absl::GetFlag(FLAGS_tls_reload_seconds);
   options.require_client_certs = absl::GetFlag(FLAGS_tls_require_client_cert);
+  for (const std::string& name : absl::GetFlag(FLAGS_tls_admin_cn)) {
+    if (!name.empty()) options.admin_names.insert(name);
+  }
   if (options.tls.enabled()) {
     if (auto s = options.tls.CheckForMember(); !s.ok()) {
       return fail(absl::InvalidArgumentError(
           absl::StrCat("--tls-ca, --tls-cert and --tls-key go together: ", s.message())));
     }
-  } else if (options.require_client_certs || !options.tls.crl_dir.empty()) {
+  } else if (options.require_client_certs || !options.tls.crl_dir.empty() ||
+             !options.admin_names.empty()) {
     return fail(absl::InvalidArgumentError(
-        "--tls-require-client-cert and --tls-crl-dir need --tls-ca, --tls-cert and --tls-key"));
+        "--tls-require-client-cert, --tls-crl-dir and --tls-admin-cn need --tls-ca, --tls-cert "
+        "and --tls-key"));
   }
   if (options.id == 0) return fail(absl::InvalidArgumentError("--id is required (> 0)"));
   if (options.data_dir.empty()) return fail(absl::InvalidArgumentError("--data-dir is required"));

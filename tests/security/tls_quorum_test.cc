@@ -34,7 +34,8 @@ class TlsQuorum : public ::testing::Test {
     c_.set_member_flags([this](uint64_t id) {
       const std::string name = absl::StrCat(pki_, "/member-", id);
       return std::vector<std::string>{"--tls-ca=" + pki_ + "/ca.pem", "--tls-cert=" + name + ".pem",
-                                      "--tls-key=" + name + ".key", "--tls-reload-seconds=1"};
+                                      "--tls-key=" + name + ".key", "--tls-reload-seconds=1",
+                                      "--tls-admin-cn=admin"};
     });
     c_.set_client_tls(Files("", "ca"));
   }
@@ -201,6 +202,48 @@ TEST_F(TlsQuorum, RefusesClientsWithoutACertificateWhenAskedTo) {
   ClientOptions anonymous = c_.Options(absl::Seconds(3));
   anonymous.tls = Files("", "ca");
   EXPECT_FALSE(c_.Client(anonymous)->Exists("/alice").ok());
+}
+
+TEST_F(TlsQuorum, ChangesMembershipAndTakesSnapshotsOnlyForAnAdminsOrAMembersCertificate) {
+  MakeCerts({"admin"});
+  c_.StartAll();  // every member with --tls-admin-cn=admin (SetUp's flags)
+  const uint64_t leader = c_.WaitForLeader();
+  ASSERT_NE(leader, 0u);
+  auto alice = metastorepb::Metastore::NewStub(Channel(leader, Files("alice", "ca")));
+  {
+    grpc::ClientContext ctx;
+    metastorepb::SnapshotResponse resp;
+    grpc::Status s = alice->TakeSnapshot(&ctx, metastorepb::SnapshotRequest(), &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+  }
+  {
+    raftpb::MembershipRequest remove;
+    remove.set_op(raftpb::MembershipRequest::REMOVE);
+    remove.set_id(leader % 3 + 1);
+    grpc::ClientContext ctx;
+    metastorepb::MembershipResponse resp;
+    grpc::Status s = alice->ChangeMembership(&ctx, remove, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+  }
+  {
+    grpc::ClientContext ctx;
+    auto reader = alice->Backup(&ctx, metastorepb::BackupRequest());
+    metastorepb::BackupChunk chunk;
+    EXPECT_FALSE(reader->Read(&chunk));
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  }
+  auto members = c_.Client()->MemberStatus(c_.Address(leader), absl::Seconds(5));
+  ASSERT_TRUE(members.ok()) << members.status();
+  EXPECT_EQ(members->raft().members_size(), 3);
+
+  // Through the CLI: refused to alice, done for the admin.
+  c_.set_client_tls(Files("alice", "ca"));
+  auto refused = c_.Cli({"snapshot"});
+  EXPECT_NE(refused.exit_code, 0) << refused.out;
+  EXPECT_NE(refused.err.find("admin"), std::string::npos) << refused.err;
+  c_.set_client_tls(Files("admin", "ca"));
+  auto taken = c_.Cli({"snapshot"});
+  EXPECT_EQ(taken.exit_code, 0) << taken.err;
 }
 
 TEST_F(TlsQuorum, ServesARotatedCertificateWithoutARestart) {
