@@ -17,11 +17,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "glog/logging.h"
 #include "raft/log/crc32c.h"
 #include "raft/log/file_util.h"
 #include "raft/log/segment_format.h"
 #include "raft/log/segmented_log_store.h"
+#include "tests/fuzz/harness.h"
 #include "tests/fuzz/records.h"
 #include "tests/fuzz/temp_dir.h"
 
@@ -39,9 +39,7 @@ constexpr size_t kSlotPayloadBytes = 24;
 const bool kTrace = getenv("LOG_FUZZ_TRACE") != nullptr;
 
 [[noreturn]] void Violation(const std::string& what) {
-  fprintf(stderr, "log_recovery_fuzzer: %s\n", what.c_str());
-  fflush(stderr);
-  abort();
+  warren::fuzz::Violation("log_recovery_fuzzer", what);
 }
 
 struct Files {
@@ -165,16 +163,9 @@ void Run(const std::vector<Record>& records) {
 }  // namespace
 }  // namespace warren::raft::fuzz
 
-extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  FLAGS_minloglevel = 2;  // recovery's reports of what it cut
-  FLAGS_logtostderr = true;
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace warren::raft::fuzz;
   if (size > kMaxInputBytes) return 0;
-  Run(warren::fuzz::ParseRecords(std::string_view(reinterpret_cast<const char*>(data), size),
-                                 kMaxRecords));
+  Run(warren::fuzz::ParseRecords(data, size, kMaxRecords));
   return 0;
 }

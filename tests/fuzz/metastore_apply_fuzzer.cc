@@ -10,8 +10,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "glog/logging.h"
-#include "google/protobuf/stubs/logging.h"
+#include "tests/fuzz/harness.h"
 #include "tests/fuzz/records.h"
 #include "tests/fuzz/temp_dir.h"
 #include "tests/metastore/tree_invariants.h"
@@ -24,9 +23,7 @@ constexpr size_t kMaxRecords = 64;
 constexpr uint8_t kPersist = 3;
 
 [[noreturn]] void Violation(const std::string& what) {
-  fprintf(stderr, "metastore_apply_fuzzer: %s\n", what.c_str());
-  fflush(stderr);
-  abort();
+  warren::fuzz::Violation("metastore_apply_fuzzer", what);
 }
 
 metastorepb::CommandReply ApplyNext(metastore::ZNodeTree& tree, const std::string& entry,
@@ -77,17 +74,9 @@ void Run(const std::vector<Record>& records) {
 }  // namespace
 }  // namespace warren::fuzz
 
-extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  // Protobuf's complaints about strings that are not UTF-8 are what the fuzzer is for: quiet.
-  FLAGS_minloglevel = 2;
-  FLAGS_logtostderr = true;
-  google::protobuf::SetLogHandler(nullptr);
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace warren::fuzz;
   if (size > kMaxInputBytes) return 0;
-  Run(ParseRecords(std::string_view(reinterpret_cast<const char*>(data), size), kMaxRecords));
+  Run(ParseRecords(data, size, kMaxRecords));
   return 0;
 }

@@ -76,8 +76,6 @@ void CheckSequentialCreate(std::string_view path) {
 }  // namespace
 }  // namespace warren::metastore
 
-extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) { return 0; }
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace warren::metastore;
   const std::string_view input(reinterpret_cast<const char*>(data), size);

@@ -18,9 +18,9 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "glog/logging.h"
 #include "raft/core/raft.h"
 #include "raft/server/peer_message_check.h"
+#include "tests/fuzz/harness.h"
 #include "tests/fuzz/records.h"
 
 namespace warren::raft::fuzz {
@@ -39,9 +39,7 @@ constexpr uint8_t kLocal = 15;
 const bool kTrace = getenv("PEER_FUZZ_TRACE") != nullptr;
 
 [[noreturn]] void Violation(const std::string& what) {
-  fprintf(stderr, "peer_message_fuzzer: %s\n", what.c_str());
-  fflush(stderr);
-  abort();
+  warren::fuzz::Violation("peer_message_fuzzer", what);
 }
 
 // A small step either way from `base`, never below 0.
@@ -233,18 +231,11 @@ class Member {
 }  // namespace
 }  // namespace warren::raft::fuzz
 
-extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  FLAGS_minloglevel = 2;  // the core's notes on refused messages
-  FLAGS_logtostderr = true;
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace warren::raft::fuzz;
   if (size > kMaxInputBytes) return 0;
   Member member;
-  for (const Record& r : warren::fuzz::ParseRecords(
-           std::string_view(reinterpret_cast<const char*>(data), size), kMaxRecords)) {
+  for (const Record& r : warren::fuzz::ParseRecords(data, size, kMaxRecords)) {
     member.Feed(r);
   }
   return 0;

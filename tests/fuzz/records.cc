@@ -23,6 +23,10 @@ std::vector<Record> ParseRecords(std::string_view input, size_t max_records) {
   return records;
 }
 
+std::vector<Record> ParseRecords(const uint8_t* data, size_t size, size_t max_records) {
+  return ParseRecords(std::string_view(reinterpret_cast<const char*>(data), size), max_records);
+}
+
 std::string EncodeRecords(const std::vector<Record>& records) {
   std::string out;
   for (const Record& r : records) {

@@ -24,6 +24,7 @@ struct Record {
 
 // At most `max_records` records; what follows them is ignored.
 std::vector<Record> ParseRecords(std::string_view input, size_t max_records);
+std::vector<Record> ParseRecords(const uint8_t* data, size_t size, size_t max_records);
 std::string EncodeRecords(const std::vector<Record>& records);
 
 // Fixed-width little-endian fields, then the rest as bytes.

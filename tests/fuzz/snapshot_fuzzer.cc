@@ -15,11 +15,10 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "glog/logging.h"
-#include "google/protobuf/stubs/logging.h"
 #include "raft/log/crc32c.h"
 #include "raft/log/file_util.h"
 #include "raft/server/snapshot_store.h"
+#include "tests/fuzz/harness.h"
 #include "tests/fuzz/records.h"
 #include "tests/fuzz/temp_dir.h"
 #include "tests/metastore/tree_invariants.h"
@@ -35,9 +34,7 @@ constexpr char kMagic[] = "WRNSNAP1";  // snapshot_store.cc
 const bool kTrace = getenv("SNAPSHOT_FUZZ_TRACE") != nullptr;
 
 [[noreturn]] void Violation(const std::string& what) {
-  fprintf(stderr, "snapshot_fuzzer: %s\n", what.c_str());
-  fflush(stderr);
-  abort();
+  warren::fuzz::Violation("snapshot_fuzzer", what);
 }
 
 std::string BuildFile(const std::vector<Record>& records) {
@@ -118,16 +115,9 @@ void Run(const std::vector<Record>& records) {
 }  // namespace
 }  // namespace warren::fuzz
 
-extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  FLAGS_minloglevel = 2;
-  FLAGS_logtostderr = true;
-  google::protobuf::SetLogHandler(nullptr);
-  return 0;
-}
-
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace warren::fuzz;
   if (size > kMaxInputBytes) return 0;
-  Run(ParseRecords(std::string_view(reinterpret_cast<const char*>(data), size), kMaxRecords));
+  Run(ParseRecords(data, size, kMaxRecords));
   return 0;
 }

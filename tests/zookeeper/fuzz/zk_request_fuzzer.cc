@@ -14,8 +14,6 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "glog/logging.h"
-#include "google/protobuf/stubs/logging.h"
 #include "metastore/zookeeper/jute.h"
 #include "metastore/zookeeper/protocol.h"
 #include "metastore/zookeeper/request_handler.h"
@@ -466,15 +464,6 @@ LocalMember& Member() {
 
 }  // namespace
 }  // namespace warren::zookeeper::fuzz
-
-extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  // The handler's warnings about bad requests, and protobuf's about the strings in them that
-  // are not UTF-8, are what the fuzzer is for: quiet.
-  FLAGS_minloglevel = 2;
-  FLAGS_logtostderr = true;
-  google::protobuf::SetLogHandler(nullptr);
-  return 0;
-}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace warren::zookeeper::fuzz;
