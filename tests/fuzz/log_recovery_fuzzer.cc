@@ -8,7 +8,10 @@
 //              segment's header if it has none; 6: the body is the hard-state file; 7: the
 //              same, with each 32-byte slot's checksum made right.
 // Aborts if anything crashes, if Check and Open disagree, or if a log that opened cannot read
-// every entry it reports, does not open the same again, or cannot take an entry after its last.
+// every entry it reports, recovered an index or a term at 2^63 or above (which would wrap),
+// does not open the same again, or cannot take an entry after its last and a new hard state
+// and find them at the next start.
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -139,13 +142,18 @@ void Run(const std::vector<Record>& records) {
                              Describe(check->first_index, check->last_index, check->hard_state),
                              "; Open found ", opened));
     }
-    ReadAll(**log);
+    const SegmentedLogStore& opened_log = **log;
+    if (opened_log.FirstIndex() > kMaxTermOrIndex || opened_log.LastIndex() > kMaxTermOrIndex ||
+        opened_log.hard_state().term() > kMaxTermOrIndex) {
+      Violation(absl::StrCat("recovered an index or term that wraps: ", opened));
+    }
+    ReadAll(opened_log);
   }
   // Open cut what it had to: the same log opens again, clean, and takes the next entry.
   auto again = SegmentedLogStore::Open(path, options);
   if (!again.ok())
     Violation(absl::StrCat("a recovered log does not open again: ", again.status().ToString()));
-  SegmentedLogStore& log = **again;
+  SegmentedLogStore& log = **again;  // reset below, before the third opening
   if (Describe(log.FirstIndex(), log.LastIndex(), log.hard_state()) != opened) {
     Violation("a recovered log opens differently the second time");
   }
@@ -156,8 +164,25 @@ void Run(const std::vector<Record>& records) {
   next.set_data("next");
   if (auto s = log.Append({&next, 1}); !s.ok())
     Violation(absl::StrCat("no append: ", s.ToString()));
+  raftpb::HardState next_state = log.hard_state();
+  next_state.set_term(std::min(next_state.term() + 1, kMaxTermOrIndex));
+  next_state.set_vote(2);
+  if (auto s = log.SetHardState(next_state); !s.ok()) {
+    Violation(absl::StrCat("no hard state: ", s.ToString()));
+  }
   if (auto s = log.Sync(); !s.ok()) Violation(absl::StrCat("no sync: ", s.ToString()));
   ReadAll(log);
+  again->reset();
+  // What was synced is what the next start finds.
+  auto third = SegmentedLogStore::Open(path, options);
+  if (!third.ok())
+    Violation(absl::StrCat("the log does not open a third time: ", third.status().ToString()));
+  if ((*third)->LastIndex() != next.index() || (*third)->hard_state().term() != next_state.term() ||
+      (*third)->hard_state().vote() != next_state.vote()) {
+    Violation(absl::StrCat("synced ", next.index(), " and ", next_state.ShortDebugString(),
+                           "; found ", (*third)->LastIndex(), " and ",
+                           (*third)->hard_state().ShortDebugString()));
+  }
 }
 
 }  // namespace
