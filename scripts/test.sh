@@ -4,8 +4,8 @@
 # tests with injected faults, multi-process tests of real servers on loopback, and the fault
 # tests (warren-jepsen's matrix in network namespaces, checked by warren-lincheck and
 # warren-elle), ZooKeeper's own clients against warrend's ZooKeeper port; 30 s of fuzzing that
-# port; then all of it again, with a shorter simulation, under AddressSanitizer +
-# UndefinedBehaviorSanitizer.
+# port and 5 to 15 s each of the other decoders of outside bytes (scripts/fuzz.sh); then all
+# of it again, with a shorter simulation, under AddressSanitizer + UndefinedBehaviorSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
@@ -26,8 +26,9 @@ trap 'kill -- -$asan_build 2>/dev/null || true' EXIT  # its process group: make 
 echo "== test (RelWithDebInfo)"
 (cd build && ctest --output-on-failure -j "$(nproc)")
 
-echo "== fuzz ZooKeeper's port (libFuzzer, from the committed corpus)"
-scripts/fuzz.sh 30
+echo "== fuzz every decoder of outside bytes (libFuzzer, from the committed corpora)"
+# The path fuzzer's coverage is flat within seconds, the log's within ten.
+scripts/fuzz.sh 15 zk_request:30 metastore_apply peer_message snapshot log_recovery:10 path:5
 
 echo "== wait for the sanitized build"
 if ! wait $asan_build; then

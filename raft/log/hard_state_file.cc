@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "raft/log/crc32c.h"
 #include "raft/log/file_util.h"
+#include "raft/log/log_store.h"
 
 namespace warren::raft {
 namespace {
@@ -29,6 +30,9 @@ std::string EncodeSlot(uint64_t seq, const TermVote& v) {
 
 struct Slot {
   bool valid = false;
+  // Its checksum matches, yet its sequence number or term could only have been written by a
+  // bug: the next Store would wrap the sequence (and the older slot win) or the next term.
+  bool out_of_range = false;
   uint64_t seq = 0;
   TermVote value;
 };
@@ -43,6 +47,7 @@ Slot DecodeSlot(const char* p) {
   slot.valid = true;
   slot.seq = GetFixed64(p);
   slot.value = {GetFixed64(p + 8), GetFixed64(p + 16)};
+  slot.out_of_range = slot.seq > kMaxTermOrIndex || slot.value.term > kMaxTermOrIndex;
   return slot;
 }
 
@@ -89,6 +94,14 @@ absl::StatusOr<HardStateFile> HardStateFile::Open(const std::string& path, bool 
     return absl::DataLossError(absl::StrCat("hard state file ", path,
                                             " is corrupt in both slots (term and vote "
                                             "unknown); refusing to start rather than guess"));
+  }
+  if (a.out_of_range || b.out_of_range) {
+    ::close(fd);
+    const Slot& bad = a.out_of_range ? a : b;
+    return absl::DataLossError(absl::StrCat(
+        "hard state file ", path, " holds sequence number ", bad.seq, " and term ", bad.value.term,
+        ", out of the range any member reaches; refusing to start "
+        "rather than guess"));
   }
   const Slot& newest = !a.valid ? b : !b.valid ? a : (a.seq >= b.seq ? a : b);
   return HardStateFile(path, fd, newest.seq, newest.value, read_only);

@@ -18,6 +18,11 @@ namespace warren::raft {
 // message limit is above this.
 inline constexpr size_t kMaxEntryBytes = (size_t{64} << 20) + (size_t{32} << 10);
 
+// Terms and indexes grow one at a time from 0; nothing honest comes near 2^63, and anything
+// at or above it would wrap (index + 1) or read as negative. A member refuses larger ones in
+// its peers' messages (raft/server/peer_message_check.h) and on its own disk.
+inline constexpr uint64_t kMaxTermOrIndex = (uint64_t{1} << 63) - 1;
+
 // Where a Raft peer keeps its log and hard state. Writes may be buffered; they are durable
 // only once Sync() returns OK. Indexes are contiguous in [FirstIndex(), LastIndex()]; an
 // empty log has LastIndex() == FirstIndex() - 1. Not thread-safe: one thread owns a store.

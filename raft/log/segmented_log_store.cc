@@ -150,6 +150,7 @@ bool SegmentedLogStore::Replay(uint8_t type, std::string_view payload, Segment& 
   if (type == kEntry) {
     raftpb::Entry e;
     if (!e.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) return false;
+    if (e.index() > kMaxTermOrIndex) return false;
     if (e.index() < first_) return true;  // purged already
     if (e.index() > LastIndex() + 1) return false;
     DropIndexFrom(e.index());
@@ -159,6 +160,7 @@ bool SegmentedLogStore::Replay(uint8_t type, std::string_view payload, Segment& 
   }
   if (payload.size() != 8) return false;
   uint64_t v = GetFixed64(payload.data());
+  if (v > kMaxTermOrIndex) return false;  // every one of them is an index
   switch (type) {
     case kTruncate:
       DropIndexFrom(std::max(v, first_));

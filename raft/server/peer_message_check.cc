@@ -5,13 +5,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "raft/core/config.h"
+#include "raft/log/log_store.h"
 #include "raft/transport/message_limits.h"
 
 namespace warren::raft {
 namespace {
-
-// Terms and indexes grow one at a time; nothing honest gets near this.
-constexpr uint64_t kMaxTermOrIndex = (uint64_t{1} << 63) - 1;
 
 absl::Status Bad(std::string why) { return absl::InvalidArgumentError(std::move(why)); }
 

@@ -1,7 +1,7 @@
 // The request fuzzer's input format (fuzz_input.h).
 #include "tests/zookeeper/fuzz/fuzz_input.h"
 
-#include <algorithm>
+#include "tests/fuzz/records.h"
 
 namespace warren::zookeeper::fuzz {
 
@@ -9,30 +9,16 @@ Input ParseInput(const uint8_t* data, size_t size, size_t max_records) {
   Input in;
   if (size == 0) return in;
   in.flags = data[0];
-  size_t at = 1;
-  while (at < size && in.records.size() < max_records) {
-    Record r;
-    r.ctl = data[at++];
-    size_t length = 0;
-    for (int i = 0; i < 2 && at < size; ++i) length = length << 8 | data[at++];
-    length = std::min(length, size - at);
-    r.body.assign(reinterpret_cast<const char*>(data + at), length);
-    at += length;
-    in.records.push_back(std::move(r));
+  for (warren::fuzz::Record& r : warren::fuzz::ParseRecords(data + 1, size - 1, max_records)) {
+    in.records.push_back({r.ctl, std::move(r.body)});
   }
   return in;
 }
 
 std::string EncodeInput(const Input& input) {
-  std::string out(1, static_cast<char>(input.flags));
-  for (const Record& r : input.records) {
-    const size_t length = std::min<size_t>(r.body.size(), 0xffff);
-    out.push_back(static_cast<char>(r.ctl));
-    out.push_back(static_cast<char>(length >> 8));
-    out.push_back(static_cast<char>(length & 0xff));
-    out.append(r.body, 0, length);
-  }
-  return out;
+  std::vector<warren::fuzz::Record> records;
+  for (const Record& r : input.records) records.push_back({r.ctl, r.body});
+  return std::string(1, static_cast<char>(input.flags)) + warren::fuzz::EncodeRecords(records);
 }
 
 }  // namespace warren::zookeeper::fuzz

@@ -2,7 +2,7 @@
 
 // The request fuzzer's input format, shared by the fuzzer and the seed writer:
 //
-//   input  := flags:u8 record*
+//   input  := flags:u8 record*   (records as tests/fuzz/records.h has them)
 //   record := ctl:u8 length:u16 (big-endian) body[length]   (a record cut short takes the rest)
 //
 // flags bit 0 set: the harness opens each connection with a handshake of its own (a new

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "metastore/zookeeper/protocol.h"
+#include "tests/fuzz/seeds.h"
 #include "tests/zookeeper/client_wire.h"
 #include "tests/zookeeper/fuzz/fuzz_input.h"
 
@@ -325,3 +326,9 @@ std::vector<std::pair<std::string, std::string>> Seeds() {
 }
 
 }  // namespace warren::zookeeper::fuzz
+
+namespace warren::fuzz {
+
+std::vector<std::pair<std::string, std::string>> Seeds() { return zookeeper::fuzz::Seeds(); }
+
+}  // namespace warren::fuzz

@@ -14,11 +14,10 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "glog/logging.h"
-#include "google/protobuf/stubs/logging.h"
 #include "metastore/zookeeper/jute.h"
 #include "metastore/zookeeper/protocol.h"
 #include "metastore/zookeeper/request_handler.h"
+#include "tests/metastore/tree_invariants.h"
 #include "tests/zookeeper/client_wire.h"
 #include "tests/zookeeper/fuzz/fuzz_input.h"
 #include "tests/zookeeper/local_member.h"
@@ -422,85 +421,8 @@ void AsSuper(google::protobuf::RepeatedPtrField<metastorepb::Id>* auth) {
   auth->Add()->set_scheme("super");
 }
 
-metastorepb::QueryReply Ask(LocalMember& m, metastorepb::Query q) {
-  AsSuper(q.mutable_auth());
-  auto out = m.tree().Query(q.SerializeAsString());
-  metastorepb::QueryReply reply;
-  if (!out.ok() || !reply.ParseFromString(*out)) Violation("the tree cannot be queried");
-  return reply;
-}
-
-std::string ChildOf(const std::string& parent, const std::string& name) {
-  return parent == "/" ? "/" + name : parent + "/" + name;
-}
-
-// Every node, parents before children.
-std::vector<std::string> Walk(LocalMember& m) {
-  std::vector<std::string> order;
-  std::vector<std::string> stack = {"/"};
-  while (!stack.empty()) {
-    std::string path = std::move(stack.back());
-    stack.pop_back();
-    metastorepb::Query q;
-    q.mutable_get_children()->set_path(path);
-    metastorepb::QueryReply reply = Ask(m, q);
-    if (reply.error() != metastorepb::OK) {
-      Violation(absl::StrCat("a node found by the walk cannot be read: ", absl::CEscape(path), ": ",
-                             reply.message()));
-    }
-    for (const auto& child : reply.children()) stack.push_back(ChildOf(path, child.name()));
-    order.push_back(std::move(path));
-  }
-  return order;
-}
-
-// What the tree says of itself agrees with what a walk of it finds.
 void CheckTree(LocalMember& m) {
-  metastore::ZNodeTree& tree = m.tree();
-  const std::vector<std::string> nodes = Walk(m);
-  if (nodes.size() != tree.node_count()) {
-    Violation(
-        absl::StrCat("a walk finds ", nodes.size(), " nodes; node_count says ", tree.node_count()));
-  }
-  auto below = tree.CountDescendants("/");
-  if (!below.ok() || *below + 1 != static_cast<int64_t>(nodes.size())) {
-    Violation("CountDescendants(\"/\") disagrees with the walk");
-  }
-  const int64_t applied = static_cast<int64_t>(tree.LastApplied());
-  size_t ephemerals = 0;
-  for (const std::string& path : nodes) {
-    metastorepb::Query q;
-    q.mutable_get_data()->set_path(path);
-    const metastorepb::QueryReply data = Ask(m, q);
-    metastorepb::Query c;
-    c.mutable_get_children()->set_path(path);
-    const metastorepb::QueryReply children = Ask(m, c);
-    const metastorepb::Stat& st = data.stat();
-    if (st.num_children() != children.children_size() ||
-        st.data_length() != static_cast<int32_t>(data.data().size())) {
-      Violation("a stat disagrees with its node: " + absl::CEscape(path));
-    }
-    if (st.czxid() > st.mzxid() || st.czxid() > st.pzxid() || st.mzxid() > applied ||
-        st.pzxid() > applied) {
-      Violation("a stat's zxids are out of order: " + absl::CEscape(path));
-    }
-    if (st.ephemeral_owner() != 0) {
-      ++ephemerals;
-      const auto owner = static_cast<uint64_t>(st.ephemeral_owner());
-      if (!tree.HasSession(owner) || children.children_size() != 0) {
-        Violation("an ephemeral node of no session, or with children: " + absl::CEscape(path));
-      }
-      const auto listed = tree.Ephemerals(owner, path);
-      if (std::find(listed.begin(), listed.end(), path) == listed.end()) {
-        Violation("an ephemeral node its session does not list: " + absl::CEscape(path));
-      }
-    }
-  }
-  size_t listed = 0;
-  for (const auto& s : tree.Sessions()) listed += tree.Ephemerals(s.id, "/").size();
-  if (listed != ephemerals) {
-    Violation(absl::StrCat("sessions list ", listed, " ephemerals; the walk finds ", ephemerals));
-  }
+  if (auto s = metastore::CheckTreeInvariants(m.tree()); !s.ok()) Violation(s.ToString());
 }
 
 // Ends every session and deletes every node a client made, so that each input starts from
@@ -511,7 +433,7 @@ void EmptyTree(LocalMember& m) {
     expire.mutable_expire_sessions()->add_session_ids(s.id);
   }
   if (expire.has_expire_sessions()) m.Apply(expire);
-  std::vector<std::string> nodes = Walk(m);
+  std::vector<std::string> nodes = metastore::WalkTree(m.tree());
   metastorepb::Command del;
   AsSuper(del.mutable_auth());
   for (auto it = nodes.rbegin(); it != nodes.rend(); ++it) {
@@ -542,15 +464,6 @@ LocalMember& Member() {
 
 }  // namespace
 }  // namespace warren::zookeeper::fuzz
-
-extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
-  // The handler's warnings about bad requests, and protobuf's about the strings in them that
-  // are not UTF-8, are what the fuzzer is for: quiet.
-  FLAGS_minloglevel = 2;
-  FLAGS_logtostderr = true;
-  google::protobuf::SetLogHandler(nullptr);
-  return 0;
-}
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace warren::zookeeper::fuzz;

@@ -1,6 +1,7 @@
-// zk_fuzz_corpus_test: feeds every file of the given corpus directories (or files) once to
-// the request fuzzer's entry point, each in a child process so that every crashing input is
-// named, and fails if any does. `--write-seeds DIR` writes the seed corpus (seeds.h) instead.
+// The main() of every fuzzer's corpus replay (<target>_corpus_test): feeds every file of the
+// given corpus directories (or files) once to the fuzzer's entry point, each in a child process
+// so that every crashing input is named, and fails if any does. `--write-seeds DIR` writes the
+// target's seed corpus (tests/fuzz/seeds.h) instead.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/zookeeper/fuzz/seeds.h"
+#include "tests/fuzz/seeds.h"
 
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv);
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
@@ -24,7 +25,7 @@ namespace fs = std::filesystem;
 
 int WriteSeeds(const fs::path& dir) {
   fs::create_directories(dir);
-  const auto seeds = warren::zookeeper::fuzz::Seeds();
+  const auto seeds = warren::fuzz::Seeds();
   for (const auto& [name, bytes] : seeds) {
     std::ofstream(dir / name, std::ios::binary) << bytes;
   }
@@ -84,6 +85,6 @@ int main(int argc, char** argv) {
   LLVMFuzzerInitialize(&argc, &argv);
   int passed = 0, failed = 0;
   for (const fs::path& f : files) (Replay(f) ? passed : failed)++;
-  printf("zk_fuzz_corpus_test: %d passed, %d failed\n", passed, failed);
+  printf("%s: %d passed, %d failed\n", fs::path(argv[0]).filename().c_str(), passed, failed);
   return failed == 0 ? 0 : 1;
 }
