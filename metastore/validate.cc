@@ -1,5 +1,7 @@
 #include "metastore/validate.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "metastore/acl.h"
 #include "metastore/errors.h"
@@ -11,6 +13,12 @@ namespace {
 absl::Status BadArguments(std::string_view path, std::string_view why) {
   return MetaError(metastorepb::BAD_ARGUMENTS,
                    absl::StrCat(std::string(path), " (", std::string(why), ")"));
+}
+
+// A path as an error message names it: long ones cut short.
+std::string Abbreviated(std::string_view path) {
+  if (path.size() <= 64) return std::string(path);
+  return absl::StrCat(std::string(path.substr(0, 64)), "...");
 }
 
 absl::Status ValidateData(const std::string& data, std::string_view path, const Limits& limits) {
@@ -123,6 +131,52 @@ absl::Status ValidateCommandSize(size_t bytes, const Limits& limits) {
   return MetaError(metastorepb::BAD_ARGUMENTS,
                    absl::StrCat("the write is ", bytes, " bytes as a command; the limit is ",
                                 limits.max_command_bytes, " (--max-command-bytes)"));
+}
+
+absl::Status ValidatePathLimits(std::string_view path, const Limits& limits, size_t suffix) {
+  const size_t bytes = path.size() + suffix;
+  if (limits.max_path_bytes != 0 && bytes > limits.max_path_bytes) {
+    return BadArguments(Abbreviated(path),
+                        absl::StrCat("the path is ", bytes, " bytes; the limit is ",
+                                     limits.max_path_bytes, " (--max-path-bytes)"));
+  }
+  const size_t depth =
+      path == "/" ? 0 : static_cast<size_t>(std::count(path.begin(), path.end(), '/'));
+  if (limits.max_path_depth != 0 && depth > limits.max_path_depth) {
+    return BadArguments(Abbreviated(path),
+                        absl::StrCat("the path has ", depth, " components; the limit is ",
+                                     limits.max_path_depth, " (--max-path-depth)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateCommandPaths(const metastorepb::Command& cmd, const Limits& limits) {
+  if (!cmd.has_multi()) return absl::OkStatus();
+  for (const metastorepb::Op& op : cmd.multi().ops()) {
+    absl::Status s;
+    switch (op.op_case()) {
+      case metastorepb::Op::kCreate:
+        s = ValidatePathLimits(op.create().path(), limits,
+                               op.create().sequential() ? kSequentialSuffixBytes : 0);
+        break;
+      case metastorepb::Op::kDelete:
+        s = ValidatePathLimits(op.delete_().path(), limits);
+        break;
+      case metastorepb::Op::kSetData:
+        s = ValidatePathLimits(op.set_data().path(), limits);
+        break;
+      case metastorepb::Op::kCheck:
+        s = ValidatePathLimits(op.check().path(), limits);
+        break;
+      case metastorepb::Op::kSetAcl:
+        s = ValidatePathLimits(op.set_acl().path(), limits);
+        break;
+      case metastorepb::Op::OP_NOT_SET:
+        break;
+    }
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ValidateMulti(const metastorepb::MultiRequest& multi, const Limits& limits) {

@@ -144,6 +144,7 @@ absl::Status MetastoreService::CheckWrite(const metastorepb::RequestHeader& head
   // read it as something the client may not ask for.
   cmd->DiscardUnknownFields();
   if (auto s = ValidateClientCommand(*cmd, tree_->limits()); !s.ok()) return s;
+  if (auto s = ValidateCommandPaths(*cmd, tree_->limits()); !s.ok()) return s;
   if (header.client_id() != 0 &&
       (header.seq() == 0 || header.first_incomplete_seq() > header.seq())) {
     return MetaError(
@@ -202,6 +203,7 @@ void MetastoreService::ProposeHere(const metastorepb::RequestHeader& header,
   }
   if (cmd.session_id() == 0) cmd.set_session_id(header.session_id());
   cmd.set_time_ms(absl::ToUnixMillis(absl::Now()));
+  cmd.set_max_children(tree_->limits().max_children_per_node);
   cc.set_payload(cmd.SerializeAsString());
   if (auto s = ValidateCommandSize(cc.payload().size(), tree_->limits()); !s.ok()) {
     return done(ErrorHeader(s), {});
