@@ -7,6 +7,7 @@
 #include "metastore/server/backup_stream.h"
 #include "metastore/server/keep_alive_batch.h"
 #include "metastore/server/session_stream.h"
+#include "metastore/server/sessions_by_address.h"
 #include "metastore/validate.h"
 
 namespace warren::metastore {
@@ -92,6 +93,22 @@ MetastoreService::MetastoreService(raft::Division* division, ZNodeTree* tree, Wa
       anonymous_client_(absl::Uniform<uint64_t>(absl::BitGen(), 1, UINT64_MAX)) {}
 
 MetastoreService::~MetastoreService() = default;
+
+void MetastoreService::set_request_limits(size_t max_in_flight, size_t max_sessions_per_address) {
+  in_flight_ = std::make_unique<InFlightLimit>(max_in_flight);
+  sessions_by_address_ = std::make_unique<SessionsByAddress>(max_sessions_per_address);
+}
+
+grpc::ServerUnaryReactor* MetastoreService::Refuse(grpc::ServerUnaryReactor* reactor,
+                                                   const metrics::RequestTimer& timer) {
+  timer.Finish(metrics::ZooKeeperAnswer::kResourceExhausted);
+  reactor->Finish(
+      grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                   absl::StrCat("member ", self_id_, " is serving ", in_flight_->in_flight(),
+                                " requests; the limit is ", in_flight_->max(),
+                                " (--max-requests-in-flight): retry after a pause")));
+  return reactor;
+}
 
 // ---------------------------------------------------------------------------------------
 // Plumbing
@@ -343,11 +360,13 @@ grpc::ServerUnaryReactor* MetastoreService::Create(grpc::CallbackServerContext* 
                                                    metastorepb::CreateResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   const metrics::RequestTimer timer = Timer(metrics::Op::kCreate);
+  auto slot = in_flight_->TryAcquire();
+  if (slot == nullptr) return Refuse(reactor, timer);
   metastorepb::Op op;
   *op.mutable_create() = *req;
   op.mutable_create()->clear_header();
   Propose(req->header(), op, absl::FromChrono(ctx->deadline()),
-          [reactor, resp, timer](const auto& h, const auto& reply) {
+          [reactor, resp, timer, slot](const auto& h, const auto& reply) {
             *resp->mutable_header() = h;
             if (h.error() == metastorepb::OK && reply.results_size() == 1) {
               resp->set_path(reply.results(0).path());
@@ -363,11 +382,13 @@ grpc::ServerUnaryReactor* MetastoreService::Delete(grpc::CallbackServerContext* 
                                                    metastorepb::DeleteResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   const metrics::RequestTimer timer = Timer(metrics::Op::kDelete);
+  auto slot = in_flight_->TryAcquire();
+  if (slot == nullptr) return Refuse(reactor, timer);
   metastorepb::Op op;
   *op.mutable_delete_() = *req;
   op.mutable_delete_()->clear_header();
   Propose(req->header(), op, absl::FromChrono(ctx->deadline()),
-          [reactor, resp, timer](const auto& h, const auto&) {
+          [reactor, resp, timer, slot](const auto& h, const auto&) {
             *resp->mutable_header() = h;
             Answer(reactor, timer, resp->header());
           });
@@ -379,11 +400,13 @@ grpc::ServerUnaryReactor* MetastoreService::SetData(grpc::CallbackServerContext*
                                                     metastorepb::SetDataResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   const metrics::RequestTimer timer = Timer(metrics::Op::kSetData);
+  auto slot = in_flight_->TryAcquire();
+  if (slot == nullptr) return Refuse(reactor, timer);
   metastorepb::Op op;
   *op.mutable_set_data() = *req;
   op.mutable_set_data()->clear_header();
   Propose(req->header(), op, absl::FromChrono(ctx->deadline()),
-          [reactor, resp, timer](const auto& h, const auto& reply) {
+          [reactor, resp, timer, slot](const auto& h, const auto& reply) {
             *resp->mutable_header() = h;
             if (h.error() == metastorepb::OK && reply.results_size() == 1) {
               *resp->mutable_stat() = reply.results(0).stat();
@@ -398,6 +421,8 @@ grpc::ServerUnaryReactor* MetastoreService::Multi(grpc::CallbackServerContext* c
                                                   metastorepb::MultiResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   const metrics::RequestTimer timer = Timer(metrics::Op::kMulti);
+  auto slot = in_flight_->TryAcquire();
+  if (slot == nullptr) return Refuse(reactor, timer);
   metastorepb::Command cmd;
   *cmd.mutable_multi() = *req;
   cmd.mutable_multi()->clear_header();
@@ -417,7 +442,7 @@ grpc::ServerUnaryReactor* MetastoreService::Multi(grpc::CallbackServerContext* c
     }
   }
   Propose(req->header(), std::move(cmd), absl::FromChrono(ctx->deadline()),
-          [reactor, resp, timer](const auto& h, const auto& reply) {
+          [reactor, resp, timer, slot](const auto& h, const auto& reply) {
             *resp->mutable_header() = h;
             *resp->mutable_results() = reply.results();
             Answer(reactor, timer, resp->header());
@@ -433,11 +458,13 @@ grpc::ServerUnaryReactor* MetastoreService::GetData(grpc::CallbackServerContext*
                                                     metastorepb::GetDataResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   const metrics::RequestTimer timer = Timer(metrics::Op::kGetData);
+  auto slot = in_flight_->TryAcquire();
+  if (slot == nullptr) return Refuse(reactor, timer);
   metastorepb::Query q;
   *q.mutable_get_data() = *req;
   q.mutable_get_data()->clear_header();
   Ask(req->header(), absl::FromChrono(ctx->deadline()), std::move(q),
-      [reactor, resp, timer](const auto& h, const auto& reply) {
+      [reactor, resp, timer, slot](const auto& h, const auto& reply) {
         *resp->mutable_header() = h;
         if (h.error() == metastorepb::OK) {
           resp->set_data(reply.data());
@@ -453,11 +480,13 @@ grpc::ServerUnaryReactor* MetastoreService::Exists(grpc::CallbackServerContext* 
                                                    metastorepb::ExistsResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   const metrics::RequestTimer timer = Timer(metrics::Op::kExists);
+  auto slot = in_flight_->TryAcquire();
+  if (slot == nullptr) return Refuse(reactor, timer);
   metastorepb::Query q;
   *q.mutable_exists() = *req;
   q.mutable_exists()->clear_header();
   Ask(req->header(), absl::FromChrono(ctx->deadline()), std::move(q),
-      [reactor, resp, timer](const auto& h, const auto& reply) {
+      [reactor, resp, timer, slot](const auto& h, const auto& reply) {
         *resp->mutable_header() = h;
         resp->set_exists(reply.exists());
         if (reply.exists()) *resp->mutable_stat() = reply.stat();
@@ -471,11 +500,13 @@ grpc::ServerUnaryReactor* MetastoreService::GetChildren(grpc::CallbackServerCont
                                                         metastorepb::GetChildrenResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   const metrics::RequestTimer timer = Timer(metrics::Op::kGetChildren);
+  auto slot = in_flight_->TryAcquire();
+  if (slot == nullptr) return Refuse(reactor, timer);
   metastorepb::Query q;
   *q.mutable_get_children() = *req;
   q.mutable_get_children()->clear_header();
   Ask(req->header(), absl::FromChrono(ctx->deadline()), std::move(q),
-      [reactor, resp, timer](const auto& h, const auto& reply) {
+      [reactor, resp, timer, slot](const auto& h, const auto& reply) {
         *resp->mutable_header() = h;
         if (h.error() == metastorepb::OK) {
           *resp->mutable_children() = reply.children();
@@ -491,12 +522,14 @@ grpc::ServerUnaryReactor* MetastoreService::Sync(grpc::CallbackServerContext* ct
                                                  metastorepb::SyncResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   const metrics::RequestTimer timer = Timer(metrics::Op::kSync);
+  auto slot = in_flight_->TryAcquire();
+  if (slot == nullptr) return Refuse(reactor, timer);
   metastorepb::Query q;
   q.set_sync(true);
   metastorepb::RequestHeader header = req->header();
   header.set_consistency(raftpb::LINEARIZABLE);  // that is what sync is for
   Ask(header, absl::FromChrono(ctx->deadline()), std::move(q),
-      [reactor, resp, timer](const auto& h, const auto&) {
+      [reactor, resp, timer, slot](const auto& h, const auto&) {
         *resp->mutable_header() = h;
         Answer(reactor, timer, resp->header());
       });
@@ -511,17 +544,28 @@ grpc::ServerUnaryReactor* MetastoreService::CreateSession(
     metastorepb::CreateSessionResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   const metrics::RequestTimer timer = Timer(metrics::Op::kCreateSession);
+  auto slot = in_flight_->TryAcquire();
+  if (slot == nullptr) return Refuse(reactor, timer);
+  std::string address = SessionsByAddress::AddressOf(ctx->peer());
+  if (auto s = sessions_by_address_->Admit(
+          address, [tree = tree_](uint64_t id) { return tree->HasSession(id); });
+      !s.ok()) {
+    SetError(s, resp->mutable_header());
+    Answer(reactor, timer, resp->header());
+    return reactor;
+  }
   metastorepb::Command cmd;
   cmd.mutable_create_session()->set_timeout_ms(req->timeout_ms());
   metastorepb::RequestHeader header = req->header();
   header.set_session_id(0);
   Propose(header, std::move(cmd), absl::FromChrono(ctx->deadline()),
-          [this, reactor, resp, timer](const auto& h, const auto& reply) {
+          [this, reactor, resp, timer, slot, address](const auto& h, const auto& reply) {
             *resp->mutable_header() = h;
             resp->set_session_id(reply.session_id());
             resp->set_timeout_ms(reply.timeout_ms());
-            if (h.error() == metastorepb::OK && tracker_ != nullptr)
-              tracker_->Touch(reply.session_id());
+            const bool opened = h.error() == metastorepb::OK;
+            sessions_by_address_->Opened(address, opened ? reply.session_id() : 0);
+            if (opened && tracker_ != nullptr) tracker_->Touch(reply.session_id());
             Answer(reactor, timer, resp->header());
           });
   return reactor;
@@ -532,6 +576,8 @@ grpc::ServerUnaryReactor* MetastoreService::CloseSession(
     metastorepb::CloseSessionResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   const metrics::RequestTimer timer = Timer(metrics::Op::kCloseSession);
+  auto slot = in_flight_->TryAcquire();
+  if (slot == nullptr) return Refuse(reactor, timer);
   if (req->header().session_id() == 0) {
     SetError(MetaError(metastorepb::BAD_ARGUMENTS, "no session to close"), resp->mutable_header());
     Answer(reactor, timer, resp->header());
@@ -540,7 +586,7 @@ grpc::ServerUnaryReactor* MetastoreService::CloseSession(
   metastorepb::Command cmd;
   cmd.set_close_session(true);
   Propose(req->header(), std::move(cmd), absl::FromChrono(ctx->deadline()),
-          [reactor, resp, timer](const auto& h, const auto&) {
+          [reactor, resp, timer, slot](const auto& h, const auto&) {
             *resp->mutable_header() = h;
             Answer(reactor, timer, resp->header());
           });

@@ -3,6 +3,7 @@
 // answer is ZooKeeper's, the test says so; the layouts are zookeeper.jute's.
 #include "metastore/zookeeper/request_handler.h"
 
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <set>
@@ -1316,6 +1317,34 @@ TEST_F(RequestHandlerTest, EveryRequestIsCountedByOpAndOutcome) {
 
 // ---------------------------------------------------------------------------------------
 // Limits
+
+TEST_F(RequestHandlerTest, RequestsTakenAndNotAnsweredAreCountedOutstanding) {
+  std::atomic<int64_t> port_wide{0};
+  options_.outstanding = &port_wide;
+  member_->set_deferred(true);
+  auto c = NewClient();
+  c->Send(ConnectFrame({}));
+  EXPECT_EQ(c->handler().outstanding(), 1u);
+  member_->RunDeferred();
+  ASSERT_TRUE(c->TakeConnectReply().has_value());
+  EXPECT_EQ(c->handler().outstanding(), 0u);
+  for (int32_t xid = 1; xid <= 5; ++xid) {
+    c->Send(RequestFrame(xid, op::kGetData, PathWatchRecord("/", false)));
+  }
+  EXPECT_EQ(c->handler().outstanding(), 5u);
+  EXPECT_EQ(port_wide.load(), 5);
+  member_->RunDeferred();
+  EXPECT_EQ(c->handler().outstanding(), 0u);
+  EXPECT_EQ(port_wide.load(), 0);
+  // Queued when the connection goes: no longer outstanding.
+  for (int32_t xid = 6; xid <= 8; ++xid) {
+    c->Send(RequestFrame(xid, op::kGetData, PathWatchRecord("/", false)));
+  }
+  EXPECT_EQ(port_wide.load(), 3);
+  c.reset();
+  member_->RunDeferred();
+  EXPECT_EQ(port_wide.load(), 0);
+}
 
 TEST_F(RequestHandlerTest, PathsPastThePathLimitsAreBadArgumentsForReadsAndWrites) {
   metastore::Limits limits;
