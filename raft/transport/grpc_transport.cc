@@ -8,6 +8,7 @@
 #include <deque>
 #include <set>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 #include "grpcpp/grpcpp.h"
@@ -15,6 +16,7 @@
 #include "raft/log/file_util.h"
 #include "raft/transport/envelope_packer.h"
 #include "raft/transport/message_limits.h"
+#include "raft/transport/snapshot_gate.h"
 
 namespace warren::raft {
 namespace {
@@ -50,6 +52,7 @@ grpc::Status ToGrpc(const absl::Status& s) {
 // Receives streams of messages and snapshots from peers.
 class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
  public:
+  SnapshotGate& snapshot_gate() { return snapshot_gate_; }
   void SetHandler(MessageHandler* h) {
     std::lock_guard lock(mu_);
     handler_ = h;
@@ -98,6 +101,11 @@ class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
     if (h == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "stopping");
     std::string group = chunk.group();
     raftpb::Message m = chunk.message();
+    if (auto s = snapshot_gate_.Enter(group); !s.ok()) {
+      LOG(WARNING) << "snapshot from " << m.from() << " turned away: " << s.message();
+      return ToGrpc(s);
+    }
+    absl::Cleanup leave = [this, &group] { snapshot_gate_.Leave(group); };
     auto path = h->IncomingSnapshotPath(group, m);
     if (!path.ok()) return ToGrpc(path.status());
     int fd = ::open(path->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -106,6 +114,11 @@ class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
     bool last = false;
     absl::Status s;
     while (true) {
+      s = snapshot_gate_.CheckSize(offset + chunk.data().size());
+      if (!s.ok()) {
+        h->Refuse(group, m, s);
+        break;
+      }
       s = WriteAll(fd, chunk.data(), offset, *path);
       offset += chunk.data().size();
       last = chunk.last();
@@ -121,7 +134,7 @@ class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
     ::close(fd);
     if (!s.ok() || !last) {
       ::unlink(path->c_str());
-      if (absl::IsInvalidArgument(s)) return ToGrpc(s);
+      if (absl::IsInvalidArgument(s) || absl::IsResourceExhausted(s)) return ToGrpc(s);
       return grpc::Status(grpc::StatusCode::ABORTED,
                           s.ok() ? "snapshot stream ended early" : std::string(s.message()));
     }
@@ -156,6 +169,7 @@ class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
   }
   std::mutex mu_;
   std::set<grpc::ServerContext*> calls_;
+  SnapshotGate snapshot_gate_;
   MessageHandler* handler_ = nullptr;
 };
 
@@ -290,6 +304,10 @@ struct GrpcTransport::SnapshotSend {
 GrpcTransport::GrpcTransport() : service_(std::make_unique<RaftPeerServiceImpl>()) {}
 
 GrpcTransport::~GrpcTransport() { Stop(); }
+
+void GrpcTransport::set_max_snapshot_bytes(uint64_t max) {
+  service_->snapshot_gate().set_max_bytes(max);
+}
 
 void GrpcTransport::RegisterServices(grpc::ServerBuilder* builder) {
   builder->RegisterService(service_.get());

@@ -1,5 +1,5 @@
 // The bounds a member's gRPC door keeps on what clients hold: requests in flight, sessions
-// per client address.
+// per client address; and on snapshots received from peers.
 #include <memory>
 #include <set>
 #include <vector>
@@ -9,6 +9,7 @@
 #include "metastore/errors.h"
 #include "metastore/server/in_flight_limit.h"
 #include "metastore/server/sessions_by_address.h"
+#include "raft/transport/snapshot_gate.h"
 
 namespace warren::metastore {
 namespace {
@@ -96,6 +97,23 @@ TEST(SessionsByAddress, TheAddressOfGrpcsPeerString) {
   EXPECT_EQ(SessionsByAddress::AddressOf("ipv6:[::1]:45678"), "::1");
   EXPECT_EQ(SessionsByAddress::AddressOf("ipv6:[fe80::1%eth0]:1"), "fe80::1%eth0");
   EXPECT_EQ(SessionsByAddress::AddressOf("unix:/tmp/sock"), "unix:/tmp/sock");
+}
+
+TEST(SnapshotGate, OneUploadPerGroupAtATimeAndNoneLargerThanTheLimit) {
+  raft::SnapshotGate gate;
+  gate.set_max_bytes(1000);
+  ASSERT_TRUE(gate.Enter("metastore").ok());
+  absl::Status s = gate.Enter("metastore");
+  EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
+  EXPECT_TRUE(gate.Enter("other").ok()) << "another group's upload waits on no other";
+  gate.Leave("metastore");
+  EXPECT_TRUE(gate.Enter("metastore").ok());
+  EXPECT_TRUE(gate.CheckSize(1000).ok());
+  s = gate.CheckSize(1001);
+  EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("the limit is 1000 (--max-snapshot-bytes)"));
+  gate.set_max_bytes(0);
+  EXPECT_TRUE(gate.CheckSize(uint64_t{1} << 50).ok()) << "0 is no bound";
 }
 
 }  // namespace
