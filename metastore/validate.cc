@@ -1,6 +1,7 @@
 #include "metastore/validate.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "metastore/acl.h"
@@ -58,6 +59,25 @@ absl::Status ValidateSetAcl(const metastorepb::SetAclRequest& a) {
     return MetaError(metastorepb::INVALID_ACL, absl::StrCat(a.path(), " (an empty ACL)"));
   }
   return ValidateAcl(a.acl(), a.path());
+}
+
+// The path an op names, and the bytes a sequential create appends to it.
+std::pair<std::string_view, size_t> PathOf(const metastorepb::Op& op) {
+  switch (op.op_case()) {
+    case metastorepb::Op::kCreate:
+      return {op.create().path(), op.create().sequential() ? kSequentialSuffixBytes : 0};
+    case metastorepb::Op::kDelete:
+      return {op.delete_().path(), 0};
+    case metastorepb::Op::kSetData:
+      return {op.set_data().path(), 0};
+    case metastorepb::Op::kCheck:
+      return {op.check().path(), 0};
+    case metastorepb::Op::kSetAcl:
+      return {op.set_acl().path(), 0};
+    case metastorepb::Op::OP_NOT_SET:
+      break;
+  }
+  return {"/", 0};  // ValidateClientCommand refuses it
 }
 
 }  // namespace
@@ -153,28 +173,8 @@ absl::Status ValidatePathLimits(std::string_view path, const Limits& limits, siz
 absl::Status ValidateCommandPaths(const metastorepb::Command& cmd, const Limits& limits) {
   if (!cmd.has_multi()) return absl::OkStatus();
   for (const metastorepb::Op& op : cmd.multi().ops()) {
-    absl::Status s;
-    switch (op.op_case()) {
-      case metastorepb::Op::kCreate:
-        s = ValidatePathLimits(op.create().path(), limits,
-                               op.create().sequential() ? kSequentialSuffixBytes : 0);
-        break;
-      case metastorepb::Op::kDelete:
-        s = ValidatePathLimits(op.delete_().path(), limits);
-        break;
-      case metastorepb::Op::kSetData:
-        s = ValidatePathLimits(op.set_data().path(), limits);
-        break;
-      case metastorepb::Op::kCheck:
-        s = ValidatePathLimits(op.check().path(), limits);
-        break;
-      case metastorepb::Op::kSetAcl:
-        s = ValidatePathLimits(op.set_acl().path(), limits);
-        break;
-      case metastorepb::Op::OP_NOT_SET:
-        break;
-    }
-    if (!s.ok()) return s;
+    const auto [path, suffix] = PathOf(op);
+    if (auto s = ValidatePathLimits(path, limits, suffix); !s.ok()) return s;
   }
   return absl::OkStatus();
 }
