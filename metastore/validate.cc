@@ -1,5 +1,8 @@
 #include "metastore/validate.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "metastore/acl.h"
 #include "metastore/errors.h"
@@ -11,6 +14,12 @@ namespace {
 absl::Status BadArguments(std::string_view path, std::string_view why) {
   return MetaError(metastorepb::BAD_ARGUMENTS,
                    absl::StrCat(std::string(path), " (", std::string(why), ")"));
+}
+
+// A path as an error message names it: long ones cut short.
+std::string Abbreviated(std::string_view path) {
+  if (path.size() <= 64) return std::string(path);
+  return absl::StrCat(std::string(path.substr(0, 64)), "...");
 }
 
 absl::Status ValidateData(const std::string& data, std::string_view path, const Limits& limits) {
@@ -50,6 +59,25 @@ absl::Status ValidateSetAcl(const metastorepb::SetAclRequest& a) {
     return MetaError(metastorepb::INVALID_ACL, absl::StrCat(a.path(), " (an empty ACL)"));
   }
   return ValidateAcl(a.acl(), a.path());
+}
+
+// The path an op names, and the bytes a sequential create appends to it.
+std::pair<std::string_view, size_t> PathOf(const metastorepb::Op& op) {
+  switch (op.op_case()) {
+    case metastorepb::Op::kCreate:
+      return {op.create().path(), op.create().sequential() ? kSequentialSuffixBytes : 0};
+    case metastorepb::Op::kDelete:
+      return {op.delete_().path(), 0};
+    case metastorepb::Op::kSetData:
+      return {op.set_data().path(), 0};
+    case metastorepb::Op::kCheck:
+      return {op.check().path(), 0};
+    case metastorepb::Op::kSetAcl:
+      return {op.set_acl().path(), 0};
+    case metastorepb::Op::OP_NOT_SET:
+      break;
+  }
+  return {"/", 0};  // ValidateClientCommand refuses it
 }
 
 }  // namespace
@@ -123,6 +151,32 @@ absl::Status ValidateCommandSize(size_t bytes, const Limits& limits) {
   return MetaError(metastorepb::BAD_ARGUMENTS,
                    absl::StrCat("the write is ", bytes, " bytes as a command; the limit is ",
                                 limits.max_command_bytes, " (--max-command-bytes)"));
+}
+
+absl::Status ValidatePathLimits(std::string_view path, const Limits& limits, size_t suffix) {
+  const size_t bytes = path.size() + suffix;
+  if (limits.max_path_bytes != 0 && bytes > limits.max_path_bytes) {
+    return BadArguments(Abbreviated(path),
+                        absl::StrCat("the path is ", bytes, " bytes; the limit is ",
+                                     limits.max_path_bytes, " (--max-path-bytes)"));
+  }
+  const size_t depth =
+      path == "/" ? 0 : static_cast<size_t>(std::count(path.begin(), path.end(), '/'));
+  if (limits.max_path_depth != 0 && depth > limits.max_path_depth) {
+    return BadArguments(Abbreviated(path),
+                        absl::StrCat("the path has ", depth, " components; the limit is ",
+                                     limits.max_path_depth, " (--max-path-depth)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateCommandPaths(const metastorepb::Command& cmd, const Limits& limits) {
+  if (!cmd.has_multi()) return absl::OkStatus();
+  for (const metastorepb::Op& op : cmd.multi().ops()) {
+    const auto [path, suffix] = PathOf(op);
+    if (auto s = ValidatePathLimits(path, limits, suffix); !s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status ValidateMulti(const metastorepb::MultiRequest& multi, const Limits& limits) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "proto/metastore.pb.h"
@@ -19,6 +20,17 @@ struct Limits {
   // ZooKeeper's jute.maxbuffer bounds a whole request; at most 64 MiB, what a member's port
   // accepts (raft::kMaxCommandBytesCeiling).
   size_t max_command_bytes = size_t{4} << 20;
+  // A znode path's bytes and components, checked on every request that names a path, before
+  // anything is proposed or read (never when a write applies, so members that disagree on
+  // them still apply the same log). A sequential node's path counts with its 10-digit
+  // suffix. 0: no bound. Far above what Kafka, BookKeeper, Curator or Flink write
+  // (docs/operations.md, Limits).
+  size_t max_path_bytes = 4096;
+  size_t max_path_depth = 128;
+  // Children one node may have: a create beyond it is refused when it applies. The leader
+  // stamps its own value into each write (Command.max_children), so every member judges a
+  // create against the same number. 0: no bound.
+  uint64_t max_children_per_node = 1'000'000;
 };
 
 // How much of max_command_bytes a node's path and the command's own fields may need beside
@@ -38,6 +50,13 @@ absl::Status ValidateMulti(const metastorepb::MultiRequest& multi, const Limits&
 // the leader's own housekeeping, which its session tracker proposes without passing here; from a
 // client they are BadArguments, as is an op this server does not know.
 absl::Status ValidateClientCommand(const metastorepb::Command& cmd, const Limits& limits);
+// What a sequential create appends to its path: a 10-digit counter.
+inline constexpr size_t kSequentialSuffixBytes = 10;
+// A path against max_path_bytes and max_path_depth (BadArguments naming the flag). `suffix`:
+// bytes a sequential create appends.
+absl::Status ValidatePathLimits(std::string_view path, const Limits& limits, size_t suffix = 0);
+// Every path a client's write names (its multi's ops), against the path limits.
+absl::Status ValidateCommandPaths(const metastorepb::Command& cmd, const Limits& limits);
 // A command of `bytes`, serialized, against max_command_bytes (BadArguments).
 absl::Status ValidateCommandSize(size_t bytes, const Limits& limits);
 // -1 (or absent) means any version; anything else below 0 is BadArguments.

@@ -80,6 +80,14 @@ absl::Status WatchManager::Add(uint64_t session, const std::string& path, WatchK
                      absl::StrCat(SessionLabel(session),
                                   " has no stream on this member; attach it here to watch ", path));
   }
+  if (auto watched = by_session_.find(session);
+      max_paths_per_session_ != 0 && watched != by_session_.end() &&
+      watched->second.size() >= max_paths_per_session_ && !watched->second.contains(path)) {
+    return MetaError(metastorepb::BAD_ARGUMENTS,
+                     absl::StrCat(path, " (", SessionLabel(session), " watches ",
+                                  watched->second.size(), " paths; the limit is ",
+                                  max_paths_per_session_, " (--max-watches-per-session))"));
+  }
   if (since > 0) {
     sink->second.seen = std::max(sink->second.seen, since);
     if (kind == metastorepb::WATCH_PERSISTENT || kind == metastorepb::WATCH_PERSISTENT_RECURSIVE) {

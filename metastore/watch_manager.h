@@ -28,6 +28,12 @@ class WatchManager {
  public:
   using Sink = std::function<void(const metastorepb::SessionEvent&)>;
 
+  // `max_paths_per_session`: the paths one session may watch here at once (a path watched
+  // several ways counts once; --max-watches-per-session); 0: no bound.
+  explicit WatchManager(size_t max_paths_per_session = kDefaultMaxPathsPerSession)
+      : max_paths_per_session_(max_paths_per_session) {}
+  static constexpr size_t kDefaultMaxPathsPerSession = 100'000;
+
   // Routes the session's events to `sink` (replacing an earlier stream's); returns the
   // sink's id for Detach.
   uint64_t Attach(uint64_t session, Sink sink);
@@ -44,7 +50,9 @@ class WatchManager {
     kWarn,    // set, with a warning only (ZooKeeper's clients know no such event)
   };
 
-  // SessionMoved if the session's stream is not attached here. `since` > 0: the watch is set
+  // SessionMoved if the session's stream is not attached here; BadArguments naming the limit
+  // if the path is new to the session and it already watches max_paths_per_session paths
+  // (nothing set, nothing sent). `since` > 0: the watch is set
   // again on a new stream, and its client has seen everything up to that zxid. A persistent
   // watch is first sent what it missed since then (from the recent events, which survive a
   // restart and travel in snapshots: see ZNodeTree); if this member no longer holds them all
@@ -84,6 +92,7 @@ class WatchManager {
   bool HadSeen(uint64_t session, const metastorepb::WatchEvent& event) const;
   void Deliver(uint64_t session, const metastorepb::WatchEvent& event);
 
+  const size_t max_paths_per_session_;
   mutable std::mutex mu_;
   uint64_t next_sink_id_ = 1;
   std::map<uint64_t, Attached> sinks_;

@@ -243,7 +243,8 @@ absl::StatusOr<std::string> ZNodeTree::Apply(uint64_t index, std::string_view co
 }
 
 metastorepb::CommandReply ZNodeTree::ApplyCommand(uint64_t index, const metastorepb::Command& cmd) {
-  Txn txn{static_cast<int64_t>(index), cmd.time_ms(), cmd.session_id(), &cmd.auth(), {}, {}, {}};
+  Txn txn{static_cast<int64_t>(index), cmd.time_ms(), cmd.session_id(), &cmd.auth(), {}, {}, {},
+          cmd.max_children()};
   metastorepb::CommandReply reply;
   auto fail = [&reply](const absl::Status& s) {
     SetError(s, &reply);
@@ -404,6 +405,12 @@ absl::StatusOr<metastorepb::OpResult> ZNodeTree::Create(Txn& txn,
     path += absl::StrFormat("%010d", number);
   }
   if (Find(path) != nullptr) return MetaError(metastorepb::NODE_EXISTS, path);
+  if (txn.max_children != 0 && parent->children.size() >= txn.max_children) {
+    return MetaError(
+        metastorepb::BAD_ARGUMENTS,
+        absl::StrCat(path, " (", parent_path, " has ", parent->children.size(),
+                     " children; the limit is ", txn.max_children, " (--max-children-per-node))"));
+  }
 
   SaveStat(txn, parent_path);
   parent->stat.set_cversion(Increment(parent->stat.cversion()));
@@ -710,7 +717,7 @@ metastorepb::QueryReply ZNodeTree::RunQuery(const metastorepb::Query& q) {
   switch (q.q_case()) {
     case metastorepb::Query::kGetData: {
       const auto& r = q.get_data();
-      if (auto s = ValidatePath(r.path()); !s.ok()) return fail(s);
+      if (auto s = ValidateClientPath(r.path()); !s.ok()) return fail(s);
       const Node* node = Find(r.path());
       if (node == nullptr) return fail(MetaError(metastorepb::NO_NODE, r.path()));
       if (auto s = read_allowed(*node, r.path()); !s.ok()) return fail(s);
@@ -721,7 +728,7 @@ metastorepb::QueryReply ZNodeTree::RunQuery(const metastorepb::Query& q) {
     }
     case metastorepb::Query::kExists: {
       const auto& r = q.exists();
-      if (auto s = ValidatePath(r.path()); !s.ok()) return fail(s);
+      if (auto s = ValidateClientPath(r.path()); !s.ok()) return fail(s);
       if (auto s = watch(r.watch(), r.path(), metastorepb::WATCH_EXISTS); !s.ok()) return fail(s);
       const Node* node = Find(r.path());
       reply.set_exists(node != nullptr);
@@ -730,7 +737,7 @@ metastorepb::QueryReply ZNodeTree::RunQuery(const metastorepb::Query& q) {
     }
     case metastorepb::Query::kGetChildren: {
       const auto& r = q.get_children();
-      if (auto s = ValidatePath(r.path()); !s.ok()) return fail(s);
+      if (auto s = ValidateClientPath(r.path()); !s.ok()) return fail(s);
       const Node* node = Find(r.path());
       if (node == nullptr) return fail(MetaError(metastorepb::NO_NODE, r.path()));
       if (auto s = read_allowed(*node, r.path()); !s.ok()) return fail(s);
@@ -747,7 +754,7 @@ metastorepb::QueryReply ZNodeTree::RunQuery(const metastorepb::Query& q) {
     }
     case metastorepb::Query::kGetAcl: {
       const auto& r = q.get_acl();
-      if (auto s = ValidatePath(r.path()); !s.ok()) return fail(s);
+      if (auto s = ValidateClientPath(r.path()); !s.ok()) return fail(s);
       const Node* node = Find(r.path());
       if (node == nullptr) return fail(MetaError(metastorepb::NO_NODE, r.path()));
       const AclList& acl = acls_.Get(node->acl);
@@ -767,9 +774,14 @@ metastorepb::QueryReply ZNodeTree::RunQuery(const metastorepb::Query& q) {
   }
 }
 
+absl::Status ZNodeTree::ValidateClientPath(std::string_view path) const {
+  if (auto s = ValidatePath(path); !s.ok()) return s;
+  return ValidatePathLimits(path, options_.limits);
+}
+
 absl::Status ZNodeTree::AddWatch(uint64_t session, const metastorepb::AddWatch& w,
                                  WatchManager::OnGap on_gap) {
-  if (auto s = ValidatePath(w.path()); !s.ok()) return s;
+  if (auto s = ValidateClientPath(w.path()); !s.ok()) return s;
   if (!metastorepb::WatchKind_IsValid(w.kind())) {
     return MetaError(metastorepb::BAD_ARGUMENTS, absl::StrCat(w.path(), " (unknown watch kind)"));
   }
@@ -965,7 +977,7 @@ std::vector<std::string> ZNodeTree::Ephemerals(uint64_t session, std::string_vie
 }
 
 absl::StatusOr<int64_t> ZNodeTree::CountDescendants(std::string_view path) const {
-  if (auto s = ValidatePath(path); !s.ok()) return s;
+  if (auto s = ValidateClientPath(path); !s.ok()) return s;
   std::lock_guard lock(mu_);
   const Node* node = Find(path);
   if (node == nullptr) return MetaError(metastorepb::NO_NODE, path);

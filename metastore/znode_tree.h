@@ -140,6 +140,7 @@ class ZNodeTree : public StateMachine {
     std::vector<Undo> undo;
     std::set<std::string> touched;
     std::vector<metastorepb::WatchEvent> events;
+    uint64_t max_children = 0;  // Command.max_children: 0, no bound
   };
 
   ZNodeTree(TreeOptions options, WatchManager* watches);
@@ -147,6 +148,8 @@ class ZNodeTree : public StateMachine {
   absl::Status Load();
   void Reset();
 
+  // A path a client's read names: ValidatePath, then the path limits.
+  absl::Status ValidateClientPath(std::string_view path) const;
   metastorepb::CommandReply ApplyCommand(uint64_t index, const metastorepb::Command& cmd);
   metastorepb::CommandReply ApplyMulti(Txn& txn, const metastorepb::MultiRequest& multi);
   absl::StatusOr<metastorepb::OpResult> ApplyOp(Txn& txn, const metastorepb::Op& op);

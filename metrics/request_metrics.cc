@@ -40,7 +40,7 @@ constexpr const char* kOpNames[kOps] = {
 };
 
 constexpr const char* kZooKeeperAnswers[] = {"MarshallingError", "Unimplemented", "NoWatcher",
-                                             "ReconfigDisabled"};
+                                             "ReconfigDisabled", "ResourceExhausted"};
 
 // From half a millisecond (a local read) to 10 s (a write the group could not commit).
 const prometheus::Histogram::BucketBoundaries kRequestSeconds = {

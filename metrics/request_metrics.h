@@ -52,8 +52,16 @@ enum class Op {
 };
 inline constexpr size_t kOps = static_cast<size_t>(Op::kOther) + 1;
 
-// Answers only the ZooKeeper port gives, beside the metastore's errors.
-enum class ZooKeeperAnswer { kMarshallingError, kUnimplemented, kNoWatcher, kReconfigDisabled };
+// Answers only the ZooKeeper port gives, beside the metastore's errors; and
+// kResourceExhausted, a gRPC request turned away because the member serves
+// --max-requests-in-flight already.
+enum class ZooKeeperAnswer {
+  kMarshallingError,
+  kUnimplemented,
+  kNoWatcher,
+  kReconfigDisabled,
+  kResourceExhausted,
+};
 
 // What a request ended with: a metastore error (OK among them) or a ZooKeeper-only answer.
 class Outcome {
@@ -70,7 +78,7 @@ class Outcome {
   size_t index_;
 };
 inline constexpr size_t kOutcomes =
-    metastorepb::Error_ARRAYSIZE + static_cast<size_t>(ZooKeeperAnswer::kReconfigDisabled) + 1;
+    metastorepb::Error_ARRAYSIZE + static_cast<size_t>(ZooKeeperAnswer::kResourceExhausted) + 1;
 
 // Client requests by door, op and outcome: warren_metastore_requests_total and
 // warren_metastore_request_duration_seconds. A combination's counter and histogram are made

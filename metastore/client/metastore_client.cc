@@ -289,7 +289,10 @@ void MetastoreClient::Attempted(std::shared_ptr<PendingCall<Req, Resp>> call,
     closing = closing_;
   }
   if (!gs.ok()) {
-    c.maybe_sent = true;  // the connection may have broken after the request went out
+    // The connection may have broken after the request went out; but RESOURCE_EXHAUSTED is
+    // a member that turned it away unread (--max-requests-in-flight): retried, with backoff,
+    // as one never sent.
+    if (gs.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED) c.maybe_sent = true;
     c.last_error = absl::StrCat(c.endpoint, ": ", gs.error_message());
     Failed({}, c.endpoint, c.kind);
   } else {

@@ -48,7 +48,7 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
     server->metrics_ = std::move(*endpoint);
     server->requests_ = std::make_unique<metrics::RequestMetrics>(server->metrics_->registry());
   }
-  server->watches_ = std::make_unique<WatchManager>();
+  server->watches_ = std::make_unique<WatchManager>(options.max_watches_per_session);
   // RocksDB syncs what it makes inside the tree's directory, not the directory's own name.
   if (auto s = CreateDirDurably(TreeDir(options.data_dir)); !s.ok()) {
     return s;
@@ -64,7 +64,9 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
   so.listen_address = listen;
   so.tls = options.tls;
   so.require_client_certs = options.require_client_certs;
-  auto raft = raft::RaftServer::Create(so, std::make_unique<raft::GrpcTransport>(options.tls));
+  auto transport = std::make_unique<raft::GrpcTransport>(options.tls);
+  transport->set_max_snapshot_bytes(options.max_snapshot_bytes);
+  auto raft = raft::RaftServer::Create(so, std::move(transport));
   if (!raft.ok()) return raft.status();
   server->raft_ = std::move(*raft);
 
@@ -107,6 +109,8 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
   server->service_->set_unsafe_stale_reads(options.unsafe_stale_reads);
   server->service_->set_request_metrics(server->requests_.get());
   server->service_->set_admin_names(options.admin_names);
+  server->service_->set_request_limits(options.max_requests_in_flight,
+                                       options.max_sessions_per_address);
   server->raft_->RegisterService(server->service_.get());
   if (auto s = server->raft_->Start(); !s.ok()) return s;
   server->tracker_->Start();

@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "common/tls.h"
 #include "metastore/validate.h"
+#include "metastore/watch_manager.h"
 #include "metastore/zookeeper/server.h"
 #include "metrics/request_metrics.h"
 
@@ -22,7 +23,6 @@ namespace warren::metastore {
 class MetastoreService;
 class MetricsEndpoint;
 class SessionTracker;
-class WatchManager;
 class ZNodeTree;
 
 struct MetastoreOptions {
@@ -48,6 +48,14 @@ struct MetastoreOptions {
   uint64_t log_segment_bytes = 64ull << 20;
   absl::Duration apply_delay;  // fault tests only: see DelayedApply
   Limits limits;
+  // Client requests this member serves at once on its gRPC API (RESOURCE_EXHAUSTED beyond).
+  size_t max_requests_in_flight = 10'000;
+  // Sessions one client address may open through the gRPC API and hold open.
+  size_t max_sessions_per_address = 1'000;
+  // Paths one session may watch on this member, either door.
+  size_t max_watches_per_session = WatchManager::kDefaultMaxPathsPerSession;
+  // The largest snapshot this member accepts from a leader (raft::GrpcTransport); 0: any.
+  uint64_t max_snapshot_bytes = uint64_t{64} << 30;
   // ZooKeeper's client port, on this member's host; none if unset (port 0: any free one).
   std::optional<zookeeper::ZooKeeperOptions> zookeeper;
   // TLS on the member's port (nothing: plaintext): its certificate (common name member-<id>),

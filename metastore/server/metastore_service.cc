@@ -8,6 +8,7 @@
 #include "metastore/server/backup_stream.h"
 #include "metastore/server/keep_alive_batch.h"
 #include "metastore/server/session_stream.h"
+#include "metastore/server/sessions_by_address.h"
 #include "metastore/validate.h"
 
 namespace warren::metastore {
@@ -102,6 +103,22 @@ MetastoreService::MetastoreService(raft::Division* division, ZNodeTree* tree, Wa
 
 MetastoreService::~MetastoreService() = default;
 
+void MetastoreService::set_request_limits(size_t max_in_flight, size_t max_sessions_per_address) {
+  in_flight_ = std::make_unique<InFlightLimit>(max_in_flight);
+  sessions_by_address_ = std::make_unique<SessionsByAddress>(max_sessions_per_address);
+}
+
+grpc::ServerUnaryReactor* MetastoreService::Refuse(grpc::ServerUnaryReactor* reactor,
+                                                   const metrics::RequestTimer& timer) {
+  timer.Finish(metrics::ZooKeeperAnswer::kResourceExhausted);
+  reactor->Finish(
+      grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                   absl::StrCat("member ", self_id_, " is serving ", in_flight_->in_flight(),
+                                " requests; the limit is ", in_flight_->max(),
+                                " (--max-requests-in-flight): retry after a pause")));
+  return reactor;
+}
+
 // ---------------------------------------------------------------------------------------
 // Plumbing
 
@@ -153,6 +170,7 @@ absl::Status MetastoreService::CheckWrite(const metastorepb::RequestHeader& head
   // read it as something the client may not ask for.
   cmd->DiscardUnknownFields();
   if (auto s = ValidateClientCommand(*cmd, tree_->limits()); !s.ok()) return s;
+  if (auto s = ValidateCommandPaths(*cmd, tree_->limits()); !s.ok()) return s;
   if (header.client_id() != 0 &&
       (header.seq() == 0 || header.first_incomplete_seq() > header.seq())) {
     return MetaError(
@@ -211,6 +229,7 @@ void MetastoreService::ProposeHere(const metastorepb::RequestHeader& header,
   }
   if (cmd.session_id() == 0) cmd.set_session_id(header.session_id());
   cmd.set_time_ms(absl::ToUnixMillis(absl::Now()));
+  cmd.set_max_children(tree_->limits().max_children_per_node);
   cc.set_payload(cmd.SerializeAsString());
   if (auto s = ValidateCommandSize(cc.payload().size(), tree_->limits()); !s.ok()) {
     return done(ErrorHeader(s), {});
@@ -350,11 +369,13 @@ grpc::ServerUnaryReactor* MetastoreService::Create(grpc::CallbackServerContext* 
                                                    metastorepb::CreateResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   const metrics::RequestTimer timer = Timer(metrics::Op::kCreate);
+  auto slot = in_flight_->TryAcquire();
+  if (slot == nullptr) return Refuse(reactor, timer);
   metastorepb::Op op;
   *op.mutable_create() = *req;
   op.mutable_create()->clear_header();
   Propose(req->header(), op, absl::FromChrono(ctx->deadline()),
-          [reactor, resp, timer](const auto& h, const auto& reply) {
+          [reactor, resp, timer, slot](const auto& h, const auto& reply) {
             *resp->mutable_header() = h;
             if (h.error() == metastorepb::OK && reply.results_size() == 1) {
               resp->set_path(reply.results(0).path());
@@ -370,11 +391,13 @@ grpc::ServerUnaryReactor* MetastoreService::Delete(grpc::CallbackServerContext* 
                                                    metastorepb::DeleteResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   const metrics::RequestTimer timer = Timer(metrics::Op::kDelete);
+  auto slot = in_flight_->TryAcquire();
+  if (slot == nullptr) return Refuse(reactor, timer);
   metastorepb::Op op;
   *op.mutable_delete_() = *req;
   op.mutable_delete_()->clear_header();
   Propose(req->header(), op, absl::FromChrono(ctx->deadline()),
-          [reactor, resp, timer](const auto& h, const auto&) {
+          [reactor, resp, timer, slot](const auto& h, const auto&) {
             *resp->mutable_header() = h;
             Answer(reactor, timer, resp->header());
           });
@@ -386,11 +409,13 @@ grpc::ServerUnaryReactor* MetastoreService::SetData(grpc::CallbackServerContext*
                                                     metastorepb::SetDataResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   const metrics::RequestTimer timer = Timer(metrics::Op::kSetData);
+  auto slot = in_flight_->TryAcquire();
+  if (slot == nullptr) return Refuse(reactor, timer);
   metastorepb::Op op;
   *op.mutable_set_data() = *req;
   op.mutable_set_data()->clear_header();
   Propose(req->header(), op, absl::FromChrono(ctx->deadline()),
-          [reactor, resp, timer](const auto& h, const auto& reply) {
+          [reactor, resp, timer, slot](const auto& h, const auto& reply) {
             *resp->mutable_header() = h;
             if (h.error() == metastorepb::OK && reply.results_size() == 1) {
               *resp->mutable_stat() = reply.results(0).stat();
@@ -405,6 +430,8 @@ grpc::ServerUnaryReactor* MetastoreService::Multi(grpc::CallbackServerContext* c
                                                   metastorepb::MultiResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   const metrics::RequestTimer timer = Timer(metrics::Op::kMulti);
+  auto slot = in_flight_->TryAcquire();
+  if (slot == nullptr) return Refuse(reactor, timer);
   metastorepb::Command cmd;
   *cmd.mutable_multi() = *req;
   cmd.mutable_multi()->clear_header();
@@ -424,7 +451,7 @@ grpc::ServerUnaryReactor* MetastoreService::Multi(grpc::CallbackServerContext* c
     }
   }
   Propose(req->header(), std::move(cmd), absl::FromChrono(ctx->deadline()),
-          [reactor, resp, timer](const auto& h, const auto& reply) {
+          [reactor, resp, timer, slot](const auto& h, const auto& reply) {
             *resp->mutable_header() = h;
             *resp->mutable_results() = reply.results();
             Answer(reactor, timer, resp->header());
@@ -440,11 +467,13 @@ grpc::ServerUnaryReactor* MetastoreService::GetData(grpc::CallbackServerContext*
                                                     metastorepb::GetDataResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   const metrics::RequestTimer timer = Timer(metrics::Op::kGetData);
+  auto slot = in_flight_->TryAcquire();
+  if (slot == nullptr) return Refuse(reactor, timer);
   metastorepb::Query q;
   *q.mutable_get_data() = *req;
   q.mutable_get_data()->clear_header();
   Ask(req->header(), absl::FromChrono(ctx->deadline()), std::move(q),
-      [reactor, resp, timer](const auto& h, const auto& reply) {
+      [reactor, resp, timer, slot](const auto& h, const auto& reply) {
         *resp->mutable_header() = h;
         if (h.error() == metastorepb::OK) {
           resp->set_data(reply.data());
@@ -460,11 +489,13 @@ grpc::ServerUnaryReactor* MetastoreService::Exists(grpc::CallbackServerContext* 
                                                    metastorepb::ExistsResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   const metrics::RequestTimer timer = Timer(metrics::Op::kExists);
+  auto slot = in_flight_->TryAcquire();
+  if (slot == nullptr) return Refuse(reactor, timer);
   metastorepb::Query q;
   *q.mutable_exists() = *req;
   q.mutable_exists()->clear_header();
   Ask(req->header(), absl::FromChrono(ctx->deadline()), std::move(q),
-      [reactor, resp, timer](const auto& h, const auto& reply) {
+      [reactor, resp, timer, slot](const auto& h, const auto& reply) {
         *resp->mutable_header() = h;
         resp->set_exists(reply.exists());
         if (reply.exists()) *resp->mutable_stat() = reply.stat();
@@ -478,11 +509,13 @@ grpc::ServerUnaryReactor* MetastoreService::GetChildren(grpc::CallbackServerCont
                                                         metastorepb::GetChildrenResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   const metrics::RequestTimer timer = Timer(metrics::Op::kGetChildren);
+  auto slot = in_flight_->TryAcquire();
+  if (slot == nullptr) return Refuse(reactor, timer);
   metastorepb::Query q;
   *q.mutable_get_children() = *req;
   q.mutable_get_children()->clear_header();
   Ask(req->header(), absl::FromChrono(ctx->deadline()), std::move(q),
-      [reactor, resp, timer](const auto& h, const auto& reply) {
+      [reactor, resp, timer, slot](const auto& h, const auto& reply) {
         *resp->mutable_header() = h;
         if (h.error() == metastorepb::OK) {
           *resp->mutable_children() = reply.children();
@@ -498,12 +531,14 @@ grpc::ServerUnaryReactor* MetastoreService::Sync(grpc::CallbackServerContext* ct
                                                  metastorepb::SyncResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   const metrics::RequestTimer timer = Timer(metrics::Op::kSync);
+  auto slot = in_flight_->TryAcquire();
+  if (slot == nullptr) return Refuse(reactor, timer);
   metastorepb::Query q;
   q.set_sync(true);
   metastorepb::RequestHeader header = req->header();
   header.set_consistency(raftpb::LINEARIZABLE);  // that is what sync is for
   Ask(header, absl::FromChrono(ctx->deadline()), std::move(q),
-      [reactor, resp, timer](const auto& h, const auto&) {
+      [reactor, resp, timer, slot](const auto& h, const auto&) {
         *resp->mutable_header() = h;
         Answer(reactor, timer, resp->header());
       });
@@ -518,17 +553,28 @@ grpc::ServerUnaryReactor* MetastoreService::CreateSession(
     metastorepb::CreateSessionResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   const metrics::RequestTimer timer = Timer(metrics::Op::kCreateSession);
+  auto slot = in_flight_->TryAcquire();
+  if (slot == nullptr) return Refuse(reactor, timer);
+  std::string address = SessionsByAddress::AddressOf(ctx->peer());
+  if (auto s = sessions_by_address_->Admit(
+          address, [tree = tree_](uint64_t id) { return tree->HasSession(id); });
+      !s.ok()) {
+    SetError(s, resp->mutable_header());
+    Answer(reactor, timer, resp->header());
+    return reactor;
+  }
   metastorepb::Command cmd;
   cmd.mutable_create_session()->set_timeout_ms(req->timeout_ms());
   metastorepb::RequestHeader header = req->header();
   header.set_session_id(0);
   Propose(header, std::move(cmd), absl::FromChrono(ctx->deadline()),
-          [this, reactor, resp, timer](const auto& h, const auto& reply) {
+          [this, reactor, resp, timer, slot, address](const auto& h, const auto& reply) {
             *resp->mutable_header() = h;
             resp->set_session_id(reply.session_id());
             resp->set_timeout_ms(reply.timeout_ms());
-            if (h.error() == metastorepb::OK && tracker_ != nullptr)
-              tracker_->Touch(reply.session_id());
+            const bool opened = h.error() == metastorepb::OK;
+            sessions_by_address_->Opened(address, opened ? reply.session_id() : 0);
+            if (opened && tracker_ != nullptr) tracker_->Touch(reply.session_id());
             Answer(reactor, timer, resp->header());
           });
   return reactor;
@@ -539,6 +585,8 @@ grpc::ServerUnaryReactor* MetastoreService::CloseSession(
     metastorepb::CloseSessionResponse* resp) {
   auto* reactor = ctx->DefaultReactor();
   const metrics::RequestTimer timer = Timer(metrics::Op::kCloseSession);
+  auto slot = in_flight_->TryAcquire();
+  if (slot == nullptr) return Refuse(reactor, timer);
   if (req->header().session_id() == 0) {
     SetError(MetaError(metastorepb::BAD_ARGUMENTS, "no session to close"), resp->mutable_header());
     Answer(reactor, timer, resp->header());
@@ -547,7 +595,7 @@ grpc::ServerUnaryReactor* MetastoreService::CloseSession(
   metastorepb::Command cmd;
   cmd.set_close_session(true);
   Propose(req->header(), std::move(cmd), absl::FromChrono(ctx->deadline()),
-          [reactor, resp, timer](const auto& h, const auto&) {
+          [reactor, resp, timer, slot](const auto& h, const auto&) {
             *resp->mutable_header() = h;
             Answer(reactor, timer, resp->header());
           });

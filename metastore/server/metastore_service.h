@@ -8,7 +8,9 @@
 
 #include "common/delayed_runner.h"
 #include "metastore/server/forwarder.h"
+#include "metastore/server/in_flight_limit.h"
 #include "metastore/server/session_tracker.h"
+#include "metastore/server/sessions_by_address.h"
 #include "metastore/watch_manager.h"
 #include "metastore/znode_tree.h"
 #include "metastore/zookeeper/member.h"
@@ -47,6 +49,9 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService,
   void set_admin_names(std::set<std::string> names) { admin_names_ = std::move(names); }
   // Counts and times every request (door "grpc"). Before the service is served.
   void set_request_metrics(metrics::RequestMetrics* requests) { requests_ = requests; }
+  // Client requests served at once, and sessions one client address may have opened here
+  // and not closed (0: no bound for either). Before the service is served.
+  void set_request_limits(size_t max_in_flight, size_t max_sessions_per_address);
   // Session streams open on this member.
   size_t stream_count();
   // Ends every session stream with `why` (shutting down); clients move on.
@@ -156,6 +161,9 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService,
   // refuses with MemberBehind before `deadline`, the request's.
   void Ask(const metastorepb::RequestHeader& header, absl::Time deadline, metastorepb::Query query,
            ReadDone done);
+  // Answers a client request that found --max-requests-in-flight held: RESOURCE_EXHAUSTED.
+  grpc::ServerUnaryReactor* Refuse(grpc::ServerUnaryReactor* reactor,
+                                   const metrics::RequestTimer& timer);
   // The header for a result of the Raft group (not leader, unavailable, timed out...).
   metastorepb::ResponseHeader HeaderOf(const raft::Result& r) const;
   metastorepb::ResponseHeader NotLeaderHeader() const;
@@ -182,6 +190,8 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService,
   Forwarder forwarder_;
   bool unsafe_stale_reads_ = false;
   metrics::RequestMetrics* requests_ = nullptr;
+  std::unique_ptr<InFlightLimit> in_flight_ = std::make_unique<InFlightLimit>(0);
+  std::unique_ptr<SessionsByAddress> sessions_by_address_ = std::make_unique<SessionsByAddress>(0);
   const uint64_t self_id_;
   // For writes whose client did not ask for exactly-once (client_id 0).
   const uint64_t anonymous_client_;

@@ -55,6 +55,24 @@ ABSL_FLAG(uint64_t, max_data_bytes, 1 << 20, "largest znode data accepted");
 ABSL_FLAG(uint64_t, max_command_bytes, 4 << 20,
           "largest write accepted, a multi's ops together, as the command the leader proposes "
           "(at most 64 MiB; the same on every member)");
+ABSL_FLAG(uint64_t, max_path_bytes, 4096,
+          "longest znode path a request may name, in bytes (a sequential node's with its "
+          "10-digit suffix); 0: no bound");
+ABSL_FLAG(uint64_t, max_path_depth, 128,
+          "most components a znode path a request names may have; 0: no bound");
+ABSL_FLAG(uint64_t, max_children_per_node, 1000000,
+          "most children a znode may have: a create beyond it is refused (the leader's value "
+          "holds for the whole quorum); 0: no bound");
+ABSL_FLAG(uint64_t, max_watches_per_session, 100000,
+          "most paths one session may watch on this member (either door); 0: no bound");
+ABSL_FLAG(uint64_t, max_sessions_per_address, 1000,
+          "most sessions one client address may open through this member's gRPC API and hold "
+          "open; 0: no bound");
+ABSL_FLAG(uint64_t, max_requests_in_flight, 10000,
+          "most client requests this member's gRPC API serves at once; beyond, requests are "
+          "answered RESOURCE_EXHAUSTED; 0: no bound");
+ABSL_FLAG(uint64_t, max_snapshot_bytes, uint64_t{64} << 30,
+          "largest snapshot this member accepts from a leader; one is received at a time");
 ABSL_FLAG(int64_t, min_session_timeout_ms, 2000, "session timeouts are raised to this");
 ABSL_FLAG(int64_t, max_session_timeout_ms, 60000, "session timeouts are lowered to this");
 ABSL_FLAG(int, zk_port, 0,
@@ -67,6 +85,12 @@ ABSL_FLAG(std::string, zk_4lw_whitelist, "srvr",
           "mntr, conf, cons, envi, wchs, dirs, isro), or * for all; as 4lw.commands.whitelist");
 ABSL_FLAG(int, zk_max_client_connections, 60,
           "ZooKeeper port: connections from one IP address at most (maxClientCnxns); 0: no bound");
+ABSL_FLAG(uint64_t, zk_max_outstanding_per_connection, 1000,
+          "ZooKeeper port: requests one connection may have unanswered before its socket is no "
+          "longer read until one is answered; 0: no bound");
+ABSL_FLAG(uint64_t, zk_max_outstanding, 10000,
+          "ZooKeeper port: requests unanswered over all connections before none is read "
+          "(zookeeper.globalOutstandingLimit); 0: no bound");
 ABSL_FLAG(std::string, metrics_address, "",
           "HOST:PORT where this member serves Prometheus metrics (/metrics) and its health "
           "checks (/healthz, /readyz); empty: off (docs/operations.md)");
@@ -155,6 +179,13 @@ int main(int argc, char** argv) {
   }
   options.limits.max_data_bytes = absl::GetFlag(FLAGS_max_data_bytes);
   options.limits.max_command_bytes = absl::GetFlag(FLAGS_max_command_bytes);
+  options.limits.max_path_bytes = absl::GetFlag(FLAGS_max_path_bytes);
+  options.limits.max_path_depth = absl::GetFlag(FLAGS_max_path_depth);
+  options.limits.max_children_per_node = absl::GetFlag(FLAGS_max_children_per_node);
+  options.max_watches_per_session = absl::GetFlag(FLAGS_max_watches_per_session);
+  options.max_sessions_per_address = absl::GetFlag(FLAGS_max_sessions_per_address);
+  options.max_requests_in_flight = absl::GetFlag(FLAGS_max_requests_in_flight);
+  options.max_snapshot_bytes = absl::GetFlag(FLAGS_max_snapshot_bytes);
   options.limits.min_session_timeout_ms = absl::GetFlag(FLAGS_min_session_timeout_ms);
   options.limits.max_session_timeout_ms = absl::GetFlag(FLAGS_max_session_timeout_ms);
   options.metrics_address = absl::GetFlag(FLAGS_metrics_address);
@@ -213,6 +244,8 @@ int main(int argc, char** argv) {
       zk.four_letter_words.insert(std::string(w));
     }
     zk.max_connections_per_ip = absl::GetFlag(FLAGS_zk_max_client_connections);
+    zk.max_outstanding_per_connection = absl::GetFlag(FLAGS_zk_max_outstanding_per_connection);
+    zk.max_outstanding = absl::GetFlag(FLAGS_zk_max_outstanding);
     zk.handler.super_digest = absl::GetFlag(FLAGS_zk_super_digest);
     options.zookeeper = std::move(zk);
   }

@@ -51,6 +51,10 @@ void Connection::Start() {
   hooks.attached = [this, weak](uint64_t session) {
     if (auto c = weak.lock()) server_->Attached(session, c);
   };
+  hooks.request_done = [this, weak] {
+    if (auto c = weak.lock()) c->Resume();
+    server_->RequestDone();
+  };
   handler_ = std::make_shared<RequestHandler>(server_->member(), &server_->handler_options(),
                                               peer_ip_, std::move(hooks));
   loop_->Add(this, fd_);
@@ -84,7 +88,7 @@ void Connection::Write(std::string bytes) {
   const bool drained = out_.empty();
   if (!drained && !want_write_) {
     want_write_ = true;
-    loop_->WantWrite(this, fd_, true);
+    loop_->SetEvents(this, fd_, !paused_, true);
   }
 }
 
@@ -137,7 +141,10 @@ void Connection::DropAndShut(std::unique_lock<std::mutex>& lock) {
 void Connection::OnEvents(uint32_t events) {
   if (torn_down_) return;
   if (events & EPOLLOUT) OnWritable();
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) OnReadable();
+  // A hang-up is read whatever the throttle says: what is left is read to its end and the
+  // connection torn down.
+  if (events & (EPOLLHUP | EPOLLERR)) return OnReadable(/*throttled=*/false);
+  if (events & (EPOLLIN | EPOLLRDHUP)) OnReadable(/*throttled=*/true);
 }
 
 void Connection::OnWritable() {
@@ -151,17 +158,24 @@ void Connection::OnWritable() {
   }
   if (out_.empty() && want_write_) {
     want_write_ = false;
-    loop_->WantWrite(this, fd_, false);
+    loop_->SetEvents(this, fd_, !paused_, false);
   }
 }
 
-void Connection::OnReadable() {
+void Connection::OnReadable(bool throttled) {
+  if (reading_) TakeFrames(throttled);  // what was read before a pause
   char buf[64 << 10];
   size_t budget = kReadBudget;
   while (budget > 0) {
+    // Past the bounds on outstanding requests the socket is left unread, as ZooKeeper
+    // leaves it: the client's requests wait in the kernel's buffers and then its own, and
+    // the member holds one read (64 KiB) of them at most. A new connection is read until
+    // its first bytes say whether it asks a four-letter word, which is answered whatever
+    // the load (monitoring asks them of a busy member).
+    if (throttled && reading_ && !first_bytes_ && PauseIfBusy()) return;
     const ssize_t got = recv(fd_, buf, sizeof(buf), MSG_DONTWAIT);
     if (got == 0) {  // the client closed (perhaps its side only: `echo ruok | nc`)
-      if (reading_) TakeFrames();
+      if (reading_) TakeFrames(/*throttled=*/false);
       // A four-letter word's answer is still to go: wait for its thread to shut the socket
       // (the loop hears of that even with no events asked for).
       if (answering_) return loop_->Mute(this, fd_);
@@ -174,11 +188,11 @@ void Connection::OnReadable() {
     }
     budget -= std::min(budget, static_cast<size_t>(got));
     if (reading_) in_.append(buf, static_cast<size_t>(got));
+    if (reading_) TakeFrames(throttled);
   }
-  if (reading_) TakeFrames();
 }
 
-void Connection::TakeFrames() {
+void Connection::TakeFrames(bool throttled) {
   if (first_bytes_ && in_.size() - in_start_ >= 4) {
     first_bytes_ = false;
     std::string word = in_.substr(in_start_, 4);
@@ -196,6 +210,7 @@ void Connection::TakeFrames() {
       break;
     }
     if (in_.size() - in_start_ < 4 + static_cast<size_t>(len)) break;  // the rest is to come
+    if (throttled && Busy()) break;  // taken once Resume kicks the loop
     std::string frame = in_.substr(in_start_ + 4, static_cast<size_t>(len));
     in_start_ += 4 + static_cast<size_t>(len);
     handler_->OnFrame(std::move(frame));
@@ -237,7 +252,43 @@ void Connection::AnswerFourLetterWord(const std::string& word) {
   }).detach();
 }
 
+bool Connection::Busy() const {
+  return handler_->outstanding() >= server_->max_outstanding_per_connection() ||
+         server_->AtOutstandingCap();
+}
+
+bool Connection::PauseIfBusy() {
+  std::lock_guard lock(mu_);
+  if (paused_) return true;
+  if (closing_) return false;
+  // Counted as waiting for the member-wide bound before looking at it, so that a request
+  // finishing meanwhile on another connection either is seen here or sees this one waiting.
+  server_->WaitForOutstanding(+1);
+  if (!Busy()) {
+    server_->WaitForOutstanding(-1);
+    return false;
+  }
+  paused_ = true;
+  loop_->SetEvents(this, fd_, false, want_write_);
+  return true;
+}
+
+void Connection::Resume() {
+  std::lock_guard lock(mu_);
+  if (!paused_ || Busy()) return;
+  paused_ = false;
+  server_->WaitForOutstanding(-1);
+  if (closing_) return;
+  loop_->SetEvents(this, fd_, true, want_write_);
+  loop_->Kick(weak_from_this());  // for the requests already read and not yet taken
+}
+
 void Connection::Teardown() {
+  {
+    std::lock_guard lock(mu_);
+    if (paused_) server_->WaitForOutstanding(-1);
+    paused_ = false;
+  }
   torn_down_ = true;
   auto self = shared_from_this();
   loop_->Remove(fd_);

@@ -21,7 +21,9 @@ class ZooKeeperServer;
 // watch events go out at once from the thread that has them when the socket takes them
 // without waiting, else they queue and the loop writes them as the socket drains, so a
 // client slow to read never holds up the member's apply thread. A frame longer than the limit
-// ends the connection; nothing else is done for it.
+// ends the connection; nothing else is done for it. While the connection has
+// --zk-max-outstanding-per-connection requests taken and not answered, or the port
+// --zk-max-outstanding, its socket is not read.
 //
 // Any thread may send or close; the loop's thread alone reads and tears the connection down
 // (a close from elsewhere shuts the socket, which the loop then sees).
@@ -41,6 +43,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Abort();
   // The loop's thread: the socket is readable, writable or closed.
   void OnEvents(uint32_t events);
+  // Reads again if it stopped for the bounds on outstanding requests and they now allow it.
+  // Any thread.
+  void Resume();
 
   RequestHandler* handler() const { return handler_.get(); }
   const std::string& peer_ip() const { return peer_ip_; }
@@ -51,10 +56,17 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Queues bytes as they are (a frame, or a four-letter word's text) and writes what the
   // socket takes now.
   void Write(std::string bytes);
-  void OnReadable();
+  // `throttled`: stops reading (until Resume) while the bounds on outstanding requests are
+  // reached.
+  void OnReadable(bool throttled);
+  // This connection's outstanding requests, or all of the port's, are at their bound.
+  bool Busy() const;
+  // The loop's thread: stops asking for input if Busy (true), else false.
+  bool PauseIfBusy();
   void OnWritable();
-  // Takes the frames complete in in_ and hands them to the handler.
-  void TakeFrames();
+  // Takes the frames complete in in_ and hands them to the handler; with `throttled`, no
+  // more once Busy.
+  void TakeFrames(bool throttled);
   void AnswerFourLetterWord(const std::string& word);
   // Sends what it can of out_ without waiting; under mu_, with writing_ set by the caller.
   // False if the socket failed.
@@ -85,6 +97,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool writing_ = false;     // a thread is writing out_ to the socket
   bool want_write_ = false;  // the loop is asked to tell when the socket drains
   bool closing_ = false;     // no more output; the socket shuts once out_ is written
+  bool paused_ = false;      // input is not read: too many requests outstanding (Resume)
 };
 
 }  // namespace warren::zookeeper

@@ -46,9 +46,9 @@ void EventLoop::Add(Connection* c, int fd) {
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, fd, &ev) != 0) PLOG(ERROR) << "epoll add";
 }
 
-void EventLoop::WantWrite(Connection* c, int fd, bool on) {
+void EventLoop::SetEvents(Connection* c, int fd, bool read, bool write) {
   epoll_event ev{};
-  ev.events = EPOLLIN | EPOLLRDHUP | (on ? uint32_t{EPOLLOUT} : 0u);
+  ev.events = (read ? uint32_t{EPOLLIN | EPOLLRDHUP} : 0u) | (write ? uint32_t{EPOLLOUT} : 0u);
   ev.data.ptr = c;
   // ENOENT: the connection is being torn down; nothing left to write to.
   if (epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev) != 0 && errno != ENOENT) {
@@ -63,6 +63,15 @@ void EventLoop::Mute(Connection* c, int fd) {
   epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
 }
 
+void EventLoop::Kick(std::weak_ptr<Connection> c) {
+  {
+    std::lock_guard lock(kick_mu_);
+    kicked_.push_back(std::move(c));
+  }
+  const uint64_t one = 1;
+  if (write(wake_fd_, &one, sizeof(one)) < 0) PLOG(WARNING) << "waking an event loop";
+}
+
 void EventLoop::Remove(int fd) { epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr); }
 
 void EventLoop::Run() {
@@ -74,7 +83,23 @@ void EventLoop::Run() {
       continue;
     }
     for (int i = 0; i < n; ++i) {
-      if (events[i].data.ptr == nullptr) continue;  // Stop(): the loop condition says
+      if (events[i].data.ptr == nullptr) {  // Stop() (the loop condition says), or Kick()
+        uint64_t count;
+        if (read(wake_fd_, &count, sizeof(count)) < 0 && errno != EAGAIN)
+          PLOG(WARNING) << "eventfd";
+        std::vector<std::weak_ptr<Connection>> kicked;
+        {
+          std::lock_guard lock(kick_mu_);
+          kicked.swap(kicked_);
+        }
+        for (auto& weak : kicked) {
+          if (auto c = weak.lock()) {
+            c->OnEvents(EPOLLIN);
+            retired_.push_back(std::move(c));  // freed after the batch, as any other
+          }
+        }
+        continue;
+      }
       static_cast<Connection*>(events[i].data.ptr)->OnEvents(events[i].events);
     }
     // A connection torn down in this batch may still have had events in it: freed only now.

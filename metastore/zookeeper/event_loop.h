@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -26,10 +27,15 @@ class EventLoop {
 
   // From any thread.
   void Add(Connection* c, int fd);
-  void WantWrite(Connection* c, int fd, bool on);
+  // Which events `fd` reports: readable (and the peer's half-close) if `read`, writable if
+  // `write`; a hang-up or error always.
+  void SetEvents(Connection* c, int fd, bool read, bool write);
   void Remove(int fd);
   // Asks for no more events on `fd` but its hang-up (which epoll always reports).
   void Mute(Connection* c, int fd);
+  // Has the loop's thread call c->OnEvents(EPOLLIN) soon, if `c` still lives: a connection
+  // that stopped taking the requests it has read may take them again.
+  void Kick(std::weak_ptr<Connection> c);
   // Keeps `c` alive until the loop is done with the batch of events it is in.
   void Retire(std::shared_ptr<Connection> c) { retired_.push_back(std::move(c)); }
 
@@ -41,6 +47,8 @@ class EventLoop {
   std::atomic<bool> stopping_{false};
   std::thread thread_;
   std::vector<std::shared_ptr<Connection>> retired_;  // loop thread only
+  std::mutex kick_mu_;
+  std::vector<std::weak_ptr<Connection>> kicked_;
 };
 
 }  // namespace warren::zookeeper

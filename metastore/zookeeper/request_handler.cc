@@ -203,7 +203,13 @@ void RequestHandler::AddIdentity(const std::string& scheme, const std::string& i
   added->set_id(id);
 }
 
-RequestHandler::~RequestHandler() = default;
+// Whatever was taken and never answered (the member stopped first) stops counting.
+RequestHandler::~RequestHandler() {
+  const size_t left = outstanding_.load();
+  if (left > 0 && options_->outstanding != nullptr) {
+    options_->outstanding->fetch_sub(static_cast<int64_t>(left));
+  }
+}
 
 // ---------------------------------------------------------------------------------------
 // One request at a time
@@ -212,6 +218,8 @@ void RequestHandler::OnFrame(std::string frame) {
   received_.fetch_add(1, std::memory_order_relaxed);
   std::unique_lock lock(mu_);
   if (closed_) return;
+  outstanding_.fetch_add(1);
+  if (options_->outstanding != nullptr) options_->outstanding->fetch_add(1);
   queue_.push_back(std::move(frame));
   if (busy_) return;
   busy_ = true;
@@ -244,6 +252,7 @@ void RequestHandler::Finished() {
   if (options_->requests != nullptr) {
     options_->requests->Record(metrics::Door::kZooKeeper, request_op_, request_outcome_, took);
   }
+  Answered(1);
   std::unique_lock lock(mu_);
   if (in_handle_) {
     finished_inline_ = true;
@@ -253,24 +262,37 @@ void RequestHandler::Finished() {
   Pump();
 }
 
+void RequestHandler::Answered(size_t n) {
+  if (n == 0) return;
+  outstanding_.fetch_sub(n);
+  if (options_->outstanding != nullptr) options_->outstanding->fetch_sub(static_cast<int64_t>(n));
+  if (hooks_.request_done) hooks_.request_done();
+}
+
 void RequestHandler::OnClosed() {
   uint64_t sink_id;
+  size_t dropped;
   {
     std::lock_guard lock(mu_);
     closed_ = true;
+    dropped = queue_.size();
     queue_.clear();
     sink_id = sink_id_;
   }
+  Answered(dropped);
   // Outside mu_: the watch manager calls sinks under its own lock, and a sink takes mu_.
   if (sink_id != 0) member_->watches().Detach(session_.load(), sink_id);
 }
 
 void RequestHandler::Close() {
+  size_t dropped;
   {
     std::lock_guard lock(mu_);
     closed_ = true;
+    dropped = queue_.size();
     queue_.clear();
   }
+  Answered(dropped);
   hooks_.close();
 }
 

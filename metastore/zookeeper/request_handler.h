@@ -24,6 +24,8 @@ struct ConnectionHooks {
   std::function<void()> close;
   // The session is now served here (the server ends any older connection of it here).
   std::function<void(uint64_t session)> attached;
+  // A request taken by OnFrame was answered (or dropped with the connection).
+  std::function<void()> request_done;
 };
 
 // How long requests took from arrival to answer, over all connections (for `srvr`, `mntr`).
@@ -43,6 +45,8 @@ struct HandlerOptions {
   // A superuser's digest id ("super:<base64 sha1>"), as ZooKeeper's
   // DigestAuthenticationProvider.superDigest; empty: none.
   std::string super_digest;
+  // Requests taken and not yet answered over all connections of the port; none if null.
+  std::atomic<int64_t>* outstanding = nullptr;
 };
 
 // One ZooKeeper client connection's requests, after the framing: the handshake (a new
@@ -69,6 +73,8 @@ class RequestHandler : public std::enable_shared_from_this<RequestHandler> {
   const std::string& peer_ip() const { return peer_ip_; }
   uint64_t received() const { return received_.load(); }
   uint64_t sent() const { return sent_.load(); }
+  // Requests taken by OnFrame and not yet answered.
+  size_t outstanding() const { return outstanding_.load(); }
   int64_t last_zxid() const { return last_zxid_.load(); }
 
  private:
@@ -76,6 +82,8 @@ class RequestHandler : public std::enable_shared_from_this<RequestHandler> {
 
   void Pump();
   void Finished();
+  // `n` requests taken were answered or dropped.
+  void Answered(size_t n);
   void Handle(std::string frame);
   void Connect(JuteReader& r);
   void Attach(uint64_t session, int64_t timeout_ms, const std::string& password,
@@ -191,6 +199,7 @@ class RequestHandler : public std::enable_shared_from_this<RequestHandler> {
   google::protobuf::RepeatedPtrField<metastorepb::Id> auth_;
   std::atomic<uint64_t> received_{0};
   std::atomic<uint64_t> sent_{0};
+  std::atomic<size_t> outstanding_{0};
 };
 
 }  // namespace warren::zookeeper

@@ -49,6 +49,18 @@ bool IsFourLetterWord(const std::string& word) {
 ZooKeeperServer::ZooKeeperServer(ZooKeeperOptions options, Member* member)
     : options_(std::move(options)), member_(member) {
   options_.handler.latency = &latency_;
+  options_.handler.outstanding = &outstanding_;
+}
+
+void ZooKeeperServer::RequestDone() {
+  if (waiting_.load() <= 0) return;
+  std::vector<std::shared_ptr<Connection>> all;
+  {
+    std::lock_guard lock(mu_);
+    all.reserve(connections_.size());
+    for (const auto& [ptr, c] : connections_) all.push_back(c);
+  }
+  for (const auto& c : all) c->Resume();
 }
 
 absl::StatusOr<std::unique_ptr<ZooKeeperServer>> ZooKeeperServer::Start(ZooKeeperOptions options,
@@ -198,7 +210,7 @@ std::string ZooKeeperServer::FourLetterWord(const std::string& word) {
   struct Client {
     std::string ip;
     int port;
-    uint64_t session, received, sent;
+    uint64_t session, received, sent, queued;
     int64_t timeout_ms, last_zxid;
     absl::Time started;
   };
@@ -208,7 +220,7 @@ std::string ZooKeeperServer::FourLetterWord(const std::string& word) {
     for (const auto& [ptr, c] : connections_) {
       const RequestHandler* h = c->handler();
       clients.push_back({c->peer_ip(), c->peer_port(), h->session(), h->received(), h->sent(),
-                         h->timeout_ms(), h->last_zxid(), c->started()});
+                         h->outstanding(), h->timeout_ms(), h->last_zxid(), c->started()});
     }
   }
   uint64_t received = 0, sent = 0;
@@ -217,8 +229,8 @@ std::string ZooKeeperServer::FourLetterWord(const std::string& word) {
     sent += c.sent;
   }
   auto client_line = [](const Client& c, bool detail) {
-    std::string line =
-        absl::StrCat(" /", c.ip, ":", c.port, "[1](queued=0,recved=", c.received, ",sent=", c.sent);
+    std::string line = absl::StrCat(" /", c.ip, ":", c.port, "[1](queued=", c.queued,
+                                    ",recved=", c.received, ",sent=", c.sent);
     if (detail) {
       absl::StrAppend(&line, ",sid=0x", absl::Hex(c.session),
                       ",est=", absl::ToUnixMillis(c.started), ",to=", c.timeout_ms, ",lzxid=0x",
@@ -240,8 +252,9 @@ std::string ZooKeeperServer::FourLetterWord(const std::string& word) {
     }
     absl::StrAppend(&out, "Latency min/avg/max: ", LatencyLine(), "\n", "Received: ", received,
                     "\n", "Sent: ", sent, "\n", "Connections: ", clients.size(), "\n",
-                    "Outstanding: 0\n", "Zxid: 0x", absl::Hex(tree.LastApplied()), "\n",
-                    "Mode: ", Mode(), "\n", "Node count: ", tree.node_count(), "\n");
+                    "Outstanding: ", outstanding_.load(), "\n", "Zxid: 0x",
+                    absl::Hex(tree.LastApplied()), "\n", "Mode: ", Mode(), "\n",
+                    "Node count: ", tree.node_count(), "\n");
     return out;
   }
   if (word == "mntr") {
@@ -259,7 +272,7 @@ std::string ZooKeeperServer::FourLetterWord(const std::string& word) {
     line("zk_ephemerals_count", ephemerals);
     line("zk_approximate_data_size", tree.data_bytes());
     line("zk_num_alive_connections", clients.size());
-    line("zk_outstanding_requests", 0);
+    line("zk_outstanding_requests", outstanding_.load());
     const int64_t count = latency_.count.load();
     line("zk_avg_latency", count == 0 ? 0.0 : latency_.total_us.load() / 1000.0 / count);
     line("zk_max_latency", latency_.max_us.load() / 1000);

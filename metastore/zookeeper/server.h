@@ -28,6 +28,12 @@ struct ZooKeeperOptions {
   std::set<std::string> four_letter_words = {"srvr"};
   // Connections from one address at most (maxClientCnxns); 0: no bound.
   int max_connections_per_ip = 60;
+  // Requests one connection may have taken and not yet answered; past it, its socket is not
+  // read until one is answered (ZooKeeper's throttle). 0: no bound.
+  size_t max_outstanding_per_connection = 1000;
+  // The same, over all of the port's connections (zookeeper.globalOutstandingLimit). 0: no
+  // bound.
+  size_t max_outstanding = 10'000;
   HandlerOptions handler;
   // For `conf`, `envi` and `dirs`.
   uint64_t member_id = 0;
@@ -51,6 +57,20 @@ class ZooKeeperServer {
   Member* member() const { return member_; }
   const HandlerOptions& handler_options() const { return options_.handler; }
   size_t max_frame_bytes() const { return options_.max_buffer_bytes + 1024; }
+  size_t max_outstanding_per_connection() const {
+    return options_.max_outstanding_per_connection == 0 ? SIZE_MAX
+                                                        : options_.max_outstanding_per_connection;
+  }
+  // The port's connections have max_outstanding requests taken and not answered.
+  bool AtOutstandingCap() const {
+    return options_.max_outstanding != 0 &&
+           outstanding_.load() >= static_cast<int64_t>(options_.max_outstanding);
+  }
+  // A connection starts (+1) or stops (-1) waiting for outstanding requests to be answered.
+  void WaitForOutstanding(int delta) { waiting_ += delta; }
+  // A connection's request was answered: connections waiting read again if they may.
+  void RequestDone();
+  int64_t outstanding() const { return outstanding_.load(); }
   void Attached(uint64_t session, const std::shared_ptr<Connection>& connection);
   void ConnectionEnded(Connection* connection);
   // The answer to a four-letter word (refused if not allowed).
@@ -72,6 +92,10 @@ class ZooKeeperServer {
   size_t next_loop_ = 0;
   std::atomic<bool> stopping_{false};
   const absl::Time started_ = absl::Now();
+  // Requests taken from every connection and not yet answered (RequestHandler counts them),
+  // and connections not reading because of a bound on them.
+  std::atomic<int64_t> outstanding_{0};
+  std::atomic<int64_t> waiting_{0};
 
   std::mutex mu_;
   std::condition_variable all_ended_;

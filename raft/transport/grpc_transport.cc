@@ -8,6 +8,7 @@
 #include <deque>
 #include <set>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 #include "grpcpp/grpcpp.h"
@@ -15,6 +16,7 @@
 #include "raft/log/file_util.h"
 #include "raft/transport/envelope_packer.h"
 #include "raft/transport/message_limits.h"
+#include "raft/transport/snapshot_gate.h"
 
 namespace warren::raft {
 namespace {
@@ -64,6 +66,7 @@ class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
   // `members_only`: every call must present a member's certificate (TLS).
   explicit RaftPeerServiceImpl(bool members_only) : members_only_(members_only) {}
 
+  SnapshotGate& snapshot_gate() { return snapshot_gate_; }
   void SetHandler(MessageHandler* h) {
     std::lock_guard lock(mu_);
     handler_ = h;
@@ -123,6 +126,11 @@ class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
       h->Refuse(group, m, s);
       return ToGrpc(s);
     }
+    if (auto s = snapshot_gate_.Enter(group); !s.ok()) {
+      LOG(WARNING) << "snapshot from " << m.from() << " turned away: " << s.message();
+      return ToGrpc(s);
+    }
+    absl::Cleanup leave = [this, &group] { snapshot_gate_.Leave(group); };
     auto path = h->IncomingSnapshotPath(group, m);
     if (!path.ok()) return ToGrpc(path.status());
     int fd = ::open(path->c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -131,6 +139,11 @@ class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
     bool last = false;
     absl::Status s;
     while (true) {
+      s = snapshot_gate_.CheckSize(offset + chunk.data().size());
+      if (!s.ok()) {
+        h->Refuse(group, m, s);
+        break;
+      }
       s = WriteAll(fd, chunk.data(), offset, *path);
       offset += chunk.data().size();
       last = chunk.last();
@@ -146,7 +159,7 @@ class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
     ::close(fd);
     if (!s.ok() || !last) {
       ::unlink(path->c_str());
-      if (absl::IsInvalidArgument(s)) return ToGrpc(s);
+      if (absl::IsInvalidArgument(s) || absl::IsResourceExhausted(s)) return ToGrpc(s);
       return grpc::Status(grpc::StatusCode::ABORTED,
                           s.ok() ? "snapshot stream ended early" : std::string(s.message()));
     }
@@ -182,6 +195,7 @@ class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
   const bool members_only_;
   std::mutex mu_;
   std::set<grpc::ServerContext*> calls_;
+  SnapshotGate snapshot_gate_;
   MessageHandler* handler_ = nullptr;
 };
 
@@ -322,6 +336,10 @@ GrpcTransport::GrpcTransport(TlsFiles tls)
       service_(std::make_unique<RaftPeerServiceImpl>(tls_.enabled())) {}
 
 GrpcTransport::~GrpcTransport() { Stop(); }
+
+void GrpcTransport::set_max_snapshot_bytes(uint64_t max) {
+  service_->snapshot_gate().set_max_bytes(max);
+}
 
 void GrpcTransport::RegisterServices(grpc::ServerBuilder* builder) {
   builder->RegisterService(service_.get());

@@ -31,6 +31,9 @@ class GrpcTransport : public Transport {
 
   explicit GrpcTransport(TlsFiles tls = {});
   ~GrpcTransport() override;
+  // The largest snapshot received from a peer (0: any); a larger one is refused. Before
+  // Start.
+  void set_max_snapshot_bytes(uint64_t max);
 
   void RegisterServices(grpc::ServerBuilder* builder) override;
   absl::Status Start(MessageHandler* handler) override;

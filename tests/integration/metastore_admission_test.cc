@@ -55,7 +55,8 @@ std::vector<metastorepb::Op> MultiOf(const std::string& prefix, size_t bytes) {
 }
 
 TEST(MetastoreAdmission, AWriteOverTheCommandLimitIsRefusedAndOneUnderItCommitsEverywhere) {
-  MetastoreCluster c;
+  // No bound on paths, so that a create with a long name reaches the command limit.
+  MetastoreCluster c({"--max-path-bytes=0"});
   c.StartAll();
   const uint64_t leader = c.WaitForLeader();
   ASSERT_NE(leader, 0u);

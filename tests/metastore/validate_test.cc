@@ -98,5 +98,61 @@ TEST(ValidateCommandSize, UpToTheLimitAndNotOneByteMore) {
   ExpectBadArguments(ValidateCommandSize(1001, limits), "the limit is 1000");
 }
 
+// "/c/c/.../c": `depth` components.
+std::string PathOfDepth(size_t depth) {
+  std::string path;
+  for (size_t i = 0; i < depth; ++i) path += "/c";
+  return path;
+}
+
+TEST(ValidatePathLimits, APathUpToTheLimitsPassesOnePastEitherIsRefusedNamingIt) {
+  Limits limits;
+  limits.max_path_bytes = 20;
+  limits.max_path_depth = 3;
+  EXPECT_TRUE(ValidatePathLimits("/", limits).ok());
+  EXPECT_TRUE(ValidatePathLimits("/" + std::string(19, 'a'), limits).ok());
+  ExpectBadArguments(ValidatePathLimits("/" + std::string(20, 'a'), limits),
+                     "the path is 21 bytes; the limit is 20 (--max-path-bytes)");
+  EXPECT_TRUE(ValidatePathLimits(PathOfDepth(3), limits).ok());
+  ExpectBadArguments(ValidatePathLimits(PathOfDepth(4), limits),
+                     "the path has 4 components; the limit is 3 (--max-path-depth)");
+  // A sequential node's counter counts.
+  ExpectBadArguments(ValidatePathLimits("/" + std::string(10, 'a'), limits, 10),
+                     "the path is 21 bytes");
+  limits.max_path_bytes = 0;
+  limits.max_path_depth = 0;
+  EXPECT_TRUE(ValidatePathLimits(PathOfDepth(5000), limits).ok()) << "0 is no bound";
+}
+
+TEST(ValidatePathLimits, TheDefaultsLeaveRoomForWhatRealClientsWrite) {
+  Limits limits;
+  // Kafka's longest: a topic name of 249 characters in a partition's state path.
+  EXPECT_TRUE(
+      ValidatePathLimits(
+          "/brokers/topics/" + std::string(249, 't') + "/partitions/2147483647/state", limits)
+          .ok());
+  // A Curator lock's node under a deep namespace.
+  EXPECT_TRUE(ValidatePathLimits(PathOfDepth(20) + "/_c_0a1b2c3d-4e5f-6789-abcd-ef0123456789-lock-",
+                                 limits, kSequentialSuffixBytes)
+                  .ok());
+}
+
+TEST(ValidateCommandPaths, EveryOpOfAMultiIsChecked) {
+  Limits limits;
+  limits.max_path_bytes = 16;
+  metastorepb::Command cmd;
+  *cmd.mutable_multi()->add_ops() = CreateOp("/short", "");
+  *cmd.mutable_multi()->add_ops() = CheckOp("/short", 0);
+  EXPECT_TRUE(ValidateCommandPaths(cmd, limits).ok());
+  *cmd.mutable_multi()->add_ops() = SetOp("/a-very-long-name", "x");
+  ExpectBadArguments(ValidateCommandPaths(cmd, limits), "--max-path-bytes");
+  metastorepb::Command seq;
+  *seq.mutable_multi()->add_ops() = CreateOp("/seven", "");  // 6 bytes, 16 with its counter
+  seq.mutable_multi()->mutable_ops(0)->mutable_create()->set_sequential(true);
+  EXPECT_TRUE(ValidateCommandPaths(seq, limits).ok());
+  seq.mutable_multi()->mutable_ops(0)->mutable_create()->set_path("/sevenx");
+  ExpectBadArguments(ValidateCommandPaths(seq, limits), "the path is 17 bytes");
+}
+
 }  // namespace
 }  // namespace warren::metastore

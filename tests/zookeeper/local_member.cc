@@ -12,7 +12,8 @@
 namespace warren::zookeeper::testing {
 namespace fs = std::filesystem;
 
-absl::StatusOr<std::unique_ptr<LocalMember>> LocalMember::Open(metastore::Limits limits) {
+absl::StatusOr<std::unique_ptr<LocalMember>> LocalMember::Open(metastore::Limits limits,
+                                                               size_t max_watched_paths) {
   static std::atomic<int> opened{0};
   fs::path dir = fs::temp_directory_path() /
                  absl::StrCat("warren-zk-member-", getpid(), "-", opened.fetch_add(1));
@@ -20,7 +21,7 @@ absl::StatusOr<std::unique_ptr<LocalMember>> LocalMember::Open(metastore::Limits
   fs::remove_all(dir, ec);
   fs::create_directories(dir, ec);
   if (ec) return absl::InternalError(absl::StrCat("create ", dir.string(), ": ", ec.message()));
-  std::unique_ptr<LocalMember> member(new LocalMember(dir));
+  std::unique_ptr<LocalMember> member(new LocalMember(dir, max_watched_paths));
   auto tree = metastore::ZNodeTree::Open(
       metastore::TreeOptions{(dir / "tree").string(), std::move(limits)}, &member->watches_);
   if (!tree.ok()) return tree.status();
@@ -71,6 +72,7 @@ void LocalMember::Write(const metastorepb::RequestHeader& header, metastorepb::C
                         absl::Time deadline, WriteDone done) {
   cmd.DiscardUnknownFields();
   absl::Status checked = metastore::ValidateClientCommand(cmd, tree_->limits());
+  if (checked.ok()) checked = metastore::ValidateCommandPaths(cmd, tree_->limits());
   if (checked.ok() && header.client_id() != 0 &&
       (header.seq() == 0 || header.first_incomplete_seq() > header.seq())) {
     checked = metastore::MetaError(metastorepb::BAD_ARGUMENTS, "bad exactly-once sequence");
@@ -82,6 +84,7 @@ void LocalMember::Write(const metastorepb::RequestHeader& header, metastorepb::C
     return Answer([h = metastore::ErrorHeader(checked), done = std::move(done)] { done(h, {}); });
   }
   if (cmd.session_id() == 0) cmd.set_session_id(header.session_id());
+  cmd.set_max_children(tree_->limits().max_children_per_node);
   Answer([this, cmd = std::move(cmd), done = std::move(done)] {
     metastorepb::CommandReply reply = Apply(cmd);
     metastorepb::ResponseHeader h;

@@ -28,7 +28,10 @@ namespace warren::zookeeper::testing {
 // would. Single-threaded; deterministic but for the handler's own random passwords.
 class LocalMember : public Member {
  public:
-  static absl::StatusOr<std::unique_ptr<LocalMember>> Open(metastore::Limits limits = {});
+  // `max_watched_paths`: per session, as --max-watches-per-session.
+  static absl::StatusOr<std::unique_ptr<LocalMember>> Open(
+      metastore::Limits limits = {},
+      size_t max_watched_paths = metastore::WatchManager::kDefaultMaxPathsPerSession);
   ~LocalMember() override;
 
   // Member.
@@ -63,7 +66,8 @@ class LocalMember : public Member {
   void ClearTouches() { touches_.clear(); }
 
  private:
-  explicit LocalMember(std::filesystem::path dir) : dir_(std::move(dir)) {}
+  LocalMember(std::filesystem::path dir, size_t max_watched_paths)
+      : dir_(std::move(dir)), watches_(max_watched_paths) {}
   // Runs `fn` now, or queues it when deferred.
   void Answer(std::function<void()> fn);
 

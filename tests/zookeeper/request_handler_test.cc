@@ -3,6 +3,7 @@
 // answer is ZooKeeper's, the test says so; the layouts are zookeeper.jute's.
 #include "metastore/zookeeper/request_handler.h"
 
+#include <atomic>
 #include <deque>
 #include <memory>
 #include <set>
@@ -1312,6 +1313,97 @@ TEST_F(RequestHandlerTest, EveryRequestIsCountedByOpAndOutcome) {
   EXPECT_EQ(count("other", "Unimplemented"), 1);
   EXPECT_EQ(e.Sum("warren_metastore_requests_total"), 9);
   EXPECT_EQ(e.Sum("warren_metastore_request_duration_seconds_count"), 9);
+}
+
+// ---------------------------------------------------------------------------------------
+// Limits
+
+TEST_F(RequestHandlerTest, RequestsTakenAndNotAnsweredAreCountedOutstanding) {
+  std::atomic<int64_t> port_wide{0};
+  options_.outstanding = &port_wide;
+  member_->set_deferred(true);
+  auto c = NewClient();
+  c->Send(ConnectFrame({}));
+  EXPECT_EQ(c->handler().outstanding(), 1u);
+  member_->RunDeferred();
+  ASSERT_TRUE(c->TakeConnectReply().has_value());
+  EXPECT_EQ(c->handler().outstanding(), 0u);
+  for (int32_t xid = 1; xid <= 5; ++xid) {
+    c->Send(RequestFrame(xid, op::kGetData, PathWatchRecord("/", false)));
+  }
+  EXPECT_EQ(c->handler().outstanding(), 5u);
+  EXPECT_EQ(port_wide.load(), 5);
+  member_->RunDeferred();
+  EXPECT_EQ(c->handler().outstanding(), 0u);
+  EXPECT_EQ(port_wide.load(), 0);
+  // Queued when the connection goes: no longer outstanding.
+  for (int32_t xid = 6; xid <= 8; ++xid) {
+    c->Send(RequestFrame(xid, op::kGetData, PathWatchRecord("/", false)));
+  }
+  EXPECT_EQ(port_wide.load(), 3);
+  c.reset();
+  member_->RunDeferred();
+  EXPECT_EQ(port_wide.load(), 0);
+}
+
+TEST_F(RequestHandlerTest, PathsPastThePathLimitsAreBadArgumentsForReadsAndWrites) {
+  metastore::Limits limits;
+  limits.max_path_bytes = 32;
+  limits.max_path_depth = 3;
+  auto member = LocalMember::Open(limits);
+  ASSERT_TRUE(member.ok()) << member.status();
+  member_ = std::move(*member);
+  auto c = Connected();
+  EXPECT_TRUE(Fails(c->Create("/a/b/c/d"), err::kBadArguments));
+  EXPECT_TRUE(Fails(c->Create("/" + std::string(32, 'x')), err::kBadArguments));
+  // 22 bytes, and 32 with the sequential counter.
+  EXPECT_TRUE(Ok(c->Create("/" + std::string(21, 's'), "", mode::kPersistentSequential)));
+  EXPECT_TRUE(Fails(c->Create("/" + std::string(22, 's'), "", mode::kPersistentSequential),
+                    err::kBadArguments));
+  EXPECT_TRUE(Fails(c->GetData("/a/b/c/d"), err::kBadArguments));
+  EXPECT_TRUE(Fails(c->Exists("/a/b/c/d", true), err::kBadArguments));
+  EXPECT_TRUE(Fails(c->Children("/" + std::string(40, 'x')), err::kBadArguments));
+  EXPECT_TRUE(Ok(c->Create("/a")));
+  EXPECT_TRUE(Ok(c->GetData("/a")));
+}
+
+TEST_F(RequestHandlerTest, AWatchPastTheSessionsLimitRefusesTheReadAndSetsNothing) {
+  auto member = LocalMember::Open({}, 2);
+  ASSERT_TRUE(member.ok()) << member.status();
+  member_ = std::move(*member);
+  auto c = Connected();
+  for (const char* path : {"/a", "/b", "/c"}) ASSERT_TRUE(Ok(c->Create(path)));
+  ASSERT_TRUE(Ok(c->GetData("/a", true)));
+  ASSERT_TRUE(Ok(c->Children("/b", true)));
+  EXPECT_TRUE(Ok(c->Exists("/a", true))) << "a path watched already costs nothing";
+  EXPECT_TRUE(Fails(c->GetData("/c", true), err::kBadArguments));
+  EXPECT_TRUE(Fails(c->Exists("/nothing", true), err::kBadArguments));
+  Answer added = c->Call(op::kAddWatch, AddWatchRecord("/c", 0));
+  EXPECT_EQ(added.reply.err, err::kBadArguments);
+  // Without a watch the read is served; the refused watches were not set.
+  EXPECT_TRUE(Ok(c->GetData("/c")));
+  ASSERT_TRUE(Ok(c->SetData("/c", "changed")));
+  EXPECT_TRUE(c->TakeEvents().empty());
+  // The watch on /a fires, which frees its path for another.
+  ASSERT_TRUE(Ok(c->SetData("/a", "changed")));
+  EXPECT_EQ(c->TakeEvents().size(), 1u);
+  EXPECT_TRUE(Ok(c->GetData("/c", true)));
+}
+
+TEST_F(RequestHandlerTest, ACreatePastTheChildLimitIsBadArguments) {
+  metastore::Limits limits;
+  limits.max_children_per_node = 2;
+  auto member = LocalMember::Open(limits);
+  ASSERT_TRUE(member.ok()) << member.status();
+  member_ = std::move(*member);
+  auto c = Connected();
+  ASSERT_TRUE(Ok(c->Create("/p")));
+  ASSERT_TRUE(Ok(c->Create("/p/a")));
+  ASSERT_TRUE(Ok(c->Create("/p/b")));
+  EXPECT_TRUE(Fails(c->Create("/p/c"), err::kBadArguments));
+  EXPECT_FALSE(NodeExists("/p/c"));
+  ASSERT_TRUE(Ok(c->Delete("/p/a")));
+  EXPECT_TRUE(Ok(c->Create("/p/c")));
 }
 
 }  // namespace
