@@ -181,17 +181,20 @@ grpc::Status HangingRead(const std::string& address, absl::Duration deadline) {
 TEST(Limits, AMemberFullOfRequestsAnswersResourceExhaustedAndTheClientRetries) {
   MetastoreCluster c({"--max-requests-in-flight=4"});
   c.StartAll();
-  ASSERT_NE(c.WaitForLeader(), 0u);
-  auto other = c.Client(c.Options(absl::Seconds(30), c.Address(2)));
+  const uint64_t leader = c.WaitForLeader();
+  ASSERT_NE(leader, 0u);
+  // A follower: a leader refuses at once a read whose client claims a zxid past its log.
+  const uint64_t full = leader % 3 + 1;
+  auto other = c.Client(c.Options(absl::Seconds(30), c.Address(full % 3 + 1)));
   ASSERT_TRUE(other->Create("/served", "").ok());
-  // Six reads at once, each waiting about 5 s at member 1 for a zxid it will never reach: at
+  // Six reads at once, each waiting about 5 s at that member for a zxid it will never reach: at
   // most four are taken, the others are turned away at once.
   std::mutex mu;
   std::vector<grpc::Status> answers;
   std::vector<std::thread> hanging;
   for (int i = 0; i < 6; ++i) {
     hanging.emplace_back([&] {
-      grpc::Status st = HangingRead(c.Address(1), absl::Seconds(10));
+      grpc::Status st = HangingRead(c.Address(full), absl::Seconds(10));
       std::lock_guard lock(mu);
       answers.push_back(st);
     });
@@ -199,7 +202,7 @@ TEST(Limits, AMemberFullOfRequestsAnswersResourceExhaustedAndTheClientRetries) {
   // Meanwhile the other members serve, and a client of the full one backs off and retries
   // until it gets its answer.
   EXPECT_TRUE(other->Create("/meanwhile", "").ok());
-  auto patient = c.Client(c.Options(absl::Seconds(30), c.Address(1)));
+  auto patient = c.Client(c.Options(absl::Seconds(30), c.Address(full)));
   auto got = patient->GetData("/served");
   EXPECT_TRUE(got.ok()) << got.status();
   for (auto& t : hanging) t.join();
@@ -211,7 +214,7 @@ TEST(Limits, AMemberFullOfRequestsAnswersResourceExhaustedAndTheClientRetries) {
               std::string::npos)
         << st.error_message();
   }
-  EXPECT_GE(refused, 2) << "member 1 took more than 4 requests at once";
+  EXPECT_GE(refused, 2) << "member " << full << " took more than 4 requests at once";
   EXPECT_TRUE(patient->GetData("/meanwhile").ok());
 }
 
