@@ -111,7 +111,8 @@ absl::StatusOr<uint64_t> MemberOf(const grpc::AuthContext& auth) {
   }
   uint64_t id = 0;
   if (!absl::StartsWith(cn, kMemberPrefix) ||
-      !absl::SimpleAtoi(cn.substr(sizeof(kMemberPrefix) - 1), &id) || id == 0) {
+      !absl::SimpleAtoi(cn.substr(sizeof(kMemberPrefix) - 1), &id) || id == 0 ||
+      cn != MemberCommonName(id)) {
     return absl::UnauthenticatedError(
         absl::StrCat("the certificate of CN '", cn, "' names no member (CN member-<id>)"));
   }
