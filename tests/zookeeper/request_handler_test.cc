@@ -68,7 +68,9 @@ class Client {
  public:
   Client(LocalMember* member, const HandlerOptions* options, std::string ip) {
     ConnectionHooks hooks;
-    hooks.send = [this](std::string frame) {
+    // A reply to a read still in flight may come after the client is gone, as to a socket.
+    hooks.send = [this, alive = alive_](std::string frame) {
+      if (!*alive) return;
       if (closed_) ++sent_after_close_;
       inbox_.push_back(std::move(frame));
     };
@@ -77,7 +79,10 @@ class Client {
     handler_ = std::make_shared<RequestHandler>(member, options, std::move(ip), std::move(hooks));
   }
   // As the connection does once its socket is gone.
-  ~Client() { handler_->OnClosed(); }
+  ~Client() {
+    *alive_ = false;
+    handler_->OnClosed();
+  }
 
   RequestHandler& handler() { return *handler_; }
   bool closed() const { return closed_; }
@@ -176,6 +181,7 @@ class Client {
   }
 
  private:
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   std::shared_ptr<RequestHandler> handler_;
   std::deque<std::string> inbox_;
   std::vector<Event> events_;
