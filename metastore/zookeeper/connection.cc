@@ -210,7 +210,10 @@ void Connection::TakeFrames(bool throttled) {
       break;
     }
     if (in_.size() - in_start_ < 4 + static_cast<size_t>(len)) break;  // the rest is to come
-    if (throttled && Busy()) break;  // taken once Resume kicks the loop
+    // Paused rather than merely left: a request answered between here and the next read
+    // would otherwise find nothing paused to resume, and these frames would wait for bytes
+    // the client may never send.
+    if (throttled && PauseIfBusy()) break;  // taken once Resume kicks the loop
     std::string frame = in_.substr(in_start_ + 4, static_cast<size_t>(len));
     in_start_ += 4 + static_cast<size_t>(len);
     handler_->OnFrame(std::move(frame));

@@ -65,7 +65,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool PauseIfBusy();
   void OnWritable();
   // Takes the frames complete in in_ and hands them to the handler; with `throttled`, no
-  // more once Busy.
+  // more once Busy, and then paused until Resume.
   void TakeFrames(bool throttled);
   void AnswerFourLetterWord(const std::string& word);
   // Sends what it can of out_ without waiting; under mu_, with writing_ set by the caller.

@@ -186,6 +186,13 @@ TEST(Limits, AMemberFullOfRequestsAnswersResourceExhaustedAndTheClientRetries) {
   // A follower: a leader refuses at once a read whose client claims a zxid past its log.
   const uint64_t full = leader % 3 + 1;
   auto other = c.Client(c.Options(absl::Seconds(30), c.Address(full % 3 + 1)));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto st = other->MemberStatus(c.Address(full), absl::Seconds(1));
+        return st.ok() && st->raft().leader() == leader;
+      },
+      absl::Seconds(30)))
+      << "member " << full << " never followed " << leader;
   ASSERT_TRUE(other->Create("/served", "").ok());
   // Six reads at once, each waiting about 5 s at that member for a zxid it will never reach: at
   // most four are taken, the others are turned away at once.
@@ -207,14 +214,17 @@ TEST(Limits, AMemberFullOfRequestsAnswersResourceExhaustedAndTheClientRetries) {
   EXPECT_TRUE(got.ok()) << got.status();
   for (auto& t : hanging) t.join();
   int refused = 0;
+  std::string seen;
   for (const grpc::Status& st : answers) {
+    absl::StrAppend(&seen, "\n", st.error_code(), ": ", st.error_message());
     if (st.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED) continue;
     ++refused;
     EXPECT_NE(st.error_message().find("the limit is 4 (--max-requests-in-flight)"),
               std::string::npos)
         << st.error_message();
   }
-  EXPECT_GE(refused, 2) << "member " << full << " took more than 4 requests at once";
+  EXPECT_GE(refused, 2) << "member " << full << " took more than 4 requests at once; answers:"
+                        << seen;
   EXPECT_TRUE(patient->GetData("/meanwhile").ok());
 }
 
@@ -237,6 +247,12 @@ TEST(Limits, TheZooKeeperPortStopsReadingAConnectionWithTooManyRequestsOutstandi
               "--zk-max-outstanding-per-connection=2", "--zk-max-outstanding=3",
               "--zk-4lw-whitelist=cons"});
   ASSERT_NE(c.WaitForLeader(), 0u);
+  {
+    // Member 3 turns ZooKeeper clients away until it has applied a sign of the leader's
+    // presence, which takes its late applying a while: these connections must not be.
+    ZkHandle probe(zk_port);
+    ASSERT_TRUE(probe.WaitConnected());
+  }
   // Two connections, each sending its handshake and six creates at once.
   std::vector<int> fds;
   for (const char* name : {"a", "b"}) {
