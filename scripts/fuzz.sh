@@ -14,9 +14,16 @@
 # zk_fuzz_corpus_test for zk_request). New inputs each finds stay in build-fuzz/<target>-fuzz/
 # corpus/; the committed seeds are not touched.
 #   scripts/fuzz.sh [SECONDS] [TARGET[:SECONDS]...]
+#   scripts/fuzz.sh --build-only [TARGET...]    (builds them, runs nothing)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-seconds="${1:-60}"
+build_only=false
+if [ "${1:-}" = --build-only ]; then
+  build_only=true
+  seconds=0
+else
+  seconds="${1:-60}"
+fi
 shift || true
 all=(zk_request metastore_apply peer_message log_recovery snapshot path)
 targets=("$@")
@@ -60,6 +67,7 @@ cmake -S . -B "$dir" -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=RelWithDebI
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link" \
   -DWARREN_SANITIZE=ON -DWARREN_FUZZ=ON "${launcher[@]}" > /dev/null
 cmake --build "$dir" --target "${binaries[@]}" -j "$(nproc)"
+if $build_only; then exit 0; fi
 
 # The trees and logs the fuzzers write go to a temporary directory: in memory where there is one.
 if [ -d /dev/shm ] && [ -w /dev/shm ]; then export TMPDIR=/dev/shm; fi

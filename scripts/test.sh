@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
-echo "== build (RelWithDebInfo)"
+echo "== build (RelWithDebInfo) $(date -u +%T)"
 scripts/build.sh build
 
 # The sanitized build compiles at the lowest priority while the tests above run: most of their
@@ -23,14 +23,25 @@ setsid nice -n 19 scripts/build.sh build-asan -DWARREN_SANITIZE=ON -DWARREN_SIM_
 asan_build=$!
 trap 'kill -- -$asan_build 2>/dev/null || true' EXIT  # its process group: make and compilers too
 
-echo "== test (RelWithDebInfo)"
+# The fuzzers too (clang, a build of their own), behind the sanitized build.
+echo "== build the fuzzers, in the background (build-fuzz.log)"
+setsid nice -n 19 scripts/fuzz.sh --build-only > build-fuzz.log 2>&1 &
+fuzz_build=$!
+trap 'kill -- -$asan_build -$fuzz_build 2>/dev/null || true' EXIT
+
+echo "== test (RelWithDebInfo) $(date -u +%T)"
 (cd build && ctest --output-on-failure -j "$(nproc)")
 
-echo "== fuzz every decoder of outside bytes (libFuzzer, from the committed corpora)"
+echo "== fuzz every decoder of outside bytes (libFuzzer, from the committed corpora) $(date -u +%T)"
+if ! wait $fuzz_build; then
+  tail -50 build-fuzz.log
+  echo "building the fuzzers failed (build-fuzz.log)"
+  exit 1
+fi
 # The path fuzzer's coverage is flat within seconds, the log's within ten.
 scripts/fuzz.sh 15 zk_request:30 metastore_apply peer_message snapshot log_recovery:10 path:5
 
-echo "== wait for the sanitized build"
+echo "== wait for the sanitized build $(date -u +%T)"
 if ! wait $asan_build; then
   tail -50 build-asan.log
   echo "the build under ASan + UBSan failed (build-asan.log)"
@@ -38,7 +49,7 @@ if ! wait $asan_build; then
 fi
 trap - EXIT
 
-echo "== test under ASan + UBSan"
+echo "== test under ASan + UBSan $(date -u +%T)"
 # ZooKeeper's own clients (kazoo, zkCli, Java: label `clients`) and the installed package
 # (label `install`) run once, above: under the sanitizers the port is driven by the C client's
 # test, its unit tests and the fuzzer's corpus.
