@@ -9,7 +9,8 @@
 # next to all of them at the leader (--leader-only). Warren is driven twice: through its own
 # client (warren) and through its ZooKeeper port with the ZooKeeper client the zookeeper
 # column uses (warren-zk: bench/peers/warren-zk.sh), so the two doors and the two servers
-# compare with the same client library.
+# compare with the same client library; and a third time with TLS on every connection
+# (warren-tls: bench/peers/warren-tls.sh), on writes only, next to the plaintext figures.
 #   bench/compare.sh [--quick] [--port-base=N] [--out=DIR]
 # --quick: a small version (1 s per cell, 1 and 16 clients, 20,000 keys), under two minutes.
 # Raw results (one JSON object per run) and every member's log stay in DIR.
@@ -36,9 +37,13 @@ else
   workloads=(create set get get-serializable mixed) watchers=128 load_keys=1000000
   failover_warmup=1s
 fi
-targets=(warren warren-zk etcd zookeeper)
-# The warren-bench driver of each target: warren-zk is Warren through ZooKeeper's client.
-declare -A driver=([warren]=warren [warren-zk]=zookeeper [etcd]=etcd [zookeeper]=zookeeper)
+targets=(warren warren-tls warren-zk etcd zookeeper)
+# The warren-bench driver of each target: warren-zk is Warren through ZooKeeper's client;
+# warren-tls is Warren with TLS on every connection (bench/peers/warren-tls.sh), measured on
+# writes only, for the cost of TLS.
+declare -A driver=([warren]=warren [warren-tls]=warren [warren-zk]=zookeeper [etcd]=etcd
+  [zookeeper]=zookeeper)
+write_workloads=(create set)
 
 scripts/install-deps.sh
 need=()
@@ -63,17 +68,19 @@ cleanup() { if $running; then peer stop > /dev/null 2>&1 || true; fi; }
 trap cleanup EXIT
 
 declare -A port=([warren]=$port_base [etcd]=$((port_base + 30)) [zookeeper]=$((port_base + 60))
-  [warren-zk]=$((port_base + 90)))
+  [warren-zk]=$((port_base + 90)) [warren-tls]=$((port_base + 120)))
 field() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p" <<< "$1"; }
 declare -A ops p99 cpu_us completed
 
 # run TARGET LABEL warren-bench-flags...: one measured run, remembered under TARGET|LABEL,
 # with the CPU the members spent per request (the warm-up's requests and CPU included).
 run() {
-  local target=$1 label=$2 line cpu_before cpu_after
+  local target=$1 label=$2 line cpu_before cpu_after extra=()
   shift 2
+  mapfile -t extra < <(peer bench-flags)
   cpu_before="$(peer cpu)"
-  line="$("$bench" --target="${driver[$target]}" --endpoints="$(peer endpoints)" --json "$@" \
+  line="$("$bench" --target="${driver[$target]}" --endpoints="$(peer endpoints)" "${extra[@]}" \
+    --json "$@" \
     2>> "$out/bench.log")" || echo "  ($target $label had errors; see $out/bench.log)" >&2
   cpu_after="$(peer cpu)"
   echo "$line" >> "$results"
@@ -110,7 +117,9 @@ for t in "${targets[@]}"; do
   rm -rf "$dir"
   running=true
   peer start "${port[$t]}" > /dev/null
-  for w in "${workloads[@]}"; do
+  measured=("${workloads[@]}")
+  [ "$t" = warren-tls ] && measured=("${write_workloads[@]}")
+  for w in "${measured[@]}"; do
     for c in "${client_counts[@]}"; do
       flags=(--duration="$duration" --warmup="$warmup" --clients="$c" --value-size=256)
       case "$w" in
@@ -120,6 +129,11 @@ for t in "${targets[@]}"; do
       run "$t" "$w/$c" "${flags[@]}"
     done
   done
+  if [ "$t" = warren-tls ]; then
+    peer stop
+    running=false
+    continue
+  fi
   run "$t" "watch/$watchers" --workload=watch --clients="$watchers" --duration="$duration" \
     --warmup="$warmup" --value-size=256
   if [ "$t" = warren ]; then
@@ -187,6 +201,24 @@ for w in "${workloads[@]}"; do
       "$(ratio "${ops[warren|$k]:-0}" "${ops[zookeeper|$k]:-0}")" \
       "$(ratio "${ops[warren-zk|$k]:-0}" "${ops[warren|$k]:-0}")" \
       "$(ratio "${ops[warren-zk|$k]:-0}" "${ops[zookeeper|$k]:-0}")"
+  done
+done
+echo
+echo "## TLS on every connection: writes (warren-tls, bench/peers/warren-tls.sh)"
+echo
+echo "The members' traffic to each other with mutual TLS, the clients' with TLS to the members;"
+echo "the same quorum and client otherwise."
+echo
+echo "| workload | clients | plaintext ops/s | TLS ops/s | TLS/plaintext | plaintext p99 ms | TLS p99 ms | plaintext CPU µs | TLS CPU µs |"
+echo "|---|---|---|---|---|---|---|---|---|"
+for w in "${write_workloads[@]}"; do
+  for c in "${client_counts[@]}"; do
+    k="$w/$c"
+    printf '| %s | %s | %.0f | %.0f | %s | %.2f | %.2f | %s | %s |\n' "$w" "$c" \
+      "${ops[warren|$k]:-0}" "${ops[warren-tls|$k]:-0}" \
+      "$(ratio "${ops[warren-tls|$k]:-0}" "${ops[warren|$k]:-0}")" \
+      "${p99[warren|$k]:-0}" "${p99[warren-tls|$k]:-0}" "${cpu_us[warren|$k]:-?}" \
+      "${cpu_us[warren-tls|$k]:-?}"
   done
 done
 echo

@@ -8,6 +8,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/tls.h"
 
 namespace warren::bench {
 
@@ -31,6 +32,8 @@ struct DriverOptions {
   absl::Duration op_timeout = absl::Seconds(10);
   // Warren only: every client talks to the leader, instead of each to a member of its own.
   bool leader_only = false;
+  // Warren only: TLS to the members (empty: plaintext).
+  TlsFiles tls;
 };
 
 // A target system under load, through the client its users would use. `client` numbers a

@@ -35,6 +35,10 @@ ABSL_FLAG(bool, json, false, "print the report as one JSON object");
 ABSL_FLAG(bool, leader_only, false,
           "warren: every client talks to the leader, instead of each to a member picked at "
           "random");
+ABSL_FLAG(std::string, tls_ca, "",
+          "warren: TLS to the members, trusting this CA (PEM); empty: plaintext");
+ABSL_FLAG(std::string, tls_cert, "", "warren, with --tls-ca: this client's certificate (PEM)");
+ABSL_FLAG(std::string, tls_key, "", "warren, with --tls-ca: its key (PEM)");
 ABSL_FLAG(bool, progress, true, "a progress line on stderr every second");
 
 namespace {
@@ -89,6 +93,14 @@ int main(int argc, char** argv) {
   d.leader_only = absl::GetFlag(FLAGS_leader_only);
   const std::string target = absl::GetFlag(FLAGS_target);
   if (d.leader_only && target != "warren") return Usage("--leader-only is for --target=warren");
+  d.tls.ca = absl::GetFlag(FLAGS_tls_ca);
+  d.tls.cert = absl::GetFlag(FLAGS_tls_cert);
+  d.tls.key = absl::GetFlag(FLAGS_tls_key);
+  if (!d.tls.ca.empty() || !d.tls.cert.empty() || !d.tls.key.empty()) {
+    if (target != "warren")
+      return Usage("--tls-ca, --tls-cert and --tls-key are for --target=warren");
+    if (absl::Status s = d.tls.CheckForClient(); !s.ok()) return Usage(std::string(s.message()));
+  }
   const std::string workload = absl::GetFlag(FLAGS_workload);
 
   absl::StatusOr<Report> report;

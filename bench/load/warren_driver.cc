@@ -20,6 +20,7 @@ class WarrenDriver : public Driver {
     o.request_timeout = options_.op_timeout;
     o.consistency = options_.linearizable_reads ? raftpb::LINEARIZABLE : raftpb::SEQUENTIAL;
     o.leader_only = options_.leader_only;
+    o.tls = options_.tls;
     for (int i = 0; i < clients; ++i) {
       auto c = MetastoreClient::Connect(o);
       if (!c.ok()) return c.status();

@@ -19,6 +19,7 @@ usage: $0 start DIR [PORT_BASE]   start 3 members (keeping data already in DIR),
        $0 cpu DIR                 CPU seconds (user + system) the living members used so far
        $0 leader-cpu DIR          the same, of the leader alone
        $0 endpoints DIR           the client endpoints, comma-separated
+       $0 bench-flags DIR         what warren-bench needs beyond them (TLS), one per line
 USAGE
   exit 2
 }
@@ -42,6 +43,9 @@ leader_by_srvr() {
   done
 }
 
+# A script whose clients need more than the endpoints (warren-tls.sh) redefines this.
+bench_flags() { :; }
+
 pid_of() { cat "$dir/member$1.pid" 2> /dev/null || true; }
 alive() { [ -n "$1" ] && kill -0 "$1" 2> /dev/null; }
 
@@ -61,7 +65,9 @@ cmd_start() {
     start_member "$i" >> "$dir/member$i.log" 2>&1 < /dev/null &
     echo $! > "$dir/member$i.pid"
   done
-  if ! "$bench" --target="$TARGET" --endpoints="$(cat "$dir/endpoints")" --workload=probe \
+  local extra=()
+  mapfile -t extra < <(bench_flags)
+  if ! "$bench" --target="$TARGET" --endpoints="$(cat "$dir/endpoints")" "${extra[@]}" --workload=probe \
       --duration=120s --timeout=2s --progress=false > "$dir/probe.out" 2>&1; then
     echo "$0: $TARGET did not acknowledge a write within 120 s; logs in $dir" >&2
     cat "$dir/probe.out" >&2
@@ -132,6 +138,7 @@ main() {
     cpu) cpu_of "${members[@]}" ;;
     leader-cpu) cmd_leader_cpu ;;
     endpoints) cat "$dir/endpoints" ;;
+    bench-flags) bench_flags ;;
     *) usage ;;
   esac
 }

@@ -9,7 +9,9 @@ export WARREN_BIN="$1"
 port="$2"
 dir="$(mktemp -d /tmp/warren-bench-test-XXXXXX)"
 peers=bench/peers/warren.sh
-trap '$peers stop "$dir" > /dev/null 2>&1 || true; rm -rf "$dir"' EXIT
+tls_dir="$dir/tls-quorum"
+trap '$peers stop "$dir" > /dev/null 2>&1 || true
+  bench/peers/warren-tls.sh stop "$tls_dir" > /dev/null 2>&1 || true; rm -rf "$dir"' EXIT
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
 field() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p" <<< "$1"; }
@@ -64,10 +66,33 @@ leader_after="$(cli --timeout-ms=10000 leader | cut -d' ' -f1)"
 out="$(wb --workload=set --ops=20 --clients=1 --keys=5 --prefix=f)"
 expect "$out" ok 20
 
+echo "== TLS (bench/peers/warren-tls.sh): writes over TLS succeed, plaintext ones do not"
+bench/peers/warren-tls.sh start "$tls_dir" $((port + 10)) > /dev/null
+tls_endpoints="$(bench/peers/warren-tls.sh endpoints "$tls_dir")"
+mapfile -t tls_flags < <(bench/peers/warren-tls.sh bench-flags "$tls_dir")
+out="$("$WARREN_BIN/warren-bench" --endpoints="$tls_endpoints" "${tls_flags[@]}" --json \
+  --warmup=0s --workload=set --ops=50 --clients=4 --keys=5 --prefix=t)"
+expect "$out" ok 50
+expect "$out" errors 0
+set +e
+"$WARREN_BIN/warren-bench" --endpoints="$tls_endpoints" --workload=set --ops=1 --timeout=2s \
+  > /dev/null 2>&1
+rc=$?
+set -e
+[ "$rc" -ne 0 ] || fail "a plaintext client was served by a TLS quorum"
+# kill-leader finds the leader over TLS too; the other two go on taking writes.
+bench/peers/warren-tls.sh kill-leader "$tls_dir" > /dev/null
+out="$("$WARREN_BIN/warren-bench" --endpoints="$tls_endpoints" "${tls_flags[@]}" --json \
+  --warmup=0s --workload=set --ops=10 --clients=1 --keys=5 --prefix=t)"
+expect "$out" ok 10
+bench/peers/warren-tls.sh stop "$tls_dir" > /dev/null
+
 echo "== bad input: exit 2 and a message, nothing run"
 for bad in --clients=0 --inflight=-1 --workload=nope --target=nope --read=stale \
-    --value-size=-5 --prefix=a/b --duration=0s; do
+    --value-size=-5 --prefix=a/b --duration=0s --tls-ca=/nonexistent/ca.pem \
+    "--target=etcd --tls-ca=$0"; do
   set +e
+  # shellcheck disable=SC2086  # one case is two flags
   msg="$(wb --workload=set $bad --ops=1 2>&1 > /dev/null)"
   rc=$?
   set -e
