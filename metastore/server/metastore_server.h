@@ -85,6 +85,7 @@ class MetastoreServer {
   const std::string& address() const { return address_; }
   // ZooKeeper's client port (0 if not served).
   int zookeeper_port() const { return zookeeper_ ? zookeeper_->port() : 0; }
+  int zookeeper_secure_port() const { return zookeeper_ ? zookeeper_->secure_port() : 0; }
   // The metrics endpoint's port (0 if not served).
   int metrics_port() const;
 

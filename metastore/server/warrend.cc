@@ -78,6 +78,9 @@ ABSL_FLAG(int64_t, max_session_timeout_ms, 60000, "session timeouts are lowered 
 ABSL_FLAG(int, zk_port, 0,
           "serve ZooKeeper's client protocol on this port of this member's host (clientPort); "
           "0: off");
+ABSL_FLAG(int, zk_secure_port, 0,
+          "serve ZooKeeper's client protocol over TLS on this port (secureClientPort), with "
+          "--tls-ca, --tls-cert and --tls-key (and --tls-require-client-cert); 0: off");
 ABSL_FLAG(uint64_t, zk_max_buffer_bytes, 0xfffff,
           "ZooKeeper port: the largest request accepted, as ZooKeeper's jute.maxbuffer");
 ABSL_FLAG(std::string, zk_4lw_whitelist, "srvr",
@@ -223,12 +226,30 @@ int main(int argc, char** argv) {
         "need 0 < --min-session-timeout-ms <= --max-session-timeout-ms"));
   }
 
-  if (const int zk_port = absl::GetFlag(FLAGS_zk_port); zk_port != 0) {
+  const int zk_port = absl::GetFlag(FLAGS_zk_port);
+  const int zk_secure_port = absl::GetFlag(FLAGS_zk_secure_port);
+  if (zk_port != 0 || zk_secure_port != 0) {
     if (zk_port < 0 || zk_port > 65535) {
       return fail(absl::InvalidArgumentError("--zk-port must be 0 (off) or a port number"));
     }
+    if (zk_secure_port < 0 || zk_secure_port > 65535) {
+      return fail(absl::InvalidArgumentError("--zk-secure-port must be 0 (off) or a port number"));
+    }
+    if (zk_secure_port != 0 && !options.tls.enabled()) {
+      return fail(absl::InvalidArgumentError(
+          "--zk-secure-port needs the member's certificate: --tls-ca, --tls-cert and --tls-key"));
+    }
+    if (zk_port != 0 && zk_port == zk_secure_port) {
+      return fail(absl::InvalidArgumentError("--zk-port and --zk-secure-port must differ"));
+    }
     warren::zookeeper::ZooKeeperOptions zk;
     zk.port = zk_port;
+    zk.plaintext = zk_port != 0;
+    if (zk_secure_port != 0) {
+      zk.secure_port = zk_secure_port;
+      zk.tls = options.tls;
+      zk.require_client_cert = options.require_client_certs;
+    }
     zk.max_buffer_bytes = absl::GetFlag(FLAGS_zk_max_buffer_bytes);
     if (zk.max_buffer_bytes == 0 || zk.max_buffer_bytes > (size_t{1} << 30)) {
       return fail(absl::InvalidArgumentError("--zk-max-buffer-bytes must be in 1..1 GiB"));

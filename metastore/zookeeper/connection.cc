@@ -29,15 +29,31 @@ int32_t BigEndian32(const char* b) {
 }  // namespace
 
 Connection::Connection(int fd, std::string peer_ip, int peer_port, ZooKeeperServer* server,
-                       EventLoop* loop)
+                       EventLoop* loop, std::unique_ptr<TlsStream> tls)
     : fd_(fd),
       peer_ip_(std::move(peer_ip)),
       peer_port_(peer_port),
       server_(server),
       loop_(loop),
-      started_(absl::Now()) {}
+      started_(absl::Now()),
+      tls_(std::move(tls)) {}
 
 Connection::~Connection() { close(fd_); }
+
+ssize_t Connection::ReadSome(char* buf, size_t n) {
+  if (tls_ != nullptr) return tls_->Read(buf, n);
+  return recv(fd_, buf, n, MSG_DONTWAIT);
+}
+
+ssize_t Connection::WriteSome(const char* buf, size_t n) {
+  if (tls_ != nullptr) return tls_->Write(buf, n);
+  return send(fd_, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+void Connection::ShutSocket() {
+  if (tls_ != nullptr) tls_->Close();
+  shutdown(fd_, SHUT_RDWR);
+}
 
 void Connection::Start() {
   std::weak_ptr<Connection> weak = weak_from_this();
@@ -99,7 +115,7 @@ bool Connection::Flush(std::unique_lock<std::mutex>& lock) {
     lock.unlock();
     ssize_t put;
     do {
-      put = send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      put = WriteSome(bytes.data(), bytes.size());
     } while (put < 0 && errno == EINTR);
     lock.lock();
     if (put < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return false;
@@ -111,7 +127,7 @@ bool Connection::Flush(std::unique_lock<std::mutex>& lock) {
       return true;                        // the socket is full: the loop says when it drains
     }
   }
-  if (closing_) shutdown(fd_, SHUT_RDWR);  // all written: now the connection ends
+  if (closing_) ShutSocket();  // all written: now the connection ends
   return true;
 }
 
@@ -121,7 +137,7 @@ void Connection::CloseAfterSend() {
   closing_ = true;
   if (out_.empty() && !writing_) {
     lock.unlock();
-    shutdown(fd_, SHUT_RDWR);
+    ShutSocket();
   }
 }
 
@@ -141,6 +157,10 @@ void Connection::DropAndShut(std::unique_lock<std::mutex>& lock) {
 void Connection::OnEvents(uint32_t events) {
   if (torn_down_) return;
   if (events & EPOLLOUT) OnWritable();
+  // TLS wanted to write while reading (a handshake message the socket did not take).
+  if ((events & EPOLLOUT) && tls_ != nullptr && tls_->read_waits_for_write()) {
+    return OnReadable(/*throttled=*/true);
+  }
   // A hang-up is read whatever the throttle says: what is left is read to its end and the
   // connection torn down.
   if (events & (EPOLLHUP | EPOLLERR)) return OnReadable(/*throttled=*/false);
@@ -173,7 +193,7 @@ void Connection::OnReadable(bool throttled) {
     // its first bytes say whether it asks a four-letter word, which is answered whatever
     // the load (monitoring asks them of a busy member).
     if (throttled && reading_ && !first_bytes_ && PauseIfBusy()) return;
-    const ssize_t got = recv(fd_, buf, sizeof(buf), MSG_DONTWAIT);
+    const ssize_t got = ReadSome(buf, sizeof(buf));
     if (got == 0) {  // the client closed (perhaps its side only: `echo ruok | nc`)
       if (reading_) TakeFrames(/*throttled=*/false);
       // A four-letter word's answer is still to go: wait for its thread to shut the socket
@@ -183,13 +203,28 @@ void Connection::OnReadable(bool throttled) {
     }
     if (got < 0) {
       if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        if (tls_ != nullptr && tls_->read_waits_for_write()) {
+          std::lock_guard lock(mu_);
+          want_write_ = true;
+          loop_->SetEvents(this, fd_, !paused_, true);
+        }
+        break;
+      }
       return Teardown();
+    }
+    if (tls_ != nullptr && !identified_) {  // the handshake is done: the certificate is known
+      identified_ = true;
+      if (std::string subject = tls_->PeerSubject(); !subject.empty()) {
+        handler_->AddCertificateIdentity(subject);
+      }
     }
     budget -= std::min(budget, static_cast<size_t>(got));
     if (reading_) in_.append(buf, static_cast<size_t>(got));
     if (reading_) TakeFrames(throttled);
   }
+  // Out of budget: the socket says when it has more, but not what TLS already decrypted.
+  if (tls_ != nullptr && tls_->has_pending()) loop_->Kick(weak_from_this());
 }
 
 void Connection::TakeFrames(bool throttled) {
@@ -239,8 +274,7 @@ void Connection::AnswerFourLetterWord(const std::string& word) {
     size_t done = 0;
     const absl::Time deadline = absl::Now() + absl::Seconds(10);
     while (done < answer.size() && absl::Now() < deadline) {
-      const ssize_t put =
-          send(self->fd_, answer.data() + done, answer.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+      const ssize_t put = self->WriteSome(answer.data() + done, answer.size() - done);
       if (put > 0) {
         done += static_cast<size_t>(put);
       } else if (put < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
@@ -251,7 +285,7 @@ void Connection::AnswerFourLetterWord(const std::string& word) {
       }
     }
     self->answering_ = false;
-    shutdown(self->fd_, SHUT_RDWR);
+    self->ShutSocket();
   }).detach();
 }
 

@@ -9,6 +9,7 @@
 
 #include "absl/time/time.h"
 #include "metastore/zookeeper/request_handler.h"
+#include "metastore/zookeeper/tls_stream.h"
 
 namespace warren::zookeeper {
 
@@ -23,13 +24,16 @@ class ZooKeeperServer;
 // client slow to read never holds up the member's apply thread. A frame longer than the limit
 // ends the connection; nothing else is done for it. While the connection has
 // --zk-max-outstanding-per-connection requests taken and not answered, or the port
-// --zk-max-outstanding, its socket is not read.
+// --zk-max-outstanding, its socket is not read. On the secure port the bytes go through a
+// TlsStream, and a client's verified certificate is its x509 identity.
 //
 // Any thread may send or close; the loop's thread alone reads and tears the connection down
 // (a close from elsewhere shuts the socket, which the loop then sees).
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(int fd, std::string peer_ip, int peer_port, ZooKeeperServer* server, EventLoop* loop);
+  // `tls`: the secure port's session over `fd`; null on the plaintext port.
+  Connection(int fd, std::string peer_ip, int peer_port, ZooKeeperServer* server, EventLoop* loop,
+             std::unique_ptr<TlsStream> tls = nullptr);
   ~Connection();
 
   // Registers with the loop; the server holds the connection until ConnectionEnded.
@@ -74,6 +78,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Drops what is queued and shuts the socket (the loop then tears down); unlocks `lock`.
   void DropAndShut(std::unique_lock<std::mutex>& lock);
   void Teardown();
+  // recv and send on the socket, through TLS on the secure port.
+  ssize_t ReadSome(char* buf, size_t n);
+  ssize_t WriteSome(const char* buf, size_t n);
+  // Shuts the socket, telling a TLS client first.
+  void ShutSocket();
 
   const int fd_;
   const std::string peer_ip_;
@@ -81,13 +90,15 @@ class Connection : public std::enable_shared_from_this<Connection> {
   ZooKeeperServer* const server_;
   EventLoop* const loop_;
   const absl::Time started_;
+  const std::unique_ptr<TlsStream> tls_;
   std::shared_ptr<RequestHandler> handler_;
 
   // The loop's thread only.
   std::string in_;
   size_t in_start_ = 0;  // in_ before this is consumed
   bool first_bytes_ = true;
-  bool reading_ = true;  // false once the handler or a four-letter word ended the input
+  bool identified_ = false;  // the secure port: the certificate's identity is taken
+  bool reading_ = true;      // false once the handler or a four-letter word ended the input
   bool torn_down_ = false;
   std::atomic<bool> answering_{false};  // a four-letter word's answer is being written
 

@@ -67,6 +67,9 @@ class RequestHandler : public std::enable_shared_from_this<RequestHandler> {
   void OnClosed();
   // Ends the connection (the member shuts down, or another connection took the session).
   void Close();
+  // The client's verified certificate, on the secure port: the identity x509:<subject>, as
+  // ZooKeeper's X509AuthenticationProvider gives it. Before the first frame.
+  void AddCertificateIdentity(const std::string& subject) { AddIdentity("x509", subject); }
 
   uint64_t session() const { return session_.load(); }
   int64_t timeout_ms() const { return timeout_ms_.load(); }

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <future>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -63,16 +64,16 @@ void ZooKeeperServer::RequestDone() {
   for (const auto& c : all) c->Resume();
 }
 
-absl::StatusOr<std::unique_ptr<ZooKeeperServer>> ZooKeeperServer::Start(ZooKeeperOptions options,
-                                                                        Member* member) {
-  std::unique_ptr<ZooKeeperServer> server(new ZooKeeperServer(std::move(options), member));
-  const ZooKeeperOptions& o = server->options_;
+namespace {
+
+// A listening socket on host:port (port 0: any free one) and the port it got.
+absl::StatusOr<std::pair<int, int>> Listen(const std::string& host, int port) {
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(o.port));
-  if (inet_pton(AF_INET, o.host.c_str(), &addr.sin_addr) != 1) {
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  if (inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) {
     return absl::InvalidArgumentError(
-        absl::StrCat("ZooKeeper port: '", o.host, "' is not an IPv4 address"));
+        absl::StrCat("ZooKeeper port: '", host, "' is not an IPv4 address"));
   }
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return absl::InternalError(absl::StrCat("socket: ", strerror(errno)));
@@ -82,20 +83,54 @@ absl::StatusOr<std::unique_ptr<ZooKeeperServer>> ZooKeeperServer::Start(ZooKeepe
     const std::string why = strerror(errno);
     close(fd);
     return absl::UnavailableError(
-        absl::StrCat("ZooKeeper port: cannot listen on ", o.host, ":", o.port, ": ", why));
+        absl::StrCat("ZooKeeper port: cannot listen on ", host, ":", port, ": ", why));
   }
   socklen_t len = sizeof(addr);
   getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  server->listen_fd_ = fd;
-  server->port_ = ntohs(addr.sin_port);
+  return std::make_pair(fd, static_cast<int>(ntohs(addr.sin_port)));
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ZooKeeperServer>> ZooKeeperServer::Start(ZooKeeperOptions options,
+                                                                        Member* member) {
+  std::unique_ptr<ZooKeeperServer> server(new ZooKeeperServer(std::move(options), member));
+  const ZooKeeperOptions& o = server->options_;
+  if (!o.plaintext && o.secure_port < 0) {
+    return absl::InvalidArgumentError("ZooKeeper port: neither a plaintext nor a secure port");
+  }
+  if (o.secure_port >= 0) {
+    auto tls = TlsContext::ForServer(o.tls, o.require_client_cert);
+    if (!tls.ok()) return tls.status();
+    server->tls_ = std::move(*tls);
+  }
+  // The destructor closes what was opened if a later step fails.
+  if (o.plaintext) {
+    auto listening = Listen(o.host, o.port);
+    if (!listening.ok()) return listening.status();
+    std::tie(server->listen_fd_, server->port_) = *listening;
+  }
+  if (o.secure_port >= 0) {
+    auto listening = Listen(o.host, o.secure_port);
+    if (!listening.ok()) return listening.status();
+    std::tie(server->secure_fd_, server->secure_port_) = *listening;
+  }
   // As many loops as cores: each wakes for a batch of ready sockets at a time.
   const unsigned loops = std::max(2u, std::thread::hardware_concurrency());
   for (unsigned i = 0; i < loops; ++i) {
     server->loops_.push_back(std::make_unique<EventLoop>());
     server->loops_.back()->Start();
   }
-  server->acceptor_ = std::thread([s = server.get()] { s->AcceptLoop(); });
-  LOG(INFO) << "ZooKeeper clients served on " << o.host << ":" << server->port_;
+  if (server->listen_fd_ >= 0) {
+    server->acceptors_.emplace_back(
+        [s = server.get()] { s->AcceptLoop(s->listen_fd_, /*tls=*/nullptr); });
+    LOG(INFO) << "ZooKeeper clients served on " << o.host << ":" << server->port_;
+  }
+  if (server->secure_fd_ >= 0) {
+    server->acceptors_.emplace_back(
+        [s = server.get()] { s->AcceptLoop(s->secure_fd_, s->tls_.get()); });
+    LOG(INFO) << "ZooKeeper clients served over TLS on " << o.host << ":" << server->secure_port_;
+  }
   return server;
 }
 
@@ -103,9 +138,13 @@ ZooKeeperServer::~ZooKeeperServer() { Shutdown(); }
 
 void ZooKeeperServer::Shutdown() {
   if (stopping_.exchange(true)) return;
-  shutdown(listen_fd_, SHUT_RDWR);
-  if (acceptor_.joinable()) acceptor_.join();
-  close(listen_fd_);
+  for (int fd : {listen_fd_, secure_fd_}) {
+    if (fd >= 0) shutdown(fd, SHUT_RDWR);
+  }
+  for (auto& acceptor : acceptors_) acceptor.join();
+  for (int fd : {listen_fd_, secure_fd_}) {
+    if (fd >= 0) close(fd);
+  }
   {
     std::unique_lock lock(mu_);
     for (auto& [ptr, connection] : connections_) connection->Abort();
@@ -114,12 +153,12 @@ void ZooKeeperServer::Shutdown() {
   for (auto& loop : loops_) loop->Stop();
 }
 
-void ZooKeeperServer::AcceptLoop() {
+void ZooKeeperServer::AcceptLoop(int listen_fd, TlsContext* tls) {
   while (!stopping_) {
     sockaddr_in peer{};
     socklen_t len = sizeof(peer);
     const int fd =
-        accept4(listen_fd_, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
+        accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &len, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
       if (stopping_) return;
       if (errno == EINTR || errno == ECONNABORTED) continue;
@@ -131,8 +170,17 @@ void ZooKeeperServer::AcceptLoop() {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     char ip[INET_ADDRSTRLEN] = {};
     inet_ntop(AF_INET, &peer.sin_addr, ip, sizeof(ip));
-    auto connection = std::make_shared<Connection>(fd, ip, ntohs(peer.sin_port), this,
-                                                   loops_[next_loop_++ % loops_.size()].get());
+    std::unique_ptr<TlsStream> stream;
+    if (tls != nullptr) {
+      stream = tls->Accept(fd, absl::StrCat(ip, ":", ntohs(peer.sin_port)));
+      if (stream == nullptr) {
+        close(fd);
+        continue;
+      }
+    }
+    auto connection =
+        std::make_shared<Connection>(fd, ip, ntohs(peer.sin_port), this,
+                                     loops_[next_loop_++ % loops_.size()].get(), std::move(stream));
     {
       std::lock_guard lock(mu_);
       if (options_.max_connections_per_ip > 0 && per_ip_[ip] >= options_.max_connections_per_ip) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/tls.h"
 #include "metastore/zookeeper/member.h"
 #include "metastore/zookeeper/request_handler.h"
 
@@ -18,10 +19,18 @@ namespace warren::zookeeper {
 
 class Connection;
 class EventLoop;
+class TlsContext;
 
 struct ZooKeeperOptions {
   std::string host = "127.0.0.1";  // the member's own host
   int port = 0;                    // 0: pick a free one (tests)
+  bool plaintext = true;           // false: no plaintext port (`port` unused), only the secure one
+  // ZooKeeper's secureClientPort: TLS with the member's certificate (`tls`), asking clients
+  // for one signed by tls.ca and refusing those without if `require_client_cert`. -1: none;
+  // 0: pick a free one (tests).
+  int secure_port = -1;
+  TlsFiles tls;
+  bool require_client_cert = false;
   // jute.maxbuffer: the largest request body; frames may exceed it by 1 KiB of headers.
   size_t max_buffer_bytes = 0xfffff;
   // Four-letter words answered (4lw.commands.whitelist); "*" allows all.
@@ -52,6 +61,7 @@ class ZooKeeperServer {
   // members) and waits until they are gone. Idempotent.
   void Shutdown();
   int port() const { return port_; }
+  int secure_port() const { return secure_port_; }
 
   // For connections.
   Member* member() const { return member_; }
@@ -78,7 +88,8 @@ class ZooKeeperServer {
 
  private:
   ZooKeeperServer(ZooKeeperOptions options, Member* member);
-  void AcceptLoop();
+  // Accepts on `listen_fd` until Shutdown; through `tls` if not null.
+  void AcceptLoop(int listen_fd, TlsContext* tls);
   std::string Mode();
   std::string LatencyLine() const;
 
@@ -87,7 +98,10 @@ class ZooKeeperServer {
   Member* const member_;
   int listen_fd_ = -1;
   int port_ = 0;
-  std::thread acceptor_;
+  int secure_fd_ = -1;
+  int secure_port_ = 0;
+  std::unique_ptr<TlsContext> tls_;
+  std::vector<std::thread> acceptors_;
   std::vector<std::unique_ptr<EventLoop>> loops_;
   size_t next_loop_ = 0;
   std::atomic<bool> stopping_{false};

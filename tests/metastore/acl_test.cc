@@ -49,7 +49,7 @@ TEST(ValidateAcl, AcceptsTheKnownSchemesWellFormed) {
        {MakeAcl(kPermAll, "world", "anyone"), MakeAcl(kPermRead, "auth", ""),
         MakeAcl(0, "digest", DigestId("u", "p")), MakeAcl(kPermAll, "ip", "10.0.0.1"),
         MakeAcl(kPermRead, "ip", "10.0.0.0/8"), MakeAcl(kPermRead, "ip", "::1"),
-        MakeAcl(kPermRead, "ip", "2001:db8::/32")}) {
+        MakeAcl(kPermRead, "ip", "2001:db8::/32"), MakeAcl(kPermAll, "x509", "CN=alice,O=x")}) {
     EXPECT_TRUE(ValidateAcl(Field({a}), "/p").ok()) << a.ShortDebugString();
   }
   EXPECT_TRUE(ValidateAcl(AclField(), "/p").ok());  // emptiness is the op's to judge
@@ -61,6 +61,7 @@ TEST(ValidateAcl, RefusesWhatNoServerCouldMatch) {
            MakeAcl(kPermAll, "super", ""),  // a caller's identity, not an ACL's
            MakeAcl(kPermAll, "sasl", "bob"),
            MakeAcl(kPermAll, "", "anyone"),
+           MakeAcl(kPermAll, "x509", ""),
            MakeAcl(kPermAll, "digest", "nocolon"),
            MakeAcl(kPermAll, "digest", "user:"),
            MakeAcl(kPermAll, "digest", "a:b:c"),

@@ -7,6 +7,10 @@ be validated against ZooKeeper (the spec) and then run against Warren. Ports, fo
     base_port + i - 1       Warren: Raft peer port.   ZooKeeper: quorum port
     base_port + 3 + i       ZooKeeper: leader election port (base+4 .. base+6)
     base_port + 10 + i - 1  ZooKeeper-protocol client port (both kinds)
+    base_port + 20 + i - 1  with secure=True: the TLS client port (secureClientPort, both)
+With secure=True the quorum gets a throwaway PKI (tests/security/make_certs.sh) in
+<workdir>/pki: ca.pem, member-<i>.pem/.key for the members, and the client certificates
+named in client_certs; pki(name) is a file's path there.
 Every member logs to <workdir>/member<i>.log and keeps its data in <workdir>/member<i>/.
 
 Also here: member_serving(quorum, client), the member a kazoo client is connected to, and
@@ -36,6 +40,12 @@ START_TIMEOUT_S = 60
 STOP_GRACE_S = 10
 PEER_PORTS = 3      # ZooKeeper's election ports start after the quorum ports
 CLIENT_PORT_OFFSET = 10
+SECURE_PORT_OFFSET = 20
+MAKE_CERTS = os.path.join(REPO_ROOT, "tests", "security", "make_certs.sh")
+# What ZooKeeper's Netty server (its TLS port) needs beside zookeeper.jar.
+NETTY_JARS = [f"/usr/share/java/netty-{name}.jar" for name in (
+    "buffer", "codec", "common", "handler", "resolver", "transport",
+    "transport-native-epoll", "transport-native-unix-common")]
 
 # Kazoo is chatty about every refused connection while members start or die.
 logging.getLogger("kazoo").setLevel(logging.CRITICAL)
@@ -84,7 +94,7 @@ class Quorum:
     that started it ends (die_with_parent), so that none outlives a killed test."""
 
     def __init__(self, kind, workdir, base_port, bin_dir=None, n=3, extra_args=(),
-                 zookeeper_props=(), zookeeper_config=()):
+                 zookeeper_props=(), zookeeper_config=(), secure=False, client_certs=()):
         if kind not in ("warren", "zookeeper"):
             raise ValueError(f"unknown quorum kind {kind!r}")
         self.kind = kind
@@ -96,6 +106,8 @@ class Quorum:
         self.extra_args = list(extra_args)
         self.zookeeper_props = list(zookeeper_props)  # "name=value": -D system properties
         self.zookeeper_config = list(zookeeper_config)  # "name=value" lines for zoo.cfg
+        self.secure = secure
+        self.client_certs = list(client_certs)
         self._procs = {}      # member -> Popen
         self._logs = {}       # member -> open log file
         atexit.register(self.stop)
@@ -114,11 +126,21 @@ class Quorum:
     def connect_string(self):
         return ",".join(self.zk_address(i) for i in self.members())
 
+    def secure_port(self, i):
+        return self.base_port + SECURE_PORT_OFFSET + i - 1
+
+    def secure_connect_string(self):
+        return ",".join(f"127.0.0.1:{self.secure_port(i)}" for i in self.members())
+
+    def pki(self, name):
+        return os.path.join(self.workdir, "pki", name)
+
     def member_of_port(self, port):
-        i = port - self.base_port - CLIENT_PORT_OFFSET + 1
-        if i not in self.members():
-            raise ValueError(f"port {port} is no member's client port")
-        return i
+        for offset in (CLIENT_PORT_OFFSET, SECURE_PORT_OFFSET):
+            i = port - self.base_port - offset + 1
+            if i in self.members() and (offset == CLIENT_PORT_OFFSET or self.secure):
+                return i
+        raise ValueError(f"port {port} is no member's client port")
 
     def log_path(self, i):
         return os.path.join(self.workdir, f"member{i}.log")
@@ -153,6 +175,8 @@ class Quorum:
             shutil.rmtree(self.member_dir(i), ignore_errors=True)
             if os.path.exists(self.log_path(i)):
                 os.remove(self.log_path(i))
+        if self.secure:
+            self._make_pki()
         for i in self.members():
             self.prepare(i)
         for i in self.members():
@@ -212,9 +236,23 @@ class Quorum:
 
     # -- internals ---------------------------------------------------------------------------
 
+    def _make_pki(self):
+        pki = self.pki("")
+        shutil.rmtree(pki, ignore_errors=True)
+        os.makedirs(pki)
+        names = [f"member-{i}" for i in self.members()] + self.client_certs
+        subprocess.run([MAKE_CERTS, pki, *names], check=True)
+        for name in names:  # ZooKeeper's PEM key store: the key and the certificate in one file
+            with open(self.pki(f"{name}-combined.pem"), "w") as out:
+                for part in (f"{name}.key", f"{name}.pem"):
+                    with open(self.pki(part)) as f:
+                        out.write(f.read())
+
     def _ports(self):
         ports = [self.base_port + j for j in range(self.n)]
         ports += [self.zk_port(i) for i in self.members()]
+        if self.secure:
+            ports += [self.secure_port(i) for i in self.members()]
         if self.kind == "zookeeper":
             ports += [self.base_port + PEER_PORTS + i for i in self.members()]
         return ports
@@ -246,9 +284,14 @@ class Quorum:
 
     def _warren_command(self, i):
         members = ",".join(f"{j}=127.0.0.1:{self.base_port + j - 1}" for j in self.members())
+        tls = []
+        if self.secure:
+            tls = [f"--tls-ca={self.pki('ca.pem')}", f"--tls-cert={self.pki(f'member-{i}.pem')}",
+                   f"--tls-key={self.pki(f'member-{i}.key')}",
+                   f"--zk-secure-port={self.secure_port(i)}"]
         return [os.path.join(self.bin_dir, "warrend"), f"--id={i}", f"--members={members}",
                 f"--data-dir={self.member_dir(i)}", f"--zk-port={self.zk_port(i)}",
-                *self.extra_args]
+                *tls, *self.extra_args]
 
     def _write_zookeeper_config(self, i):
         data_dir = os.path.join(self.member_dir(i), "data")
@@ -269,6 +312,17 @@ class Quorum:
             "extendedTypesEnabled=true",
             *self.zookeeper_config,
         ]
+        if self.secure:
+            lines += [
+                f"secureClientPort={self.secure_port(i)}",
+                "secureClientPortAddress=127.0.0.1",
+                "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory",
+                f"ssl.keyStore.location={self.pki(f'member-{i}-combined.pem')}",
+                "ssl.keyStore.type=PEM",
+                f"ssl.trustStore.location={self.pki('ca.pem')}",
+                "ssl.trustStore.type=PEM",
+                "ssl.clientAuth=want",  # as Warren: a certificate if the client has one
+            ]
         for j in self.members():
             quorum_port = self.base_port + j - 1
             election_port = self.base_port + PEER_PORTS + j
@@ -279,7 +333,7 @@ class Quorum:
     def _zookeeper_command(self, i):
         conf_dir = os.path.join(self.member_dir(i), "conf")
         return ["java", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-                "-cp", f"{conf_dir}:{ZOOKEEPER_JAR}:{SLF4J_SIMPLE_JAR}",
+                "-cp", ":".join([conf_dir, ZOOKEEPER_JAR, SLF4J_SIMPLE_JAR, *NETTY_JARS]),
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
                 "-Dorg.slf4j.simpleLogger.showDateTime=true",
                 f"-Dzookeeper.log.dir={self.member_dir(i)}",
@@ -368,10 +422,12 @@ if __name__ == "__main__":
             pass
 
 
-def run_suite(description, default_port, default_workdir, use_quorum, test_runner=None):
+def run_suite(description, default_port, default_workdir, use_quorum, test_runner=None,
+              **quorum_options):
     """A test script's main: parses --kind, --bin-dir, --base-port and --workdir (the rest go
-    to unittest), starts one Quorum, hands it to use_quorum, runs the __main__ module's
-    unittest tests against it, prints the members' logs if any failed, and exits 0 or 1."""
+    to unittest), starts one Quorum (with quorum_options), hands it to use_quorum, runs the
+    __main__ module's unittest tests against it, prints the members' logs if any failed, and
+    exits 0 or 1."""
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--kind", choices=("warren", "zookeeper"), default="warren")
     parser.add_argument("--bin-dir", default=None, help="where warrend is (kind warren)")
@@ -380,7 +436,8 @@ def run_suite(description, default_port, default_workdir, use_quorum, test_runne
     args, unittest_args = parser.parse_known_args()
     install_signal_cleanup()
     started = time.monotonic()
-    with Quorum(args.kind, args.workdir, args.base_port, bin_dir=args.bin_dir) as quorum:
+    with Quorum(args.kind, args.workdir, args.base_port, bin_dir=args.bin_dir,
+                **quorum_options) as quorum:
         print(f"{args.kind} quorum serving on {quorum.connect_string()} after "
               f"{time.monotonic() - started:.1f} s; logs in {args.workdir}", flush=True)
         use_quorum(quorum)
