@@ -2,8 +2,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
 #include "metastore/data_layout.h"
 #include "metastore/server/delayed_apply.h"
+#include "metastore/server/door_service.h"
 #include "metastore/server/metastore_service.h"
 #include "metastore/server/metrics_endpoint.h"
 #include "metastore/server/session_tracker.h"
@@ -111,13 +114,40 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
   server->service_->set_admin_names(options.admin_names);
   server->service_->set_request_limits(options.max_requests_in_flight,
                                        options.max_sessions_per_address);
-  server->raft_->RegisterService(server->service_.get());
+  if (options.client_address.empty()) {
+    server->raft_->RegisterService(server->service_.get());
+  } else {
+    server->peer_door_ = std::make_unique<DoorService>(service, Door::kPeers);
+    server->raft_->RegisterService(server->peer_door_.get());
+  }
   if (auto s = server->raft_->Start(); !s.ok()) return s;
   server->tracker_->Start();
   LOG(INFO) << "metastore member " << options.id << " serving on " << listen;
+  if (!options.client_address.empty()) {
+    server->client_door_ = std::make_unique<DoorService>(service, Door::kClients);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort(options.client_address,
+                             ServerCredentials(options.tls, options.require_client_certs), &port);
+    builder.SetMaxReceiveMessageSize(raft::kMaxMessageBytes);
+    builder.SetMaxSendMessageSize(raft::kMaxMessageBytes);
+    builder.RegisterService(server->client_door_.get());
+    server->client_server_ = builder.BuildAndStart();
+    if (server->client_server_ == nullptr || port == 0) {
+      return absl::UnavailableError(absl::StrCat("cannot listen for clients on ",
+                                                 options.client_address,
+                                                 " (in use, or not a host:port?)"));
+    }
+    server->client_address_ = options.client_address;
+    LOG(INFO) << "clients served on " << options.client_address << "; members and "
+              << "administrators on " << listen;
+  }
   if (options.zookeeper.has_value()) {
     zookeeper::ZooKeeperOptions zk = *options.zookeeper;
-    zk.host = listen.substr(0, listen.rfind(':'));
+    // Where clients are served, on the client address's host if there is one.
+    const std::string& clients_at =
+        options.client_address.empty() ? listen : options.client_address;
+    zk.host = clients_at.substr(0, clients_at.rfind(':'));
     zk.member_id = options.id;
     zk.data_dir = options.data_dir;
     zk.handler.requests = server->requests_.get();
@@ -145,6 +175,9 @@ void MetastoreServer::Shutdown() {
   if (service_ != nullptr) {
     service_->StopForwarding();
     service_->CloseStreams(metastorepb::UNAVAILABLE, "Unavailable: the member is shutting down");
+  }
+  if (client_server_ != nullptr) {
+    client_server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
   }
   if (raft_ != nullptr) raft_->Shutdown();
 }

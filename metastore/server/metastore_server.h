@@ -14,12 +14,16 @@
 #include "metastore/zookeeper/server.h"
 #include "metrics/request_metrics.h"
 
+namespace grpc {
+class Server;
+}
 namespace warren::raft {
 class RaftServer;
 }
 
 namespace warren::metastore {
 
+class DoorService;
 class MetastoreService;
 class MetricsEndpoint;
 class SessionTracker;
@@ -31,6 +35,9 @@ struct MetastoreOptions {
   std::map<uint64_t, std::string> members;
   // Where to listen; default: this member's address in `members`.
   std::string listen;
+  // HOST:PORT where this member serves clients, apart from its own address, which then serves
+  // only members and administrators (door_service.h). Empty: one address for all.
+  std::string client_address;
   // Holds raft/ (IDENTITY, log, snapshots) and tree/ (the RocksDB tree).
   std::string data_dir;
   bool join = false;
@@ -83,6 +90,8 @@ class MetastoreServer {
   // Idempotent.
   void Shutdown();
   const std::string& address() const { return address_; }
+  // Where clients are served if apart from address() (empty if not).
+  const std::string& client_address() const { return client_address_; }
   // ZooKeeper's client port (0 if not served).
   int zookeeper_port() const { return zookeeper_ ? zookeeper_->port() : 0; }
   int zookeeper_secure_port() const { return zookeeper_ ? zookeeper_->secure_port() : 0; }
@@ -93,12 +102,17 @@ class MetastoreServer {
   MetastoreServer() = default;
 
   std::string address_;
+  std::string client_address_;
   std::unique_ptr<MetricsEndpoint> metrics_;
   std::unique_ptr<metrics::RequestMetrics> requests_;
   std::unique_ptr<WatchManager> watches_;
   std::unique_ptr<MetastoreService> service_;
   std::unique_ptr<SessionTracker> tracker_;
   std::unique_ptr<raft::RaftServer> raft_;
+  // With a client address: the doors to service_ on each listener, and the clients' listener.
+  std::unique_ptr<DoorService> peer_door_;
+  std::unique_ptr<DoorService> client_door_;
+  std::unique_ptr<grpc::Server> client_server_;
   std::unique_ptr<zookeeper::ZooKeeperServer> zookeeper_;
   bool shut_down_ = false;
 };

@@ -25,6 +25,10 @@ ABSL_FLAG(std::string, members, "", "ID=HOST:PORT,... of the founding members (a
 ABSL_FLAG(std::string, data_dir, "", "where this member keeps its log, snapshots and tree");
 ABSL_FLAG(bool, join, false, "join an existing quorum (wait to be added) instead of founding it");
 ABSL_FLAG(std::string, listen, "", "HOST:PORT to listen on (default: this member's address)");
+ABSL_FLAG(std::string, client_address, "",
+          "HOST:PORT where clients are served; the member's own address then serves only "
+          "members and administrators (Raft, forwarding, membership, snapshots, backups). "
+          "Empty: clients on the member's address too");
 ABSL_FLAG(int, tick_ms, 50, "length of a Raft tick; elections time out after 10-20 ticks");
 ABSL_FLAG(uint64_t, snapshot_entries, 10000, "take a snapshot every this many entries");
 ABSL_FLAG(uint64_t, log_retention, 1000, "entries kept behind a snapshot for slow followers");
@@ -147,6 +151,7 @@ int main(int argc, char** argv) {
   options.id = absl::GetFlag(FLAGS_id);
   options.members = *members;
   options.listen = absl::GetFlag(FLAGS_listen);
+  options.client_address = absl::GetFlag(FLAGS_client_address);
   options.data_dir = absl::GetFlag(FLAGS_data_dir);
   options.join = absl::GetFlag(FLAGS_join);
   options.tick = absl::Milliseconds(absl::GetFlag(FLAGS_tick_ms));
