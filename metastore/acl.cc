@@ -159,6 +159,8 @@ absl::Status ValidateEntry(const metastorepb::Acl& a, std::string_view path) {
     valid = ValidDigest(id.id());
   } else if (scheme == "ip") {
     valid = ValidIpPattern(id.id());
+  } else if (scheme == "x509") {
+    valid = !id.id().empty();  // a certificate's subject, as the gRPC API names its caller
   } else {
     return InvalidAcl(path, absl::StrCat("unknown scheme in ", Label(id)));
   }

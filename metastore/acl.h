@@ -34,7 +34,8 @@ using AclList = std::vector<metastorepb::Acl>;
 // Checks each entry of an ACL a client asks for, on its own (InvalidACL naming `path`):
 // perms within ALL, and a scheme this server knows with a well-formed id — `world:anyone`,
 // `auth` (any id: it stands for the caller's identities), `digest:user:hash`, `ip:ADDRESS`
-// or `ip:ADDRESS/BITS` (IPv4 or IPv6). `super` is a caller's identity, never an ACL's.
+// or `ip:ADDRESS/BITS` (IPv4 or IPv6), `x509:SUBJECT` (RFC 2253, as the gRPC API names a
+// client certificate's subject). `super` is a caller's identity, never an ACL's.
 // Says nothing of an empty list; what one means is the op's to say.
 absl::Status ValidateAcl(const AclField& acl, std::string_view path);
 
