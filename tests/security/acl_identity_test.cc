@@ -268,6 +268,9 @@ TEST_F(AclIdentity, DigestAclRefusesUnauthenticatedReadsAndWritesThroughAnyMembe
   EXPECT_EQ(cli.exit_code, 0) << cli.err;
   EXPECT_NE(cli.out.find("v3"), std::string::npos) << cli.out;
   EXPECT_NE(c_.Cli({"get", "/bob"}).exit_code, 0);
+  auto malformed = c_.Cli({"--auth=bob:secret", "get", "/bob"});
+  EXPECT_NE(malformed.exit_code, 0);
+  EXPECT_NE(malformed.err.find("digest:USER:PASSWORD"), std::string::npos) << malformed.err;
 }
 
 TEST_F(AclIdentity, MalformedCredentialsAreRefusedNotIgnored) {
