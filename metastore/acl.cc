@@ -160,7 +160,7 @@ absl::Status ValidateEntry(const metastorepb::Acl& a, std::string_view path) {
   } else if (scheme == "ip") {
     valid = ValidIpPattern(id.id());
   } else if (scheme == "x509") {
-    valid = !id.id().empty();  // a certificate's subject, as the secure port names it
+    valid = !id.id().empty();  // a client certificate's subject, RFC 2253
   } else {
     return InvalidAcl(path, absl::StrCat("unknown scheme in ", Label(id)));
   }

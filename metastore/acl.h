@@ -35,7 +35,8 @@ using AclList = std::vector<metastorepb::Acl>;
 // perms within ALL, and a scheme this server knows with a well-formed id — `world:anyone`,
 // `auth` (any id: it stands for the caller's identities), `digest:user:hash`, `ip:ADDRESS`
 // or `ip:ADDRESS/BITS` (IPv4 or IPv6), `x509:SUBJECT` (a client certificate's subject, RFC
-// 2253). `super` is a caller's identity, never an ACL's.
+// 2253, as both the gRPC API and ZooKeeper's secure port name it). `super` is a caller's
+// identity, never an ACL's.
 // Says nothing of an empty list; what one means is the op's to say.
 absl::Status ValidateAcl(const AclField& acl, std::string_view path);
 

@@ -780,7 +780,7 @@ absl::Status ZNodeTree::ValidateClientPath(std::string_view path) const {
 }
 
 absl::Status ZNodeTree::AddWatch(uint64_t session, const metastorepb::AddWatch& w,
-                                 WatchManager::OnGap on_gap) {
+                                 WatchManager::OnGap on_gap, const IdField& auth) {
   if (auto s = ValidateClientPath(w.path()); !s.ok()) return s;
   if (!metastorepb::WatchKind_IsValid(w.kind())) {
     return MetaError(metastorepb::BAD_ARGUMENTS, absl::StrCat(w.path(), " (unknown watch kind)"));
@@ -795,6 +795,11 @@ absl::Status ZNodeTree::AddWatch(uint64_t session, const metastorepb::AddWatch& 
                                   "; the client has seen ", w.since_zxid(), ")"));
   }
   const Node* node = Find(w.path());
+  if (node != nullptr) {
+    if (auto s = CheckAcl(acls_.Get(node->acl), kPermRead, auth, w.path(), w.path()); !s.ok()) {
+      return s;
+    }
+  }
   const bool one_shot = w.kind() == metastorepb::WATCH_DATA ||
                         w.kind() == metastorepb::WATCH_EXISTS ||
                         w.kind() == metastorepb::WATCH_CHILDREN;

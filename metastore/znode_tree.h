@@ -107,8 +107,11 @@ class ZNodeTree : public StateMachine {
   // passes the last zxid it saw, and the watch fires at once if the node changed since;
   // MemberBehind if this tree has not applied that zxid yet, or cannot replay what a
   // persistent watch missed since then and `on_gap` says to refuse (see WatchManager::Add).
+  // NoAuth if the node is there and the caller with identities `auth` lacks READ on it (as a
+  // read that sets a watch; none: world:anyone alone).
   absl::Status AddWatch(uint64_t session, const metastorepb::AddWatch& watch,
-                        WatchManager::OnGap on_gap = WatchManager::OnGap::kRefuse);
+                        WatchManager::OnGap on_gap = WatchManager::OnGap::kRefuse,
+                        const IdField& auth = IdField());
 
   const Limits& limits() const { return options_.limits; }
 

@@ -34,10 +34,11 @@ absl::Status Errno(const std::string& what, const std::string& path) {
 }
 
 // Streams the Backup call of the member at `address` into `fd`.
-absl::Status Download(const std::string& address, const TlsFiles& tls, int fd,
+absl::Status Download(const std::string& address, const MetastoreClient& client, int fd,
                       absl::Duration timeout) {
-  auto stub = metastorepb::Metastore::NewStub(MemberChannel(address, kMaxChunkBytes, tls));
+  auto stub = metastorepb::Metastore::NewStub(MemberChannel(address, kMaxChunkBytes, client.tls()));
   grpc::ClientContext ctx;
+  client.Authenticate(&ctx);
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   auto reader = stub->Backup(&ctx, metastorepb::BackupRequest());
   metastorepb::BackupChunk chunk;
@@ -83,7 +84,7 @@ int Backup(MetastoreClient& client, const Args& args) {
   const std::string partial = file + ".partial";
   int fd = ::open(partial.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
   if (fd < 0) return Fail(Errno("create", partial));
-  absl::Status s = Download(address, client.tls(), fd, absl::Minutes(30));
+  absl::Status s = Download(address, client, fd, absl::Minutes(30));
   if (s.ok() && ::fsync(fd) != 0) s = Errno("fsync", partial);
   ::close(fd);
   absl::StatusOr<raft::SnapshotInfo> info =

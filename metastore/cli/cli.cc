@@ -13,6 +13,8 @@ namespace warren::metastore::cli {
 
 const char kUsage[] = R"(usage: warren [--endpoints=H:P,...] [--json] COMMAND [ARGS]
   over TLS: --tls-ca=FILE, and --tls-cert=FILE --tls-key=FILE if the members ask for a certificate
+  as a digest identity for ACLs: --auth-file=FILE or $WARREN_AUTH (or --auth=...), holding
+    digest:USER:PASSWORD
   create [-e] [-s] [-c] [--ttl=MS] PATH [DATA]   prints the created path
   get PATH                                       prints the data
   set PATH DATA [-v VERSION]
@@ -22,6 +24,9 @@ const char kUsage[] = R"(usage: warren [--endpoints=H:P,...] [--json] COMMAND [A
   stat PATH
   exists PATH                                    exit 0 if it exists, 1 (NoNode) if not
   watch PATH [--recursive] [--count=N]           prints one event per line
+  setacl PATH SCHEME:ID:PERMS... [-v ACL_VERSION]  replaces PATH's ACL; PERMS of cdrwa, e.g.
+                                                 digest:bob:<base64 sha1>:cdrwa, ip:10.0.0.0/8:r,
+                                                 x509:CN=alice,O=example:rw, auth::cdrwa
   create and set take their DATA from a file, or stdin, with --data-file=FILE|-
   member list                                    (also: members)
   member add ID HOST:PORT [--learner]            adds a learner, promotes it once caught up

@@ -321,6 +321,49 @@ int Snapshot(MetastoreClient& client, const Args& args) {
   return 0;
 }
 
+// One ACL entry as ZooKeeper's CLI writes it: SCHEME:ID:PERMS, PERMS letters of cdrwa (the
+// id may hold colons: digest:user:hash, ip:::1).
+absl::StatusOr<metastorepb::Acl> ParseAclEntry(const std::string& text) {
+  const size_t first = text.find(':');
+  const size_t last = text.rfind(':');
+  if (first == std::string::npos || first == last || first == 0) {
+    return MetaError(metastorepb::BAD_ARGUMENTS,
+                     absl::StrCat("ACL entry '", text, "' is not SCHEME:ID:PERMS"));
+  }
+  metastorepb::Acl acl;
+  acl.mutable_id()->set_scheme(text.substr(0, first));
+  acl.mutable_id()->set_id(text.substr(first + 1, last - first - 1));
+  int32_t perms = 0;
+  for (char c : text.substr(last + 1)) {
+    const size_t bit = std::string_view("rwcda").find(c);
+    if (bit == std::string_view::npos) {
+      return MetaError(metastorepb::BAD_ARGUMENTS,
+                       absl::StrCat("ACL entry '", text, "': '", std::string(1, c),
+                                    "' is not a permission (c, d, r, w, a)"));
+    }
+    perms |= 1 << bit;
+  }
+  acl.set_perms(perms);
+  return acl;
+}
+
+int SetAcl(MetastoreClient& client, const Args& args) {
+  if (args.size() < 2) {
+    return Usage("setacl PATH SCHEME:ID:PERMS... [-v ACL_VERSION] (PERMS of cdrwa)");
+  }
+  metastorepb::Op op;
+  auto* set = op.mutable_set_acl();
+  set->set_path(args[0]);
+  set->set_version(absl::GetFlag(FLAGS_v));
+  for (size_t i = 1; i < args.size(); ++i) {
+    auto acl = ParseAclEntry(args[i]);
+    if (!acl.ok()) return Usage(std::string(acl.status().message()));
+    *set->add_acl() = *std::move(acl);
+  }
+  if (auto s = client.Multi({op}); !s.ok()) return Fail(s);
+  return 0;
+}
+
 int Main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
   QuietLibraryLogs(argv[0]);
@@ -342,6 +385,9 @@ int Main(int argc, char** argv) {
   ClientOptions options;
   options.endpoints = *endpoints;
   options.tls = *tls;
+  auto digest = DigestFromFlags();
+  if (!digest.ok()) return Usage(std::string(digest.status().message()));
+  options.digest = *digest;
   options.request_timeout = absl::Milliseconds(absl::GetFlag(FLAGS_timeout_ms));
   options.leader_only = absl::GetFlag(FLAGS_leader_only);
   const std::string consistency = absl::GetFlag(FLAGS_consistency);
@@ -369,6 +415,7 @@ int Main(int argc, char** argv) {
       {"transfer-leader", TransferLeader},
       {"snapshot", Snapshot},
       {"backup", Backup},
+      {"setacl", SetAcl},
   };
   auto it = commands.find(command);
   if (it == commands.end()) return Usage(absl::StrCat("unknown command '", command, "'"));

@@ -18,4 +18,10 @@ absl::StatusOr<std::vector<std::string>> EndpointsFromFlag();
 // own). InvalidArgument naming the flag if a file is missing or unreadable.
 absl::StatusOr<TlsFiles> TlsFromFlags();
 
+// Who it is to the znode ACLs: digest credentials USER:PASSWORD (ClientOptions::digest) from
+// --auth=digest:USER:PASSWORD, or the first line of --auth-file=FILE, or $WARREN_AUTH, in the
+// same form (the file and the variable keep the password out of `ps`). Empty if none is given;
+// InvalidArgument naming the flag for a malformed one, or both flags.
+absl::StatusOr<std::string> DigestFromFlags();
+
 }  // namespace warren::metastore

@@ -57,7 +57,23 @@ absl::StatusOr<std::unique_ptr<MetastoreClient>> MetastoreClient::Connect(Client
       return MetaError(metastorepb::BAD_ARGUMENTS, std::string(s.message()));
     }
   }
+  if (!options.digest.empty()) {
+    const size_t colon = options.digest.find(':');
+    if (colon == std::string::npos || colon == 0) {
+      return MetaError(metastorepb::BAD_ARGUMENTS, "digest credentials must be USER:PASSWORD");
+    }
+    for (char c : options.digest) {
+      if (c < 0x20 || c > 0x7e) {
+        return MetaError(metastorepb::BAD_ARGUMENTS,
+                         "digest credentials must be printable ASCII (gRPC metadata)");
+      }
+    }
+  }
   return std::unique_ptr<MetastoreClient>(new MetastoreClient(std::move(options)));
+}
+
+void MetastoreClient::Authenticate(grpc::ClientContext* ctx) const {
+  if (!options_.digest.empty()) ctx->AddMetadata("warren-auth", "digest " + options_.digest);
 }
 
 MetastoreClient::~MetastoreClient() {
@@ -257,6 +273,7 @@ void MetastoreClient::Attempt(std::shared_ptr<PendingCall<Req, Resp>> call) {
   }
   call->connecting = false;
   call->ctx = std::make_unique<grpc::ClientContext>();
+  Authenticate(call->ctx.get());
   call->ctx->set_deadline(
       absl::ToChronoTime(std::min(call->deadline, absl::Now() + absl::Seconds(5))));
   call->resp.Clear();
@@ -694,6 +711,7 @@ void MetastoreClient::SessionLoop() {
 bool MetastoreClient::RunStream(const std::string& endpoint) {
   const uint64_t attachments_before = stream_attachments_.load();
   grpc::ClientContext ctx;
+  Authenticate(&ctx);
   auto stream = StubFor(endpoint)->Session(&ctx);
   std::mutex write_mu;
   auto write = [&](const metastorepb::SessionRequest& r) {

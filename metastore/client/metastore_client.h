@@ -39,6 +39,10 @@ struct ClientOptions {
   // TLS to the members (nothing: plaintext): the CA that signs their certificates and, if
   // they ask for one, this client's certificate and key.
   TlsFiles tls;
+  // Digest credentials, USER:PASSWORD (printable ASCII), sent with every call and the session
+  // stream (the warren-auth metadata): the member gives the calls the identity
+  // digest:USER:<base64 sha1> for the znode ACLs. Empty: none.
+  std::string digest;
 };
 
 struct CreateOptions {
@@ -150,6 +154,8 @@ class MetastoreClient {
   const std::vector<std::string>& endpoints() const { return options_.endpoints; }
   // How this client reaches members (plaintext or TLS), for a connection of its own.
   const TlsFiles& tls() const { return options_.tls; }
+  // Adds this client's credentials (ClientOptions::digest) to a call of its own.
+  void Authenticate(grpc::ClientContext* ctx) const;
 
  private:
   enum class Kind { kRead, kWrite, kAdmin };

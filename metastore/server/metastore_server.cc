@@ -112,6 +112,7 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
   server->service_->set_unsafe_stale_reads(options.unsafe_stale_reads);
   server->service_->set_request_metrics(server->requests_.get());
   server->service_->set_admin_names(options.admin_names);
+  server->service_->set_super_digest(options.super_digest);
   server->service_->set_request_limits(options.max_requests_in_flight,
                                        options.max_sessions_per_address);
   if (options.client_address.empty()) {

@@ -74,6 +74,9 @@ struct MetastoreOptions {
   // With tls: the common names of the client certificates that may change the membership,
   // take snapshots and backups (members' own certificates may). Without tls anyone may.
   std::set<std::string> admin_names;
+  // The superuser's digest id (USER:<base64 sha1>) on the gRPC API: passes every ACL and may
+  // make admin calls (warrend --super-digest). Empty: no superuser.
+  std::string super_digest;
   // HOST:PORT of /metrics, /healthz and /readyz (docs/operations.md); none if empty (port 0:
   // any free one).
   std::string metrics_address;

@@ -6,6 +6,7 @@
 #include "grpcpp/security/auth_context.h"
 #include "metastore/errors.h"
 #include "metastore/server/backup_stream.h"
+#include "metastore/server/caller_identity.h"
 #include "metastore/server/keep_alive_batch.h"
 #include "metastore/server/session_stream.h"
 #include "metastore/server/sessions_by_address.h"
@@ -86,6 +87,25 @@ void Answer(grpc::ServerUnaryReactor* reactor, const metrics::RequestTimer& time
   timer.Finish(header.error());
   reactor->Finish(grpc::Status::OK);
 }
+
+// Answers a call whose credentials were refused (AUTH_FAILED) and says so; false for one
+// whose identities were worked out.
+template <typename Resp>
+bool AuthFailed(const absl::StatusOr<IdField>& auth, grpc::ServerUnaryReactor* reactor,
+                const metrics::RequestTimer& timer, Resp* resp) {
+  if (auth.ok()) return false;
+  SetError(auth.status(), resp->mutable_header());
+  Answer(reactor, timer, resp->header());
+  return true;
+}
+
+// A Session stream refused before anything was read.
+class RefusedSession
+    : public grpc::ServerBidiReactor<metastorepb::SessionRequest, metastorepb::SessionEvent> {
+ public:
+  explicit RefusedSession(const grpc::Status& why) { Finish(why); }
+  void OnDone() override { delete this; }
+};
 
 }  // namespace
 
@@ -183,10 +203,11 @@ absl::Status MetastoreService::CheckWrite(const metastorepb::RequestHeader& head
 }
 
 void MetastoreService::Propose(const metastorepb::RequestHeader& header, const metastorepb::Op& op,
-                               absl::Time deadline, WriteDone done) {
+                               const IdField& auth, absl::Time deadline, WriteDone done) {
   if (auto s = ValidateOp(op, tree_->limits()); !s.ok()) return done(ErrorHeader(s), {});
   metastorepb::Command cmd;
   *cmd.mutable_multi()->add_ops() = op;
+  *cmd.mutable_auth() = auth;
   Propose(header, std::move(cmd), deadline, std::move(done));
 }
 
@@ -371,10 +392,12 @@ grpc::ServerUnaryReactor* MetastoreService::Create(grpc::CallbackServerContext* 
   const metrics::RequestTimer timer = Timer(metrics::Op::kCreate);
   auto slot = in_flight_->TryAcquire();
   if (slot == nullptr) return Refuse(reactor, timer);
+  const auto auth = CallerIdentities(*ctx, super_digest_);
+  if (AuthFailed(auth, reactor, timer, resp)) return reactor;
   metastorepb::Op op;
   *op.mutable_create() = *req;
   op.mutable_create()->clear_header();
-  Propose(req->header(), op, absl::FromChrono(ctx->deadline()),
+  Propose(req->header(), op, *auth, absl::FromChrono(ctx->deadline()),
           [reactor, resp, timer, slot](const auto& h, const auto& reply) {
             *resp->mutable_header() = h;
             if (h.error() == metastorepb::OK && reply.results_size() == 1) {
@@ -393,10 +416,12 @@ grpc::ServerUnaryReactor* MetastoreService::Delete(grpc::CallbackServerContext* 
   const metrics::RequestTimer timer = Timer(metrics::Op::kDelete);
   auto slot = in_flight_->TryAcquire();
   if (slot == nullptr) return Refuse(reactor, timer);
+  const auto auth = CallerIdentities(*ctx, super_digest_);
+  if (AuthFailed(auth, reactor, timer, resp)) return reactor;
   metastorepb::Op op;
   *op.mutable_delete_() = *req;
   op.mutable_delete_()->clear_header();
-  Propose(req->header(), op, absl::FromChrono(ctx->deadline()),
+  Propose(req->header(), op, *auth, absl::FromChrono(ctx->deadline()),
           [reactor, resp, timer, slot](const auto& h, const auto&) {
             *resp->mutable_header() = h;
             Answer(reactor, timer, resp->header());
@@ -411,10 +436,12 @@ grpc::ServerUnaryReactor* MetastoreService::SetData(grpc::CallbackServerContext*
   const metrics::RequestTimer timer = Timer(metrics::Op::kSetData);
   auto slot = in_flight_->TryAcquire();
   if (slot == nullptr) return Refuse(reactor, timer);
+  const auto auth = CallerIdentities(*ctx, super_digest_);
+  if (AuthFailed(auth, reactor, timer, resp)) return reactor;
   metastorepb::Op op;
   *op.mutable_set_data() = *req;
   op.mutable_set_data()->clear_header();
-  Propose(req->header(), op, absl::FromChrono(ctx->deadline()),
+  Propose(req->header(), op, *auth, absl::FromChrono(ctx->deadline()),
           [reactor, resp, timer, slot](const auto& h, const auto& reply) {
             *resp->mutable_header() = h;
             if (h.error() == metastorepb::OK && reply.results_size() == 1) {
@@ -432,9 +459,12 @@ grpc::ServerUnaryReactor* MetastoreService::Multi(grpc::CallbackServerContext* c
   const metrics::RequestTimer timer = Timer(metrics::Op::kMulti);
   auto slot = in_flight_->TryAcquire();
   if (slot == nullptr) return Refuse(reactor, timer);
+  const auto auth = CallerIdentities(*ctx, super_digest_);
+  if (AuthFailed(auth, reactor, timer, resp)) return reactor;
   metastorepb::Command cmd;
   *cmd.mutable_multi() = *req;
   cmd.mutable_multi()->clear_header();
+  *cmd.mutable_auth() = *auth;
   for (auto& op : *cmd.mutable_multi()->mutable_ops()) {
     switch (op.op_case()) {
       case metastorepb::Op::kCreate:
@@ -469,9 +499,12 @@ grpc::ServerUnaryReactor* MetastoreService::GetData(grpc::CallbackServerContext*
   const metrics::RequestTimer timer = Timer(metrics::Op::kGetData);
   auto slot = in_flight_->TryAcquire();
   if (slot == nullptr) return Refuse(reactor, timer);
+  const auto auth = CallerIdentities(*ctx, super_digest_);
+  if (AuthFailed(auth, reactor, timer, resp)) return reactor;
   metastorepb::Query q;
   *q.mutable_get_data() = *req;
   q.mutable_get_data()->clear_header();
+  *q.mutable_auth() = *auth;
   Ask(req->header(), absl::FromChrono(ctx->deadline()), std::move(q),
       [reactor, resp, timer, slot](const auto& h, const auto& reply) {
         *resp->mutable_header() = h;
@@ -491,9 +524,12 @@ grpc::ServerUnaryReactor* MetastoreService::Exists(grpc::CallbackServerContext* 
   const metrics::RequestTimer timer = Timer(metrics::Op::kExists);
   auto slot = in_flight_->TryAcquire();
   if (slot == nullptr) return Refuse(reactor, timer);
+  const auto auth = CallerIdentities(*ctx, super_digest_);
+  if (AuthFailed(auth, reactor, timer, resp)) return reactor;
   metastorepb::Query q;
   *q.mutable_exists() = *req;
   q.mutable_exists()->clear_header();
+  *q.mutable_auth() = *auth;
   Ask(req->header(), absl::FromChrono(ctx->deadline()), std::move(q),
       [reactor, resp, timer, slot](const auto& h, const auto& reply) {
         *resp->mutable_header() = h;
@@ -511,9 +547,12 @@ grpc::ServerUnaryReactor* MetastoreService::GetChildren(grpc::CallbackServerCont
   const metrics::RequestTimer timer = Timer(metrics::Op::kGetChildren);
   auto slot = in_flight_->TryAcquire();
   if (slot == nullptr) return Refuse(reactor, timer);
+  const auto auth = CallerIdentities(*ctx, super_digest_);
+  if (AuthFailed(auth, reactor, timer, resp)) return reactor;
   metastorepb::Query q;
   *q.mutable_get_children() = *req;
   q.mutable_get_children()->clear_header();
+  *q.mutable_auth() = *auth;
   Ask(req->header(), absl::FromChrono(ctx->deadline()), std::move(q),
       [reactor, resp, timer, slot](const auto& h, const auto& reply) {
         *resp->mutable_header() = h;
@@ -533,6 +572,8 @@ grpc::ServerUnaryReactor* MetastoreService::Sync(grpc::CallbackServerContext* ct
   const metrics::RequestTimer timer = Timer(metrics::Op::kSync);
   auto slot = in_flight_->TryAcquire();
   if (slot == nullptr) return Refuse(reactor, timer);
+  // No ACL applies, but credentials that are wrong are refused here too, never ignored.
+  if (AuthFailed(CallerIdentities(*ctx, super_digest_), reactor, timer, resp)) return reactor;
   metastorepb::Query q;
   q.set_sync(true);
   metastorepb::RequestHeader header = req->header();
@@ -555,6 +596,8 @@ grpc::ServerUnaryReactor* MetastoreService::CreateSession(
   const metrics::RequestTimer timer = Timer(metrics::Op::kCreateSession);
   auto slot = in_flight_->TryAcquire();
   if (slot == nullptr) return Refuse(reactor, timer);
+  // No ACL applies, but credentials that are wrong are refused here too, never ignored.
+  if (AuthFailed(CallerIdentities(*ctx, super_digest_), reactor, timer, resp)) return reactor;
   std::string address = SessionsByAddress::AddressOf(ctx->peer());
   if (auto s = sessions_by_address_->Admit(
           address, [tree = tree_](uint64_t id) { return tree->HasSession(id); });
@@ -587,6 +630,8 @@ grpc::ServerUnaryReactor* MetastoreService::CloseSession(
   const metrics::RequestTimer timer = Timer(metrics::Op::kCloseSession);
   auto slot = in_flight_->TryAcquire();
   if (slot == nullptr) return Refuse(reactor, timer);
+  // No ACL applies, but credentials that are wrong are refused here too, never ignored.
+  if (AuthFailed(CallerIdentities(*ctx, super_digest_), reactor, timer, resp)) return reactor;
   if (req->header().session_id() == 0) {
     SetError(MetaError(metastorepb::BAD_ARGUMENTS, "no session to close"), resp->mutable_header());
     Answer(reactor, timer, resp->header());
@@ -604,7 +649,12 @@ grpc::ServerUnaryReactor* MetastoreService::CloseSession(
 
 grpc::ServerBidiReactor<metastorepb::SessionRequest, metastorepb::SessionEvent>*
 MetastoreService::Session(grpc::CallbackServerContext* ctx) {
-  auto* stream = new SessionStream(this);
+  auto auth = CallerIdentities(*ctx, super_digest_);
+  if (!auth.ok()) {
+    return new RefusedSession(
+        grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(auth.status().message())));
+  }
+  auto* stream = new SessionStream(this, *std::move(auth));
   std::lock_guard lock(streams_mu_);
   streams_.insert(stream);
   return stream;
@@ -708,12 +758,19 @@ grpc::Status MetastoreService::CheckAdmin(const grpc::CallbackServerContext& ctx
   if (MemberOf(auth).ok()) return grpc::Status::OK;
   const std::string name = CommonName(auth);
   if (!name.empty() && admin_names_.count(name) > 0) return grpc::Status::OK;
+  auto ids = CallerIdentities(ctx, super_digest_);
+  if (!ids.ok()) {
+    return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(ids.status().message()));
+  }
+  for (const auto& id : *ids) {
+    if (id.scheme() == "super") return grpc::Status::OK;
+  }
   LOG_EVERY_T(WARNING, 1.0) << "refused " << what << " to "
                             << (name.empty() ? "a client without a certificate" : "CN " + name);
-  return grpc::Status(
-      grpc::StatusCode::PERMISSION_DENIED,
-      absl::StrCat(what, " needs an admin's certificate (warrend --tls-admin-cn) ",
-                   "or a member's; ", name.empty() ? "none was presented" : "not CN " + name));
+  return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                      absl::StrCat(what, " needs an admin's certificate (warrend --tls-admin-cn), ",
+                                   "a member's, or the superuser's digest (--super-digest); ",
+                                   name.empty() ? "none was presented" : "not CN " + name));
 }
 
 // ---------------------------------------------------------------------------------------

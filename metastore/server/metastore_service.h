@@ -47,6 +47,9 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService,
   // With TLS: the common names of the client certificates that may change the membership,
   // take snapshots and backups, besides the members' own. Before the service is served.
   void set_admin_names(std::set<std::string> names) { admin_names_ = std::move(names); }
+  // The superuser's digest id (USER:<base64 sha1>): a gRPC caller whose warren-auth digest
+  // matches it passes every ACL and may make admin calls. Before the service is served.
+  void set_super_digest(std::string digest) { super_digest_ = std::move(digest); }
   // Counts and times every request (door "grpc"). Before the service is served.
   void set_request_metrics(metrics::RequestMetrics* requests) { requests_ = requests; }
   // Client requests served at once, and sessions one client address may have opened here
@@ -145,8 +148,9 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService,
   // request's). `done` gets the header (error, zxid, leader hint) and the reply.
   void Propose(const metastorepb::RequestHeader& header, metastorepb::Command cmd,
                absl::Time deadline, WriteDone done);
+  // One op of a gRPC caller with identities `auth` (CallerIdentities).
   void Propose(const metastorepb::RequestHeader& header, const metastorepb::Op& op,
-               absl::Time deadline, WriteDone done);
+               const IdField& auth, absl::Time deadline, WriteDone done);
   // Checks a client's write (ValidateClientCommand, the exactly-once header), dropping
   // fields unknown to this server.
   absl::Status CheckWrite(const metastorepb::RequestHeader& header,
@@ -187,6 +191,7 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService,
   SessionTracker* tracker_ = nullptr;
   const bool members_only_calls_;
   std::set<std::string> admin_names_;
+  std::string super_digest_;
   Forwarder forwarder_;
   bool unsafe_stale_reads_ = false;
   metrics::RequestMetrics* requests_ = nullptr;

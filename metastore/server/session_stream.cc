@@ -7,7 +7,10 @@
 
 namespace warren::metastore {
 
-SessionStream::SessionStream(MetastoreService* service) : service_(service) { StartRead(&in_); }
+SessionStream::SessionStream(MetastoreService* service, IdField auth)
+    : service_(service), auth_(std::move(auth)) {
+  StartRead(&in_);
+}
 
 // gRPC operations are started outside mu_: a reaction must never find its own lock taken.
 void SessionStream::Send(const metastorepb::SessionEvent& event) {
@@ -166,7 +169,8 @@ void SessionStream::AddWatch(const metastorepb::AddWatch& watch) {
   // than no watch at all.
   const bool take_gap = service_->leading() || watch.accept_gap();
   absl::Status s = service_->tree_->AddWatch(
-      session_, watch, take_gap ? WatchManager::OnGap::kReport : WatchManager::OnGap::kRefuse);
+      session_, watch, take_gap ? WatchManager::OnGap::kReport : WatchManager::OnGap::kRefuse,
+      auth_);
   metastorepb::SessionEvent e;
   e.mutable_watch_ack()->set_path(watch.path());
   e.mutable_watch_ack()->set_kind(watch.kind());

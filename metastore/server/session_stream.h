@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "grpcpp/grpcpp.h"
+#include "metastore/acl.h"
 #include "proto/metastore.pb.h"
 
 namespace warren::metastore {
@@ -24,7 +25,9 @@ class MetastoreService;
 class SessionStream
     : public grpc::ServerBidiReactor<metastorepb::SessionRequest, metastorepb::SessionEvent> {
  public:
-  explicit SessionStream(MetastoreService* service);
+  // `auth`: the identities of the stream's caller (CallerIdentities), which AddWatch needs
+  // READ with on a node that is there, as a read that sets a watch does.
+  SessionStream(MetastoreService* service, IdField auth);
 
   // Queues an event; thread-safe. A `closed` event ends the stream once it is written.
   void Send(const metastorepb::SessionEvent& event);
@@ -50,6 +53,7 @@ class SessionStream
   void ReadNext();
 
   MetastoreService* const service_;
+  const IdField auth_;
   metastorepb::SessionRequest in_;
   uint64_t session_ = 0;  // read side only
   uint64_t sink_id_ = 0;

@@ -1,5 +1,6 @@
 // One member of a Warren metastore quorum.
 //   warrend --id=1 --members=1=127.0.0.1:7001,2=127.0.0.1:7002,3=127.0.0.1:7003 --data-dir=DIR
+#include <algorithm>
 #include <iostream>
 #include <string>
 #include <vector>
@@ -119,9 +120,11 @@ ABSL_FLAG(std::vector<std::string>, tls_admin_cn, {},
 ABSL_FLAG(int, tls_reload_seconds, 60,
           "TLS: read the CA, certificate and key files again this often (rotation without a "
           "restart)");
-ABSL_FLAG(std::string, zk_super_digest, "",
-          "ZooKeeper port: user:<base64 sha1> of a superuser who passes every ACL, as "
-          "zookeeper.DigestAuthenticationProvider.superDigest");
+ABSL_FLAG(std::string, super_digest, "",
+          "user:<base64 sha1> of a superuser who passes every ACL, on the gRPC API and the "
+          "ZooKeeper port (zookeeper.DigestAuthenticationProvider.superDigest), and may change "
+          "the membership and take snapshots and backups");
+ABSL_FLAG(std::string, zk_super_digest, "", "the same as --super-digest (its old name)");
 
 int main(int argc, char** argv) {
   warren::BlockTerminationSignals();
@@ -220,6 +223,20 @@ int main(int argc, char** argv) {
         "--tls-require-client-cert, --tls-crl-dir and --tls-admin-cn need --tls-ca, --tls-cert "
         "and --tls-key"));
   }
+  options.super_digest = absl::GetFlag(FLAGS_super_digest);
+  if (const std::string old = absl::GetFlag(FLAGS_zk_super_digest); !old.empty()) {
+    if (!options.super_digest.empty() && options.super_digest != old) {
+      return fail(absl::InvalidArgumentError(
+          "--zk-super-digest is the old name of --super-digest: give one, or both the same"));
+    }
+    options.super_digest = old;
+  }
+  if (!options.super_digest.empty() &&
+      std::count(options.super_digest.begin(), options.super_digest.end(), ':') != 1) {
+    return fail(absl::InvalidArgumentError(
+        "--super-digest must be USER:<base64 sha1> (one colon), as DigestAuthenticationProvider "
+        "prints it"));
+  }
   if (options.id == 0) return fail(absl::InvalidArgumentError("--id is required (> 0)"));
   if (options.data_dir.empty()) return fail(absl::InvalidArgumentError("--data-dir is required"));
   if (absl::GetFlag(FLAGS_tick_ms) <= 0) {
@@ -272,7 +289,7 @@ int main(int argc, char** argv) {
     zk.max_connections_per_ip = absl::GetFlag(FLAGS_zk_max_client_connections);
     zk.max_outstanding_per_connection = absl::GetFlag(FLAGS_zk_max_outstanding_per_connection);
     zk.max_outstanding = absl::GetFlag(FLAGS_zk_max_outstanding);
-    zk.handler.super_digest = absl::GetFlag(FLAGS_zk_super_digest);
+    zk.handler.super_digest = options.super_digest;
     options.zookeeper = std::move(zk);
   }
 

@@ -1118,7 +1118,8 @@ void RequestHandler::SetWatches(int32_t xid, int32_t type, JuteReader& r) {
         w.set_since_zxid(static_cast<uint64_t>(since));
         // As ZooKeeper, which replays nothing to a persistent watch set again: what this
         // member still holds is sent, and a gap before it is only logged.
-        auto s = member_->tree().AddWatch(session_, w, metastore::WatchManager::OnGap::kWarn);
+        auto s =
+            member_->tree().AddWatch(session_, w, metastore::WatchManager::OnGap::kWarn, auth_);
         if (!s.ok()) {
           LOG(WARNING) << SessionLabel(session_) << ": watch on " << path
                        << " not set again: " << s.message();
@@ -1141,7 +1142,8 @@ void RequestHandler::AddWatch(int32_t xid, JuteReader& r) {
   }
   w.set_kind(mode == 0 ? metastorepb::WATCH_PERSISTENT : metastorepb::WATCH_PERSISTENT_RECURSIVE);
   AfterCaughtUp([this, xid, w] {
-    const int32_t code = CodeOf(metastore::ErrorOf(member_->tree().AddWatch(session_, w)));
+    const int32_t code = CodeOf(metastore::ErrorOf(
+        member_->tree().AddWatch(session_, w, metastore::WatchManager::OnGap::kRefuse, auth_)));
     JuteWriter body;  // ZooKeeper answers addWatch with an ErrorResponse after the header
     body.Int(code);
     Reply(xid, Applied(), code, body.bytes());

@@ -45,11 +45,11 @@ TEST(DigestId, IsZooKeepersDigestOfUserColonPassword) {
 }
 
 TEST(ValidateAcl, AcceptsTheKnownSchemesWellFormed) {
-  for (const auto& a :
-       {MakeAcl(kPermAll, "world", "anyone"), MakeAcl(kPermRead, "auth", ""),
-        MakeAcl(0, "digest", DigestId("u", "p")), MakeAcl(kPermAll, "ip", "10.0.0.1"),
-        MakeAcl(kPermRead, "ip", "10.0.0.0/8"), MakeAcl(kPermRead, "ip", "::1"),
-        MakeAcl(kPermRead, "ip", "2001:db8::/32"), MakeAcl(kPermAll, "x509", "CN=alice,O=x")}) {
+  for (const auto& a : {MakeAcl(kPermAll, "world", "anyone"), MakeAcl(kPermRead, "auth", ""),
+                        MakeAcl(0, "digest", DigestId("u", "p")),
+                        MakeAcl(kPermAll, "ip", "10.0.0.1"), MakeAcl(kPermRead, "ip", "10.0.0.0/8"),
+                        MakeAcl(kPermRead, "ip", "::1"), MakeAcl(kPermRead, "ip", "2001:db8::/32"),
+                        MakeAcl(kPermRead, "x509", "CN=alice,O=example")}) {
     EXPECT_TRUE(ValidateAcl(Field({a}), "/p").ok()) << a.ShortDebugString();
   }
   EXPECT_TRUE(ValidateAcl(AclField(), "/p").ok());  // emptiness is the op's to judge
@@ -60,8 +60,8 @@ TEST(ValidateAcl, RefusesWhatNoServerCouldMatch) {
            MakeAcl(kPermAll, "world", "someone"),
            MakeAcl(kPermAll, "super", ""),  // a caller's identity, not an ACL's
            MakeAcl(kPermAll, "sasl", "bob"),
-           MakeAcl(kPermAll, "", "anyone"),
            MakeAcl(kPermAll, "x509", ""),
+           MakeAcl(kPermAll, "", "anyone"),
            MakeAcl(kPermAll, "digest", "nocolon"),
            MakeAcl(kPermAll, "digest", "user:"),
            MakeAcl(kPermAll, "digest", "a:b:c"),
@@ -131,6 +131,12 @@ TEST(Permits, WorldAnyoneIpExactIdsAndSuper) {
   const AclList none = {MakeAcl(0, "world", "anyone")};
   EXPECT_FALSE(Permits(none, kPermRead, nobody));
   EXPECT_TRUE(Permits(none, kPermRead, Ids({MakeId("super", "")})));
+  // A certificate's subject matches exactly, as the whole of its text.
+  const AclList x509 = {MakeAcl(kPermRead, "x509", "CN=alice,O=example")};
+  EXPECT_TRUE(Permits(x509, kPermRead, Ids({MakeId("x509", "CN=alice,O=example")})));
+  EXPECT_FALSE(Permits(x509, kPermRead, Ids({MakeId("x509", "CN=alice,O=example2")})));
+  EXPECT_FALSE(Permits(x509, kPermRead, Ids({MakeId("x509", "CN=alice")})));
+  EXPECT_FALSE(Permits(x509, kPermRead, Ids({MakeId("digest", "CN=alice,O=example")})));
 
   absl::Status refused = CheckAcl(acl, kPermWrite, nobody, "/p/c", "/p");
   EXPECT_EQ(ErrorOf(refused), metastorepb::NO_AUTH);

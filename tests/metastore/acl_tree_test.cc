@@ -144,6 +144,28 @@ TEST_F(AclTreeTest, ANodesAclDecidesWhoReadsIt) {
   EXPECT_EQ(watches_.count(), 1u);
 }
 
+TEST_F(AclTreeTest, AWatchAddedOnItsOwnNeedsReadOnANodeThatIsThere) {
+  ASSERT_EQ(As({kAlice}, {CreateWith("/secret", {For(kPermAll, kAlice)})}).error(),
+            metastorepb::OK);
+  uint64_t s = NewSession();
+  Listen(s);
+  metastorepb::AddWatch w;
+  w.set_path("/secret");
+  w.set_kind(metastorepb::WATCH_PERSISTENT_RECURSIVE);
+  IdField bob, alice;
+  *bob.Add() = kBob;
+  *alice.Add() = kAlice;
+  absl::Status refused = tree_->AddWatch(s, w, WatchManager::OnGap::kRefuse, bob);
+  EXPECT_EQ(ErrorOf(refused), metastorepb::NO_AUTH) << refused;
+  EXPECT_EQ(ErrorOf(tree_->AddWatch(s, w)), metastorepb::NO_AUTH) << "no identity at all";
+  EXPECT_EQ(watches_.count(), 0u);
+  EXPECT_TRUE(tree_->AddWatch(s, w, WatchManager::OnGap::kRefuse, alice).ok());
+  EXPECT_EQ(watches_.count(), 1u);
+  // A node that is not there has no ACL to ask (as exists).
+  w.set_path("/not-yet");
+  EXPECT_TRUE(tree_->AddWatch(s, w, WatchManager::OnGap::kRefuse, bob).ok());
+}
+
 TEST_F(AclTreeTest, GetAclShowsTheAclAndStatAndHidesDigestsFromNonAdmins) {
   ASSERT_EQ(Create("/open").error(), metastorepb::OK);
   auto open = AclOf(kNobody, "/open");
