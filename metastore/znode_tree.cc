@@ -7,6 +7,7 @@
 #include "glog/logging.h"
 #include "metastore/errors.h"
 #include "metastore/path.h"
+#include "metastore/session_secret.h"
 #include "metastore/tree_storage.h"
 #include "raft/log/file_util.h"
 #include "raft/log/reseed.h"
@@ -80,6 +81,16 @@ void RecoverInterruptedRestore(const std::string& dir) {
   }
   fs::remove_all(IncomingDir(dir), ec);
   fs::remove_all(OldDir(dir), ec);
+}
+
+// Which ZooKeeper would give a write or close in a session not the caller's: its clients
+// prove a session at the handshake, so it has no such answer. AuthFailed names what failed;
+// SessionExpired would tell the caller its own session ended.
+absl::Status WrongSessionPassword(uint64_t session, std::string_view presented) {
+  return MetaError(
+      metastorepb::AUTH_FAILED,
+      absl::StrCat(SessionLabel(session), ": ",
+                   presented.empty() ? "no password presented" : "not the session's password"));
 }
 
 }  // namespace
@@ -253,30 +264,36 @@ metastorepb::CommandReply ZNodeTree::ApplyCommand(uint64_t index, const metastor
   std::vector<uint64_t> ended;
   switch (cmd.op_case()) {
     case metastorepb::Command::kMulti:
-      if (txn.session != 0 && sessions_.count(txn.session) == 0) {
-        return fail(MetaError(metastorepb::SESSION_EXPIRED, SessionLabel(txn.session)));
+      if (txn.session != 0) {
+        if (auto s = CheckSession(cmd); !s.ok()) return fail(s);
       }
       reply = ApplyMulti(txn, cmd.multi());
       if (reply.error() != metastorepb::OK && !options_.unsafe_non_atomic_multi) return reply;
       break;
     case metastorepb::Command::kCreateSession: {
+      const uint64_t id = cmd.create_session().id() != 0 ? cmd.create_session().id() : index;
+      if (sessions_.count(id) > 0) {
+        // Random ids of 63 bits: the client asks again, and gets another.
+        return fail(
+            MetaError(metastorepb::NODE_EXISTS,
+                      absl::StrCat(SessionLabel(id), " is taken; create the session again")));
+      }
       int64_t timeout =
           std::clamp(cmd.create_session().timeout_ms(), options_.limits.min_session_timeout_ms,
                      options_.limits.max_session_timeout_ms);
-      sessions_[index] = {timeout, cmd.create_session().password()};
+      sessions_[id] = {timeout, cmd.create_session().password()};
       metastorepb::StoredSession stored;
-      stored.set_id(index);
+      stored.set_id(id);
       stored.set_timeout_ms(timeout);
       stored.set_password(cmd.create_session().password());
-      pending_->Put(SessionKey(index), stored.SerializeAsString());
-      reply.set_session_id(index);
+      pending_->Put(SessionKey(id), stored.SerializeAsString());
+      reply.set_session_id(id);
+      reply.set_session_password(cmd.create_session().password());
       reply.set_timeout_ms(timeout);
       break;
     }
     case metastorepb::Command::kCloseSession:
-      if (sessions_.count(txn.session) == 0) {
-        return fail(MetaError(metastorepb::SESSION_EXPIRED, SessionLabel(txn.session)));
-      }
+      if (auto s = CheckSession(cmd); !s.ok()) return fail(s);
       ended = {txn.session};
       EndSessions(txn, ended);
       break;
@@ -301,6 +318,18 @@ metastorepb::CommandReply ZNodeTree::ApplyCommand(uint64_t index, const metastor
     }
   }
   return reply;
+}
+
+absl::Status ZNodeTree::CheckSession(const metastorepb::Command& cmd) const {
+  auto it = sessions_.find(cmd.session_id());
+  if (it == sessions_.end()) {
+    return MetaError(metastorepb::SESSION_EXPIRED, SessionLabel(cmd.session_id()));
+  }
+  if (cmd.has_session_password() &&
+      !SessionPasswordMatches(it->second.password, cmd.session_password())) {
+    return WrongSessionPassword(cmd.session_id(), cmd.session_password());
+  }
+  return absl::OkStatus();
 }
 
 metastorepb::CommandReply ZNodeTree::ApplyMulti(Txn& txn, const metastorepb::MultiRequest& multi) {
@@ -706,6 +735,15 @@ metastorepb::QueryReply ZNodeTree::RunQuery(const metastorepb::Query& q) {
     if (q.session_id() == 0 || watches_ == nullptr) {
       return MetaError(metastorepb::BAD_ARGUMENTS,
                        absl::StrCat(path, " (a watch needs a session)"));
+    }
+    if (q.has_session_password()) {
+      auto it = sessions_.find(q.session_id());
+      if (it == sessions_.end()) {
+        return MetaError(metastorepb::SESSION_EXPIRED, SessionLabel(q.session_id()));
+      }
+      if (!SessionPasswordMatches(it->second.password, q.session_password())) {
+        return WrongSessionPassword(q.session_id(), q.session_password());
+      }
     }
     return watches_->Add(q.session_id(), path, kind);
   };

@@ -214,6 +214,7 @@ void MetastoreClient::CallAsync(Method<Req, Resp> method, Req req, Kind kind,
   if constexpr (requires { req.mutable_header(); }) {
     auto* h = req.mutable_header();
     h->set_session_id(session_id_.load());
+    if (h->session_id() != 0) h->set_session_password(SessionPassword());
     if (kind == Kind::kWrite) {
       std::lock_guard lock(mu_);
       call->seq = next_seq_++;
@@ -591,8 +592,19 @@ absl::Status MetastoreClient::StartSession(absl::Duration timeout) {
   metastorepb::CreateSessionRequest req;
   req.set_timeout_ms(absl::ToInt64Milliseconds(timeout));
   metastorepb::CreateSessionResponse resp;
-  if (auto s = Call(&Stub::async::CreateSession, req, &resp, Kind::kWrite); !s.ok()) return s;
+  absl::Status created;
+  // A random id that a live session has already is refused (NodeExists): asked again, the
+  // member picks another.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    created = Call(&Stub::async::CreateSession, req, &resp, Kind::kWrite);
+    if (!absl::IsAlreadyExists(created)) break;
+  }
+  if (!created.ok()) return created;
   session_timeout_ms_ = resp.timeout_ms();
+  {
+    std::lock_guard lock(password_mu_);
+    session_password_ = resp.password();
+  }
   session_id_ = resp.session_id();
   {
     std::lock_guard lock(session_mu_);
@@ -602,6 +614,11 @@ absl::Status MetastoreClient::StartSession(absl::Duration timeout) {
   }
   session_thread_ = std::thread([this] { SessionLoop(); });
   return absl::OkStatus();
+}
+
+std::string MetastoreClient::SessionPassword() const {
+  std::lock_guard lock(password_mu_);
+  return session_password_;
 }
 
 void MetastoreClient::StopSessionThread() {
@@ -727,6 +744,7 @@ bool MetastoreClient::RunStream(const std::string& endpoint) {
   metastorepb::SessionRequest attach;
   attach.set_attach(session_id_.load());
   attach.set_seen_zxid(last_zxid_.load());  // the member waits until it has applied this
+  attach.set_password(SessionPassword());
   write(attach);
   // A keep-alive every third of the session timeout. A member that hangs (paused, or its
   // network black-holed) keeps the stream open and says nothing. After two thirds of the

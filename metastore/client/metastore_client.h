@@ -240,6 +240,10 @@ class MetastoreClient {
 
   std::atomic<uint64_t> session_id_{0};
   std::atomic<int64_t> session_timeout_ms_{0};
+  // What proves the session is this client's, sent with every request that names it.
+  mutable std::mutex password_mu_;
+  std::string session_password_;
+  std::string SessionPassword() const;
   std::atomic<uint64_t> stream_attachments_{0};
   std::mutex session_mu_;
   std::condition_variable session_cv_;

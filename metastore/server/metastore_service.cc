@@ -10,6 +10,7 @@
 #include "metastore/server/keep_alive_batch.h"
 #include "metastore/server/session_stream.h"
 #include "metastore/server/sessions_by_address.h"
+#include "metastore/session_secret.h"
 #include "metastore/validate.h"
 
 namespace warren::metastore {
@@ -212,8 +213,12 @@ void MetastoreService::Propose(const metastorepb::RequestHeader& header, const m
 }
 
 void MetastoreService::Propose(const metastorepb::RequestHeader& header, metastorepb::Command cmd,
-                               absl::Time deadline, WriteDone done) {
+                               absl::Time deadline, WriteDone done, bool session_proven) {
   if (auto s = CheckWrite(header, &cmd); !s.ok()) return done(ErrorHeader(s), {});
+  if (!session_proven && header.session_id() != 0) {
+    cmd.set_session_password(header.session_password());
+  }
+  if (cmd.has_create_session()) cmd.mutable_create_session()->set_id(NewSessionId());
   if (leading()) return ProposeHere(header, std::move(cmd), std::move(done));
   if (auto s = CheckLeaderContact(tree_->SessionTimeout(header.session_id())); !s.ok()) {
     return done(ErrorHeader(s), {});
@@ -331,7 +336,7 @@ metastorepb::ResponseHeader MetastoreService::MemberBehindHeader(uint64_t seen) 
 }
 
 void MetastoreService::Ask(const metastorepb::RequestHeader& header, absl::Time deadline,
-                           metastorepb::Query query, ReadDone done) {
+                           metastorepb::Query query, ReadDone done, bool session_proven) {
   if (!raftpb::ReadConsistency_IsValid(header.consistency())) {
     return done(ErrorHeader(MetaError(metastorepb::BAD_ARGUMENTS, "unknown read consistency")), {});
   }
@@ -341,6 +346,9 @@ void MetastoreService::Ask(const metastorepb::RequestHeader& header, absl::Time 
     }
   }
   query.set_session_id(header.session_id());
+  if (!session_proven && header.session_id() != 0) {
+    query.set_session_password(header.session_password());
+  }
   // A sequential read this member can already serve is answered here, on the caller's
   // thread, rather than queued for the apply thread: the tree answers under the same lock
   // its applies hold, so the answer is exactly as the apply thread would give it, and no
@@ -608,6 +616,7 @@ grpc::ServerUnaryReactor* MetastoreService::CreateSession(
   }
   metastorepb::Command cmd;
   cmd.mutable_create_session()->set_timeout_ms(req->timeout_ms());
+  cmd.mutable_create_session()->set_password(NewSessionPassword());
   metastorepb::RequestHeader header = req->header();
   header.set_session_id(0);
   Propose(header, std::move(cmd), absl::FromChrono(ctx->deadline()),
@@ -616,6 +625,9 @@ grpc::ServerUnaryReactor* MetastoreService::CreateSession(
             resp->set_session_id(reply.session_id());
             resp->set_timeout_ms(reply.timeout_ms());
             const bool opened = h.error() == metastorepb::OK;
+            // The reply's, not this request's: an exactly-once retry is answered with the
+            // session its first attempt created.
+            if (opened) resp->set_password(reply.session_password());
             sessions_by_address_->Opened(address, opened ? reply.session_id() : 0);
             if (opened && tracker_ != nullptr) tracker_->Touch(reply.session_id());
             Answer(reactor, timer, resp->header());

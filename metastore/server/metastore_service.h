@@ -70,11 +70,11 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService,
   // zookeeper::Member: what ZooKeeper's port serves its clients with.
   void Write(const metastorepb::RequestHeader& header, metastorepb::Command cmd,
              absl::Time deadline, WriteDone done) override {
-    Propose(header, std::move(cmd), deadline, std::move(done));
+    Propose(header, std::move(cmd), deadline, std::move(done), /*session_proven=*/true);
   }
   void Read(const metastorepb::RequestHeader& header, absl::Time deadline, metastorepb::Query query,
             ReadDone done) override {
-    Ask(header, deadline, std::move(query), std::move(done));
+    Ask(header, deadline, std::move(query), std::move(done), /*session_proven=*/true);
   }
   void AfterCatchUp(uint64_t zxid, absl::Duration bound, std::function<void(bool)> then) override;
   absl::Status CheckLeaderContact(int64_t timeout_ms) override;
@@ -145,9 +145,11 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService,
   // A client's write, checked first (ValidateClientCommand, the exactly-once header) so that
   // nothing is appended or forwarded for one that is refused. The leader proposes it; another
   // member forwards it and calls `done` once it has applied it too (or at `deadline`, the
-  // request's). `done` gets the header (error, zxid, leader hint) and the reply.
+  // request's). `done` gets the header (error, zxid, leader hint) and the reply. Unless
+  // `session_proven` (the ZooKeeper port's connection proved it at its handshake), the
+  // command carries header.session_password, checked at apply.
   void Propose(const metastorepb::RequestHeader& header, metastorepb::Command cmd,
-               absl::Time deadline, WriteDone done);
+               absl::Time deadline, WriteDone done, bool session_proven = false);
   // One op of a gRPC caller with identities `auth` (CallerIdentities).
   void Propose(const metastorepb::RequestHeader& header, const metastorepb::Op& op,
                const IdField& auth, absl::Time deadline, WriteDone done);
@@ -162,9 +164,10 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService,
   // Runs `fn` once this member has applied `zxid`, or at `until` if it has not by then.
   void WhenApplied(uint64_t zxid, absl::Time until, std::function<void()> fn);
   // Reads once this member has applied what the client has seen (header.min_zxid), or
-  // refuses with MemberBehind before `deadline`, the request's.
+  // refuses with MemberBehind before `deadline`, the request's. `session_proven` as for
+  // Propose: otherwise a watch the query sets needs header.session_password.
   void Ask(const metastorepb::RequestHeader& header, absl::Time deadline, metastorepb::Query query,
-           ReadDone done);
+           ReadDone done, bool session_proven = false);
   // Answers a client request that found --max-requests-in-flight held: RESOURCE_EXHAUSTED.
   grpc::ServerUnaryReactor* Refuse(grpc::ServerUnaryReactor* reactor,
                                    const metrics::RequestTimer& timer);

@@ -4,6 +4,7 @@
 #include "glog/logging.h"
 #include "metastore/errors.h"
 #include "metastore/server/metastore_service.h"
+#include "metastore/session_secret.h"
 
 namespace warren::metastore {
 
@@ -96,11 +97,11 @@ void SessionStream::Handle(const metastorepb::SessionRequest& req) {
         Close(ErrorHeader(s));
         break;
       }
-      // A session's id is the zxid of the entry that created it: its client has seen that.
-      const uint64_t seen = std::max(session, req.seen_zxid());
+      // The client has seen the zxid that created its session (CreateSession's answer).
+      const uint64_t seen = req.seen_zxid();
       return AfterCatchUp(seen, service_->tree_->SessionTimeout(session),
-                          [this, session, seen](bool caught_up) {
-                            if (caught_up) return Attach(session);
+                          [this, session, seen, password = req.password()](bool caught_up) {
+                            if (caught_up) return Attach(session, password);
                             LOG(WARNING) << SessionLabel(session) << " not attached: this member "
                                          << "has applied " << service_->tree_->LastApplied()
                                          << ", its client has seen " << seen;
@@ -180,10 +181,21 @@ void SessionStream::AddWatch(const metastorepb::AddWatch& watch) {
   Send(e);
 }
 
-void SessionStream::Attach(uint64_t session) {
+void SessionStream::Attach(uint64_t session, const std::string& password) {
   int64_t timeout = service_->tree_->SessionTimeout(session);
-  if (timeout == 0) {
+  const auto stored = service_->tree_->SessionPassword(session);
+  if (timeout == 0 || !stored.has_value()) {
     return Close(ErrorHeader(MetaError(metastorepb::SESSION_EXPIRED, SessionLabel(session))));
+  }
+  // As ZooKeeper answers a re-attach with a wrong password: to this client the session is
+  // gone. Nothing of the session is touched.
+  if (!SessionPasswordMatches(*stored, password)) {
+    LOG_EVERY_T(WARNING, 1.0) << SessionLabel(session) << ": attach refused, "
+                              << (password.empty() ? "no password" : "wrong password");
+    return Close(ErrorHeader(
+        MetaError(metastorepb::SESSION_EXPIRED,
+                  absl::StrCat(SessionLabel(session), " (", password.empty() ? "no" : "wrong",
+                               " password: not this client's)"))));
   }
   session_ = session;
   attached_session_ = session;

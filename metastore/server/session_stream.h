@@ -44,7 +44,8 @@ class SessionStream
 
  private:
   void Handle(const metastorepb::SessionRequest& req);
-  void Attach(uint64_t session);
+  // Attaches `session` if `password` is its own; SessionExpired if not.
+  void Attach(uint64_t session, const std::string& password);
   void AddWatch(const metastorepb::AddWatch& watch);
   // Runs `then(true)` once the tree has applied `zxid`, or `then(false)` if it has not within
   // a third of `timeout_ms` (a session timeout: the client gives up on a silent stream after

@@ -12,25 +12,19 @@
 #include "metastore/acl.h"
 #include "metastore/errors.h"
 #include "metastore/path.h"
+#include "metastore/session_secret.h"
 
 namespace warren::zookeeper {
 namespace {
 
 using metastore::SessionLabel;
 
-constexpr size_t kPasswordBytes = 16;
+constexpr size_t kPasswordBytes = metastore::kSessionPasswordBytes;
 // How often a busy connection's requests count as its session's keep-alive.
 constexpr absl::Duration kTouchEvery = absl::Milliseconds(50);
 // The most ops one multi or multiRead may carry; the tree's own limit (max_ops_per_multi)
 // applies after.
 constexpr size_t kMaxMultiOps = 1 << 16;
-
-std::string RandomPassword() {
-  absl::BitGen gen;
-  std::string p(kPasswordBytes, '\0');
-  for (char& c : p) c = static_cast<char>(absl::Uniform<uint8_t>(gen));
-  return p;
-}
 
 // The watch kinds a checkWatches or removeWatches of `type` covers.
 std::vector<metastorepb::WatchKind> KindsOf(int32_t type) {
@@ -410,14 +404,36 @@ void RequestHandler::Connect(JuteReader& r) {
     Close();
     return Finished();
   }
-  // A session's id is the zxid of the entry that created it: its client has seen that, unless
-  // the session is known here already or its id is far beyond what this member applied: an
-  // id ZooKeeper gave (server id in the top byte), kept by `warren import-zk`, not a zxid.
-  constexpr int64_t kForeignIdMargin = int64_t{1} << 32;
-  const bool id_is_zxid = req.session_id > 0 && !member_->tree().HasSession(req.session_id) &&
-                          req.session_id - Applied() < kForeignIdMargin;
-  const int64_t seen =
-      id_is_zxid ? std::max(req.last_zxid_seen, req.session_id) : req.last_zxid_seen;
+  if (req.session_id != 0 && !member_->tree().HasSession(req.session_id)) {
+    // A session id is random, and ZooKeeper's clients are not told the zxid that created
+    // their session: one unknown here may have been created at another member a moment ago.
+    // A linearizable sync brings this member up to everything committed before it; a session
+    // still unknown after it is gone.
+    metastorepb::RequestHeader h;
+    h.set_consistency(raftpb::LINEARIZABLE);
+    metastorepb::Query sync;
+    sync.set_sync(true);
+    return member_->Read(h, absl::Now() + absl::Milliseconds(timeout / 3), std::move(sync),
+                         [this, self = shared_from_this(), req, timeout](
+                             const metastorepb::ResponseHeader& h, const metastorepb::QueryReply&) {
+                           if (h.error() != metastorepb::OK) {
+                             LOG(INFO)
+                                 << "ZooKeeper client " << peer_ip_ << " of "
+                                 << SessionLabel(req.session_id) << ": this member could not sync ("
+                                 << h.message() << "): closing, it "
+                                 << "moves on";
+                             request_outcome_ = h.error();
+                             Close();
+                             return Finished();
+                           }
+                           ConnectAfterSync(req, timeout);
+                         });
+  }
+  ConnectAfterSync(req, timeout);
+}
+
+void RequestHandler::ConnectAfterSync(const ConnectRequest& req, int64_t timeout) {
+  const int64_t seen = req.last_zxid_seen;
   last_zxid_ = seen;
   member_->AfterCatchUp(
       seen, absl::Milliseconds(timeout / 3),
@@ -442,7 +458,7 @@ void RequestHandler::Connect(JuteReader& r) {
         }
         metastorepb::Command cmd;
         cmd.mutable_create_session()->set_timeout_ms(timeout);
-        cmd.mutable_create_session()->set_password(RandomPassword());
+        cmd.mutable_create_session()->set_password(metastore::NewSessionPassword());
         const std::string password = cmd.create_session().password();
         Write(std::move(cmd), [this, self, password, has_read_only = req.has_read_only](
                                   const metastorepb::ResponseHeader& h,

@@ -89,6 +89,8 @@ class RequestHandler : public std::enable_shared_from_this<RequestHandler> {
   void Answered(size_t n);
   void Handle(std::string frame);
   void Connect(JuteReader& r);
+  // The rest of the handshake, once a re-attaching session unknown here has been looked for.
+  void ConnectAfterSync(const ConnectRequest& req, int64_t timeout);
   void Attach(uint64_t session, int64_t timeout_ms, const std::string& password,
               bool client_sends_read_only);
   void RefuseSession();

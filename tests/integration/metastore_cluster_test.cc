@@ -604,6 +604,7 @@ TEST(MetastoreCluster, AMemberBehindItsClientRefusesToServeIt) {
     get.set_path("/a");
     get.set_watch(true);
     get.mutable_header()->set_session_id(session.session_id());
+    get.mutable_header()->set_session_password(session.password());
     get.mutable_header()->set_consistency(consistency);
     get.mutable_header()->set_min_zxid(ahead);
     metastorepb::GetDataResponse got;
@@ -616,6 +617,7 @@ TEST(MetastoreCluster, AMemberBehindItsClientRefusesToServeIt) {
     auto stream = stub->Session(ctx);
     metastorepb::SessionRequest r;
     r.set_attach(session.session_id());
+    r.set_password(session.password());
     r.set_seen_zxid(seen);
     EXPECT_TRUE(stream->Write(r));
     return stream;

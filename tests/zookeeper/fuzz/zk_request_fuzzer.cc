@@ -398,7 +398,6 @@ class Run {
       }
       c.session = reply.session_id;
       c.password = reply.password;
-      c.last_zxid = std::max(c.last_zxid, reply.session_id);
     }
     if (c.expect_session.has_value() && *c.expect_session != reply.session_id) {
       Violation(
