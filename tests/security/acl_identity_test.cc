@@ -8,7 +8,6 @@
 
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
@@ -23,11 +22,11 @@
 #include "raft/transport/message_limits.h"
 #include "tests/integration/eventually.h"
 #include "tests/integration/metastore_cluster.h"
+#include "tests/security/test_pki.h"
 
 namespace warren::testing {
 namespace {
 
-namespace fs = std::filesystem;
 using metastore::DigestId;
 
 constexpr int32_t kRead = 1, kAll = 31;
@@ -52,18 +51,14 @@ struct Caller {
 class AclIdentity : public ::testing::Test {
  protected:
   void SetUp() override {
-    pki_ = c_.dir() + "/pki";
-    fs::create_directories(pki_);
-    const std::string command =
-        absl::StrCat(MAKE_CERTS, " ", pki_, " member-1 member-2 member-3 alice bob");
-    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    std::string failed;
+    ASSERT_TRUE(pki_.Make({"alice", "bob"}, &failed)) << failed;
     for (uint64_t id = 1; id <= 3; ++id) zk_ports_[id] = FreeLoopbackPort();
     c_.set_member_flags([this](uint64_t id) {
-      const std::string name = absl::StrCat(pki_, "/member-", id);
-      return std::vector<std::string>{"--tls-ca=" + pki_ + "/ca.pem", "--tls-cert=" + name + ".pem",
-                                      "--tls-key=" + name + ".key",
-                                      "--super-digest=" + DigestId("super", "test"),
-                                      absl::StrCat("--zk-port=", zk_ports_[id])};
+      std::vector<std::string> flags = pki_.MemberFlags(id);
+      flags.push_back("--super-digest=" + DigestId("super", "test"));
+      flags.push_back(absl::StrCat("--zk-port=", zk_ports_[id]));
+      return flags;
     });
     c_.set_client_tls(Files(""));
     c_.StartAll();
@@ -78,15 +73,7 @@ class AclIdentity : public ::testing::Test {
     }
   }
 
-  TlsFiles Files(const std::string& name) const {
-    TlsFiles tls;
-    tls.ca = pki_ + "/ca.pem";
-    if (!name.empty()) {
-      tls.cert = absl::StrCat(pki_, "/", name, ".pem");
-      tls.key = absl::StrCat(pki_, "/", name, ".key");
-    }
-    return tls;
-  }
+  TlsFiles Files(const std::string& name) const { return pki_.Files(name); }
 
   std::unique_ptr<metastorepb::Metastore::Stub> Stub(uint64_t member, const Caller& who) {
     return metastorepb::Metastore::NewStub(
@@ -169,6 +156,7 @@ class AclIdentity : public ::testing::Test {
   metastorepb::Error AddWatch(uint64_t member, const Caller& who, const std::string& path) {
     auto stub = Stub(member, who);
     uint64_t session = 0;
+    std::string password;
     {
       grpc::ClientContext ctx;
       Prepare(&ctx, who);
@@ -179,12 +167,14 @@ class AclIdentity : public ::testing::Test {
         return resp.header().error();
       }
       session = resp.session_id();
+      password = resp.password();
     }
     grpc::ClientContext ctx;
     Prepare(&ctx, who);
     auto stream = stub->Session(&ctx);
     metastorepb::SessionRequest attach;
     attach.set_attach(session);
+    attach.set_password(password);
     stream->Write(attach);
     metastorepb::SessionRequest watch;
     watch.mutable_add_watch()->set_path(path);
@@ -208,7 +198,7 @@ class AclIdentity : public ::testing::Test {
   }
 
   MetastoreCluster c_;
-  std::string pki_;
+  TestPki pki_{c_.dir() + "/pki"};
   std::map<uint64_t, int> zk_ports_;
   uint64_t leader_ = 0;
   uint64_t follower_ = 0;

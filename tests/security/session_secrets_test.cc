@@ -4,8 +4,6 @@
 // Every attempt is made at each member (the leader and the followers that forward), over the
 // gRPC API directly, as an attacker would not use Warren's client.
 #include <chrono>
-#include <cstdlib>
-#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -16,41 +14,30 @@
 #include "proto/metastore.grpc.pb.h"
 #include "raft/transport/message_limits.h"
 #include "tests/integration/metastore_cluster.h"
+#include "tests/security/test_pki.h"
 
 namespace warren::testing {
 namespace {
-
-namespace fs = std::filesystem;
 
 std::chrono::system_clock::time_point In(int seconds) {
   return std::chrono::system_clock::now() + std::chrono::seconds(seconds);
 }
 
-// As tls_quorum_test: a PKI made by MAKE_CERTS, every member on it, clients trusting its CA.
+// Every member on a TestPki, clients trusting its CA.
 class SessionSecrets : public ::testing::Test {
  protected:
   void SetUp() override {
-    pki_ = c_.dir() + "/pki";
-    fs::create_directories(pki_);
-    const std::string command = absl::StrCat(MAKE_CERTS, " ", pki_, " member-1 member-2 member-3");
-    ASSERT_EQ(std::system(command.c_str()), 0) << command;
-    c_.set_member_flags([this](uint64_t id) {
-      const std::string name = absl::StrCat(pki_, "/member-", id);
-      return std::vector<std::string>{"--tls-ca=" + pki_ + "/ca.pem", "--tls-cert=" + name + ".pem",
-                                      "--tls-key=" + name + ".key"};
-    });
-    TlsFiles tls;
-    tls.ca = pki_ + "/ca.pem";
-    c_.set_client_tls(tls);
+    std::string failed;
+    ASSERT_TRUE(pki_.Make({}, &failed)) << failed;
+    c_.set_member_flags([this](uint64_t id) { return pki_.MemberFlags(id); });
+    c_.set_client_tls(pki_.Files(""));
     c_.StartAll();
     ASSERT_NE(c_.WaitForLeader(), 0u);
   }
 
   std::unique_ptr<metastorepb::Metastore::Stub> Stub(uint64_t member) {
-    TlsFiles tls;
-    tls.ca = pki_ + "/ca.pem";
     return metastorepb::Metastore::NewStub(
-        MemberChannel(c_.Address(member), raft::kMaxMessageBytes, tls));
+        MemberChannel(c_.Address(member), raft::kMaxMessageBytes, pki_.Files("")));
   }
 
   // The attacker's header: the session's id, and `password` (none if empty).
@@ -125,7 +112,7 @@ class SessionSecrets : public ::testing::Test {
   }
 
   MetastoreCluster c_;
-  std::string pki_;
+  TestPki pki_{c_.dir() + "/pki"};
 };
 
 TEST_F(SessionSecrets, AClientWithTheIdButNotThePasswordCannotCloseAttachOrWriteInTheSession) {

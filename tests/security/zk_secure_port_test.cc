@@ -5,8 +5,6 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include <cstdlib>
-#include <filesystem>
 #include <map>
 #include <memory>
 #include <string>
@@ -18,12 +16,12 @@
 #include "metastore/zookeeper/protocol.h"
 #include "tests/integration/loopback_socket.h"
 #include "tests/integration/metastore_cluster.h"
+#include "tests/security/test_pki.h"
 #include "tests/zookeeper/client_wire.h"
 
 namespace warren::testing {
 namespace {
 
-namespace fs = std::filesystem;
 namespace zkt = zookeeper::testing;
 namespace op = zookeeper::op;
 
@@ -121,35 +119,24 @@ class TlsClient {
 class ZkSecurePort : public ::testing::Test {
  protected:
   void SetUp() override {
-    pki_ = c_.dir() + "/pki";
-    fs::create_directories(pki_);
-    const std::string command =
-        absl::StrCat(MAKE_CERTS, " ", pki_, " member-1 member-2 member-3 alice");
-    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+    std::string failed;
+    ASSERT_TRUE(pki_.Make({"alice"}, &failed)) << failed;
     for (uint64_t id = 1; id <= 3; ++id) {
       secure_[id] = FreeLoopbackPort();
       plain_[id] = FreeLoopbackPort();
     }
     c_.set_member_flags([this](uint64_t id) {
-      const std::string name = absl::StrCat(pki_, "/member-", id);
-      std::vector<std::string> flags = {
-          "--tls-ca=" + Pem("ca"), "--tls-cert=" + name + ".pem", "--tls-key=" + name + ".key",
-          absl::StrCat("--zk-secure-port=", secure_[id]), absl::StrCat("--zk-port=", plain_[id])};
+      std::vector<std::string> flags = pki_.MemberFlags(id);
+      flags.push_back(absl::StrCat("--zk-secure-port=", secure_[id]));
+      flags.push_back(absl::StrCat("--zk-port=", plain_[id]));
       if (require_client_cert_) flags.push_back("--tls-require-client-cert");
       return flags;
     });
-    c_.set_client_tls(Files("alice"));
+    c_.set_client_tls(pki_.Files("alice"));
   }
 
-  std::string Pem(const std::string& name) const { return absl::StrCat(pki_, "/", name, ".pem"); }
-  std::string Key(const std::string& name) const { return absl::StrCat(pki_, "/", name, ".key"); }
-  TlsFiles Files(const std::string& name) const {
-    TlsFiles tls;
-    tls.ca = Pem("ca");
-    tls.cert = Pem(name);
-    tls.key = Key(name);
-    return tls;
-  }
+  std::string Pem(const std::string& name) const { return pki_.Pem(name); }
+  std::string Key(const std::string& name) const { return pki_.Key(name); }
   std::unique_ptr<TlsClient> Alice(uint64_t member) {
     return std::make_unique<TlsClient>(secure_[member], Pem("ca"), Pem("alice"), Key("alice"));
   }
@@ -159,7 +146,7 @@ class ZkSecurePort : public ::testing::Test {
   }
 
   MetastoreCluster c_;
-  std::string pki_;
+  TestPki pki_{c_.dir() + "/pki"};
   std::map<uint64_t, int> secure_, plain_;
   bool require_client_cert_ = false;
 };
