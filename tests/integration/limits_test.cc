@@ -223,8 +223,8 @@ TEST(Limits, AMemberFullOfRequestsAnswersResourceExhaustedAndTheClientRetries) {
               std::string::npos)
         << st.error_message();
   }
-  EXPECT_GE(refused, 2) << "member " << full << " took more than 4 requests at once; answers:"
-                        << seen;
+  EXPECT_GE(refused, 2) << "member " << full
+                        << " took more than 4 requests at once; answers:" << seen;
   EXPECT_TRUE(patient->GetData("/meanwhile").ok());
 }
 
