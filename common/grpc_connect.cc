@@ -3,7 +3,10 @@
 #include <algorithm>
 
 #include "absl/random/random.h"
+#include "absl/strings/str_cat.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
 
 namespace warren {
 
@@ -19,6 +22,23 @@ std::shared_ptr<grpc::Channel> MemberChannel(const std::string& address, int max
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   return grpc::CreateCustomChannel(address, ChannelCredentials(tls), args);
+}
+
+absl::StatusOr<std::unique_ptr<grpc::Server>> ServeGrpc(
+    const std::string& address, const TlsFiles& tls, bool require_client_cert,
+    int max_message_bytes, const std::function<void(grpc::ServerBuilder&)>& add) {
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(address, ServerCredentials(tls, require_client_cert), &port);
+  builder.SetMaxReceiveMessageSize(max_message_bytes);
+  builder.SetMaxSendMessageSize(max_message_bytes);
+  add(builder);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on ", address, " (in use, or not a host:port?)"));
+  }
+  return server;
 }
 
 absl::Duration RetryBackoff(int attempt) {

@@ -1,11 +1,18 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/tls.h"
 #include "grpcpp/channel.h"
+
+namespace grpc {
+class Server;
+class ServerBuilder;
+}  // namespace grpc
 
 namespace warren {
 
@@ -15,6 +22,14 @@ namespace warren {
 // back (not after gRPC's default of up to two minutes).
 std::shared_ptr<grpc::Channel> MemberChannel(const std::string& address, int max_message_bytes,
                                              const TlsFiles& tls);
+
+// The other side: a gRPC server on `address`, plaintext or TLS as ServerCredentials(`tls`,
+// `require_client_cert`) says, taking messages of up to `max_message_bytes` both ways and
+// serving what `add` registers on its builder. Unavailable naming the address if it cannot
+// listen there.
+absl::StatusOr<std::unique_ptr<grpc::Server>> ServeGrpc(
+    const std::string& address, const TlsFiles& tls, bool require_client_cert,
+    int max_message_bytes, const std::function<void(grpc::ServerBuilder&)>& add);
 
 // How long to wait before attempt `attempt` + 1 of a request to a group whose leader may be
 // changing: 25 ms doubling to at most 250 ms, with ±20% jitter so that clients do not retry in

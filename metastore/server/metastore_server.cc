@@ -1,6 +1,7 @@
 #include "metastore/server/metastore_server.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/grpc_connect.h"
 #include "glog/logging.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
@@ -126,19 +127,11 @@ absl::StatusOr<std::unique_ptr<MetastoreServer>> MetastoreServer::Start(Metastor
   LOG(INFO) << "metastore member " << options.id << " serving on " << listen;
   if (!options.client_address.empty()) {
     server->client_door_ = std::make_unique<DoorService>(service, Door::kClients);
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort(options.client_address,
-                             ServerCredentials(options.tls, options.require_client_certs), &port);
-    builder.SetMaxReceiveMessageSize(raft::kMaxMessageBytes);
-    builder.SetMaxSendMessageSize(raft::kMaxMessageBytes);
-    builder.RegisterService(server->client_door_.get());
-    server->client_server_ = builder.BuildAndStart();
-    if (server->client_server_ == nullptr || port == 0) {
-      return absl::UnavailableError(absl::StrCat("cannot listen for clients on ",
-                                                 options.client_address,
-                                                 " (in use, or not a host:port?)"));
-    }
+    auto clients = ServeGrpc(
+        options.client_address, options.tls, options.require_client_certs, raft::kMaxMessageBytes,
+        [&](grpc::ServerBuilder& builder) { builder.RegisterService(server->client_door_.get()); });
+    if (!clients.ok()) return clients.status();
+    server->client_server_ = std::move(*clients);
     server->client_address_ = options.client_address;
     LOG(INFO) << "clients served on " << options.client_address << "; members and "
               << "administrators on " << listen;

@@ -2,6 +2,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/grpc_connect.h"
 #include "glog/logging.h"
 #include "grpcpp/grpcpp.h"
 #include "raft/server/client_service.h"
@@ -68,20 +69,18 @@ absl::Status RaftServer::Start() {
   }
   if (auto s = transport_->Start(this); !s.ok()) return s;
   if (!options_.listen_address.empty()) {
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort(options_.listen_address,
-                             ServerCredentials(options_.tls, options_.require_client_certs), &port);
-    builder.SetMaxReceiveMessageSize(kMaxMessageBytes);
-    builder.SetMaxSendMessageSize(kMaxMessageBytes);
-    if (options_.client_service) builder.RegisterService(client_service_.get());
-    for (grpc::Service* service : extra_services_) builder.RegisterService(service);
-    transport_->RegisterServices(&builder);
-    grpc_server_ = builder.BuildAndStart();
-    if (grpc_server_ == nullptr || port == 0) {
-      return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen_address,
-                                                 " (in use, or not a host:port?)"));
-    }
+    auto server = ServeGrpc(options_.listen_address, options_.tls, options_.require_client_certs,
+                            kMaxMessageBytes, [this](grpc::ServerBuilder& builder) {
+                              if (options_.client_service) {
+                                builder.RegisterService(client_service_.get());
+                              }
+                              for (grpc::Service* service : extra_services_) {
+                                builder.RegisterService(service);
+                              }
+                              transport_->RegisterServices(&builder);
+                            });
+    if (!server.ok()) return server.status();
+    grpc_server_ = std::move(*server);
   }
   std::lock_guard lock(mu_);
   started_ = true;
