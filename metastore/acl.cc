@@ -260,11 +260,13 @@ absl::StatusOr<AclList> FixupAcl(const AclField& acl, const IdField& caller,
   return out;
 }
 
+bool IsSuperuser(const IdField& caller) {
+  return std::any_of(caller.begin(), caller.end(),
+                     [](const metastorepb::Id& id) { return id.scheme() == "super"; });
+}
+
 bool Permits(const AclList& acl, int32_t perms, const IdField& caller) {
-  if (acl.empty()) return true;
-  for (const auto& id : caller) {
-    if (id.scheme() == "super") return true;
-  }
+  if (acl.empty() || IsSuperuser(caller)) return true;
   for (const auto& a : acl) {
     if ((a.perms() & perms) == 0) continue;
     if (a.id().scheme() == "world" && a.id().id() == "anyone") return true;

@@ -52,6 +52,8 @@ absl::StatusOr<AclList> FixupAcl(const AclField& acl, const IdField& caller, std
 // with one of the bits grants them to world:anyone, to ip callers within its address and
 // prefix, and to callers with exactly its scheme and id.
 bool Permits(const AclList& acl, int32_t perms, const IdField& caller);
+// Whether `caller` holds the superuser's identity (`super`), which passes every check.
+bool IsSuperuser(const IdField& caller);
 // The same as a status: NoAuth naming the op's `path` and the node `on` whose ACL refused.
 absl::Status CheckAcl(const AclList& acl, int32_t perms, const IdField& caller,
                       std::string_view path, std::string_view on);

@@ -4,6 +4,7 @@
 #include <array>
 
 #include "absl/strings/str_cat.h"
+#include "metastore/server/refused_stream.h"
 
 namespace warren::metastore {
 namespace {
@@ -18,14 +19,6 @@ template <size_t N>
 bool Among(const std::array<std::string_view, N>& methods, std::string_view method) {
   return std::find(methods.begin(), methods.end(), method) != methods.end();
 }
-
-// A streaming call refused before anything was read.
-template <class Reactor>
-class Refused : public Reactor {
- public:
-  explicit Refused(const grpc::Status& why) { this->Finish(why); }
-  void OnDone() override { delete this; }
-};
 
 }  // namespace
 
@@ -56,7 +49,7 @@ grpc::ServerUnaryReactor* DoorService::RefuseUnary(grpc::CallbackServerContext* 
 grpc::ServerBidiReactor<metastorepb::SessionRequest, metastorepb::SessionEvent>*
 DoorService::Session(grpc::CallbackServerContext* ctx) {
   if (!DoorServes(door_, "Session")) {
-    return new Refused<
+    return new RefusedStream<
         grpc::ServerBidiReactor<metastorepb::SessionRequest, metastorepb::SessionEvent>>(
         Refusal("Session"));
   }
@@ -66,7 +59,7 @@ DoorService::Session(grpc::CallbackServerContext* ctx) {
 grpc::ServerWriteReactor<metastorepb::BackupChunk>* DoorService::Backup(
     grpc::CallbackServerContext* ctx, const metastorepb::BackupRequest* req) {
   if (!DoorServes(door_, "Backup")) {
-    return new Refused<grpc::ServerWriteReactor<metastorepb::BackupChunk>>(Refusal("Backup"));
+    return new RefusedStream<grpc::ServerWriteReactor<metastorepb::BackupChunk>>(Refusal("Backup"));
   }
   return inner_->Backup(ctx, req);
 }

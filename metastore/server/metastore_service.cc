@@ -8,6 +8,7 @@
 #include "metastore/server/backup_stream.h"
 #include "metastore/server/caller_identity.h"
 #include "metastore/server/keep_alive_batch.h"
+#include "metastore/server/refused_stream.h"
 #include "metastore/server/session_stream.h"
 #include "metastore/server/sessions_by_address.h"
 #include "metastore/session_secret.h"
@@ -15,13 +16,6 @@
 
 namespace warren::metastore {
 namespace {
-
-// A Backup call refused before anything was read.
-class RefusedBackup : public grpc::ServerWriteReactor<metastorepb::BackupChunk> {
- public:
-  explicit RefusedBackup(const grpc::Status& why) { Finish(why); }
-  void OnDone() override { delete this; }
-};
 
 metastorepb::Error ErrorForRaftStatus(absl::StatusCode code) {
   switch (code) {
@@ -99,14 +93,6 @@ bool AuthFailed(const absl::StatusOr<IdField>& auth, grpc::ServerUnaryReactor* r
   Answer(reactor, timer, resp->header());
   return true;
 }
-
-// A Session stream refused before anything was read.
-class RefusedSession
-    : public grpc::ServerBidiReactor<metastorepb::SessionRequest, metastorepb::SessionEvent> {
- public:
-  explicit RefusedSession(const grpc::Status& why) { Finish(why); }
-  void OnDone() override { delete this; }
-};
 
 }  // namespace
 
@@ -663,7 +649,8 @@ grpc::ServerBidiReactor<metastorepb::SessionRequest, metastorepb::SessionEvent>*
 MetastoreService::Session(grpc::CallbackServerContext* ctx) {
   auto auth = CallerIdentities(*ctx, super_digest_);
   if (!auth.ok()) {
-    return new RefusedSession(
+    return new RefusedStream<
+        grpc::ServerBidiReactor<metastorepb::SessionRequest, metastorepb::SessionEvent>>(
         grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(auth.status().message())));
   }
   auto* stream = new SessionStream(this, *std::move(auth));
@@ -743,7 +730,8 @@ grpc::ServerUnaryReactor* MetastoreService::TakeSnapshot(grpc::CallbackServerCon
 
 grpc::ServerWriteReactor<metastorepb::BackupChunk>* MetastoreService::Backup(
     grpc::CallbackServerContext* ctx, const metastorepb::BackupRequest*) {
-  if (auto s = CheckAdmin(*ctx, "Backup"); !s.ok()) return new RefusedBackup(s);
+  if (auto s = CheckAdmin(*ctx, "Backup"); !s.ok())
+    return new RefusedStream<grpc::ServerWriteReactor<metastorepb::BackupChunk>>(s);
   return new BackupStream(division_);
 }
 
@@ -774,9 +762,7 @@ grpc::Status MetastoreService::CheckAdmin(const grpc::CallbackServerContext& ctx
   if (!ids.ok()) {
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(ids.status().message()));
   }
-  for (const auto& id : *ids) {
-    if (id.scheme() == "super") return grpc::Status::OK;
-  }
+  if (IsSuperuser(*ids)) return grpc::Status::OK;
   LOG_EVERY_T(WARNING, 1.0) << "refused " << what << " to "
                             << (name.empty() ? "a client without a certificate" : "CN " + name);
   return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,

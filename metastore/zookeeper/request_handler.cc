@@ -902,9 +902,7 @@ void RequestHandler::Reconfig(int32_t xid, JuteReader& r) {
   const std::string new_members = r.String();
   const int64_t config_id = r.Long();
   if (!r.ok()) return Malformed(xid, "a truncated reconfig request");
-  const bool super = std::any_of(auth_.begin(), auth_.end(),
-                                 [](const metastorepb::Id& id) { return id.scheme() == "super"; });
-  if (!super) {
+  if (!metastore::IsSuperuser(auth_)) {
     Reply(xid, Applied(), err::kNoAuth);
     return Finished();
   }
