@@ -227,6 +227,14 @@ TEST(FollowerSessions, ALeaderOnlyClientKeepsItsStreamAtTheLeader) {
   ASSERT_TRUE(client->StartSession(absl::Seconds(10)).ok());
   ASSERT_TRUE(client->Create("/eph", "", kEphemeral).ok());
   EXPECT_EQ(client->member(), c.Address(leader));
+  // The stream attaches on the client's session thread, after StartSession returns.
+  EXPECT_TRUE(Eventually(
+      [&] {
+        auto status = client->MemberStatus(c.Address(leader), absl::Seconds(5));
+        return status.ok() && status->streams() == 1;
+      },
+      absl::Seconds(10)))
+      << "no stream at the leader";
   for (uint64_t id = 1; id <= 3; ++id) {
     auto status = client->MemberStatus(c.Address(id), absl::Seconds(5));
     ASSERT_TRUE(status.ok());
