@@ -10,7 +10,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 
-echo "== build (RelWithDebInfo) $(date -u +%T)"
+# Each phase's header says when it began and how much disk is left: a member that cannot
+# write its data directory fails in ways that look like bugs.
+phase() { echo "== $* ($(date -u +%T), $(df -h --output=avail . | tail -1 | tr -d ' ') free)"; }
+
+phase "build (RelWithDebInfo)"
 scripts/build.sh build
 
 # The sanitized build compiles at the lowest priority while the tests above run: most of their
@@ -29,10 +33,10 @@ setsid nice -n 19 scripts/fuzz.sh --build-only > build-fuzz.log 2>&1 &
 fuzz_build=$!
 trap 'kill -- -$asan_build -$fuzz_build 2>/dev/null || true' EXIT
 
-echo "== test (RelWithDebInfo) $(date -u +%T)"
+phase "test (RelWithDebInfo)"
 (cd build && ctest --output-on-failure -j "$(nproc)")
 
-echo "== fuzz every decoder of outside bytes (libFuzzer, from the committed corpora) $(date -u +%T)"
+phase "fuzz every decoder of outside bytes (libFuzzer, from the committed corpora)"
 if ! wait $fuzz_build; then
   tail -50 build-fuzz.log
   echo "building the fuzzers failed (build-fuzz.log)"
@@ -41,7 +45,7 @@ fi
 # The path fuzzer's coverage is flat within seconds, the log's within ten.
 scripts/fuzz.sh 15 zk_request:30 metastore_apply peer_message snapshot log_recovery:10 path:5
 
-echo "== wait for the sanitized build $(date -u +%T)"
+phase "wait for the sanitized build"
 if ! wait $asan_build; then
   tail -50 build-asan.log
   echo "the build under ASan + UBSan failed (build-asan.log)"
@@ -49,7 +53,7 @@ if ! wait $asan_build; then
 fi
 trap - EXIT
 
-echo "== test under ASan + UBSan $(date -u +%T)"
+phase "test under ASan + UBSan"
 # ZooKeeper's own clients (kazoo, zkCli, Java: label `clients`) and the installed package
 # (label `install`) run once, above: under the sanitizers the port is driven by the C client's
 # test, its unit tests and the fuzzer's corpus.
