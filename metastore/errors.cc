@@ -37,6 +37,8 @@ absl::StatusCode CodeFor(metastorepb::Error e) {
       return absl::StatusCode::kInvalidArgument;
     case metastorepb::AUTH_FAILED:
       return absl::StatusCode::kUnauthenticated;
+    case metastorepb::QUOTA_EXCEEDED:
+      return absl::StatusCode::kResourceExhausted;
     default:
       return absl::StatusCode::kFailedPrecondition;
   }
@@ -86,6 +88,8 @@ const char* ErrorName(metastorepb::Error e) {
       return "InvalidACL";
     case metastorepb::AUTH_FAILED:
       return "AuthFailed";
+    case metastorepb::QUOTA_EXCEEDED:
+      return "QuotaExceeded";
     default:
       return "SystemError";
   }

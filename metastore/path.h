@@ -12,8 +12,8 @@ namespace warren::metastore {
 // private-use code points. Errors are InvalidPath naming the path and the problem.
 absl::Status ValidatePath(std::string_view path);
 
-// ZooKeeper's system nodes, which every tree has and no client write may touch (Warren keeps
-// no quotas there, and the configuration is the Raft group's own).
+// ZooKeeper's system nodes, which every tree has and no client write may touch: clients write
+// only below /zookeeper/quota (metastore/quota.h); the configuration is the Raft group's own.
 inline constexpr std::string_view kSystemNodes[] = {"/zookeeper", "/zookeeper/quota",
                                                     "/zookeeper/config"};
 inline constexpr std::string_view kConfigNode = "/zookeeper/config";

@@ -7,6 +7,7 @@
 #include "metastore/acl.h"
 #include "metastore/errors.h"
 #include "metastore/path.h"
+#include "metastore/quota.h"
 
 namespace warren::metastore {
 namespace {
@@ -28,9 +29,12 @@ absl::Status ValidateData(const std::string& data, std::string_view path, const 
       path, absl::StrCat("data is ", data.size(), " bytes; the limit is ", limits.max_data_bytes));
 }
 
+// Below /zookeeper, clients write only the quota nodes (metastore/quota.h).
 absl::Status NotSystem(std::string_view path) {
-  if (!IsSystemPath(path)) return absl::OkStatus();
-  return BadArguments(path, "/zookeeper and what lies below it are the system's, read-only");
+  if (!IsSystemPath(path) || IsQuotaPath(path)) return absl::OkStatus();
+  return BadArguments(path,
+                      "/zookeeper and what lies below it are the system's, read-only, but for "
+                      "the quotas below /zookeeper/quota");
 }
 
 absl::Status ValidateCreate(const metastorepb::CreateRequest& c, const Limits& limits) {

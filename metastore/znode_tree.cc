@@ -7,6 +7,7 @@
 #include "glog/logging.h"
 #include "metastore/errors.h"
 #include "metastore/path.h"
+#include "metastore/quota.h"
 #include "metastore/session_secret.h"
 #include "metastore/tree_storage.h"
 #include "raft/log/file_util.h"
@@ -141,6 +142,7 @@ void ZNodeTree::Reset() {
   ephemerals_.clear();
   containers_.clear();
   ttl_nodes_.clear();
+  quota_subjects_.clear();
   acls_.Clear();
   pending_->Clear();
   pending_events_.clear();
@@ -443,6 +445,7 @@ absl::StatusOr<metastorepb::OpResult> ZNodeTree::Create(Txn& txn,
         absl::StrCat(path, " (", parent_path, " has ", parent->children.size(),
                      " children; the limit is ", txn.max_children, " (--max-children-per-node))"));
   }
+  if (auto s = CheckQuota(path, 1, static_cast<int64_t>(c.data().size())); !s.ok()) return s;
 
   SaveStat(txn, parent_path);
   parent->stat.set_cversion(Increment(parent->stat.cversion()));
@@ -472,6 +475,9 @@ absl::StatusOr<metastorepb::OpResult> ZNodeTree::Create(Txn& txn,
   txn.touched.insert(path);
   txn.events.push_back(Event(metastorepb::NODE_CREATED, path, txn.zxid));
   txn.events.push_back(Event(metastorepb::NODE_CHILDREN_CHANGED, parent_path, txn.zxid));
+  CountInQuota(txn, path, 1, static_cast<int64_t>(c.data().size()));
+  if (auto subject = QuotaSubjectOfLimits(path); subject.has_value()) RecountQuota(txn, *subject);
+  if (auto subject = QuotaSubjectOfStats(path); subject.has_value()) RecountQuota(txn, *subject);
   return result;
 }
 
@@ -496,6 +502,7 @@ absl::Status ZNodeTree::Delete(Txn& txn, const std::string& path, bool has_versi
 }
 
 void ZNodeTree::RemoveNode(Txn& txn, const std::string& path) {
+  CountInQuota(txn, path, -1, -static_cast<int64_t>(Find(path)->data.size()));
   std::string parent_path(ParentOf(path));
   Node* parent = Find(parent_path);
   SaveStat(txn, parent_path);
@@ -524,9 +531,13 @@ absl::StatusOr<metastorepb::Stat> ZNodeTree::SetData(Txn& txn,
   if (!VersionMatches(s.has_version(), s.version(), node->stat.version())) {
     return BadVersion(s.path(), s.version(), node->stat.version());
   }
+  const int64_t growth =
+      static_cast<int64_t>(s.data().size()) - static_cast<int64_t>(node->data.size());
+  if (auto st = CheckQuota(s.path(), 0, growth); !st.ok()) return st;
   SaveStat(txn, s.path());
   txn.undo.push_back(Undo{Undo::kData, s.path(), {}});
   txn.undo.back().node.data = ReplaceData(*node, s.data());
+  CountInQuota(txn, s.path(), 0, growth);
   auto& st = node->stat;
   st.set_version(Increment(st.version()));
   st.set_mzxid(txn.zxid);
@@ -692,6 +703,13 @@ void ZNodeTree::Index(const std::string& path, const Node& node, bool add) {
   }
   if (node.container) update(containers_);
   if (node.ttl_ms > 0) update(ttl_nodes_);
+  if (auto subject = QuotaSubjectOfLimits(path); subject.has_value()) {
+    if (add) {
+      quota_subjects_.emplace(*subject);
+    } else if (auto it = quota_subjects_.find(*subject); it != quota_subjects_.end()) {
+      quota_subjects_.erase(it);
+    }
+  }
 }
 
 const ZNodeTree::Node* ZNodeTree::Find(std::string_view path) const {

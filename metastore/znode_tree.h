@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -175,6 +176,18 @@ class ZNodeTree : public StateMachine {
   void Commit(Txn& txn);
   void Stage(const Txn& txn);
   void Index(const std::string& path, const Node& node, bool add);
+
+  // Quotas (znode_tree_quota.cc, metastore/quota.h). The subtree whose quota counts `path`:
+  // its deepest ancestor-or-self with a limits node; nullopt if none does.
+  std::optional<std::string_view> QuotaSubjectOf(std::string_view path) const;
+  // QuotaExceeded if adding `count` nodes and `bytes` of data at `path` would take its
+  // quota's subtree past a hard limit; past a soft limit, a warning in the log.
+  absl::Status CheckQuota(std::string_view path, int64_t count, int64_t bytes) const;
+  // Counts a change at `path` in its quota's stats node.
+  void CountInQuota(Txn& txn, std::string_view path, int64_t count, int64_t bytes);
+  // Counts `subject`'s subtree afresh into its stats node, once it has both quota nodes.
+  void RecountQuota(Txn& txn, std::string_view subject);
+  void WriteQuotaStats(Txn& txn, const std::string& stats_path, int64_t count, int64_t bytes);
   bool IsIdle(const Node& node, int64_t now_ms) const;
 
   metastorepb::QueryReply RunQuery(const metastorepb::Query& q);
@@ -200,6 +213,7 @@ class ZNodeTree : public StateMachine {
   std::map<uint64_t, std::set<std::string>> ephemerals_;  // session -> paths
   std::set<std::string> containers_;
   std::set<std::string> ttl_nodes_;
+  std::set<std::string, std::less<>> quota_subjects_;  // subtrees with a limits node
   AclTable acls_;
 };
 

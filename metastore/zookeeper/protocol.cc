@@ -117,6 +117,8 @@ int32_t CodeOf(metastorepb::Error e) {
       return err::kInvalidAcl;
     case metastorepb::AUTH_FAILED:
       return err::kAuthFailed;
+    case metastorepb::QUOTA_EXCEEDED:
+      return err::kQuotaExceeded;
     case metastorepb::RUNTIME_INCONSISTENCY:
       return err::kRuntimeInconsistency;
     case metastorepb::OPERATION_TIMEOUT:

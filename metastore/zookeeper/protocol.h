@@ -70,6 +70,7 @@ inline constexpr int32_t kInvalidAcl = -114;
 inline constexpr int32_t kAuthFailed = -115;
 inline constexpr int32_t kSessionMoved = -118;
 inline constexpr int32_t kNoWatcher = -121;
+inline constexpr int32_t kQuotaExceeded = -125;
 }  // namespace err
 
 // Reserved xids of replies the server sends unasked or for special requests.

@@ -155,6 +155,8 @@ metrics::Outcome OutcomeOf(int32_t code) {
       return metastorepb::INVALID_ACL;
     case err::kAuthFailed:
       return metastorepb::AUTH_FAILED;
+    case err::kQuotaExceeded:
+      return metastorepb::QUOTA_EXCEEDED;
     case err::kSessionMoved:
       return metastorepb::SESSION_MOVED;
     case err::kNoWatcher:

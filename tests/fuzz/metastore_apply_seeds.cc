@@ -1,5 +1,5 @@
 // The metastore apply fuzzer's seeds: a session with each kind of node, each write op, a multi
-// that fails half-way, ACLs, housekeeping, and entries that are not commands.
+// that fails half-way, ACLs, housekeeping, quotas, and entries that are not commands.
 #include <string>
 
 #include "metastore/ops.h"
@@ -91,6 +91,15 @@ std::vector<std::pair<std::string, std::string>> Seeds() {
       Seed("not-commands", {Record{0, "\xff\xff garbage"}, Entry(unknown), Record{0, ""}}),
       Seed("invalid-paths", {Multi({CreateOp("a//b")}), Multi({CreateOp("/zookeeper/x")}),
                              Multi({DeleteOp("/")}), Multi({SetOp("/zookeeper/config", "")})}),
+      Seed("quotas",
+           {Multi({CreateOp("/q", "data"), CreateOp("/zookeeper/quota/q"),
+                   CreateOp("/zookeeper/quota/q/zookeeper_limits",
+                            "count=2,bytes=-1=;byteHardLimit=12;countHardLimit=3"),
+                   CreateOp("/zookeeper/quota/q/zookeeper_stats", "count=0,bytes=0")}),
+            Multi({CreateOp("/q/a", "1234")}), Multi({CreateOp("/q/b")}),
+            Multi({SetOp("/q/a", "123456789")}), Multi({CreateOp("/q/a/c"), DeleteOp("/q/b")}),
+            PersistRecord(), Multi({DeleteOp("/zookeeper/quota/q/zookeeper_limits")}),
+            Multi({CreateOp("/q/d")})}),
   };
 }
 

@@ -503,5 +503,25 @@ TEST_F(AclTreeTest, AclsSurviveRestartAndSnapshotRestore) {
   expect_acls("restored");
 }
 
+// /zookeeper/quota is open, as in ZooKeeper; an ACL on it keeps quotas to its owner, restarts
+// included.
+TEST_F(AclTreeTest, AnAclOnZooKeepersQuotaNodeKeepsQuotasToItsOwner) {
+  ASSERT_EQ(As({kBob}, {CreateOp("/zookeeper/quota/bobs")}).error(), metastorepb::OK);
+  ASSERT_EQ(As(kNobody, {SetAclOp("/zookeeper/quota", {For(kPermAll, kAlice), Anyone(kPermRead)})})
+                .error(),
+            metastorepb::OK);
+  auto expect_only_alice = [&](const char* when) {
+    EXPECT_EQ(As({kBob}, {CreateOp("/zookeeper/quota/app")}).error(), metastorepb::NO_AUTH) << when;
+    EXPECT_EQ(As({kBob}, {DeleteOp("/zookeeper/quota/bobs")}).error(), metastorepb::NO_AUTH)
+        << when;
+    EXPECT_EQ(GetAs({kBob}, "/zookeeper/quota").error(), metastorepb::OK) << when;
+  };
+  expect_only_alice("set");
+  ASSERT_TRUE(tree_->Persist(index_, {}).ok());
+  Reopen();
+  expect_only_alice("after a restart");
+  EXPECT_EQ(As({kAlice}, {CreateOp("/zookeeper/quota/app")}).error(), metastorepb::OK);
+}
+
 }  // namespace
 }  // namespace warren::metastore

@@ -1,9 +1,10 @@
 """Drives a 3-member quorum through zkCli.sh, ZooKeeper's own Java command-line client.
 
-Two zkCli processes in all (each JVM costs about a second to start):
+Three zkCli processes in all (each JVM costs about a second to start):
   * one batch of commands fed through stdin: create (plain, -e, -s, -e -s), ls, ls -s, get,
     get -s, set -v, stat, delete (-v), deleteall, getAcl, the errors zkCli reports, and the
     one-shot watches of get -w, ls -w and stat -w, each firing exactly once;
+  * one batch of setquota, listquota and delquota, hard limits refusing writes;
   * one interactive zkCli holding an ephemeral and three watches while the member it is
     connected to is SIGKILLed: it must reconnect elsewhere with the same session, keep the
     ephemeral, answer the next command, and have its watches fire for the changes made after
@@ -242,6 +243,51 @@ class ZkCliTest(unittest.TestCase):
         self.kazoo.sync("/")
         self.assertIsNone(self.kazoo.exists("/zkcli"))
 
+    def test_quotas(self):
+        """setquota, listquota and delquota: the stats node counts the subtree (the node itself
+        among it), a hard limit refuses the write that would pass it, a soft one only warns.
+        (ZooKeeper enforces hard limits with zookeeper.enforceQuota=true; Warren always.)"""
+        limits = "/zookeeper/quota/zq/zookeeper_limits"
+        script = [
+            ("create /zq 12345", ["Created /zq"]),
+            ("create /zq/a ab", ["Created /zq/a"]),
+            ("setquota -N 4 /zq", []),
+            ("listquota /zq", [f"absolute path is {limits}",
+                               "Output quota for /zq "
+                               "count=-1,bytes=-1=;byteHardLimit=-1;countHardLimit=4",
+                               "Output stat for /zq count=2,bytes=7"]),
+            ("create /zq/b", ["Created /zq/b"]),
+            ("create /zq/c", ["Created /zq/c"]),
+            ("create /zq/d", ["Quota has exceeded : /zq/d"]),
+            ("setquota -B 10 /zq", []),
+            ("set /zq/a abcd", []),
+            ("set /zq/a abcdefgh", ["Quota has exceeded : /zq/a"]),
+            ("get /zq/a", ["abcd"]),
+            ("delquota -N /zq", []),
+            ("create /zq/d", ["Created /zq/d"]),
+            ("listquota /zq", [f"absolute path is {limits}",
+                               "Output quota for /zq "
+                               "count=-1,bytes=-1=;byteHardLimit=10;countHardLimit=-1",
+                               "Output stat for /zq count=5,bytes=9"]),
+            ("setquota -n 5 /zq", []),
+            ("create /zq/soft", ["Created /zq/soft"]),  # past the soft limit: a warning only
+            ("delquota /zq", []),
+            ("listquota /zq", [f"absolute path is {limits}", "quota for /zq does not exist."]),
+            ("create /zq/e 0123456789abcdef", ["Created /zq/e"]),
+            ("ls /zookeeper/quota", ["[]"]),
+            ("setquota -n 1 /zookeeper/quota",
+             ["cannot set a quota under the path: /zookeeper/quota"]),
+            ("deleteall /zq", []),
+        ]
+        outputs, _ = run_batch([command for command, _ in script])
+        for (command, expected), out in zip(script, outputs):
+            with self.subTest(command=command):
+                self.assertEqual(out, expected)
+        if QUORUM.kind == "warren":
+            eventually(lambda: any("Quota exceeded: /zq [count 6, soft limit 5]"
+                                   in QUORUM.log_tail(i, 200) for i in QUORUM.members()),
+                       WAIT_S, "a member to warn of the soft limit in its log")
+
     def _check_ls_s(self, out, children):
         self.assertRegex(out[0], children)
         stat = parse_stat(out)
@@ -332,7 +378,9 @@ def main():
     def use(quorum):
         global QUORUM
         QUORUM = quorum
-    run_suite(__doc__.split("\n")[0], 7730, "/tmp/warren-zkcli-test", use)
+    # ZooKeeper enforces hard quotas only when told to; Warren always does.
+    run_suite(__doc__.split("\n")[0], 7730, "/tmp/warren-zkcli-test", use,
+              zookeeper_props=["zookeeper.enforceQuota=true"])
 
 
 if __name__ == "__main__":
