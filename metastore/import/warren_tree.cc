@@ -6,6 +6,7 @@
 #include "metastore/acl.h"
 #include "metastore/import/zk_password.h"
 #include "metastore/path.h"
+#include "metastore/quota.h"
 #include "metastore/tree_storage.h"
 #include "proto/metastore.pb.h"
 #include "raft/log/file_util.h"
@@ -17,11 +18,38 @@ namespace {
 
 constexpr size_t kBatchBytes = 8 << 20;
 
+// What is imported: every node but ZooKeeper's own, and of those the quotas, which Warren keeps
+// as ZooKeeper does (metastore/quota.h). /zookeeper itself each member makes afresh.
+bool Imported(std::string_view path) {
+  return !IsSystemPath(path) || path == kQuotaNode || IsQuotaPath(path);
+}
+
+// ZooKeeper counts its quotas' usage afresh when it loads a snapshot (DataTree.setupQuota), and
+// the transactions replayed after the snapshot were not counted: so is a stats node's usage here.
+std::string RecountedStats(const ZkTree& tree, std::string_view subject, const std::string& data) {
+  QuotaFields stats = QuotaFields::Parse(data);
+  int64_t count = 0;
+  int64_t bytes = 0;
+  auto add = [&](const ZkNode& node) {
+    ++count;
+    bytes += static_cast<int64_t>(node.data.size());
+  };
+  if (auto it = tree.nodes().find(std::string(subject)); it != tree.nodes().end()) add(it->second);
+  const std::string prefix = absl::StrCat(std::string(subject), "/");
+  for (auto it = tree.nodes().lower_bound(prefix);
+       it != tree.nodes().end() && it->first.starts_with(prefix); ++it) {
+    add(it->second);
+  }
+  stats.set_count(count);
+  stats.set_bytes(bytes);
+  return stats.Format();
+}
+
 bool IsOpenAcl(const std::vector<ZkAcl>& acl) {
   return acl.size() == 1 && acl[0] == ZkAcl{kPermAll, "world", "anyone"};
 }
 
-metastorepb::StoredNode ToStored(const std::string& path, const ZkNode& n,
+metastorepb::StoredNode ToStored(const ZkTree& tree, const std::string& path, const ZkNode& n,
                                  WarrenTreeCounts* counts) {
   metastorepb::StoredNode out;
   metastorepb::Stat* st = out.mutable_stat();
@@ -39,10 +67,9 @@ metastorepb::StoredNode ToStored(const std::string& path, const ZkNode& n,
   st->set_cversion(static_cast<int32_t>(shown));
   st->set_sequence_offset(static_cast<int32_t>(shown - stored));
   st->set_aversion(n.stat.aversion);
-  st->set_data_length(static_cast<int32_t>(n.data.size()));
   int32_t children = 0;
   for (const std::string& name : n.children) {
-    if (!IsSystemPath(ChildPath(path, name))) ++children;
+    if (Imported(ChildPath(path, name))) ++children;
   }
   // Warren's root always has /zookeeper, made afresh by each member.
   st->set_num_children(path == "/" ? children + 1 : children);
@@ -58,6 +85,11 @@ metastorepb::StoredNode ToStored(const std::string& path, const ZkNode& n,
     ++counts->ephemerals;
   }
   out.set_data(n.data);
+  if (auto subject = QuotaSubjectOfStats(path);
+      subject.has_value() && tree.nodes().contains(QuotaLimitsPath(*subject))) {
+    out.set_data(RecountedStats(tree, *subject, n.data));
+  }
+  st->set_data_length(static_cast<int32_t>(out.data().size()));
   if (!IsOpenAcl(n.acl)) {
     for (const ZkAcl& a : n.acl) {
       metastorepb::Acl* acl = out.add_acl();
@@ -93,9 +125,9 @@ absl::StatusOr<WarrenTreeCounts> WriteWarrenTree(const ZkTree& tree, uint64_t in
     return absl::OkStatus();
   };
   for (const auto& [path, node] : tree.nodes()) {
-    if (IsSystemPath(path)) continue;
-    batch.Put(NodeKey(path), ToStored(path, node, &counts).SerializeAsString());
-    ++counts.nodes;
+    if (!Imported(path)) continue;
+    batch.Put(NodeKey(path), ToStored(tree, path, node, &counts).SerializeAsString());
+    if (!IsSystemPath(path)) ++counts.nodes;
     if (auto s = flush(false); !s.ok()) return s;
   }
   for (const auto& [id, timeout] : tree.sessions()) {

@@ -76,7 +76,8 @@ def create_ttl(client, path, ttl_ms, value=b"", sequential=False):
 
 
 def dump(client):
-    """Every node but /zookeeper and below: path -> (data, stat, ACL)."""
+    """Every node but /zookeeper and below, and the quotas below /zookeeper/quota:
+    path -> (data, stat, ACL)."""
     nodes = {}
 
     def walk(path):
@@ -90,6 +91,7 @@ def dump(client):
             if child_path != "/zookeeper":
                 walk(child_path)
     walk("/")
+    walk("/zookeeper/quota")
     return nodes
 
 
@@ -162,9 +164,16 @@ class ImportCase:
         self.zk.start()
         a = self.client(auth_data=[("digest", "admin:secret")])
         a.create("/app", b"root data")
+        # A quota on /app, its stats node made before its limits node: ZooKeeper counts the
+        # subtree when the stats node is made and then only once the limits node is there, so
+        # the creates between are missing from its usage until it restarts and counts afresh.
+        # The import must count as that restart does.
+        a.create("/zookeeper/quota/app/zookeeper_stats", b"count=0,bytes=0", makepath=True)
         a.create("/app/binary", bytes([0, 1, 0, 255, 254, 0]))
         a.create("/app/empty", b"")
         a.create("/app/null", None)
+        a.create("/zookeeper/quota/app/zookeeper_limits",
+                 b"count=-1,bytes=-1=;byteHardLimit=-1;countHardLimit=1000")
         a.create("/deep/a/b/c/d/e/f/g/h/i/j", b"deep", makepath=True)
         a.create("/seq")
         for i in range(6):
@@ -331,6 +340,15 @@ def check_case(test, case):
     test.assertGreaterEqual(case.report["index"], max_zxid(case.expected))
     case.start_warrend()
 
+    # /app's quota usage: what ZooKeeper shows after a restart, the subtree counted afresh.
+    stats = "/zookeeper/quota/app/zookeeper_stats"
+    subtree = [n for p, n in case.expected.items() if p == "/app" or p.startswith("/app/")]
+    recounted = f"count={len(subtree)},bytes={sum(len(n[0]) for n in subtree)}".encode()
+    data, stat, acl = case.expected[stats]
+    test.assertNotEqual(data, recounted, "ZooKeeper's running count should have missed some")
+    stat = stat[:8] + (len(recounted),) + stat[9:]  # dataLength
+    case.expected[stats] = (recounted, stat, acl)
+
     reader = case.client(auth_data=[("digest", "admin:secret")])
     got = dump(reader)
     test.assertEqual(sorted(got), sorted(case.expected))
@@ -344,6 +362,12 @@ def check_case(test, case):
     # ZooKeeper numbers sequential nodes by the creates under the parent, not by the cversion
     # it shows (creates and deletes): the next one is the name it gave.
     test.assertEqual(reader.create("/seq/item-", b"", sequence=True), zookeeper_seq)
+    # The imported quota counts on: its usage grows with a create.
+    before = dict(f.split("=") for f in reader.get(stats)[0].decode().split(","))
+    reader.create("/app/after-import", b"12345")
+    after = dict(f.split("=") for f in reader.get(stats)[0].decode().split(","))
+    test.assertEqual((int(after["count"]), int(after["bytes"])),
+                     (int(before["count"]) + 1, int(before["bytes"]) + 5))
 
     # b reattaches to its session (kazoo sends the id and password ZooKeeper gave it).
     eventually(lambda: case.b.state == KazooState.CONNECTED and case.b.exists("/eph/b"),
