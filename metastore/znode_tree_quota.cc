@@ -2,6 +2,8 @@
 // the same writes to the same stats nodes, so the counts and the hard-limit refusals are the
 // same everywhere; they are nodes of the tree, so they are persisted, snapshotted and restored
 // with it, and a restart rebuilds the set of quota'd subtrees as it indexes the nodes it loads.
+#include <cstdint>
+
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
 #include "metastore/errors.h"
@@ -19,6 +21,13 @@ struct Usage {
 
 // One limit of a quota against what a change would make of the usage: true if past it.
 bool Past(int64_t limit, int64_t now) { return limit >= 0 && now > limit; }
+
+// A stats node holds whatever a client last wrote there: adding to it must not overflow.
+int64_t Plus(int64_t usage, int64_t change) {
+  int64_t sum;
+  if (!__builtin_add_overflow(usage, change, &sum)) return sum;
+  return change > 0 ? INT64_MAX : INT64_MIN;
+}
 
 }  // namespace
 
@@ -43,10 +52,10 @@ absl::Status ZNodeTree::CheckQuota(std::string_view path, int64_t count, int64_t
     const char* name;
     int64_t change, now, hard, soft;
   };
-  for (const Dimension& d :
-       {Dimension{"count", count, stats.count() + count, limits.count_hard_limit(), limits.count()},
-        Dimension{"bytes", bytes, stats.bytes() + bytes, limits.byte_hard_limit(),
-                  limits.bytes()}}) {
+  for (const Dimension& d : {Dimension{"count", count, Plus(stats.count(), count),
+                                       limits.count_hard_limit(), limits.count()},
+                             Dimension{"bytes", bytes, Plus(stats.bytes(), bytes),
+                                       limits.byte_hard_limit(), limits.bytes()}}) {
     if (d.change <= 0) continue;  // shrinking is always allowed, even past a limit
     if (Past(d.hard, d.now)) {
       return MetaError(
@@ -69,7 +78,7 @@ void ZNodeTree::CountInQuota(Txn& txn, std::string_view path, int64_t count, int
   const Node* stats_node = Find(stats_path);
   if (stats_node == nullptr) return;  // counted once it is created (RecountQuota)
   const QuotaFields stats = QuotaFields::Parse(stats_node->data);
-  WriteQuotaStats(txn, stats_path, stats.count() + count, stats.bytes() + bytes);
+  WriteQuotaStats(txn, stats_path, Plus(stats.count(), count), Plus(stats.bytes(), bytes));
 }
 
 void ZNodeTree::RecountQuota(Txn& txn, std::string_view subject) {

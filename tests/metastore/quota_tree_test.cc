@@ -127,6 +127,20 @@ TEST_F(QuotaTree, AMultiCountsOpByOpAndARefusedOneUndoesTheStatsToo) {
   EXPECT_EQ(stats_after.stat().data_length(), stats_before.stat().data_length());
 }
 
+TEST_F(QuotaTree, AStatsNodeAClientOverwroteCountsOnWithoutOverflowing) {
+  ASSERT_EQ(Create("/app").error(), metastorepb::OK);
+  SetQuota("/app", "count=5,bytes=-1");
+  ASSERT_EQ(SetData(QuotaStatsPath("/app"), "count=9223372036854775807,bytes=-9223372036854775808")
+                .error(),
+            metastorepb::OK);
+  ASSERT_EQ(Create("/app/a").error(), metastorepb::OK);
+  ASSERT_EQ(Delete("/app/a").error(), metastorepb::OK);
+  EXPECT_EQ(Stats("/app"), "count=9223372036854775806,bytes=-9223372036854775808");
+  ASSERT_EQ(SetData(QuotaLimitsPath("/app"), "count=-1,bytes=-1=;countHardLimit=10").error(),
+            metastorepb::OK);
+  EXPECT_EQ(Create("/app/b").error(), metastorepb::QUOTA_EXCEEDED);
+}
+
 TEST_F(QuotaTree, OnlyTheDeepestQuotaCountsANode) {
   ASSERT_EQ(Create("/a").error(), metastorepb::OK);
   ASSERT_EQ(Create("/a/b").error(), metastorepb::OK);
