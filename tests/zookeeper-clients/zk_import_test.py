@@ -5,8 +5,9 @@ transaction logs after the newest, while kazoo drives a workload: persistent, se
 ephemeral and ephemeral-sequential nodes, containers and TTL nodes (raw requests: kazoo 2.8
 has no call for them), binary, empty and null data, setData with versions, deletes, setACL
 with digest and world ACLs, a multi that commits and one that fails, sessions closed and
-sessions left open, deep paths. Every node (path, data, full stat, ACL) is dumped through
-kazoo; ZooKeeper is stopped (SIGKILL, as a crash leaves its logs; then again with a clean
+sessions left open, deep paths, a quota whose running count ZooKeeper got wrong (the import
+counts it afresh, as ZooKeeper's own restart does). Every node (path, data, full stat, ACL),
+the quota nodes among them, is dumped through kazoo; ZooKeeper is stopped (SIGKILL, as a crash leaves its logs; then again with a clean
 stop), `warren import-zk` converts its data directory, `warren check` passes on the result,
 and warrend started on it with --zk-port must show the same dump, node for node. Then: a new
 write's zxid is above every imported one; a sequential create under an imported parent gets
