@@ -325,14 +325,15 @@ metastorepb::CommandReply ZNodeTree::ApplyCommand(uint64_t index, const metastor
   return reply;
 }
 
-absl::Status ZNodeTree::CheckSession(const metastorepb::Command& cmd) const {
-  auto it = sessions_.find(cmd.session_id());
+template <typename Request>
+absl::Status ZNodeTree::CheckSession(const Request& request) const {
+  auto it = sessions_.find(request.session_id());
   if (it == sessions_.end()) {
-    return MetaError(metastorepb::SESSION_EXPIRED, SessionLabel(cmd.session_id()));
+    return MetaError(metastorepb::SESSION_EXPIRED, SessionLabel(request.session_id()));
   }
-  if (cmd.has_session_password() &&
-      !SessionPasswordMatches(it->second.password, cmd.session_password())) {
-    return WrongSessionPassword(cmd.session_id(), cmd.session_password());
+  if (request.has_session_password() &&
+      !SessionPasswordMatches(it->second.password, request.session_password())) {
+    return WrongSessionPassword(request.session_id(), request.session_password());
   }
   return absl::OkStatus();
 }
@@ -758,13 +759,7 @@ metastorepb::QueryReply ZNodeTree::RunQuery(const metastorepb::Query& q) {
                        absl::StrCat(path, " (a watch needs a session)"));
     }
     if (q.has_session_password()) {
-      auto it = sessions_.find(q.session_id());
-      if (it == sessions_.end()) {
-        return MetaError(metastorepb::SESSION_EXPIRED, SessionLabel(q.session_id()));
-      }
-      if (!SessionPasswordMatches(it->second.password, q.session_password())) {
-        return WrongSessionPassword(q.session_id(), q.session_password());
-      }
+      if (auto s = CheckSession(q); !s.ok()) return s;
     }
     return watches_->Add(q.session_id(), path, kind);
   };

@@ -155,9 +155,11 @@ class ZNodeTree : public StateMachine {
   // A path a client's read names: ValidatePath, then the path limits.
   absl::Status ValidateClientPath(std::string_view path) const;
   metastorepb::CommandReply ApplyCommand(uint64_t index, const metastorepb::Command& cmd);
-  // SessionExpired if cmd.session_id names no live session; AuthFailed if the command carries
-  // a password (Command.session_password) that is not the session's.
-  absl::Status CheckSession(const metastorepb::Command& cmd) const;
+  // SessionExpired if the request's session_id names no live session; AuthFailed if it carries
+  // a password (session_password) that is not the session's. `Request`: Command or Query
+  // (defined, and used, in znode_tree.cc).
+  template <typename Request>
+  absl::Status CheckSession(const Request& request) const;
   metastorepb::CommandReply ApplyMulti(Txn& txn, const metastorepb::MultiRequest& multi);
   absl::StatusOr<metastorepb::OpResult> ApplyOp(Txn& txn, const metastorepb::Op& op);
   absl::StatusOr<metastorepb::OpResult> Create(Txn& txn, const metastorepb::CreateRequest& c);
