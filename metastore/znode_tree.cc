@@ -446,7 +446,9 @@ absl::StatusOr<metastorepb::OpResult> ZNodeTree::Create(Txn& txn,
         absl::StrCat(path, " (", parent_path, " has ", parent->children.size(),
                      " children; the limit is ", txn.max_children, " (--max-children-per-node))"));
   }
-  if (auto s = CheckQuota(path, 1, static_cast<int64_t>(c.data().size())); !s.ok()) return s;
+  if (auto s = ChargeQuota(txn, path, 1, static_cast<int64_t>(c.data().size())); !s.ok()) {
+    return s;
+  }
 
   SaveStat(txn, parent_path);
   parent->stat.set_cversion(Increment(parent->stat.cversion()));
@@ -476,7 +478,6 @@ absl::StatusOr<metastorepb::OpResult> ZNodeTree::Create(Txn& txn,
   txn.touched.insert(path);
   txn.events.push_back(Event(metastorepb::NODE_CREATED, path, txn.zxid));
   txn.events.push_back(Event(metastorepb::NODE_CHILDREN_CHANGED, parent_path, txn.zxid));
-  CountInQuota(txn, path, 1, static_cast<int64_t>(c.data().size()));
   if (auto subject = QuotaSubjectOfLimits(path); subject.has_value()) RecountQuota(txn, *subject);
   if (auto subject = QuotaSubjectOfStats(path); subject.has_value()) RecountQuota(txn, *subject);
   return result;
@@ -503,7 +504,8 @@ absl::Status ZNodeTree::Delete(Txn& txn, const std::string& path, bool has_versi
 }
 
 void ZNodeTree::RemoveNode(Txn& txn, const std::string& path) {
-  CountInQuota(txn, path, -1, -static_cast<int64_t>(Find(path)->data.size()));
+  // A removal only shrinks its quota's subtree: never refused.
+  ChargeQuota(txn, path, -1, -static_cast<int64_t>(Find(path)->data.size())).IgnoreError();
   std::string parent_path(ParentOf(path));
   Node* parent = Find(parent_path);
   SaveStat(txn, parent_path);
@@ -534,11 +536,10 @@ absl::StatusOr<metastorepb::Stat> ZNodeTree::SetData(Txn& txn,
   }
   const int64_t growth =
       static_cast<int64_t>(s.data().size()) - static_cast<int64_t>(node->data.size());
-  if (auto st = CheckQuota(s.path(), 0, growth); !st.ok()) return st;
+  if (auto st = ChargeQuota(txn, s.path(), 0, growth); !st.ok()) return st;
   SaveStat(txn, s.path());
   txn.undo.push_back(Undo{Undo::kData, s.path(), {}});
   txn.undo.back().node.data = ReplaceData(*node, s.data());
-  CountInQuota(txn, s.path(), 0, growth);
   auto& st = node->stat;
   st.set_version(Increment(st.version()));
   st.set_mzxid(txn.zxid);

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "metastore/acl.h"
+#include "metastore/quota.h"
 #include "metastore/validate.h"
 #include "metastore/watch_manager.h"
 #include "proto/metastore.pb.h"
@@ -182,14 +183,13 @@ class ZNodeTree : public StateMachine {
   // Quotas (znode_tree_quota.cc, metastore/quota.h). The subtree whose quota counts `path`:
   // its deepest ancestor-or-self with a limits node; nullopt if none does.
   std::optional<std::string_view> QuotaSubjectOf(std::string_view path) const;
-  // QuotaExceeded if adding `count` nodes and `bytes` of data at `path` would take its
-  // quota's subtree past a hard limit; past a soft limit, a warning in the log.
-  absl::Status CheckQuota(std::string_view path, int64_t count, int64_t bytes) const;
-  // Counts a change at `path` in its quota's stats node.
-  void CountInQuota(Txn& txn, std::string_view path, int64_t count, int64_t bytes);
+  // Counts adding `count` nodes and `bytes` of data at `path` in its quota's stats node;
+  // QuotaExceeded, counting nothing, if that would take the subtree past a hard limit (a
+  // change that shrinks it never does); past a soft limit, a warning in the log.
+  absl::Status ChargeQuota(Txn& txn, std::string_view path, int64_t count, int64_t bytes);
   // Counts `subject`'s subtree afresh into its stats node, once it has both quota nodes.
   void RecountQuota(Txn& txn, std::string_view subject);
-  void WriteQuotaStats(Txn& txn, const std::string& stats_path, int64_t count, int64_t bytes);
+  void WriteQuotaStats(Txn& txn, const std::string& stats_path, const QuotaFields& stats);
   bool IsIdle(const Node& node, int64_t now_ms) const;
 
   metastorepb::QueryReply RunQuery(const metastorepb::Query& q);

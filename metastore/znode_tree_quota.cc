@@ -14,11 +14,6 @@
 namespace warren::metastore {
 namespace {
 
-struct Usage {
-  int64_t count = 0;
-  int64_t bytes = 0;
-};
-
 // One limit of a quota against what a change would make of the usage: true if past it.
 bool Past(int64_t limit, int64_t now) { return limit >= 0 && now > limit; }
 
@@ -39,23 +34,24 @@ std::optional<std::string_view> ZNodeTree::QuotaSubjectOf(std::string_view path)
   return std::nullopt;
 }
 
-absl::Status ZNodeTree::CheckQuota(std::string_view path, int64_t count, int64_t bytes) const {
+absl::Status ZNodeTree::ChargeQuota(Txn& txn, std::string_view path, int64_t count, int64_t bytes) {
   auto subject = QuotaSubjectOf(path);
-  if (!subject.has_value()) return absl::OkStatus();
+  if (!subject.has_value() || (count == 0 && bytes == 0)) return absl::OkStatus();
+  const std::string stats_path = QuotaStatsPath(*subject);
+  const Node* stats_node = Find(stats_path);
+  if (stats_node == nullptr) return absl::OkStatus();  // counted once it is made (RecountQuota)
   const std::string limits_path = QuotaLimitsPath(*subject);
-  const Node* limits_node = Find(limits_path);
-  const Node* stats_node = Find(QuotaStatsPath(*subject));
-  if (limits_node == nullptr || stats_node == nullptr) return absl::OkStatus();
-  const QuotaFields limits = QuotaFields::Parse(limits_node->data);
-  const QuotaFields stats = QuotaFields::Parse(stats_node->data);
+  const Node* limits_node = Find(limits_path);  // there: it made `subject` a quota's
+  const QuotaFields limits = QuotaFields::Parse(limits_node != nullptr ? limits_node->data : "");
+  QuotaFields stats = QuotaFields::Parse(stats_node->data);
   struct Dimension {
     const char* name;
     int64_t change, now, hard, soft;
   };
-  for (const Dimension& d : {Dimension{"count", count, Plus(stats.count(), count),
-                                       limits.count_hard_limit(), limits.count()},
-                             Dimension{"bytes", bytes, Plus(stats.bytes(), bytes),
-                                       limits.byte_hard_limit(), limits.bytes()}}) {
+  const Dimension dimensions[] = {
+      {"count", count, Plus(stats.count(), count), limits.count_hard_limit(), limits.count()},
+      {"bytes", bytes, Plus(stats.bytes(), bytes), limits.byte_hard_limit(), limits.bytes()}};
+  for (const Dimension& d : dimensions) {
     if (d.change <= 0) continue;  // shrinking is always allowed, even past a limit
     if (Past(d.hard, d.now)) {
       return MetaError(
@@ -68,23 +64,18 @@ absl::Status ZNodeTree::CheckQuota(std::string_view path, int64_t count, int64_t
                                  << ", soft limit " << d.soft << "] by a write of " << path;
     }
   }
+  stats.set_count(dimensions[0].now);
+  stats.set_bytes(dimensions[1].now);
+  WriteQuotaStats(txn, stats_path, stats);
   return absl::OkStatus();
-}
-
-void ZNodeTree::CountInQuota(Txn& txn, std::string_view path, int64_t count, int64_t bytes) {
-  auto subject = QuotaSubjectOf(path);
-  if (!subject.has_value() || (count == 0 && bytes == 0)) return;
-  const std::string stats_path = QuotaStatsPath(*subject);
-  const Node* stats_node = Find(stats_path);
-  if (stats_node == nullptr) return;  // counted once it is created (RecountQuota)
-  const QuotaFields stats = QuotaFields::Parse(stats_node->data);
-  WriteQuotaStats(txn, stats_path, Plus(stats.count(), count), Plus(stats.bytes(), bytes));
 }
 
 void ZNodeTree::RecountQuota(Txn& txn, std::string_view subject) {
   const std::string stats_path = QuotaStatsPath(subject);
-  if (Find(QuotaLimitsPath(subject)) == nullptr || Find(stats_path) == nullptr) return;
-  Usage usage;
+  const Node* stats_node = Find(stats_path);
+  if (Find(QuotaLimitsPath(subject)) == nullptr || stats_node == nullptr) return;
+  int64_t count = 0;
+  int64_t bytes = 0;
   if (Find(subject) != nullptr) {
     // Iterative, to stay off the stack however deep the subtree. Every node below counts, a
     // deeper quota's too, as ZooKeeper counts them here (later changes count in the deepest).
@@ -93,22 +84,21 @@ void ZNodeTree::RecountQuota(Txn& txn, std::string_view subject) {
       std::string p = std::move(stack.back());
       stack.pop_back();
       const Node* node = Find(p);
-      ++usage.count;
-      usage.bytes += static_cast<int64_t>(node->data.size());
+      ++count;
+      bytes += static_cast<int64_t>(node->data.size());
       for (const auto& child : node->children) stack.push_back(ChildPath(p, child));
     }
   }
-  WriteQuotaStats(txn, stats_path, usage.count, usage.bytes);
+  QuotaFields stats = QuotaFields::Parse(stats_node->data);
+  stats.set_count(count);
+  stats.set_bytes(bytes);
+  WriteQuotaStats(txn, stats_path, stats);
 }
 
 // As ZooKeeper rewrites a stats node: its data (and so its length) alone, no version, zxid or
 // watch event.
-void ZNodeTree::WriteQuotaStats(Txn& txn, const std::string& stats_path, int64_t count,
-                                int64_t bytes) {
+void ZNodeTree::WriteQuotaStats(Txn& txn, const std::string& stats_path, const QuotaFields& stats) {
   Node* node = Find(stats_path);
-  QuotaFields stats = QuotaFields::Parse(node->data);
-  stats.set_count(count);
-  stats.set_bytes(bytes);
   SaveStat(txn, stats_path);
   txn.undo.push_back(Undo{Undo::kData, stats_path, {}});
   txn.undo.back().node.data = ReplaceData(*node, stats.Format());
