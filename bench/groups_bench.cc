@@ -34,7 +34,7 @@
 
 ABSL_FLAG(std::vector<std::string>, groups, std::vector<std::string>({"1", "8", "64"}),
           "group counts to measure, one round each");
-ABSL_FLAG(int, port_base, 7700, "the three servers listen on 127.0.0.1:PORT_BASE..PORT_BASE+2");
+ABSL_FLAG(int, port_base, 7870, "the three servers listen on 127.0.0.1:PORT_BASE..PORT_BASE+2");
 ABSL_FLAG(std::string, dir, "",
           "where the data directories go (a subdirectory per round, removed after it); "
           "default: a new directory in /tmp, removed at exit");
@@ -43,6 +43,8 @@ ABSL_FLAG(absl::Duration, warmup, absl::Seconds(1), "writes before measuring sta
 ABSL_FLAG(absl::Duration, idle, absl::Seconds(3), "how long the idle groups are measured");
 ABSL_FLAG(int, clients_per_group, 4, "writes outstanding per group (closed loop)");
 ABSL_FLAG(int, value_size, 128, "bytes per command");
+ABSL_FLAG(int, segment_mib, 64,
+          "log segment size (preallocated): warrend's 64 by default; a smoke test takes less disk");
 ABSL_FLAG(bool, json, false, "print one JSON object per round instead of a Markdown table");
 
 namespace {
@@ -118,6 +120,7 @@ class Cluster {
         o.group = absl::StrCat("g", g);
         o.members = members;
         o.data_dir = absl::StrCat(dir, "/member-", id, "/", o.group);
+        o.log_segment_bytes = static_cast<uint64_t>(absl::GetFlag(FLAGS_segment_mib)) << 20;
         auto s = (*server)->AddGroup(o, std::make_unique<warren::CounterStateMachine>());
         if (!s.ok()) return s;
         divisions_[g].push_back((*server)->group(o.group));
@@ -436,6 +439,9 @@ std::vector<int> GroupCounts() {
   };
   if (counts.empty()) bad("--groups is empty");
   if (absl::GetFlag(FLAGS_clients_per_group) < 1) bad("--clients-per-group must be >= 1");
+  if (absl::GetFlag(FLAGS_segment_mib) < 1 || absl::GetFlag(FLAGS_segment_mib) > 1024) {
+    bad("--segment-mib must be 1..1024");
+  }
   if (absl::GetFlag(FLAGS_value_size) < 1 || absl::GetFlag(FLAGS_value_size) > (1 << 20)) {
     bad("--value-size must be 1..1048576");
   }

@@ -11,7 +11,7 @@ trap 'rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 
 out="$("$bin" --groups=1,4 --duration=1s --warmup=0.2s --idle=0.5s --port-base="$port" \
-  --dir="$dir")" || fail "exited $?"
+  --segment-mib=4 --dir="$dir")" || fail "exited $?"
 echo "$out"
 for groups in 1 4; do
   row="$(grep "^| $groups |" <<< "$out")" || fail "no row for $groups groups"
