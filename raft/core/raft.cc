@@ -137,6 +137,7 @@ void Raft::Reset(uint64_t term) {
   election_elapsed_ = 0;
   heartbeat_elapsed_ = 0;
   ResetRandomizedElectionTimeout();
+  early_campaign_ = false;
   AbortLeaderTransfer();
   lease_revoked_ = false;
   last_lease_time_ = 0;
@@ -244,6 +245,10 @@ void Raft::TickElection() {
   ++election_elapsed_;
   if (Promotable() && election_elapsed_ >= randomized_election_timeout_) {
     election_elapsed_ = 0;
+    if (early_campaign_) {
+      early_campaign_ = false;
+      ResetRandomizedElectionTimeout();
+    }
     Campaign(config_.pre_vote ? CampaignType::kPreElection : CampaignType::kElection);
   }
 }
@@ -528,6 +533,10 @@ void Raft::HeardFromLeader(uint64_t leader) {
   election_elapsed_ = 0;
   since_leader_contact_ = 0;
   lead_ = leader;
+  if (early_campaign_) {
+    early_campaign_ = false;
+    ResetRandomizedElectionTimeout();
+  }
 }
 
 void Raft::HandleAppendEntries(const raftpb::Message& m) {
@@ -852,6 +861,25 @@ void Raft::ReportUnreachable(uint64_t to) {
   if (role_ == Role::kLeader && pr != nullptr && pr->state == ProgressState::kReplicate) {
     pr->BecomeProbe();
   }
+}
+
+bool Raft::ReportLeaderGone(uint64_t leader) {
+  if (leader == kNoNode || role_ != Role::kFollower || lead_ != leader || !Promotable() ||
+      config_.read_only == ReadOnlyOption::kLeaseBased) {
+    return false;
+  }
+  VLOG(1) << id_ << " lost leader " << leader << "'s stream; campaigning early";
+  lead_ = kNoNode;
+  since_leader_contact_ = config_.election_tick;
+  // The lowest id campaigns on the next tick; if its log is behind, the next one two ticks
+  // later, and so on.
+  int rank = 0;
+  for (uint64_t voter : tracker_.config().AllVoters()) {
+    if (voter != leader && voter < id_) ++rank;
+  }
+  randomized_election_timeout_ = election_elapsed_ + 1 + 2 * rank;
+  early_campaign_ = true;
+  return true;
 }
 
 // ---------------------------------------------------------------------------------------

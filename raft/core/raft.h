@@ -73,6 +73,15 @@ class Raft {
   void ReportSnapshot(uint64_t to, bool success);
   // The transport could not reach `to`; stop streaming to it until it answers again.
   void ReportUnreachable(uint64_t to);
+  // The transport saw every stream from `leader` end: its process exited, or the connection
+  // broke. A follower of `leader` stops waiting out its election timeout: it forgets the
+  // leader, so that it grants (pre-)votes at once, and campaigns within a few ticks,
+  // staggered by its rank among the other voters so that usually one campaigns alone. A
+  // leader still alive loses nothing: the followers that still hear from it refuse the
+  // pre-vote, and its next heartbeat restores us. A no-op with lease reads, whose safety
+  // rests on every follower refusing votes for a whole election timeout after hearing from
+  // the leader. Returns whether it will campaign early.
+  bool ReportLeaderGone(uint64_t leader);
 
   // The metadata a snapshot of the state machine at `index` (<= applied) must carry.
   absl::StatusOr<raftpb::SnapshotMetadata> SnapshotMetadataAt(uint64_t index) const;
@@ -192,6 +201,9 @@ class Raft {
   // Ticks since we last heard from a leader (or started): while below election_tick we refuse
   // to vote, which is what makes the leader lease sound.
   uint64_t since_leader_contact_ = 0;
+  // ReportLeaderGone shortened randomized_election_timeout_: one early campaign, then the
+  // usual timeouts again.
+  bool early_campaign_ = false;
   // When we last sent heartbeats, on Config::clock.
   uint64_t last_lease_time_ = 0;
 

@@ -589,6 +589,15 @@ void Division::PeerUnreachable(uint64_t peer) {
   Post([this, peer] { core_->ReportUnreachable(peer); });
 }
 
+void Division::PeerStreamsEnded(uint64_t peer) {
+  Post([this, peer] {
+    if (core_->ReportLeaderGone(peer)) {
+      LOG(INFO) << "group " << options_.group << " member " << options_.id << ": leader " << peer
+                << "'s streams ended; campaigning without waiting out the election timeout";
+    }
+  });
+}
+
 // ---------------------------------------------------------------------------------------
 // The raft thread
 

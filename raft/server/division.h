@@ -77,6 +77,9 @@ class Division {
   // The snapshot `m` arrived whole at `path` (which this member then owns).
   void DeliverSnapshot(raftpb::Message m, std::string path);
   void PeerUnreachable(uint64_t peer);
+  // `peer`'s streams to us ended; if it is our leader, campaign without waiting out the
+  // election timeout (Raft::ReportLeaderGone).
+  void PeerStreamsEnded(uint64_t peer);
   // Drops a message from the network: a rate-limited log line, and one more refused.
   void Refuse(const raftpb::Message& m, const absl::Status& why);
 

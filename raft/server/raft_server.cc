@@ -155,4 +155,9 @@ void RaftServer::PeerUnreachable(uint64_t peer) {
   for (auto& [name, d] : groups_) d->PeerUnreachable(peer);  // only posts; never blocks
 }
 
+void RaftServer::PeerStreamsEnded(uint64_t peer) {
+  std::lock_guard lock(mu_);
+  for (auto& [name, d] : groups_) d->PeerStreamsEnded(peer);  // only posts; never blocks
+}
+
 }  // namespace warren::raft

@@ -69,6 +69,7 @@ class RaftServer : public MessageHandler {
                                                    const raftpb::Message& m) override;
   void HandleSnapshot(const std::string& group, raftpb::Message m, std::string path) override;
   void PeerUnreachable(uint64_t peer) override;
+  void PeerStreamsEnded(uint64_t peer) override;
 
  private:
   RaftServer(ServerOptions options, std::unique_ptr<Transport> transport);

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <map>
 #include <set>
 
 #include "absl/cleanup/cleanup.h"
@@ -84,14 +85,16 @@ class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
     if (!certified.ok()) return ToGrpc(certified.status());
     raftpb::Envelope env;
     // Whom the stream is from: the member its certificate names, else its first message's sender.
-    uint64_t peer = *certified;
+    uint64_t peer = 0;
+    absl::Cleanup ended = [this, &peer] { StreamEnded(peer); };
+    if (*certified != 0) StreamStarted(peer = *certified);
     while (reader->Read(&env)) {
       MessageHandler* h = handler();
       if (h == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "stopping");
       std::vector<raftpb::Message> msgs;
       msgs.reserve(env.messages_size());
       for (auto& m : *env.mutable_messages()) {
-        if (peer == 0) peer = m.from();
+        if (peer == 0 && m.from() != 0) StreamStarted(peer = m.from());
         if (m.from() == peer) {
           msgs.push_back(std::move(m));
           continue;
@@ -192,9 +195,29 @@ class RaftPeerServiceImpl : public raftpb::RaftPeer::Service {
     std::lock_guard lock(mu_);
     return handler_;
   }
+
+  void StreamStarted(uint64_t peer) {
+    std::lock_guard lock(mu_);
+    ++open_streams_[peer];
+  }
+  // Tells the handler when the last stream from `peer` ends: a peer reconnecting may open
+  // its new stream before the old one is seen to close.
+  void StreamEnded(uint64_t peer) {
+    if (peer == 0) return;
+    MessageHandler* h;
+    {
+      std::lock_guard lock(mu_);
+      if (--open_streams_[peer] > 0) return;
+      open_streams_.erase(peer);
+      h = handler_;
+    }
+    if (h != nullptr) h->PeerStreamsEnded(peer);
+  }
+
   const bool members_only_;
   std::mutex mu_;
   std::set<grpc::ServerContext*> calls_;
+  std::map<uint64_t, int> open_streams_;
   SnapshotGate snapshot_gate_;
   MessageHandler* handler_ = nullptr;
 };

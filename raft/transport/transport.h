@@ -32,6 +32,9 @@ class MessageHandler {
   virtual void HandleSnapshot(const std::string& group, raftpb::Message m, std::string path) = 0;
   // Sending to `peer` failed; Raft should stop streaming to it until it answers.
   virtual void PeerUnreachable(uint64_t peer) = 0;
+  // Every stream on which `peer` sent to us has ended: its process exited or stopped, or the
+  // connection broke. A transport without streams never calls it.
+  virtual void PeerStreamsEnded(uint64_t peer) = 0;
 };
 
 // Carries Raft messages between the members of a RaftServer's groups. Peers are member ids;

@@ -253,6 +253,42 @@ TEST(MetastoreCluster, KilledLeaderLosesNoAcknowledgedWrite) {
       absl::Seconds(60)));
 }
 
+// A leader's process dies: its followers see its streams end and campaign at once instead
+// of waiting out an election timeout (raft::Raft::ReportLeaderGone), and the one elected
+// holds every acknowledged write. With lease reads they wait, and say nothing.
+TEST(MetastoreCluster, AKilledLeadersFollowersCampaignWhenItsStreamsEnd) {
+  for (bool lease_reads : {false, true}) {
+    SCOPED_TRACE(lease_reads ? "lease reads" : "ReadIndex");
+    MetastoreCluster c(lease_reads ? std::vector<std::string>{"--lease-reads"}
+                                   : std::vector<std::string>{});
+    c.StartAll();
+    const uint64_t leader = c.WaitForLeader();
+    ASSERT_NE(leader, 0u);
+    ASSERT_TRUE(c.Client()->Create("/before", "").ok());
+    c.Stop(leader, SIGKILL);
+    auto client = c.Client();
+    ASSERT_TRUE(client->Create("/after", "").ok());
+    auto before = client->Exists("/before");
+    ASSERT_TRUE(before.ok()) << before.status();
+    EXPECT_TRUE(before->has_value());
+    int early = 0;
+    for (uint64_t id = 1; id <= 3; ++id) {
+      if (id == leader) continue;
+      std::string log = ReadFile(c.LogPath(id)).value_or("");
+      if (log.find(absl::StrCat("leader ", leader, "'s streams ended; campaigning")) !=
+          std::string::npos) {
+        ++early;
+      }
+    }
+    // Both followers, unless one saw the other's campaign before its own streams closed.
+    if (lease_reads) {
+      EXPECT_EQ(early, 0);
+    } else {
+      EXPECT_GE(early, 1);
+    }
+  }
+}
+
 // The asynchronous calls keep the same promises: 32 sequential creates in flight at a time
 // on one client, the leader killed among them; every callback runs once, every acknowledged
 // node exists once with its data, and none is there twice.

@@ -180,11 +180,13 @@ void Simulator::CrashMidPersist(SimNode& node) {
   enum Part { kSnapshot, kEntry, kCommit, kTermVote };
   std::vector<Part> parts;
   const bool hard_state_first = rng_.Percent(50);
-  if (hard_state_first && rd.hard_state.has_value()) parts.insert(parts.end(), {kTermVote, kCommit});
+  if (hard_state_first && rd.hard_state.has_value())
+    parts.insert(parts.end(), {kTermVote, kCommit});
   if (rd.snapshot.has_value()) parts.push_back(kSnapshot);
   size_t entry_parts = std::max<size_t>(rd.entries.size(), rd.snapshot.has_value() ? 1 : 0);
   parts.insert(parts.end(), entry_parts, kEntry);
-  if (!hard_state_first && rd.hard_state.has_value()) parts.insert(parts.end(), {kCommit, kTermVote});
+  if (!hard_state_first && rd.hard_state.has_value())
+    parts.insert(parts.end(), {kCommit, kTermVote});
   const size_t kept = rng_.Uniform(parts.size() + 1);
   PersistCut cut{false, 0, false, false};
   for (size_t i = 0; i < kept; ++i) {
@@ -358,6 +360,8 @@ void Simulator::InjectFaults() {
     TransferLeadership();
   } else if (r < 310) {
     Pause();
+  } else if (r < 330) {
+    BreakLeaderStream();
   }
 }
 
@@ -374,6 +378,22 @@ void Simulator::Crash() {
   backlog_.erase(n->id());
   ++stats_.crashes;
   Trace(absl::StrCat("node ", n->id(), " crashed"));
+  // Its streams end: the members it could reach see them close, as a runtime would.
+  for (SimNode* p : UpNodes(/*with_paused=*/true)) {
+    if (!net_.Blocked(n->id(), p->id())) p->core().ReportLeaderGone(n->id());
+  }
+}
+
+void Simulator::BreakLeaderStream() {
+  // A stream from a leader that lives on ends (a connection reset): its follower is told the
+  // leader is gone when it is not.
+  auto up = UpNodes();
+  if (up.empty()) return;
+  SimNode* n = up[rng_.Uniform(up.size())];
+  const uint64_t leader = n->core().leader();
+  if (leader == raft::kNoNode || leader == n->id()) return;
+  n->core().ReportLeaderGone(leader);
+  Trace(absl::StrCat("node ", n->id(), " lost the stream of leader ", leader));
 }
 
 void Simulator::Pause() {

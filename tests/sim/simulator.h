@@ -66,6 +66,7 @@ class Simulator {
 
   void InjectFaults();
   void Crash();
+  void BreakLeaderStream();
   void Pause();
   // Resumes nodes whose pause is over (or all of them).
   void ResumePaused(bool all);
