@@ -33,6 +33,13 @@ struct Config {
   // A leader that has not heard from a quorum within an election timeout steps down,
   // and followers that heard from a leader recently refuse to vote.
   bool check_quorum = true;
+  // A member that starts knows no leader. Only lease reads need it to refuse votes for an
+  // election timeout after starting (it cannot know when it last heard from a leader); with
+  // kSafe reads and this set, it grants (pre-)votes at once and campaigns once after a few
+  // ticks, as after Raft::ReportLeaderGone, so that a quorum restarted together elects in
+  // ticks rather than an election timeout. A member joining a live group asks for a pre-vote
+  // that the others, hearing from their leader, refuse.
+  bool campaign_early_at_start = false;
 
   ReadOnlyOption read_only = ReadOnlyOption::kSafe;
   // Lease reads time the lease on this monotonic clock (any unit; the core reads no clock of

@@ -108,6 +108,10 @@ Raft::Raft(const Config& config, RestoredState state)
   conf_applied_index_ = state.snapshot.index();
   ApplyCommittedConfChanges();
   BecomeFollower(term_, kNoNode);
+  if (config_.campaign_early_at_start && config_.read_only == ReadOnlyOption::kSafe &&
+      Promotable()) {
+    CampaignEarly(kNoNode);
+  }
   prev_hard_state_ = hard_state();
   prev_soft_state_ = soft_state();
 }
@@ -116,8 +120,17 @@ raftpb::HardState Raft::hard_state() const {
   raftpb::HardState hs;
   hs.set_term(term_);
   hs.set_vote(vote_);
-  hs.set_commit(log_.committed());
+  hs.set_commit(StorableCommit());
   return hs;
+}
+
+uint64_t Raft::StorableCommit() const {
+  // The hard state may reach the disk before the Ready's entries or snapshot (a store that
+  // writes it first, or a power loss that keeps its file and not the log's): it must not
+  // claim committed an entry this Ready replaces. Entries already durable are ours for good
+  // up to the commit index; a snapshot not yet durable keeps the commit where it was.
+  if (pending_snapshot_.has_value()) return prev_hard_state_.commit();
+  return std::min(log_.committed(), log_.persisted());
 }
 
 // ---------------------------------------------------------------------------------------
@@ -869,17 +882,21 @@ bool Raft::ReportLeaderGone(uint64_t leader) {
     return false;
   }
   VLOG(1) << id_ << " lost leader " << leader << "'s stream; campaigning early";
+  CampaignEarly(leader);
+  return true;
+}
+
+void Raft::CampaignEarly(uint64_t absent) {
   lead_ = kNoNode;
   since_leader_contact_ = config_.election_tick;
   // The lowest id campaigns on the next tick; if its log is behind, the next one two ticks
   // later, and so on.
   int rank = 0;
   for (uint64_t voter : tracker_.config().AllVoters()) {
-    if (voter != leader && voter < id_) ++rank;
+    if (voter != absent && voter < id_) ++rank;
   }
   randomized_election_timeout_ = election_elapsed_ + 1 + 2 * rank;
   early_campaign_ = true;
-  return true;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1102,7 +1119,7 @@ void Raft::Flush() {
 
 bool Raft::HardStateChanged() const {
   return term_ != prev_hard_state_.term() || vote_ != prev_hard_state_.vote() ||
-         log_.committed() != prev_hard_state_.commit();
+         StorableCommit() != prev_hard_state_.commit();
 }
 
 bool Raft::HasReady() const {

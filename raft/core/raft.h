@@ -122,6 +122,9 @@ class Raft {
   void BecomeCandidate();
   void BecomeLeader();
   void Campaign(CampaignType type);
+  // Forget any leader, grant votes at once and campaign once after 1 + 2 * rank ticks, rank
+  // being our place by id among the voters other than `absent`.
+  void CampaignEarly(uint64_t absent);
   bool Promotable() const { return tracker_.IsVoter(id_); }
 
   // Message handling.
@@ -181,6 +184,8 @@ class Raft {
   void ResetRandomizedElectionTimeout();
   SoftState soft_state() const { return {lead_, role_}; }
   raftpb::HardState hard_state() const;
+  // The commit index a Ready's hard state carries.
+  uint64_t StorableCommit() const;
   bool HardStateChanged() const;
 
   const uint64_t id_;

@@ -179,6 +179,51 @@ TEST(InputTest, ACrashInsideOnePersistIsRepaired) {
   EXPECT_EQ((*r)->log().committed(), 1u);
 }
 
+TEST(InputTest, AHardStateNeverCommitsEntriesItsReadyReplaces) {
+  // The hard state may reach the disk before the entries of its Ready. A follower whose
+  // uncommitted suffix a new leader replaces must not store a commit index over the new
+  // entries until they are durable, or a crash between the two leaves the old entries on
+  // disk under that commit index, and a restart applies them (warren-sim, seed 481).
+  Config cfg;
+  cfg.id = 2;
+  auto r = Raft::Create(cfg, BootstrapState({1, 2, 3}));
+  ASSERT_TRUE(r.ok()) << r.status();
+  Raft& n = **r;
+  auto append = [](uint64_t from, uint64_t term, uint64_t prev, uint64_t prev_term,
+                   std::vector<std::string> data, uint64_t commit) {
+    raftpb::Message m = App(from, 2, term);
+    m.set_index(prev);
+    m.set_log_term(prev_term);
+    m.set_commit(commit);
+    for (size_t i = 0; i < data.size(); ++i) {
+      raftpb::Entry* e = m.add_entries();
+      e->set_index(prev + 1 + i);
+      e->set_term(term);
+      e->set_data(data[i]);
+    }
+    return m;
+  };
+  // Leader 1 of term 2 sends two entries it never gets committed.
+  ASSERT_TRUE(n.Step(append(1, 2, 1, 1, {"a", "b"}, 1)).ok());
+  Ready rd = n.GetReady();
+  n.Advance(rd);
+  ASSERT_EQ(n.log().persisted(), 3u);
+  // Leader 3 of term 3 replaces them and says its entry 2 is committed.
+  ASSERT_TRUE(n.Step(append(3, 3, 1, 1, {"c"}, 2)).ok());
+  rd = n.GetReady();
+  ASSERT_EQ(rd.entries.size(), 1u);
+  EXPECT_EQ(rd.entries[0].data(), "c");
+  ASSERT_TRUE(rd.hard_state.has_value());
+  EXPECT_EQ(rd.hard_state->term(), 3u);
+  EXPECT_LE(rd.hard_state->commit(), 1u) << "commit stored before entry 2 is durable";
+  n.Advance(rd);
+  // Once it is, the next Ready stores the commit index.
+  ASSERT_TRUE(n.HasReady());
+  rd = n.GetReady();
+  ASSERT_TRUE(rd.hard_state.has_value());
+  EXPECT_EQ(rd.hard_state->commit(), 2u);
+}
+
 TEST(InputTest, RestartRecoversMembershipFromTheLog) {
   // Entries committed before the crash, including conf changes, are taken into account.
   TestCluster c(3);

@@ -1,5 +1,6 @@
-// A follower told that its leader's stream ended campaigns within a few ticks instead of an
-// election timeout, and a leader that is still alive loses nothing by it.
+// A follower told that its leader's stream ended, or a member just started, campaigns within
+// a few ticks instead of an election timeout, and a leader that is still alive loses nothing
+// by it.
 #include "gtest/gtest.h"
 #include "tests/core/test_cluster.h"
 
@@ -114,6 +115,40 @@ TEST(LeaderGoneTest, IgnoredWithLeaseReads) {
   c.node(3).ReportLeaderGone(1);
   EXPECT_EQ(c.node(2).leader(), 1u);
   EXPECT_GT(TicksUntilOneLeads(c, {2, 3}, 20), 10);
+}
+
+TEST(EarlyStartTest, AQuorumStartedTogetherElectsWithinTwoTicks) {
+  TestCluster c(3, [](Config& cfg) { cfg.campaign_early_at_start = true; });
+  EXPECT_LE(TicksUntilOneLeads(c, {1, 2, 3}, 30), 2);
+  EXPECT_EQ(c.Leader(), 1u);
+}
+
+TEST(EarlyStartTest, WithoutItTheFirstElectionWaitsAnElectionTimeout) {
+  TestCluster c(3);
+  EXPECT_GT(TicksUntilOneLeads(c, {1, 2, 3}, 30), 10);
+}
+
+TEST(EarlyStartTest, IgnoredWithLeaseReads) {
+  TestCluster c(3, [](Config& cfg) {
+    cfg.campaign_early_at_start = true;
+    cfg.read_only = ReadOnlyOption::kLeaseBased;
+  });
+  EXPECT_GT(TicksUntilOneLeads(c, {1, 2, 3}, 30), 10);
+}
+
+TEST(EarlyStartTest, AMemberStartedBesideALiveLeaderLeavesItInOffice) {
+  // A fourth member, started with its early campaign, while the others have a leader: its
+  // pre-vote is refused, and the leader keeps its term.
+  TestCluster c(3, [](Config& cfg) { cfg.campaign_early_at_start = true; });
+  c.Elect(1);
+  const uint64_t term = c.node(1).term();
+  c.AddNode(4, BootstrapState({1, 2, 3, 4}));
+  for (int i = 0; i < 30; ++i) {
+    c.TickAll();
+    c.Stabilize();
+  }
+  EXPECT_EQ(c.node(1).role(), Role::kLeader);
+  EXPECT_EQ(c.node(1).term(), term);
 }
 
 }  // namespace

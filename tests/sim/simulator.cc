@@ -23,6 +23,7 @@ Simulator::Simulator(const SimOptions& options)
   net_.set_faults(f);
   read_only_ = rng_.Percent(50) ? raft::ReadOnlyOption::kSafe : raft::ReadOnlyOption::kLeaseBased;
   pre_vote_ = !opt_.faults || rng_.Percent(80);
+  early_start_ = rng_.Percent(50);
   max_size_per_msg_ = 64 << rng_.Uniform(7);
   max_inflight_ = 1 + static_cast<int>(rng_.Uniform(16));
   compact_every_ = 10 + rng_.Uniform(60);
@@ -46,6 +47,7 @@ raft::Config Simulator::NodeConfig(uint64_t id) const {
   c.election_tick = 10;
   c.heartbeat_tick = 2;
   c.pre_vote = pre_vote_;
+  c.campaign_early_at_start = early_start_;
   c.check_quorum = true;
   c.read_only = read_only_;
   c.clock = [this] { return now_; };

@@ -102,6 +102,7 @@ class Simulator {
   // Per-seed knobs.
   raft::ReadOnlyOption read_only_;
   bool pre_vote_;
+  bool early_start_;
   uint64_t max_size_per_msg_;
   int max_inflight_;
   uint64_t compact_every_;
