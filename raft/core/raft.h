@@ -206,7 +206,7 @@ class Raft {
   // Ticks since we last heard from a leader (or started): while below election_tick we refuse
   // to vote, which is what makes the leader lease sound.
   uint64_t since_leader_contact_ = 0;
-  // ReportLeaderGone shortened randomized_election_timeout_: one early campaign, then the
+  // CampaignEarly shortened randomized_election_timeout_: one early campaign, then the
   // usual timeouts again.
   bool early_campaign_ = false;
   // When we last sent heartbeats, on Config::clock.
