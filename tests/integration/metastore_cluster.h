@@ -131,11 +131,31 @@ class MetastoreCluster {
         if (st.ok() && st->raft().leader() != 0) ++votes[st->raft().leader()];
       }
       for (const auto& [leader, n] : votes) {
-        if (n >= 2 && servers_.count(leader) > 0) return leader;
+        if (n >= 2 && servers_.count(leader) > 0) {
+          AllAnsweringKnow(*client, leader);
+          return leader;
+        }
       }
       absl::SleepFor(absl::Milliseconds(50));
     }
     return 0;
+  }
+
+  // Waits a little (at most a second) until every member that answers names `leader`.
+  // Members elect within ticks of starting, so two may agree before the third, started last,
+  // has heard from the leader; one paused or cut off on purpose never will, and is not waited
+  // for longer.
+  void AllAnsweringKnow(MetastoreClient& client, uint64_t leader) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(1);
+    while (absl::Now() < deadline) {
+      bool all = true;
+      for (const auto& [id, addr] : addresses_) {
+        auto st = client.MemberStatus(addr, absl::Milliseconds(200));
+        if (st.ok() && st->raft().leader() != leader) all = false;
+      }
+      if (all) return;
+      absl::SleepFor(absl::Milliseconds(20));
+    }
   }
 
   RunResult Cli(std::vector<std::string> args) {

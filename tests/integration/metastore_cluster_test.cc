@@ -128,6 +128,13 @@ TEST(MetastoreCluster, MalformedRequestsGetErrorsAndChangeNothing) {
   ASSERT_NE(c.WaitForLeader(), 0u);
   auto client = c.Client();
   ASSERT_TRUE(client->Create("/keep", "v").ok());
+  // Every member has heard from the leader: until then it answers LeaderUnreachable to
+  // anything, which is not what is tested here (members elect within ticks of starting).
+  for (uint64_t id = 1; id <= 3; ++id) {
+    auto at = c.Client(absl::Seconds(5), c.Address(id));
+    ASSERT_TRUE(Eventually([&] { return at->GetData("/keep").ok(); }, absl::Seconds(30)))
+        << "member " << id << " never heard from the leader";
+  }
   // Requests a well-behaved client never sends, straight to a member's stub.
   for (uint64_t id = 1; id <= 3; ++id) {
     auto stub = metastorepb::Metastore::NewStub(
