@@ -43,13 +43,10 @@ struct GroupOptions {
   // A log store of the caller's own, made for this group's data directory; when set, `log`
   // is ignored. (Tests use it to inject faults, such as a sync that stalls.)
   std::function<absl::StatusOr<std::unique_ptr<LogStore>>(const std::string& data_dir)> make_log;
-  // Raft tunables in ticks; id and random_seed are filled in by the server. A runtime's
-  // members campaign early at start (Config::campaign_early_at_start).
-  Config raft = [] {
-    Config c;
-    c.campaign_early_at_start = true;
-    return c;
-  }();
+  // Raft tunables in ticks; id and random_seed are filled in by the server.
+  // (Config::campaign_early_at_start stays off here until the multi-process tests that
+  // expect every member up by the first election wait for what they assert.)
+  Config raft;
   // How long one tick is. Election timeout = raft.election_tick ticks.
   absl::Duration tick = absl::Milliseconds(100);
 
