@@ -95,7 +95,7 @@ class Simulator {
   SimStats stats_;
   uint64_t now_ = 0;  // time units
   std::map<uint64_t, std::unique_ptr<SimNode>> nodes_;
-  std::vector<uint64_t> spares_;  // ids never used yet, to add as new members
+  std::vector<uint64_t> spares_;               // ids never used yet, to add as new members
   std::map<uint64_t, uint64_t> paused_until_;  // node -> time units
   std::map<uint64_t, std::vector<raftpb::Message>> backlog_;  // delivered while paused
 
