@@ -258,10 +258,7 @@ void Raft::TickElection() {
   ++election_elapsed_;
   if (Promotable() && election_elapsed_ >= randomized_election_timeout_) {
     election_elapsed_ = 0;
-    if (early_campaign_) {
-      early_campaign_ = false;
-      ResetRandomizedElectionTimeout();
-    }
+    EndEarlyCampaign();
     Campaign(config_.pre_vote ? CampaignType::kPreElection : CampaignType::kElection);
   }
 }
@@ -546,10 +543,7 @@ void Raft::HeardFromLeader(uint64_t leader) {
   election_elapsed_ = 0;
   since_leader_contact_ = 0;
   lead_ = leader;
-  if (early_campaign_) {
-    early_campaign_ = false;
-    ResetRandomizedElectionTimeout();
-  }
+  EndEarlyCampaign();
 }
 
 void Raft::HandleAppendEntries(const raftpb::Message& m) {
@@ -897,6 +891,12 @@ void Raft::CampaignEarly(uint64_t absent) {
   }
   randomized_election_timeout_ = election_elapsed_ + 1 + 2 * rank;
   early_campaign_ = true;
+}
+
+void Raft::EndEarlyCampaign() {
+  if (!early_campaign_) return;
+  early_campaign_ = false;
+  ResetRandomizedElectionTimeout();
 }
 
 // ---------------------------------------------------------------------------------------

@@ -125,6 +125,8 @@ class Raft {
   // Forget any leader, grant votes at once and campaign once after 1 + 2 * rank ticks, rank
   // being our place by id among the voters other than `absent`.
   void CampaignEarly(uint64_t absent);
+  // The early campaign is due or no longer needed: back to the usual randomized timeout.
+  void EndEarlyCampaign();
   bool Promotable() const { return tracker_.IsVoter(id_); }
 
   // Message handling.
