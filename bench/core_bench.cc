@@ -36,6 +36,12 @@ class BenchCluster {
 
   Raft& leader() { return *nodes_[0]; }
 
+  // Drops every member's applied log, as a runtime taking snapshots would, so that the
+  // followers' logs do not grow for the length of the run either.
+  void CompactAll() {
+    for (auto& n : nodes_) (void)n->Compact(n->log().applied());
+  }
+
   // Processes Readies and delivers messages until the cluster is idle; returns how many
   // entries the leader handed out as committed.
   uint64_t Pump() {
@@ -55,7 +61,7 @@ class BenchCluster {
         moved = true;
         raftpb::Message m = std::move(inbox_.front());
         inbox_.pop_front();
-        (void)nodes_[m.to() - 1]->Step(m);
+        (void)nodes_[m.to() - 1]->Step(std::move(m));
       }
     }
     return committed;
@@ -76,10 +82,7 @@ void BM_CommitThroughThreeNodes(benchmark::State& state) {
   for (auto _ : state) {
     for (int i = 0; i < batch; ++i) (void)cluster.leader().Propose(payload);
     committed += cluster.Pump();
-    // Keep the log bounded, as a runtime taking snapshots would.
-    if (++rounds % 64 == 0) {
-      (void)cluster.leader().Compact(cluster.leader().log().applied());
-    }
+    if (++rounds % 64 == 0) cluster.CompactAll();
   }
   state.SetItemsProcessed(static_cast<int64_t>(committed));
   state.counters["entries/s"] =

@@ -41,7 +41,8 @@ class Demo {
         if (rd.soft_state && rd.soft_state->role == Role::kLeader) {
           Say("node " + std::to_string(id) + " is leader of term " + std::to_string(n->term()));
         }
-        for (const auto& e : rd.committed_entries) {
+        for (const EntryPtr& entry : rd.committed_entries) {
+          const raftpb::Entry& e = *entry;
           if (e.type() == raftpb::ENTRY_NORMAL && !e.data().empty()) {
             applied_[id].push_back(e.data());
             int copies = ++applied_count_[e.index()];

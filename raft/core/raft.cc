@@ -358,6 +358,11 @@ absl::Status Raft::Validate(const raftpb::Message& m) const {
 }
 
 absl::Status Raft::Step(const raftpb::Message& m) {
+  raftpb::Message copy = m;
+  return Step(std::move(copy));
+}
+
+absl::Status Raft::Step(raftpb::Message&& m) {
   if (auto s = Validate(m); !s.ok()) return s;
   bool drop = false;
   StepByTerm(m, &drop);
@@ -480,7 +485,7 @@ bool Raft::RemovedFromVoters() const {
   return log_.LastConfChange() <= log_.committed();
 }
 
-void Raft::StepFollower(const raftpb::Message& m) {
+void Raft::StepFollower(raftpb::Message& m) {
   switch (m.type()) {
     case raftpb::MSG_APP:
       HeardFromLeader(m.from());
@@ -508,7 +513,7 @@ void Raft::StepFollower(const raftpb::Message& m) {
   }
 }
 
-void Raft::StepCandidate(const raftpb::Message& m) {
+void Raft::StepCandidate(raftpb::Message& m) {
   const auto my_resp =
       role_ == Role::kPreCandidate ? raftpb::MSG_PRE_VOTE_RESP : raftpb::MSG_VOTE_RESP;
   switch (m.type()) {
@@ -546,7 +551,7 @@ void Raft::HeardFromLeader(uint64_t leader) {
   EndEarlyCampaign();
 }
 
-void Raft::HandleAppendEntries(const raftpb::Message& m) {
+void Raft::HandleAppendEntries(raftpb::Message& m) {
   raftpb::Message resp;
   resp.set_type(raftpb::MSG_APP_RESP);
   resp.set_to(m.from());
@@ -556,7 +561,8 @@ void Raft::HandleAppendEntries(const raftpb::Message& m) {
     Send(std::move(resp));
     return;
   }
-  if (auto last = log_.MaybeAppend(m.index(), m.log_term(), m.commit(), m.entries())) {
+  if (auto last =
+          log_.MaybeAppend(m.index(), m.log_term(), m.commit(), std::move(*m.mutable_entries()))) {
     CommitImpliedByConfChanges();
     resp.set_index(*last);
     Send(std::move(resp));
@@ -715,16 +721,18 @@ bool Raft::SendAppend(uint64_t to, bool send_if_empty) {
     Send(std::move(m));
     return true;
   }
-  auto entries = log_.Slice(pr->next, log_.LastIndex() + 1, config_.max_size_per_msg);
-  if (entries.empty() && !send_if_empty) return false;
+  const uint64_t end = log_.SliceEnd(pr->next, log_.LastIndex() + 1, config_.max_size_per_msg);
+  if (end <= pr->next && !send_if_empty) return false;
   m.set_type(raftpb::MSG_APP);
   m.set_index(prev);
   m.set_log_term(*prev_term);
   m.set_commit(log_.committed());
   uint64_t bytes = 0;
-  for (auto& e : entries) {
+  if (end > pr->next) m.mutable_entries()->Reserve(static_cast<int>(end - pr->next));
+  for (uint64_t i = pr->next; i < end; ++i) {
+    const raftpb::Entry& e = log_.At(i);
     bytes += EntrySize(e);
-    *m.add_entries() = std::move(e);
+    *m.add_entries() = e;  // the message owns what it sends: one copy per follower
   }
   if (m.entries_size() > 0) pr->SentEntries(prev + m.entries_size(), bytes);
   Send(std::move(m));
@@ -1153,9 +1161,9 @@ void Raft::Advance(const Ready& rd) {
     pending_snapshot_.reset();
   }
   if (!rd.entries.empty()) {
-    log_.PersistedTo(rd.entries.back().index(), rd.entries.back().term());
+    log_.PersistedTo(rd.entries.back()->index(), rd.entries.back()->term());
   }
-  if (!rd.committed_entries.empty()) log_.AppliedTo(rd.committed_entries.back().index());
+  if (!rd.committed_entries.empty()) log_.AppliedTo(rd.committed_entries.back()->index());
   if (role_ == Role::kLeader) {
     // The leader counts itself toward a quorum only for what it has made durable, which is
     // what lets it send entries to followers before writing them (Raft thesis §10.2.1).

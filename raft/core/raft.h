@@ -55,6 +55,9 @@ class Raft {
   // Feeds a message from a peer. Malformed messages are refused with InvalidArgument and
   // change nothing; stale ones are dropped silently, as Raft prescribes.
   absl::Status Step(const raftpb::Message& m);
+  // The same, but the log takes the message's entries instead of copying them. A message
+  // refused as malformed is left as it was.
+  absl::Status Step(raftpb::Message&& m);
   // Advances logical time by one tick (election and heartbeat timers, the leader lease).
   void Tick();
 
@@ -139,9 +142,9 @@ class Raft {
   // back.
   bool RemovedFromVoters() const;
   void StepLeader(const raftpb::Message& m);
-  void StepCandidate(const raftpb::Message& m);
-  void StepFollower(const raftpb::Message& m);
-  void HandleAppendEntries(const raftpb::Message& m);
+  void StepCandidate(raftpb::Message& m);
+  void StepFollower(raftpb::Message& m);
+  void HandleAppendEntries(raftpb::Message& m);
   void HandleHeartbeat(const raftpb::Message& m);
   void HandleSnapshot(const raftpb::Message& m);
   void HandleAppendResponse(const raftpb::Message& m, Progress& pr);

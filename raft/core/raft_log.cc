@@ -13,7 +13,7 @@ RaftLog::RaftLog(const raftpb::SnapshotMetadata& snapshot, std::vector<raftpb::E
     : snapshot_(snapshot) {
   for (auto& e : entries) {
     CHECK_EQ(e.index(), LastIndex() + 1) << "restored log is not contiguous";
-    PushBack(std::move(e));
+    PushBack(std::make_shared<const raftpb::Entry>(std::move(e)));
   }
   committed_ = std::clamp(commit, snapshot_.index(), LastIndex());
   applied_ = std::clamp(applied, snapshot_.index(), committed_);
@@ -23,12 +23,12 @@ RaftLog::RaftLog(const raftpb::SnapshotMetadata& snapshot, std::vector<raftpb::E
 std::optional<uint64_t> RaftLog::Term(uint64_t index) const {
   if (index == snapshot_.index()) return snapshot_.term();
   if (index < snapshot_.index() || index > LastIndex()) return std::nullopt;
-  return entries_[index - snapshot_.index() - 1].term();
+  return entries_[index - snapshot_.index() - 1]->term();
 }
 
 const raftpb::Entry& RaftLog::At(uint64_t index) const {
   CHECK(index > snapshot_.index() && index <= LastIndex()) << "index " << index;
-  return entries_[index - snapshot_.index() - 1];
+  return *entries_[index - snapshot_.index() - 1];
 }
 
 bool RaftLog::IsUpToDate(uint64_t last_index, uint64_t last_term) const {
@@ -37,7 +37,7 @@ bool RaftLog::IsUpToDate(uint64_t last_index, uint64_t last_term) const {
 
 std::optional<uint64_t> RaftLog::MaybeAppend(
     uint64_t prev_index, uint64_t prev_term, uint64_t commit,
-    const google::protobuf::RepeatedPtrField<raftpb::Entry>& es) {
+    google::protobuf::RepeatedPtrField<raftpb::Entry>&& es) {
   if (!MatchTerm(prev_index, prev_term)) return std::nullopt;
   for (const auto& e : es) {
     // Committed entries never change: a leader that says otherwise is not one.
@@ -47,12 +47,12 @@ std::optional<uint64_t> RaftLog::MaybeAppend(
     }
   }
   uint64_t last_new = prev_index + es.size();
-  for (const auto& e : es) {
+  for (auto& e : es) {
     if (e.index() <= snapshot_.index()) continue;  // already covered by our snapshot
     auto term = Term(e.index());
     if (term == e.term()) continue;
     if (term.has_value()) TruncateAfter(e.index() - 1);
-    PushBack(e);
+    PushBack(std::make_shared<const raftpb::Entry>(std::move(e)));
   }
   CommitTo(std::min(commit, last_new));
   return last_new;
@@ -60,11 +60,11 @@ std::optional<uint64_t> RaftLog::MaybeAppend(
 
 void RaftLog::Append(raftpb::Entry e) {
   CHECK_EQ(e.index(), LastIndex() + 1);
-  PushBack(std::move(e));
+  PushBack(std::make_shared<const raftpb::Entry>(std::move(e)));
 }
 
-void RaftLog::PushBack(raftpb::Entry e) {
-  if (e.type() == raftpb::ENTRY_CONF_CHANGE) conf_changes_.push_back(e.index());
+void RaftLog::PushBack(EntryPtr e) {
+  if (e->type() == raftpb::ENTRY_CONF_CHANGE) conf_changes_.push_back(e->index());
   entries_.push_back(std::move(e));
 }
 
@@ -75,16 +75,21 @@ void RaftLog::TruncateAfter(uint64_t index) {
   persisted_ = std::min(persisted_, index);
 }
 
-std::vector<raftpb::Entry> RaftLog::Slice(uint64_t lo, uint64_t hi, uint64_t max_bytes) const {
-  std::vector<raftpb::Entry> out;
+uint64_t RaftLog::SliceEnd(uint64_t lo, uint64_t hi, uint64_t max_bytes) const {
+  hi = std::min(hi, LastIndex() + 1);
   uint64_t bytes = 0;
-  for (uint64_t i = lo; i < hi && i <= LastIndex(); ++i) {
-    const auto& e = At(i);
-    bytes += EntrySize(e);
-    if (!out.empty() && bytes > max_bytes) break;
-    out.push_back(e);
+  for (uint64_t i = lo; i < hi; ++i) {
+    bytes += EntrySize(At(i));
+    if (i > lo && bytes > max_bytes) return i;
   }
-  return out;
+  return std::max(lo, hi);
+}
+
+std::vector<EntryPtr> RaftLog::Slice(uint64_t lo, uint64_t hi, uint64_t max_bytes) const {
+  hi = SliceEnd(lo, hi, max_bytes);
+  if (hi <= lo) return {};
+  auto first = entries_.begin() + static_cast<std::ptrdiff_t>(lo - snapshot_.index() - 1);
+  return std::vector<EntryPtr>(first, first + static_cast<std::ptrdiff_t>(hi - lo));
 }
 
 bool RaftLog::MaybeCommit(uint64_t index, uint64_t term) {
@@ -101,12 +106,9 @@ void RaftLog::CommitTo(uint64_t index) {
   committed_ = index;
 }
 
-std::vector<raftpb::Entry> RaftLog::UnpersistedEntries() const {
-  std::vector<raftpb::Entry> out;
-  for (uint64_t i = std::max(persisted_, snapshot_.index()) + 1; i <= LastIndex(); ++i) {
-    out.push_back(At(i));
-  }
-  return out;
+std::vector<EntryPtr> RaftLog::UnpersistedEntries() const {
+  size_t skip = std::max(persisted_, snapshot_.index()) - snapshot_.index();
+  return std::vector<EntryPtr>(entries_.begin() + std::min(skip, entries_.size()), entries_.end());
 }
 
 void RaftLog::PersistedTo(uint64_t index, uint64_t term) {
@@ -115,7 +117,7 @@ void RaftLog::PersistedTo(uint64_t index, uint64_t term) {
 
 bool RaftLog::HasNextCommitted() const { return committed_ > applied_; }
 
-std::vector<raftpb::Entry> RaftLog::NextCommitted(uint64_t max_bytes) const {
+std::vector<EntryPtr> RaftLog::NextCommitted(uint64_t max_bytes) const {
   if (!HasNextCommitted()) return {};
   return Slice(applied_ + 1, committed_ + 1, max_bytes);
 }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "proto/raft.pb.h"
+#include "raft/core/ready.h"
 
 namespace warren::raft {
 
@@ -42,26 +43,29 @@ class RaftLog {
   // matched at (prev_index, prev_term); truncates a conflicting suffix first and advances
   // commit to min(commit, last new). Entries that contradict committed ones are refused
   // (nullopt, nothing changed).
+  // The log takes the entries out of `es`.
   std::optional<uint64_t> MaybeAppend(uint64_t prev_index, uint64_t prev_term, uint64_t commit,
-                                      const google::protobuf::RepeatedPtrField<raftpb::Entry>& es);
+                                      google::protobuf::RepeatedPtrField<raftpb::Entry>&& es);
   // Leader side: appends after the last entry. Entries must be numbered to follow on.
   void Append(raftpb::Entry e);
 
   // Entries with index in [lo, hi), at most max_bytes of them but always at least one.
-  std::vector<raftpb::Entry> Slice(uint64_t lo, uint64_t hi, uint64_t max_bytes) const;
+  std::vector<EntryPtr> Slice(uint64_t lo, uint64_t hi, uint64_t max_bytes) const;
+  // The end of that slice: Slice(lo, hi, max_bytes) holds the entries in [lo, SliceEnd(...)).
+  uint64_t SliceEnd(uint64_t lo, uint64_t hi, uint64_t max_bytes) const;
 
   // Advances commit to `index` if the entry there has `term` (the leader's current-term rule).
   bool MaybeCommit(uint64_t index, uint64_t term);
   void CommitTo(uint64_t index);
 
   // Entries not yet durable, in order.
-  std::vector<raftpb::Entry> UnpersistedEntries() const;
+  std::vector<EntryPtr> UnpersistedEntries() const;
   // The runtime made entries up to (index, term) durable. Ignored if the log changed since.
   void PersistedTo(uint64_t index, uint64_t term);
 
   // Committed entries not yet handed out to apply.
   bool HasNextCommitted() const;
-  std::vector<raftpb::Entry> NextCommitted(uint64_t max_bytes) const;
+  std::vector<EntryPtr> NextCommitted(uint64_t max_bytes) const;
   void AppliedTo(uint64_t index);
 
   // The index of the last membership change in the log (0 if none after the snapshot).
@@ -79,10 +83,10 @@ class RaftLog {
 
  private:
   void TruncateAfter(uint64_t index);
-  void PushBack(raftpb::Entry e);
+  void PushBack(EntryPtr e);
 
   raftpb::SnapshotMetadata snapshot_;
-  std::deque<raftpb::Entry> entries_;  // entries_[k].index() == snapshot_.index() + 1 + k
+  std::deque<EntryPtr> entries_;       // entries_[k]->index() == snapshot_.index() + 1 + k
   std::deque<uint64_t> conf_changes_;  // indexes of the membership changes in entries_
   uint64_t committed_ = 0;
   uint64_t applied_ = 0;

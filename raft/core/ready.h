@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -8,6 +9,10 @@
 #include "proto/raft.pb.h"
 
 namespace warren::raft {
+
+// An entry as the core keeps and hands it out: immutable and shared, so that the log, a Ready's
+// entries to persist and its entries to apply hold one copy of the command, not one each.
+using EntryPtr = std::shared_ptr<const raftpb::Entry>;
 
 enum class Role { kFollower, kPreCandidate, kCandidate, kLeader };
 const char* RoleName(Role r);
@@ -44,9 +49,9 @@ struct EntryId {
 struct Ready {
   std::optional<SoftState> soft_state;
   std::optional<raftpb::HardState> hard_state;
-  std::vector<raftpb::Entry> entries;
+  std::vector<EntryPtr> entries;
   std::optional<raftpb::Snapshot> snapshot;
-  std::vector<raftpb::Entry> committed_entries;
+  std::vector<EntryPtr> committed_entries;
   std::vector<raftpb::Message> messages;
   std::vector<ReadState> read_states;
 };

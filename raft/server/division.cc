@@ -527,10 +527,10 @@ void Division::Deliver(std::vector<raftpb::Message> msgs) {
     return !s.ok();
   });
   if (msgs.empty()) return;
-  Post([this, msgs = std::move(msgs)] {
-    for (const auto& m : msgs) {
+  Post([this, msgs = std::move(msgs)]() mutable {
+    for (auto& m : msgs) {
       if (!ScreenForMembership(m)) continue;
-      if (auto s = core_->Step(m); !s.ok()) Refuse(m, s);
+      if (auto s = core_->Step(std::move(m)); !s.ok()) Refuse(m, s);
     }
   });
 }
@@ -649,7 +649,13 @@ void Division::HandleReady(Ready rd) {
   }
 
   bool must_sync = !rd.entries.empty() || rd.snapshot.has_value();
-  if (!rd.entries.empty()) CheckIo(log_->Append(rd.entries), "append");
+  if (!rd.entries.empty()) {
+    // The log store takes entries by value: the one copy of them this path makes.
+    std::vector<raftpb::Entry> entries;
+    entries.reserve(rd.entries.size());
+    for (const EntryPtr& e : rd.entries) entries.push_back(*e);
+    CheckIo(log_->Append(entries), "append");
+  }
   if (rd.hard_state.has_value()) {
     // Term and vote must be durable before anyone hears of them. The commit index need not
     // (it is relearned from the leader; recovery clamps it), so a Ready that only moves it
@@ -863,7 +869,7 @@ void Division::ApplyLoop() {
     }
     for (auto& task : tasks) {
       if (task.restore.has_value()) RestoreFrom(*task.restore);
-      for (const auto& e : task.entries) ApplyEntry(e);
+      for (const EntryPtr& e : task.entries) ApplyEntry(*e);
       for (auto& r : task.reads) waiting_reads_.push_back(std::move(r));
       if (task.snapshot_done) snapshot_waiters_.push_back(std::move(task.snapshot_done));
     }

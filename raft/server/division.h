@@ -118,7 +118,7 @@ class Division {
   };
   struct ApplyTask {
     std::optional<SnapshotInfo> restore;
-    std::vector<raftpb::Entry> entries;
+    std::vector<EntryPtr> entries;
     std::vector<PendingRead> reads;
     Done snapshot_done;
   };

@@ -212,7 +212,7 @@ TEST(InputTest, AHardStateNeverCommitsEntriesItsReadyReplaces) {
   ASSERT_TRUE(n.Step(append(3, 3, 1, 1, {"c"}, 2)).ok());
   rd = n.GetReady();
   ASSERT_EQ(rd.entries.size(), 1u);
-  EXPECT_EQ(rd.entries[0].data(), "c");
+  EXPECT_EQ(rd.entries[0]->data(), "c");
   ASSERT_TRUE(rd.hard_state.has_value());
   EXPECT_EQ(rd.hard_state->term(), 3u);
   EXPECT_LE(rd.hard_state->commit(), 1u) << "commit stored before entry 2 is durable";

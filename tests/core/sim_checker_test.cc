@@ -14,20 +14,24 @@ raftpb::Entry E(uint64_t index, uint64_t term, std::string data) {
   return e;
 }
 
+raft::EntryPtr P(uint64_t index, uint64_t term, std::string data) {
+  return std::make_shared<const raftpb::Entry>(E(index, term, std::move(data)));
+}
+
 TEST(CheckerTest, LogMatchingCatchesDifferentDataAtTheSameIndexAndTerm) {
   Checker c;
-  c.OnPersist(1, {E(2, 1, "a")}, 1);
-  c.OnPersist(2, {E(2, 1, "a")}, 1);
+  c.OnPersist(1, {P(2, 1, "a")}, 1);
+  c.OnPersist(2, {P(2, 1, "a")}, 1);
   EXPECT_FALSE(c.violation());
-  c.OnPersist(3, {E(2, 1, "b")}, 1);
+  c.OnPersist(3, {P(2, 1, "b")}, 1);
   ASSERT_TRUE(c.violation());
   EXPECT_NE(c.violation()->find("log matching"), std::string::npos);
 }
 
 TEST(CheckerTest, LogMatchingCatchesADifferentPredecessor) {
   Checker c;
-  c.OnPersist(1, {E(3, 2, "x")}, 1);
-  c.OnPersist(2, {E(3, 2, "x")}, 2);
+  c.OnPersist(1, {P(3, 2, "x")}, 1);
+  c.OnPersist(2, {P(3, 2, "x")}, 2);
   EXPECT_TRUE(c.violation());
 }
 

@@ -88,7 +88,7 @@ class TestCluster {
           ++snapshots_restored_[id];
           EXPECT_EQ(rd.snapshot->data(), absl::StrCat("snap@", rd.snapshot->metadata().index()));
         }
-        for (auto& e : rd.committed_entries) applied_[id].push_back(e);
+        for (const EntryPtr& e : rd.committed_entries) applied_[id].push_back(*e);
         for (auto& rs : rd.read_states) read_states_[id].push_back(rs);
         for (auto& m : rd.messages) {
           if (m.type() == raftpb::MSG_SNAP) {

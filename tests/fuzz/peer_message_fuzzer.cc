@@ -203,7 +203,8 @@ class Member {
       applied_ = rd.snapshot->metadata().index();
       committed_terms_.clear();
     }
-    for (const raftpb::Entry& e : rd.committed_entries) {
+    for (const EntryPtr& entry : rd.committed_entries) {
+      const raftpb::Entry& e = *entry;
       if (e.index() != applied_ + 1) {
         Violation(absl::StrCat("entry ", e.index(), " handed out after ", applied_));
       }

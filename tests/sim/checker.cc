@@ -37,9 +37,10 @@ void Checker::OnLeader(const raft::Raft& core) {
   }
 }
 
-void Checker::OnPersist(uint64_t node, const std::vector<raftpb::Entry>& entries,
+void Checker::OnPersist(uint64_t node, const std::vector<raft::EntryPtr>& entries,
                         uint64_t prev_term) {
-  for (const auto& e : entries) {
+  for (const raft::EntryPtr& entry : entries) {
+    const raftpb::Entry& e = *entry;
     EntryFacts facts{DataHash(e), prev_term};
     auto [it, inserted] = entries_.emplace(std::make_pair(e.index(), e.term()), facts);
     if (!inserted &&

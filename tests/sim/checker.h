@@ -21,7 +21,7 @@ class Checker {
   void OnLeader(const raft::Raft& core);
   // Log matching: entries with the same index and term carry the same data and follow the
   // same previous term, on every node.
-  void OnPersist(uint64_t node, const std::vector<raftpb::Entry>& entries, uint64_t prev_term);
+  void OnPersist(uint64_t node, const std::vector<raft::EntryPtr>& entries, uint64_t prev_term);
   // Commits agree on every node; and every current leader of a term after the committing
   // node's term holds them.
   void OnCommit(uint64_t node, const raft::Raft& core, uint64_t old_commit,

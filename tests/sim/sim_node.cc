@@ -70,7 +70,8 @@ absl::Status SimNode::Start() {
   uint64_t last = disk_.entries.empty() ? snap.index() : disk_.entries.back().index();
   switch (raft::CompareLogWithSnapshot(snap, term_at_snap, first, last)) {
     case raft::LogBesideSnapshot::kKeep:
-      std::erase_if(disk_.entries, [&](const raftpb::Entry& e) { return e.index() <= snap.index(); });
+      std::erase_if(disk_.entries,
+                    [&](const raftpb::Entry& e) { return e.index() <= snap.index(); });
       break;
     case raft::LogBesideSnapshot::kDrop:
       disk_.entries.clear();
@@ -108,9 +109,9 @@ void SimNode::Persist(const raft::Ready& rd, const PersistCut& cut) {
   size_t keep = std::min(cut.entries, rd.entries.size());
   if (keep > 0) {
     // Replace whatever we stored at or after the first new index.
-    uint64_t first = rd.entries.front().index();
+    uint64_t first = rd.entries.front()->index();
     std::erase_if(disk_.entries, [first](const raftpb::Entry& e) { return e.index() >= first; });
-    for (size_t i = 0; i < keep; ++i) disk_.entries.push_back(rd.entries[i]);
+    for (size_t i = 0; i < keep; ++i) disk_.entries.push_back(*rd.entries[i]);
   }
   if (rd.hard_state.has_value()) {
     if (cut.commit) disk_.hard_state.set_commit(rd.hard_state->commit());

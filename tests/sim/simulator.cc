@@ -208,7 +208,7 @@ void Simulator::CrashMidPersist(SimNode& node) {
     }
   }
   if (!rd.entries.empty()) {
-    auto prev_term = node.core().log().Term(rd.entries.front().index() - 1);
+    auto prev_term = node.core().log().Term(rd.entries.front()->index() - 1);
     checker_.OnPersist(node.id(), rd.entries, prev_term.value_or(0));
   }
   node.Persist(rd, cut);
@@ -288,7 +288,7 @@ void Simulator::ProcessReady(SimNode& node) {
 
   // 1. Persist.
   if (!rd.entries.empty()) {
-    auto prev_term = core.log().Term(rd.entries.front().index() - 1);
+    auto prev_term = core.log().Term(rd.entries.front()->index() - 1);
     checker_.OnPersist(id, rd.entries, prev_term.value_or(0));
   }
   node.Persist(rd);
@@ -312,7 +312,8 @@ void Simulator::ProcessReady(SimNode& node) {
     checker_.OnRestore(id, node.sm().applied, node.sm().chain);
     Trace(absl::StrCat("node ", id, " restored a snapshot at index ", node.sm().applied));
   }
-  for (const auto& e : rd.committed_entries) {
+  for (const raft::EntryPtr& entry : rd.committed_entries) {
+    const raftpb::Entry& e = *entry;
     uint64_t prev = node.sm().applied;
     node.sm().Apply(e);
     checker_.OnApply(id, prev, e, node.sm().chain);
