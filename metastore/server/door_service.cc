@@ -12,8 +12,8 @@ namespace {
 constexpr std::array<std::string_view, 11> kClientMethods = {
     "Create",      "Delete", "SetData",       "Multi",        "GetData", "Exists",
     "GetChildren", "Sync",   "CreateSession", "CloseSession", "Session"};
-constexpr std::array<std::string_view, 5> kPeerMethods = {
-    "TakeSnapshot", "Backup", "ChangeMembership", "Forward", "RelayKeepAlives"};
+constexpr std::array<std::string_view, 6> kPeerMethods = {
+    "TakeSnapshot", "Backup", "ChangeMembership", "Forward", "ForwardBatch", "RelayKeepAlives"};
 
 template <size_t N>
 bool Among(const std::array<std::string_view, N>& methods, std::string_view method) {

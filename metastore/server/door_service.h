@@ -47,6 +47,8 @@ class DoorService final : public metastorepb::Metastore::CallbackService {
   WARREN_DOOR_UNARY(TakeSnapshot, metastorepb::SnapshotRequest, metastorepb::SnapshotResponse)
   WARREN_DOOR_UNARY(ChangeMembership, raftpb::MembershipRequest, metastorepb::MembershipResponse)
   WARREN_DOOR_UNARY(Forward, metastorepb::ForwardRequest, metastorepb::ForwardResponse)
+  WARREN_DOOR_UNARY(ForwardBatch, metastorepb::ForwardBatchRequest,
+                    metastorepb::ForwardBatchResponse)
   WARREN_DOOR_UNARY(RelayKeepAlives, metastorepb::KeepAlivesRequest,
                     metastorepb::KeepAlivesResponse)
 #undef WARREN_DOOR_UNARY

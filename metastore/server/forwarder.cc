@@ -16,6 +16,12 @@ bool WorthRetrying(metastorepb::Error e) {
          e == metastorepb::OPERATION_TIMEOUT;
 }
 
+// Calls of ForwardBatch out at once per leader connection. With one, a member's writes would
+// wait a whole round trip behind the batch before; with more, batches get smaller.
+constexpr int kBatchesInFlight = 2;
+// A batch stays well inside gRPC's message limit whatever its writes.
+constexpr size_t kMaxBatchBytes = raft::kMaxMessageBytes / 2;
+
 }  // namespace
 
 struct Forwarder::PendingWrite {
@@ -27,6 +33,13 @@ struct Forwarder::PendingWrite {
   std::string address;
   std::string last_error = "no leader is known";
   std::unique_ptr<grpc::ClientContext> ctx;
+};
+
+struct Forwarder::Batch {
+  std::vector<std::shared_ptr<PendingWrite>> writes;
+  metastorepb::ForwardBatchRequest req;
+  metastorepb::ForwardBatchResponse resp;
+  grpc::ClientContext ctx;
 };
 
 Forwarder::Forwarder(raft::Division* division, uint64_t self_id, const TlsFiles& tls,
@@ -130,6 +143,16 @@ void Forwarder::Attempt(std::shared_ptr<PendingWrite> w) {
         absl::StrCat("not connected to the leader, member ", leader, " at ", w->address);
     return Later(std::move(w));
   }
+  bool alone;
+  {
+    std::lock_guard lock(mu_);
+    alone = link.batches_unsupported;
+  }
+  if (alone) return SendAlone(link, std::move(w));
+  Enqueue(link, std::move(w));
+}
+
+void Forwarder::SendAlone(Link& link, std::shared_ptr<PendingWrite> w) {
   w->ctx = std::make_unique<grpc::ClientContext>();
   w->ctx->set_deadline(absl::ToChronoTime(w->deadline));
   w->resp.Clear();
@@ -139,11 +162,105 @@ void Forwarder::Attempt(std::shared_ptr<PendingWrite> w) {
   }
   PendingWrite& ref = *w;
   link.stub->async()->Forward(ref.ctx.get(), &ref.req, &ref.resp,
-                              [this, w = std::move(w)](grpc::Status gs) { Attempted(w, gs); });
+                              [this, w = std::move(w)](grpc::Status gs) {
+                                End(w->ctx.get());
+                                Attempted(w, gs);
+                              });
+}
+
+void Forwarder::Enqueue(Link& link, std::shared_ptr<PendingWrite> w) {
+  {
+    std::lock_guard lock(mu_);
+    link.queued.push_back(std::move(w));
+    if (link.batches_in_flight >= kBatchesInFlight) return;  // goes when one comes back
+    ++link.batches_in_flight;
+  }
+  SendBatch(link);
+}
+
+void Forwarder::SendBatch(Link& link) {
+  auto batch = std::make_shared<Batch>();
+  {
+    std::lock_guard lock(mu_);
+    size_t bytes = 0;
+    while (!link.queued.empty()) {
+      const size_t size = link.queued.front()->req.ByteSizeLong();
+      if (!batch->writes.empty() && bytes + size > kMaxBatchBytes) break;
+      bytes += size;
+      batch->writes.push_back(std::move(link.queued.front()));
+      link.queued.pop_front();
+    }
+    if (batch->writes.empty()) {
+      --link.batches_in_flight;
+      return;
+    }
+  }
+  if (link.channel->GetState(/*try_to_connect=*/false) != GRPC_CHANNEL_READY) {
+    // As for a single write: out only on a connection that is up.
+    Connect(link);
+    for (auto& w : batch->writes) {
+      w->last_error = absl::StrCat("not connected to the leader at ", w->address);
+      Later(std::move(w));
+    }
+    return BatchAttempted(link, nullptr, grpc::Status::OK);
+  }
+  absl::Time deadline = absl::InfinitePast();
+  for (const auto& w : batch->writes) {
+    deadline = std::max(deadline, w->deadline);
+    *batch->req.add_writes() = w->req;
+  }
+  batch->ctx.set_deadline(absl::ToChronoTime(deadline));
+  if (!Begin(&batch->ctx)) {
+    for (auto& w : batch->writes) {
+      w->last_error = "the member is shutting down";
+      GiveUp(*w);
+    }
+    return BatchAttempted(link, nullptr, grpc::Status::OK);
+  }
+  Batch& ref = *batch;
+  link.stub->async()->ForwardBatch(&ref.ctx, &ref.req, &ref.resp,
+                                   [this, &link, batch = std::move(batch)](grpc::Status gs) {
+                                     End(&batch->ctx);
+                                     BatchAttempted(link, batch, gs);
+                                   });
+}
+
+// Answers (or retries) each write of `batch` (none if null), then sends the next batch if
+// writes are waiting.
+void Forwarder::BatchAttempted(Link& link, std::shared_ptr<Batch> batch, const grpc::Status& gs) {
+  if (batch != nullptr && gs.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+    // A leader of an older version: nothing was done; from now on a call per write.
+    LOG(WARNING) << "the leader at " << batch->writes.front()->address
+                 << " does not serve ForwardBatch; forwarding a write per call";
+    {
+      std::lock_guard lock(mu_);
+      link.batches_unsupported = true;
+    }
+    for (auto& w : batch->writes) Attempt(std::move(w));
+  } else if (batch != nullptr) {
+    const int answered = gs.ok() ? batch->resp.results_size() : 0;
+    for (size_t i = 0; i < batch->writes.size(); ++i) {
+      std::shared_ptr<PendingWrite>& w = batch->writes[i];
+      if (static_cast<int>(i) < answered) {
+        w->resp = std::move(*batch->resp.mutable_results(static_cast<int>(i)));
+        Attempted(std::move(w), grpc::Status::OK);
+      } else {
+        Attempted(std::move(w), gs.ok() ? grpc::Status(grpc::StatusCode::INTERNAL,
+                                                       "the leader left a write unanswered")
+                                        : gs);
+      }
+    }
+  }
+  bool more;
+  {
+    std::lock_guard lock(mu_);
+    more = !link.queued.empty();
+    if (!more) --link.batches_in_flight;
+  }
+  if (more) SendBatch(link);
 }
 
 void Forwarder::Attempted(std::shared_ptr<PendingWrite> w, const grpc::Status& gs) {
-  End(w->ctx.get());
   if (gs.ok() && !WorthRetrying(w->resp.header().error())) {
     WriteDone done = std::move(w->done);
     done(w->resp.header(), w->resp.reply());

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -20,6 +21,11 @@ namespace warren::metastore {
 
 // A member's line to the leader: it forwards the writes of the clients attached here and
 // relays their sessions' keep-alives, over one gRPC connection per member it has led to.
+//
+// Writes go in batches (ForwardBatch): at most kBatchesInFlight calls are out on a connection
+// at once, and the writes that come meanwhile wait for the next, so a busy member makes one
+// call for many writes instead of one each. A leader too old to serve ForwardBatch gets them
+// one call each (Forward).
 //
 // A forwarded write is the client's own, with its exactly-once id and sequence number, so a
 // forward is retried as the client would retry it: while no leader is known, when the leader
@@ -58,13 +64,25 @@ class Forwarder {
 
  private:
   struct PendingWrite;
+  struct Batch;
   struct Link {
     std::shared_ptr<grpc::Channel> channel;
     std::unique_ptr<metastorepb::Metastore::Stub> stub;
-    bool connecting = false;  // a connect is under way (on connects_); under mu_
+    // Under mu_:
+    bool connecting = false;                           // a connect is under way (on connects_)
+    std::deque<std::shared_ptr<PendingWrite>> queued;  // for the next batch
+    int batches_in_flight = 0;
+    bool batches_unsupported = false;  // the leader answered ForwardBatch with UNIMPLEMENTED
   };
 
   void Attempt(std::shared_ptr<PendingWrite> w);
+  // Sends `w` in a call of its own (Forward).
+  void SendAlone(Link& link, std::shared_ptr<PendingWrite> w);
+  // Queues `w` for `link`'s next batch, and sends one if fewer than kBatchesInFlight are out.
+  void Enqueue(Link& link, std::shared_ptr<PendingWrite> w);
+  // Sends what is queued on `link` in one call; the caller counted it in batches_in_flight.
+  void SendBatch(Link& link);
+  void BatchAttempted(Link& link, std::shared_ptr<Batch> batch, const grpc::Status& gs);
   void Attempted(std::shared_ptr<PendingWrite> w, const grpc::Status& gs);
   // Tries again after a backoff, or gives up if that would pass the deadline.
   void Later(std::shared_ptr<PendingWrite> w);

@@ -1,5 +1,7 @@
 #include "metastore/server/metastore_service.h"
 
+#include <atomic>
+
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "glog/logging.h"
@@ -800,26 +802,58 @@ grpc::ServerUnaryReactor* MetastoreService::Forward(grpc::CallbackServerContext*
     return reactor;
   }
   const metrics::RequestTimer timer = Timer(metrics::Op::kForward);
+  ServeForward(*req, resp, [reactor, resp, timer] { Answer(reactor, timer, resp->header()); });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* MetastoreService::ForwardBatch(
+    grpc::CallbackServerContext* ctx, const metastorepb::ForwardBatchRequest* req,
+    metastorepb::ForwardBatchResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  if (auto s = CheckMember(*ctx, std::nullopt); !s.ok()) {
+    reactor->Finish(s);
+    return reactor;
+  }
+  const int n = req->writes_size();
+  if (n == 0) {
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+  for (int i = 0; i < n; ++i) resp->add_results();
+  // Each write is answered into its own result, perhaps on another thread; the last answer
+  // ends the call.
+  auto unanswered = std::make_shared<std::atomic<int>>(n);
+  for (int i = 0; i < n; ++i) {
+    const metrics::RequestTimer timer = Timer(metrics::Op::kForward);
+    metastorepb::ForwardResponse* result = resp->mutable_results(i);
+    ServeForward(req->writes(i), result, [reactor, result, timer, unanswered] {
+      timer.Finish(result->header().error());
+      if (unanswered->fetch_sub(1) == 1) reactor->Finish(grpc::Status::OK);
+    });
+  }
+  return reactor;
+}
+
+void MetastoreService::ServeForward(const metastorepb::ForwardRequest& req,
+                                    metastorepb::ForwardResponse* resp,
+                                    std::function<void()> answered) {
   if (!leading()) {  // never forwarded twice: the sender asks again where the leader is
     *resp->mutable_header() = NotLeaderHeader();
-    Answer(reactor, timer, resp->header());
-    return reactor;
+    return answered();
   }
   // Checked as any client's write: the forward is no wider a door than the client API. Not
   // forwarded again if this member lost office meanwhile: the group says NotLeader.
-  metastorepb::Command cmd = req->command();
-  if (auto s = CheckWrite(req->header(), &cmd); !s.ok()) {
+  metastorepb::Command cmd = req.command();
+  if (auto s = CheckWrite(req.header(), &cmd); !s.ok()) {
     *resp->mutable_header() = ErrorHeader(s);
-    Answer(reactor, timer, resp->header());
-    return reactor;
+    return answered();
   }
-  ProposeHere(req->header(), std::move(cmd),
-              [reactor, resp, timer](const auto& h, const auto& reply) {
+  ProposeHere(req.header(), std::move(cmd),
+              [resp, answered = std::move(answered)](const auto& h, const auto& reply) {
                 *resp->mutable_header() = h;
                 *resp->mutable_reply() = reply;
-                Answer(reactor, timer, resp->header());
+                answered();
               });
-  return reactor;
 }
 
 grpc::ServerUnaryReactor* MetastoreService::RelayKeepAlives(

@@ -136,6 +136,9 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService,
   grpc::ServerUnaryReactor* Forward(grpc::CallbackServerContext* ctx,
                                     const metastorepb::ForwardRequest* req,
                                     metastorepb::ForwardResponse* resp) override;
+  grpc::ServerUnaryReactor* ForwardBatch(grpc::CallbackServerContext* ctx,
+                                         const metastorepb::ForwardBatchRequest* req,
+                                         metastorepb::ForwardBatchResponse* resp) override;
   grpc::ServerUnaryReactor* RelayKeepAlives(grpc::CallbackServerContext* ctx,
                                             const metastorepb::KeepAlivesRequest* req,
                                             metastorepb::KeepAlivesResponse* resp) override;
@@ -161,6 +164,10 @@ class MetastoreService final : public metastorepb::Metastore::CallbackService,
   // command as stamped).
   void ProposeHere(const metastorepb::RequestHeader& header, metastorepb::Command cmd,
                    WriteDone done);
+  // A write another member forwarded (Forward, ForwardBatch): checked as its client's write
+  // and proposed here; `answered` runs once `resp` holds the answer. `req` must outlive it.
+  void ServeForward(const metastorepb::ForwardRequest& req, metastorepb::ForwardResponse* resp,
+                    std::function<void()> answered);
   // Runs `fn` once this member has applied `zxid`, or at `until` if it has not by then.
   void WhenApplied(uint64_t zxid, absl::Time until, std::function<void()> fn);
   // Reads once this member has applied what the client has seen (header.min_zxid), or

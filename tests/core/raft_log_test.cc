@@ -110,6 +110,20 @@ TEST(RaftLogTest, SliceRespectsBytesButSendsAtLeastOne) {
   EXPECT_EQ(log.Slice(4, 6, 1 << 20).size(), 2u);
 }
 
+TEST(RaftLogTest, SliceEndBoundsTheSliceAndTheSliceSharesTheLogsEntries) {
+  std::vector<raftpb::Entry> es;
+  for (uint64_t i = 1; i <= 5; ++i) es.push_back(E(i, 1, std::string(100, 'x')));
+  RaftLog log(raftpb::SnapshotMetadata(), es, 0, 0);
+  EXPECT_EQ(log.SliceEnd(1, 6, 1), 2u);  // at least one
+  EXPECT_EQ(log.SliceEnd(1, 6, 2 * EntrySize(es[0])), 3u);
+  EXPECT_EQ(log.SliceEnd(1, 99, 1 << 20), 6u);  // clamped to the end of the log
+  EXPECT_EQ(log.SliceEnd(6, 9, 1 << 20), 6u);   // nothing past the end
+  auto slice = log.Slice(2, 4, 1 << 20);
+  ASSERT_EQ(slice.size(), 2u);
+  EXPECT_EQ(slice[0].get(), &log.At(2));
+  EXPECT_EQ(slice[1].get(), &log.At(3));
+}
+
 TEST(RaftLogTest, CompactAndRestore) {
   std::vector<raftpb::Entry> es = {E(1, 1), E(2, 1), E(3, 2), E(4, 2)};
   RaftLog log(raftpb::SnapshotMetadata(), es, 4, 3);

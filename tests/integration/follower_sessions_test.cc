@@ -1,6 +1,7 @@
 // Every member serves clients: sessions, reads and watches on followers, writes forwarded to
 // the leader. Real warrend quorums on loopback.
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 
 #include "grpcpp/grpcpp.h"
@@ -304,6 +305,80 @@ TEST(FollowerSessions, AForwardCarriesOnlyWhatAClientMaySend) {
               id == leader ? metastorepb::BAD_ARGUMENTS : metastorepb::NOT_LEADER)
         << "member " << id << ": " << resp.header().message();
   }
+}
+
+// A batch of forwarded writes is judged write by write: each gets its own answer, in order.
+TEST(FollowerSessions, AForwardedBatchIsAnsweredWriteByWrite) {
+  MetastoreCluster c;
+  c.StartAll();
+  const uint64_t leader = c.WaitForLeader();
+  ASSERT_NE(leader, 0u);
+  auto stub = metastorepb::Metastore::NewStub(
+      grpc::CreateChannel(c.Address(leader), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  metastorepb::ForwardBatchRequest req;
+  auto* bad = req.add_writes();
+  bad->mutable_command()->mutable_expire_sessions()->add_session_ids(1);
+  auto* good = req.add_writes();
+  auto* create = good->mutable_command()->mutable_multi()->add_ops()->mutable_create();
+  create->set_path("/batched");
+  create->set_data("x");
+  auto* twice = req.add_writes();
+  *twice->mutable_command() = good->command();  // the same create: the node exists by then
+  metastorepb::ForwardBatchResponse resp;
+  ASSERT_TRUE(stub->ForwardBatch(&ctx, req, &resp).ok());
+  ASSERT_EQ(resp.results_size(), 3);
+  EXPECT_EQ(resp.results(0).header().error(), metastorepb::BAD_ARGUMENTS)
+      << resp.results(0).header().message();
+  EXPECT_EQ(resp.results(1).header().error(), metastorepb::OK)
+      << resp.results(1).header().message();
+  EXPECT_EQ(resp.results(2).header().error(), metastorepb::NODE_EXISTS)
+      << resp.results(2).header().message();
+  auto got = c.Client()->GetData("/batched");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->data, "x");
+}
+
+// Many writes at once through one follower go to the leader in batches; each is applied
+// exactly once and answered.
+TEST(FollowerSessions, ManyConcurrentWritesThroughAFollowerAreEachAppliedOnce) {
+  MetastoreCluster c;
+  c.StartAll();
+  const uint64_t leader = c.WaitForLeader();
+  ASSERT_NE(leader, 0u);
+  auto client = PinnedClient(c, Followers(leader)[0]);
+  ASSERT_TRUE(client->Create("/counter", "").ok());
+  ASSERT_TRUE(client->Create("/items", "").ok());
+  constexpr int kWrites = 300;
+  std::mutex mu;
+  std::condition_variable cv;
+  int done = 0;
+  std::vector<absl::Status> failures;
+  auto finished = [&](absl::Status s) {
+    std::lock_guard lock(mu);
+    if (!s.ok()) failures.push_back(s);
+    ++done;
+    cv.notify_all();
+  };
+  for (int i = 0; i < kWrites; ++i) {
+    client->SetDataAsync("/counter", absl::StrCat(i), -1,
+                         [&](absl::StatusOr<metastorepb::Stat> r) { finished(r.status()); });
+    client->CreateAsync(absl::StrCat("/items/", i), "", {},
+                        [&](absl::StatusOr<std::string> r) { finished(r.status()); });
+  }
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, std::chrono::seconds(60), [&] { return done == 2 * kWrites; }))
+        << done << " of " << 2 * kWrites << " writes answered";
+    ASSERT_TRUE(failures.empty()) << failures.front();
+  }
+  auto counter = client->GetData("/counter");
+  ASSERT_TRUE(counter.ok()) << counter.status();
+  EXPECT_EQ(counter->stat.version(), kWrites) << "each setData applied once";
+  auto items = client->GetChildren("/items");
+  ASSERT_TRUE(items.ok()) << items.status();
+  EXPECT_EQ(items->children.size(), static_cast<size_t>(kWrites));
 }
 
 }  // namespace

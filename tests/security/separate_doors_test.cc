@@ -101,6 +101,12 @@ TEST_F(SeparateDoors, TheClientAddressRefusesMembersAndAdministratorsCalls) {
     {
       grpc::ClientContext ctx;
       Deadline(&ctx);
+      metastorepb::ForwardBatchResponse resp;
+      EXPECT_TRUE(refused(stub->ForwardBatch(&ctx, {}, &resp))) << "ForwardBatch";
+    }
+    {
+      grpc::ClientContext ctx;
+      Deadline(&ctx);
       metastorepb::KeepAlivesResponse resp;
       EXPECT_TRUE(refused(stub->RelayKeepAlives(&ctx, {}, &resp))) << "RelayKeepAlives";
     }

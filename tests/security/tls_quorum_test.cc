@@ -166,6 +166,14 @@ TEST_F(TlsQuorum, TakesForwardsAndKeepAliveRelaysOnlyFromMembers) {
     grpc::Status s = alice->Forward(&ctx, forward, &resp);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
   }
+  {  // Nor in a batch.
+    grpc::ClientContext ctx;
+    metastorepb::ForwardBatchRequest batch;
+    *batch.add_writes() = forward;
+    metastorepb::ForwardBatchResponse resp;
+    grpc::Status s = alice->ForwardBatch(&ctx, batch, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+  }
   // A member relaying keep-alives in another member's name.
   metastorepb::KeepAlivesRequest relay;
   relay.set_from(6 - leader - follower);
