@@ -1,5 +1,6 @@
 // Bad input is refused with a clear error and changes nothing; the same inputs give the
 // same outputs.
+#include "glog/logging.h"
 #include "gtest/gtest.h"
 #include "tests/core/test_cluster.h"
 
@@ -17,6 +18,15 @@ raftpb::Message App(uint64_t from, uint64_t to, uint64_t term) {
   m.set_index(1);
   m.set_log_term(1);
   return m;
+}
+
+// Member 2 of a new group of three, as it starts: a follower with only the founding entry.
+std::unique_ptr<Raft> FoundingMember2() {
+  Config cfg;
+  cfg.id = 2;
+  auto r = Raft::Create(cfg, BootstrapState({1, 2, 3}));
+  CHECK(r.ok()) << r.status();
+  return std::move(*r);
 }
 
 TEST(InputTest, MalformedMessagesAreRefusedAndChangeNothing) {
@@ -184,11 +194,8 @@ TEST(InputTest, AHardStateNeverCommitsEntriesItsReadyReplaces) {
   // uncommitted suffix a new leader replaces must not store a commit index over the new
   // entries until they are durable, or a crash between the two leaves the old entries on
   // disk under that commit index, and a restart applies them (warren-sim, seed 481).
-  Config cfg;
-  cfg.id = 2;
-  auto r = Raft::Create(cfg, BootstrapState({1, 2, 3}));
-  ASSERT_TRUE(r.ok()) << r.status();
-  Raft& n = **r;
+  std::unique_ptr<Raft> r = FoundingMember2();
+  Raft& n = *r;
   auto append = [](uint64_t from, uint64_t term, uint64_t prev, uint64_t prev_term,
                    std::vector<std::string> data, uint64_t commit) {
     raftpb::Message m = App(from, 2, term);
@@ -225,11 +232,8 @@ TEST(InputTest, AHardStateNeverCommitsEntriesItsReadyReplaces) {
 }
 
 TEST(InputTest, AFollowerTakesTheEntriesOfAMovedMessageAndSharesThem) {
-  Config cfg;
-  cfg.id = 2;
-  auto r = Raft::Create(cfg, BootstrapState({1, 2, 3}));
-  ASSERT_TRUE(r.ok()) << r.status();
-  Raft& n = **r;
+  std::unique_ptr<Raft> r = FoundingMember2();
+  Raft& n = *r;
   raftpb::Message m = App(1, 2, 2);
   m.set_commit(2);
   raftpb::Entry* e = m.add_entries();
@@ -255,19 +259,16 @@ TEST(InputTest, AFollowerTakesTheEntriesOfAMovedMessageAndSharesThem) {
 }
 
 TEST(InputTest, AMovedMessageThatIsRefusedIsLeftAsItWas) {
-  Config cfg;
-  cfg.id = 2;
-  auto r = Raft::Create(cfg, BootstrapState({1, 2, 3}));
-  ASSERT_TRUE(r.ok()) << r.status();
+  std::unique_ptr<Raft> r = FoundingMember2();
   raftpb::Message m = App(1, 2, 2);
   raftpb::Entry* e = m.add_entries();
   e->set_index(3);  // not contiguous with index 1
   e->set_term(2);
   e->set_data("kept");
-  EXPECT_EQ((*r)->Step(std::move(m)).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(r->Step(std::move(m)).code(), absl::StatusCode::kInvalidArgument);
   ASSERT_EQ(m.entries_size(), 1);  // NOLINT(bugprone-use-after-move): documented to stay
   EXPECT_EQ(m.entries(0).data(), "kept");
-  EXPECT_EQ((*r)->log().LastIndex(), 1u);
+  EXPECT_EQ(r->log().LastIndex(), 1u);
 }
 
 TEST(InputTest, RestartRecoversMembershipFromTheLog) {
