@@ -9,6 +9,7 @@
 # one round. WARREN_BIN=DIR: where warren-bench is (build/bin).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/results.sh
 
 rounds=3 duration=10s warmup=2s port_base=7600 out=/tmp/warren-ab
 usage() {
@@ -35,7 +36,6 @@ peer=bench/peers/warren.sh
 mkdir -p "$out"
 results="$out/runs.txt"
 : > "$results"
-field() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p" <<< "$1"; }
 
 measure() {  # ROUND LABEL WARREND: every cell on a fresh quorum
   local dir="$out/$2" cell line before after
@@ -64,20 +64,21 @@ for ((r = 1; r <= rounds; r++)); do
   done
 done
 
-# The median of each cell's figures per build, from the runs file.
+# median_of CELL LABEL K: the median of column K (4: ops/s, 5: p99 ms, 6: CPU µs) over
+# build LABEL's runs of CELL.
+median_of() {
+  awk -F'|' -v cell="$1" -v label="$2" -v k="$3" '$3 == cell && $2 == label { print $k }' \
+    "$results" | summarize median "%.2f"
+}
+
 echo "| cell | A ops/s | B ops/s | B/A | A p99 ms | B p99 ms | A CPU µs/op | B CPU µs/op |"
 echo "|---|---|---|---|---|---|---|---|"
 for cell in "${cells[@]}"; do
-  awk -F'|' -v cell="$cell" '
-    function median(list,   n, a, i, j, t) {
-      n = split(list, a, " ")
-      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-      return n == 0 ? 0 : (n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2)
-    }
-    $3 == cell { ops[$2] = ops[$2] " " $4; p99[$2] = p99[$2] " " $5; cpu[$2] = cpu[$2] " " $6 }
-    END {
-      a = median(ops["A"]); b = median(ops["B"])
+  a="$(median_of "$cell" A 4)" b="$(median_of "$cell" B 4)"
+  awk -v cell="$cell" -v a="$a" -v b="$b" -v ap="$(median_of "$cell" A 5)" \
+    -v bp="$(median_of "$cell" B 5)" -v ac="$(median_of "$cell" A 6)" \
+    -v bc="$(median_of "$cell" B 6)" 'BEGIN {
       printf "| %s | %.0f | %.0f | %.2f | %.2f | %.2f | %.0f | %.0f |\n", cell, a, b,
-        (a > 0 ? b / a : 0), median(p99["A"]), median(p99["B"]), median(cpu["A"]), median(cpu["B"])
-    }' "$results"
+        (a > 0 ? b / a : 0), ap, bp, ac, bc
+    }'
 done

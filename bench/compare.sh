@@ -24,6 +24,7 @@
 # DIR/bench.log collects warren-bench's messages of every round.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/results.sh
 
 usage() {
   echo "usage: $0 [--quick] [--rounds=N] [--port-base=N] [--out=DIR]" >&2
@@ -88,7 +89,6 @@ trap cleanup EXIT
 
 declare -A port=([warren]=$port_base [etcd]=$((port_base + 30)) [zookeeper]=$((port_base + 60))
   [warren-zk]=$((port_base + 90)) [warren-tls]=$((port_base + 120)))
-field() { sed -n "s/.*\"$2\":\"\{0,1\}\([^,\"}]*\).*/\1/p" <<< "$1"; }
 # Every figure is kept per round, under ROUND|TARGET|LABEL. footprint's labels are rss (KiB),
 # restart (s) and failover (ms).
 declare -A ops p99 cpu_us completed leader_cpu_us footprint
@@ -234,20 +234,6 @@ for ((r = 1; r <= rounds; r++)); do
   for target in "${order[@]}"; do measure_target "$r" "$target"; done
 done
 
-# summarize median|spread [FORMAT]: of the numbers on stdin, one a line (other lines are
-# skipped): their median printed with FORMAT, or their spread (max - min) / median in
-# percent; "?" when there are none.
-summarize() {
-  sort -g | awk -v want="$1" -v fmt="${2:-%.10g}" '
-    $1 ~ /^-?[0-9]+(\.[0-9]*)?$/ { v[++n] = $1 }
-    END {
-      if (n == 0) { print "?"; exit }
-      m = n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-      if (want == "median") printf fmt "\n", m
-      else if (m > 0) printf "%.0f\n", (v[n] - v[1]) * 100 / m
-      else print "n/a"
-    }'
-}
 # per_round ARRAY TARGET LABEL [DEFAULT]: that cell in each round, one a line; DEFAULT stands
 # in for a round that has none.
 per_round() {
