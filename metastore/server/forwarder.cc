@@ -202,7 +202,7 @@ void Forwarder::SendBatch(Link& link) {
       w->last_error = absl::StrCat("not connected to the leader at ", w->address);
       Later(std::move(w));
     }
-    return BatchAttempted(link, nullptr, grpc::Status::OK);
+    return NextBatch(link);
   }
   absl::Time deadline = absl::InfinitePast();
   for (const auto& w : batch->writes) {
@@ -215,42 +215,44 @@ void Forwarder::SendBatch(Link& link) {
       w->last_error = "the member is shutting down";
       GiveUp(*w);
     }
-    return BatchAttempted(link, nullptr, grpc::Status::OK);
+    return NextBatch(link);
   }
   Batch& ref = *batch;
   link.stub->async()->ForwardBatch(&ref.ctx, &ref.req, &ref.resp,
                                    [this, &link, batch = std::move(batch)](grpc::Status gs) {
                                      End(&batch->ctx);
-                                     BatchAttempted(link, batch, gs);
+                                     BatchAttempted(link, *batch, gs);
+                                     NextBatch(link);
                                    });
 }
 
-// Answers (or retries) each write of `batch` (none if null), then sends the next batch if
-// writes are waiting.
-void Forwarder::BatchAttempted(Link& link, std::shared_ptr<Batch> batch, const grpc::Status& gs) {
-  if (batch != nullptr && gs.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
+void Forwarder::BatchAttempted(Link& link, Batch& batch, const grpc::Status& gs) {
+  if (gs.error_code() == grpc::StatusCode::UNIMPLEMENTED) {
     // A leader of an older version: nothing was done; from now on a call per write.
-    LOG(WARNING) << "the leader at " << batch->writes.front()->address
+    LOG(WARNING) << "the leader at " << batch.writes.front()->address
                  << " does not serve ForwardBatch; forwarding a write per call";
     {
       std::lock_guard lock(mu_);
       link.batches_unsupported = true;
     }
-    for (auto& w : batch->writes) Attempt(std::move(w));
-  } else if (batch != nullptr) {
-    const int answered = gs.ok() ? batch->resp.results_size() : 0;
-    for (size_t i = 0; i < batch->writes.size(); ++i) {
-      std::shared_ptr<PendingWrite>& w = batch->writes[i];
-      if (static_cast<int>(i) < answered) {
-        w->resp = std::move(*batch->resp.mutable_results(static_cast<int>(i)));
-        Attempted(std::move(w), grpc::Status::OK);
-      } else {
-        Attempted(std::move(w), gs.ok() ? grpc::Status(grpc::StatusCode::INTERNAL,
-                                                       "the leader left a write unanswered")
-                                        : gs);
-      }
+    for (auto& w : batch.writes) Attempt(std::move(w));
+    return;
+  }
+  const int answered = gs.ok() ? batch.resp.results_size() : 0;
+  for (size_t i = 0; i < batch.writes.size(); ++i) {
+    std::shared_ptr<PendingWrite>& w = batch.writes[i];
+    if (static_cast<int>(i) < answered) {
+      w->resp = std::move(*batch.resp.mutable_results(static_cast<int>(i)));
+      Attempted(std::move(w), grpc::Status::OK);
+    } else {
+      Attempted(std::move(w), gs.ok() ? grpc::Status(grpc::StatusCode::INTERNAL,
+                                                     "the leader left a write unanswered")
+                                      : gs);
     }
   }
+}
+
+void Forwarder::NextBatch(Link& link) {
   bool more;
   {
     std::lock_guard lock(mu_);

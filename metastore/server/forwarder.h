@@ -82,7 +82,10 @@ class Forwarder {
   void Enqueue(Link& link, std::shared_ptr<PendingWrite> w);
   // Sends what is queued on `link` in one call; the caller counted it in batches_in_flight.
   void SendBatch(Link& link);
-  void BatchAttempted(Link& link, std::shared_ptr<Batch> batch, const grpc::Status& gs);
+  // Answers (or retries) each write of a batch that came back with `gs`.
+  void BatchAttempted(Link& link, Batch& batch, const grpc::Status& gs);
+  // A batch call on `link` is over: sends the next if writes are waiting.
+  void NextBatch(Link& link);
   void Attempted(std::shared_ptr<PendingWrite> w, const grpc::Status& gs);
   // Tries again after a backoff, or gives up if that would pass the deadline.
   void Later(std::shared_ptr<PendingWrite> w);
