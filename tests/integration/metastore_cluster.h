@@ -141,10 +141,9 @@ class MetastoreCluster {
     return 0;
   }
 
-  // Waits a little (at most a second) until every member that answers names `leader`.
-  // Members elect within ticks of starting, so two may agree before the third, started last,
-  // has heard from the leader; one paused or cut off on purpose never will, and is not waited
-  // for longer.
+  // Waits a little (at most a second) until every member that answers names `leader`. Two
+  // may agree before the third, started last, has heard from the leader; one paused or cut
+  // off on purpose never will, and is not waited for longer.
   void AllAnsweringKnow(MetastoreClient& client, uint64_t leader) {
     const absl::Time deadline = absl::Now() + absl::Seconds(1);
     while (absl::Now() < deadline) {

@@ -129,7 +129,7 @@ TEST(MetastoreCluster, MalformedRequestsGetErrorsAndChangeNothing) {
   auto client = c.Client();
   ASSERT_TRUE(client->Create("/keep", "v").ok());
   // Every member has heard from the leader: until then it answers LeaderUnreachable to
-  // anything, which is not what is tested here (members elect within ticks of starting).
+  // anything, which is not what is tested here.
   for (uint64_t id = 1; id <= 3; ++id) {
     auto at = c.Client(absl::Seconds(5), c.Address(id));
     ASSERT_TRUE(Eventually([&] { return at->GetData("/keep").ok(); }, absl::Seconds(30)))
