@@ -239,7 +239,9 @@ class ZkCliTest(unittest.TestCase):
                                      ("NodeChildrenChanged", "/zkcli"),
                                      ("NodeCreated", "/zkcli/later")]))
         with self.subTest("session events"):
-            self.assertEqual(session_states(lines), ["SyncConnected", "Closed"])
+            # zkCli exits right after zk.close(); the Closed event, queued by the closing
+            # send thread, is printed only if the event thread runs before the JVM exits.
+            self.assertIn(session_states(lines), (["SyncConnected"], ["SyncConnected", "Closed"]))
         self.kazoo.sync("/")
         self.assertIsNone(self.kazoo.exists("/zkcli"))
 
