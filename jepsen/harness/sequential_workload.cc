@@ -18,7 +18,7 @@
 namespace warren::jepsen {
 namespace {
 
-constexpr char kParent[] = "/jepsen-sequential";
+constexpr char kSequenceParent[] = "/jepsen-sequential";
 
 struct Created {
   uint64_t invoked, completed;  // history event numbers
@@ -43,7 +43,7 @@ class SequentialWorkload : public Workload {
   explicit SequentialWorkload(WorkloadContext ctx) : ctx_(std::move(ctx)) {}
 
   absl::Status Setup() override {
-    auto s = ctx_.cluster->admin()->Create(kParent, "");
+    auto s = ctx_.cluster->admin()->Create(kSequenceParent, "");
     if (!s.ok()) return s.status();  // a fresh run directory is a fresh cluster
     return absl::OkStatus();
   }
@@ -57,24 +57,25 @@ class SequentialWorkload : public Workload {
         ReadParent(*client, process, view);
         continue;
       }
-      const uint64_t invoked = ctx_.history->Invoke(process, "create", kParent, "");
-      auto r = client->Create(absl::StrCat(kParent, "/n-"), "", Client::CreateMode::kSequential);
+      const uint64_t invoked = ctx_.history->Invoke(process, "create", kSequenceParent, "");
+      auto r =
+          client->Create(absl::StrCat(kSequenceParent, "/n-"), "", Client::CreateMode::kSequential);
       if (r.ok()) {
-        const uint64_t completed =
-            ctx_.history->Complete(process, "ok", "create", kParent, absl::StrCat("\"", *r, "\""));
+        const uint64_t completed = ctx_.history->Complete(process, "ok", "create", kSequenceParent,
+                                                          absl::StrCat("\"", *r, "\""));
         const std::string name = r->substr(r->rfind('/') + 1);
         Saw(view, client->session(), SequenceOf(name) + 1,
             absl::StrCat("its create of ", name, " (history line ", completed + 1, ")"));
         std::lock_guard lock(mu_);
         acknowledged_.push_back({invoked, completed, name});
       } else if (OutcomeUnknown(r.status())) {
-        ctx_.history->Complete(process, "info", "create", kParent, "",
+        ctx_.history->Complete(process, "info", "create", kSequenceParent, "",
                                std::string(r.status().message()));
         process = ctx_.history->NewProcess();
         std::lock_guard lock(mu_);
         ++in_doubt_;
       } else {
-        ctx_.history->Complete(process, "fail", "create", kParent, "",
+        ctx_.history->Complete(process, "fail", "create", kSequenceParent, "",
                                std::string(r.status().message()));
       }
     }
@@ -85,12 +86,12 @@ class SequentialWorkload : public Workload {
       std::lock_guard lock(mu_);
       if (!stale_read_.empty()) return stale_read_;
     }
-    auto children = ctx_.cluster->admin()->GetChildren(kParent);
+    auto children = ctx_.cluster->admin()->GetChildren(kSequenceParent);
     if (metastore::ErrorOf(children.status()) == metastorepb::NO_NODE) {
       // Made and acknowledged before the run began: its loss is a lost write.
       std::lock_guard lock(mu_);
       return absl::StrCat("acknowledged create lost: all ", acknowledged_.size(),
-                          " children and their parent ", kParent, " itself");
+                          " children and their parent ", kSequenceParent, " itself");
     }
     if (!children.ok()) return absl::StrCat("unknown: final read: ", children.status().message());
     std::set<std::string> present;
@@ -135,23 +136,23 @@ class SequentialWorkload : public Workload {
  private:
   // A plain read of the parent; its cversion must be at least what the session has seen.
   void ReadParent(Client& client, int64_t process, SessionView& view) {
-    ctx_.history->Invoke(process, "read", kParent, "");
-    auto r = client.Get(kParent, Client::Read::kSequential);
+    ctx_.history->Invoke(process, "read", kSequenceParent, "");
+    auto r = client.Get(kSequenceParent, Client::Read::kSequential);
     if (!r.ok()) {
-      ctx_.history->Complete(process, "fail", "read", kParent, "",
+      ctx_.history->Complete(process, "fail", "read", kSequenceParent, "",
                              std::string(r.status().message()));
       return;
     }
     const int64_t cversion = r->stat.cversion();
     const uint64_t line =
-        ctx_.history->Complete(process, "ok", "read", kParent, absl::StrCat(cversion)) + 1;
+        ctx_.history->Complete(process, "ok", "read", kSequenceParent, absl::StrCat(cversion)) + 1;
     const uint64_t session = client.session();
     if (session == view.session && cversion < view.floor) {
       std::lock_guard lock(mu_);
       if (stale_read_.empty()) {
         stale_read_ = absl::StrCat("session ", absl::Hex(session), " read cversion ", cversion,
-                                   " of ", kParent, " (history line ", line, ") after ", view.why,
-                                   " had shown it at ", view.floor);
+                                   " of ", kSequenceParent, " (history line ", line, ") after ",
+                                   view.why, " had shown it at ", view.floor);
       }
     }
     Saw(view, session, cversion, absl::StrCat("its read at history line ", line));

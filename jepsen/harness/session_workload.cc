@@ -16,7 +16,7 @@
 namespace warren::jepsen {
 namespace {
 
-constexpr char kParent[] = "/jepsen-session";
+constexpr char kSessionParent[] = "/jepsen-session";
 const absl::Duration kSessionTimeout = absl::Seconds(10);
 
 struct Owner {
@@ -34,7 +34,9 @@ class SessionWorkload : public Workload {
  public:
   explicit SessionWorkload(WorkloadContext ctx) : ctx_(std::move(ctx)) {}
 
-  absl::Status Setup() override { return ctx_.cluster->admin()->Create(kParent, "").status(); }
+  absl::Status Setup() override {
+    return ctx_.cluster->admin()->Create(kSessionParent, "").status();
+  }
 
   void Process(int index, const std::atomic<bool>& stop) override {
     if (index == 0) return Observe(stop);
@@ -49,8 +51,8 @@ class SessionWorkload : public Workload {
           owners_[name].session_ended = true;
         }
       });
-      auto created =
-          (*client)->Create(absl::StrCat(kParent, "/", name), "", Client::CreateMode::kEphemeral);
+      auto created = (*client)->Create(absl::StrCat(kSessionParent, "/", name), "",
+                                       Client::CreateMode::kEphemeral);
       if (!created.ok()) {
         if (OutcomeUnknown(created.status())) {
           std::lock_guard lock(mu_);
@@ -88,7 +90,7 @@ class SessionWorkload : public Workload {
     const absl::Time deadline = absl::Now() + kSessionTimeout * 2;
     std::string why;
     while (absl::Now() < deadline) {
-      auto children = ctx_.cluster->admin()->GetChildren(kParent);
+      auto children = ctx_.cluster->admin()->GetChildren(kSessionParent);
       if (!children.ok()) {
         why = absl::StrCat("unknown: final read: ", children.status().message());
       } else {
@@ -124,7 +126,7 @@ class SessionWorkload : public Workload {
       Observation o;
       o.invoked = absl::Now();
       // Linearizable: a node acknowledged before the read began must be in it.
-      auto children = client->Children(kParent, Client::Read::kLinearizable);
+      auto children = client->Children(kSessionParent, Client::Read::kLinearizable);
       o.completed = absl::Now();
       if (children.ok()) {
         o.names.insert(children->begin(), children->end());

@@ -24,11 +24,11 @@
 namespace warren::jepsen {
 namespace {
 
-constexpr char kParent[] = "/jepsen-watch";
+constexpr char kWatchParent[] = "/jepsen-watch";
 constexpr int kWriters = 2;
-const absl::Duration kSessionTimeout = absl::Seconds(10);
+const absl::Duration kWatchSessionTimeout = absl::Seconds(10);
 
-std::string NodePath(int writer) { return absl::StrCat(kParent, "/w", writer); }
+std::string NodePath(int writer) { return absl::StrCat(kWatchParent, "/w", writer); }
 
 // A watcher holding a persistent recursive watch.
 struct Watcher {
@@ -68,7 +68,7 @@ class WatchWorkload : public Workload {
     if (ctx_.processes < kWriters + 1) {
       return absl::InvalidArgumentError("the watch workload needs --processes >= 3");
     }
-    if (auto s = ctx_.cluster->admin()->Create(kParent, ""); !s.ok()) return s.status();
+    if (auto s = ctx_.cluster->admin()->Create(kWatchParent, ""); !s.ok()) return s.status();
     for (int i = 1; i <= kWriters; ++i) {
       metastorepb::Stat stat;
       if (auto s = ctx_.cluster->admin()->Create(NodePath(i), "", {}, &stat); !s.ok()) {
@@ -82,7 +82,7 @@ class WatchWorkload : public Workload {
 
   void Process(int index, const std::atomic<bool>& stop) override {
     if (index >= 1 && index <= kWriters) return Write(index, stop);
-    auto client = ctx_.ConnectWithSession(index, kSessionTimeout);
+    auto client = ctx_.ConnectWithSession(index, kWatchSessionTimeout);
     if (!client.ok()) return;
     if ((*client)->persistent_watches()) {
       WatchPersistently(index, **client, stop);
@@ -149,7 +149,7 @@ class WatchWorkload : public Workload {
       std::lock_guard lock(mu_);
       w->session_ended = true;
     });
-    auto from = client.AddRecursiveWatch(kParent);
+    auto from = client.AddRecursiveWatch(kWatchParent);
     if (!from.ok()) return;
     {
       std::lock_guard lock(mu_);
