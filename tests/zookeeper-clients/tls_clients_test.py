@@ -73,6 +73,7 @@ class TlsClientsTest(unittest.TestCase):
         secure = self.keep(started(tls_client()))
         plain = self.keep(started(new_kazoo_client(QUORUM.connect_string())))
         secure.create("/tls-calls", b"one")
+        plain.sync("/tls-calls")  # its member may be behind the secure client's
         self.assertEqual(plain.get("/tls-calls")[0], b"one")
         fired = threading.Event()
         secure.get("/tls-calls", watch=lambda event: fired.set())
@@ -83,6 +84,7 @@ class TlsClientsTest(unittest.TestCase):
         self.assertEqual(secure.get("/tls-calls")[0], big)
         for i in range(50):
             secure.create(f"/tls-calls/c{i}")
+        plain.sync("/tls-calls")
         self.assertEqual(len(plain.get_children("/tls-calls")), 50)
 
     def test_a_session_moves_to_another_members_secure_port(self):
@@ -102,6 +104,9 @@ class TlsClientsTest(unittest.TestCase):
         acl = [make_acl("x509", ALICE, all=True)]
         alice.create("/tls-alice", b"hers", acl=acl)
         self.assertEqual(alice.get("/tls-alice")[0], b"hers")
+        # Bob's member may not have applied alice's create yet (reads are sequentially
+        # consistent per session, as ZooKeeper's): sync brings it up to date first.
+        bob.sync("/tls-alice")
         with self.assertRaises(NoAuthError):
             bob.get("/tls-alice")
         with self.assertRaises(NoAuthError):
