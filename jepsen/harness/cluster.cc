@@ -273,6 +273,11 @@ std::shared_ptr<metastore::MetastoreClient> Cluster::admin() const {
   return admin_;
 }
 
+absl::Status Cluster::RenewAdmin() {
+  std::lock_guard lock(mu_);
+  return ReconnectAdmin();
+}
+
 absl::StatusOr<int> Cluster::Leader() {
   auto st = admin()->LeaderStatus();
   if (!st.ok()) return st.status();

@@ -108,6 +108,8 @@ class Cluster {
 
   // A client of the whole group, made again when the group changes.
   std::shared_ptr<metastore::MetastoreClient> admin() const;
+  // Replaces admin() with a client that has seen nothing yet.
+  absl::Status RenewAdmin();
 
  private:
   explicit Cluster(ClusterOptions options) : options_(std::move(options)) {}
