@@ -1,5 +1,10 @@
 // Every member serves clients: sessions, reads and watches on followers, writes forwarded to
 // the leader. Real warrend quorums on loopback.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -216,6 +221,63 @@ TEST(FollowerSessions, KillingAFollowerMovesItsSessionsWithEphemeralsAndWatches)
   EXPECT_TRUE(eph->has_value()) << "the ephemeral died with the member its session was on";
   EXPECT_FALSE(ended);
   c.Start(victim);
+}
+
+// A port on loopback whose connections the kernel accepts and nobody ever reads: a member
+// that hung before it answered (a process paused while the kernel still completes handshakes).
+class SilentListener {
+ public:
+  SilentListener() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
+    socklen_t len = sizeof(addr);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 || listen(fd_, 16) != 0 ||
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+      ADD_FAILURE() << "cannot listen on loopback";
+    }
+    endpoint_ = absl::StrCat("127.0.0.1:", ntohs(addr.sin_port));
+  }
+  ~SilentListener() { close(fd_); }
+  const std::string& endpoint() const { return endpoint_; }
+
+ private:
+  int fd_ = -1;
+  std::string endpoint_;
+};
+
+// A session's stream that moves to an endpoint that never answers leaves it within the
+// session's timeout (not gRPC's longer connect timeout) and attaches at a member that does,
+// its session alive.
+TEST(FollowerSessions, AStreamLeavesAnEndpointThatNeverAnswersBeforeItsSessionExpires) {
+  MetastoreCluster c;
+  c.StartAll();
+  const uint64_t leader = c.WaitForLeader();
+  ASSERT_NE(leader, 0u);
+  const uint64_t follower = Followers(leader)[0];
+  SilentListener silent;
+  auto client =
+      c.Client(c.Options(absl::Seconds(30), c.Address(follower) + "," + silent.endpoint()));
+  ASSERT_TRUE(client->StartSession(absl::Seconds(9)).ok());
+  std::atomic<bool> ended{false};
+  client->OnSessionEnd([&](const absl::Status&) { ended = true; });
+  ASSERT_TRUE(client->Create("/eph", "", kEphemeral).ok());
+  ASSERT_TRUE(Eventually([&] { return client->stream_attachments() == 1; }, absl::Seconds(10)));
+  ASSERT_EQ(client->member(), c.Address(follower));
+
+  // Its member dies and comes back: the stream goes to the other endpoint, the silent one,
+  // first; it must give up on it in time to come back.
+  c.Stop(follower, SIGKILL);
+  c.Start(follower);
+  EXPECT_TRUE(Eventually([&] { return client->stream_attachments() == 2; }, absl::Seconds(30)));
+  EXPECT_EQ(client->member(), c.Address(follower));
+  absl::SleepFor(absl::Seconds(10));  // past the session timeout
+  auto writer = c.Client();
+  auto eph = writer->Exists("/eph");
+  ASSERT_TRUE(eph.ok()) << eph.status();
+  EXPECT_TRUE(eph->has_value()) << "the session expired while its stream waited on the endpoint";
+  EXPECT_FALSE(ended);
 }
 
 // The leader-only mode of the client, for comparison: its session's stream is at the leader.
