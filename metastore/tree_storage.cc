@@ -82,6 +82,24 @@ std::optional<uint64_t> ReadVarint(std::string_view& in) {
   return std::nullopt;
 }
 
+// Calls each(zxid, type, path) for every event of a stored record; false if it is malformed.
+template <typename Each>
+bool ForEachEvent(std::string_view value, Each&& each) {
+  while (!value.empty()) {
+    const std::optional<uint64_t> zxid = ReadVarint(value);
+    if (!zxid.has_value() || value.empty()) return false;
+    const auto type = static_cast<uint8_t>(value[0]);
+    value.remove_prefix(1);
+    const std::optional<uint64_t> size = ReadVarint(value);
+    if (!metastorepb::EventType_IsValid(type) || !size.has_value() || *size > value.size()) {
+      return false;
+    }
+    each(*zxid, static_cast<metastorepb::EventType>(type), value.substr(0, *size));
+    value.remove_prefix(*size);
+  }
+  return true;
+}
+
 }  // namespace
 
 void AppendEvents(const std::vector<metastorepb::WatchEvent>& events, std::string& out) {
@@ -94,22 +112,21 @@ void AppendEvents(const std::vector<metastorepb::WatchEvent>& events, std::strin
 }
 
 bool DecodeEvents(std::string_view value, std::vector<metastorepb::WatchEvent>& out) {
-  while (!value.empty()) {
-    const std::optional<uint64_t> zxid = ReadVarint(value);
-    if (!zxid.has_value() || value.empty()) return false;
-    const auto type = static_cast<uint8_t>(value[0]);
-    value.remove_prefix(1);
-    const std::optional<uint64_t> size = ReadVarint(value);
-    if (!metastorepb::EventType_IsValid(type) || !size.has_value() || *size > value.size()) {
-      return false;
-    }
-    auto& e = out.emplace_back();
-    e.set_zxid(*zxid);
-    e.set_type(static_cast<metastorepb::EventType>(type));
-    e.set_path(std::string(value.substr(0, *size)));
-    value.remove_prefix(*size);
+  return ForEachEvent(value,
+                      [&](uint64_t zxid, metastorepb::EventType type, std::string_view path) {
+                        auto& e = out.emplace_back();
+                        e.set_zxid(zxid);
+                        e.set_type(type);
+                        e.set_path(std::string(path));
+                      });
+}
+
+std::optional<size_t> CountEvents(std::string_view value) {
+  size_t n = 0;
+  if (!ForEachEvent(value, [&](uint64_t, metastorepb::EventType, std::string_view) { ++n; })) {
+    return std::nullopt;
   }
-  return true;
+  return n;
 }
 
 absl::Status ArchiveDir(const std::string& dir, SnapshotWriter& writer) {

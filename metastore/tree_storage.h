@@ -35,6 +35,9 @@ std::optional<uint64_t> ZxidOfEventKey(std::string_view key);
 void AppendEvents(const std::vector<metastorepb::WatchEvent>& events, std::string& out);
 // Appends the events `value` holds to `out`; false if it is malformed.
 bool DecodeEvents(std::string_view value, std::vector<metastorepb::WatchEvent>& out);
+// How many events `value` holds, checked as DecodeEvents checks them, without making them;
+// nullopt if it is malformed.
+std::optional<size_t> CountEvents(std::string_view value);
 inline constexpr char kAppliedKey[] = "a";
 inline constexpr char kHistoryKey[] = "h";
 inline constexpr char kEventTag = 'e';

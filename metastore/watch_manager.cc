@@ -33,9 +33,6 @@ uint32_t OneShotKindsFor(EventType type) {
 constexpr uint32_t kOneShot = Bit(metastorepb::WATCH_DATA) | Bit(metastorepb::WATCH_EXISTS) |
                               Bit(metastorepb::WATCH_CHILDREN);
 
-// About a minute of a busy quorum's changes, at some 100 bytes each.
-constexpr size_t kRecentEvents = 100000;
-
 }  // namespace
 
 bool PersistentSees(metastorepb::WatchKind kind, const std::string& path,
@@ -143,7 +140,7 @@ void WatchManager::Fire(const std::vector<metastorepb::WatchEvent>& events) {
   std::lock_guard lock(mu_);
   for (const auto& event : events) {
     recent_.push_back(event);
-    if (recent_.size() > kRecentEvents) {
+    if (recent_.size() > recent_events_) {
       history_from_ = std::max(history_from_, recent_.front().zxid());
       recent_.pop_front();
     }
@@ -226,7 +223,7 @@ void WatchManager::Reset(uint64_t applied, uint64_t history_from,
   std::lock_guard lock(mu_);
   recent_.assign(std::make_move_iterator(history.begin()), std::make_move_iterator(history.end()));
   history_from_ = history_from;
-  while (recent_.size() > kRecentEvents) {
+  while (recent_.size() > recent_events_) {
     history_from_ = std::max(history_from_, recent_.front().zxid());
     recent_.pop_front();
   }

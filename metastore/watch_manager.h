@@ -30,9 +30,15 @@ class WatchManager {
 
   // `max_paths_per_session`: the paths one session may watch here at once (a path watched
   // several ways counts once; --max-watches-per-session); 0: no bound.
-  explicit WatchManager(size_t max_paths_per_session = kDefaultMaxPathsPerSession)
-      : max_paths_per_session_(max_paths_per_session) {}
+  // `recent_events`: how many of the newest events it keeps in memory, for watches set again
+  // after a move.
+  explicit WatchManager(size_t max_paths_per_session = kDefaultMaxPathsPerSession,
+                        size_t recent_events = kRecentEvents)
+      : max_paths_per_session_(max_paths_per_session), recent_events_(recent_events) {}
   static constexpr size_t kDefaultMaxPathsPerSession = 100'000;
+  // About a minute of a busy quorum's changes, at some 100 bytes each.
+  static constexpr size_t kRecentEvents = 100'000;
+  size_t recent_events() const { return recent_events_; }
 
   // Routes the session's events to `sink` (replacing an earlier stream's); returns the
   // sink's id for Detach.
@@ -93,6 +99,7 @@ class WatchManager {
   void Deliver(uint64_t session, const metastorepb::WatchEvent& event);
 
   const size_t max_paths_per_session_;
+  const size_t recent_events_;
   mutable std::mutex mu_;
   uint64_t next_sink_id_ = 1;
   std::map<uint64_t, Attached> sinks_;

@@ -35,6 +35,7 @@ TEST(TreeStorage, EventsRoundTripWithLongAndBinaryPathsAndLargeZxids) {
   std::vector<metastorepb::WatchEvent> back;
   ASSERT_TRUE(DecodeEvents(stored, back));
   ASSERT_EQ(back.size(), events.size());
+  EXPECT_EQ(CountEvents(stored), events.size());
   for (size_t i = 0; i < events.size(); ++i) {
     EXPECT_EQ(back[i].SerializeAsString(), events[i].SerializeAsString()) << i;
   }
@@ -43,17 +44,23 @@ TEST(TreeStorage, EventsRoundTripWithLongAndBinaryPathsAndLargeZxids) {
 TEST(TreeStorage, MalformedEventsAreRefused) {
   std::string good;
   AppendEvents({Event(metastorepb::NODE_CREATED, "/abc", 1)}, good);
+  const std::vector<std::pair<std::string, std::string>> malformed = {
+      {good.substr(0, good.size() - 1), "a path cut short"},
+      {good.substr(0, 1), "no type"},
+      {good.substr(0, 2), "no length"},
+      {std::string("\x01\x63\x01/", 4), "an unknown type"},
+      {std::string("\x01\x01\xff\xff\xff\xff\x01", 7), "a length past the end"},
+      {std::string(11, '\xff'), "a zxid that never ends"},
+  };
+  for (const auto& [bytes, what] : malformed) {
+    std::vector<metastorepb::WatchEvent> out;
+    EXPECT_FALSE(DecodeEvents(bytes, out)) << what;
+    EXPECT_EQ(CountEvents(bytes), std::nullopt) << what;
+  }
   std::vector<metastorepb::WatchEvent> out;
-  EXPECT_FALSE(DecodeEvents(good.substr(0, good.size() - 1), out)) << "a path cut short";
-  EXPECT_FALSE(DecodeEvents(good.substr(0, 1), out)) << "no type";
-  EXPECT_FALSE(DecodeEvents(good.substr(0, 2), out)) << "no length";
-  EXPECT_FALSE(DecodeEvents(std::string("\x01\x63\x01/", 4), out)) << "an unknown type";
-  EXPECT_FALSE(DecodeEvents(std::string("\x01\x01\xff\xff\xff\xff\x01", 7), out))
-      << "a length past the end";
-  EXPECT_FALSE(DecodeEvents(std::string(11, '\xff'), out)) << "a zxid that never ends";
-  out.clear();
   EXPECT_TRUE(DecodeEvents("", out));
   EXPECT_TRUE(out.empty());
+  EXPECT_EQ(CountEvents(""), 0u);
 }
 
 }  // namespace

@@ -663,6 +663,52 @@ TEST_F(TreeTest, AWatchOlderThanTheKeptEventsIsRefusedOrToldOfTheGap) {
   EXPECT_EQ(events_[zk][0].event().zxid(), kept_from + 1);
 }
 
+// A reopened tree decodes only the newest event records that hold what its watch manager
+// keeps: every event after the newest record it leaves out, and none before.
+TEST_F(TreeTest, AReopenedTreeKeepsTheNewestEventsItsWatchManagerHolds) {
+  const uint64_t s = NewSession();
+  ASSERT_EQ(Create("/w", "").error(), metastorepb::OK);
+  // Four records of three creates each; a create is two events (the node's and its parent's).
+  for (int r = 0; r < 4; ++r) {
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_EQ(Create(absl::StrCat("/w/", r, "-", i)).error(), metastorepb::OK);
+    }
+    ASSERT_TRUE(tree_->Persist(index_, {}).ok());
+  }
+  const uint64_t w_created = 2;  // after the session
+  tree_.reset();
+  // Keeping 4 events: the newest record is read, and its first create's two events dropped.
+  // Keeping 6: that record whole. Keeping 7: two records, the older one's first two creates
+  // and one event of its last dropped. Keeping 100: all, from the create of /w.
+  const std::vector<std::pair<size_t, uint64_t>> first_replayed = {
+      {4, index_ - 1}, {6, index_ - 2}, {7, index_ - 2}, {100, w_created}};
+  for (const auto& [kept, first] : first_replayed) {
+    SCOPED_TRACE(absl::StrCat(kept, " events kept"));
+    WatchManager watches(WatchManager::kDefaultMaxPathsPerSession, kept);
+    TreeOptions options;
+    options.dir = (dir_ / "tree").string();
+    auto tree = ZNodeTree::Open(options, &watches);
+    ASSERT_TRUE(tree.ok()) << tree.status();
+    std::vector<metastorepb::WatchEvent> got;
+    watches.Attach(s, [&](const metastorepb::SessionEvent& e) { got.push_back(e.event()); });
+    metastorepb::AddWatch w;
+    w.set_path("/w");
+    w.set_kind(metastorepb::WATCH_PERSISTENT_RECURSIVE);
+    if (first > w_created) {
+      w.set_since_zxid(first - 2);
+      EXPECT_EQ(ErrorOf((*tree)->AddWatch(s, w)), metastorepb::MEMBER_BEHIND);
+    }
+    w.set_since_zxid(first - 1);
+    ASSERT_TRUE((*tree)->AddWatch(s, w).ok());
+    ASSERT_EQ(got.size(), index_ - first + 1);
+    for (size_t i = 0; i < got.size(); ++i) {
+      EXPECT_EQ(got[i].type(), metastorepb::NODE_CREATED);
+      EXPECT_EQ(got[i].zxid(), first + i);
+    }
+  }
+  Reopen();  // for TearDown
+}
+
 // A stream set up again on a member that has applied less than its client has seen (a new
 // leader still applying its backlog): the member must not judge the client's watches by its
 // older tree. Here the client saw /lock/p change and /lock/q made at `seen`; this tree is
