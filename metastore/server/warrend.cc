@@ -14,6 +14,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/config_file.h"
 #include "common/dashed_flags.h"
+#include "common/heap_releaser.h"
 #include "common/signals.h"
 #include "glog/logging.h"
 #include "metastore/server/metastore_server.h"
@@ -302,6 +303,8 @@ int main(int argc, char** argv) {
                << server.status().message();
     return 2;
   }
+  // Every 10 s, what lies free past 64 MiB goes back to the kernel (common/heap_releaser.h).
+  const warren::HeapReleaser releaser(absl::Seconds(10), size_t{64} << 20);
   int sig = warren::WaitForTerminationSignal();
   LOG(INFO) << "signal " << sig << ": shutting down";
   (*server)->Shutdown();
