@@ -303,8 +303,8 @@ int main(int argc, char** argv) {
                << server.status().message();
     return 2;
   }
-  // Every 10 s, what lies free past 64 MiB goes back to the kernel (common/heap_releaser.h).
-  const warren::HeapReleaser releaser(absl::Seconds(10), size_t{64} << 20);
+  // Every second, what lies free past 64 MiB goes back to the kernel (common/heap_releaser.h).
+  const warren::HeapReleaser releaser(absl::Seconds(1), size_t{64} << 20);
   int sig = warren::WaitForTerminationSignal();
   LOG(INFO) << "signal " << sig << ": shutting down";
   (*server)->Shutdown();

@@ -1,10 +1,5 @@
 // Every member serves clients: sessions, reads and watches on followers, writes forwarded to
 // the leader. Real warrend quorums on loopback.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <atomic>
 #include <condition_variable>
 #include <mutex>
@@ -12,6 +7,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "metastore/errors.h"
+#include "tests/integration/loopback_socket.h"
 #include "tests/integration/metastore_cluster.h"
 
 namespace warren::testing {
@@ -222,30 +218,6 @@ TEST(FollowerSessions, KillingAFollowerMovesItsSessionsWithEphemeralsAndWatches)
   EXPECT_FALSE(ended);
   c.Start(victim);
 }
-
-// A port on loopback whose connections the kernel accepts and nobody ever reads: a member
-// that hung before it answered (a process paused while the kernel still completes handshakes).
-class SilentListener {
- public:
-  SilentListener() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    inet_pton(AF_INET, "127.0.0.1", &addr.sin_addr);
-    socklen_t len = sizeof(addr);
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0 || listen(fd_, 16) != 0 ||
-        getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      ADD_FAILURE() << "cannot listen on loopback";
-    }
-    endpoint_ = absl::StrCat("127.0.0.1:", ntohs(addr.sin_port));
-  }
-  ~SilentListener() { close(fd_); }
-  const std::string& endpoint() const { return endpoint_; }
-
- private:
-  int fd_ = -1;
-  std::string endpoint_;
-};
 
 // A session's stream that moves to an endpoint that never answers leaves it within the
 // session's timeout (not gRPC's longer connect timeout) and attaches at a member that does,

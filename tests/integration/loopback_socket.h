@@ -1,12 +1,16 @@
 #pragma once
 
-// Raw TCP to a port on loopback, for tests that speak a member's ZooKeeper port byte by byte.
+// Raw TCP on loopback: for tests that speak a member's ZooKeeper port byte by byte, and a
+// port that never answers.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
 
 namespace warren::testing {
 
@@ -42,5 +46,30 @@ inline std::string Exchange(int port, const std::string& bytes) {
   close(fd);
   return out;
 }
+
+// A loopback port whose connections the kernel accepts and nobody ever reads: a member that
+// hung before it answered (a process paused while the kernel still completes handshakes).
+class SilentListener {
+ public:
+  SilentListener() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof(addr);
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), len), 0);
+    EXPECT_EQ(listen(fd_, 64), 0);
+    EXPECT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len), 0);
+    port_ = ntohs(addr.sin_port);
+  }
+  ~SilentListener() { close(fd_); }
+  SilentListener(const SilentListener&) = delete;
+  SilentListener& operator=(const SilentListener&) = delete;
+  std::string endpoint() const { return absl::StrCat("127.0.0.1:", port_); }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
 
 }  // namespace warren::testing

@@ -13,32 +13,12 @@
 #include "gtest/gtest.h"
 #include "metastore/client/metastore_client.h"
 #include "metastore/errors.h"
+#include "tests/integration/loopback_socket.h"
 
 namespace warren::metastore {
 namespace {
 
-// A loopback port that accepts connections (the kernel completes them) but never speaks:
-// calls to it wait on the wire until their deadline.
-class SilentListener {
- public:
-  SilentListener() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof(addr);
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), len), 0);
-    EXPECT_EQ(listen(fd_, 64), 0);
-    EXPECT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len), 0);
-    port_ = ntohs(addr.sin_port);
-  }
-  ~SilentListener() { close(fd_); }
-  std::string endpoint() const { return absl::StrCat("127.0.0.1:", port_); }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
+using warren::testing::SilentListener;
 
 // A loopback port nobody listens on: connections are refused, so calls sit in backoff.
 std::string RefusingEndpoint() {
