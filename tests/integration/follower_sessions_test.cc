@@ -219,9 +219,10 @@ TEST(FollowerSessions, KillingAFollowerMovesItsSessionsWithEphemeralsAndWatches)
   c.Start(victim);
 }
 
-// A session's stream that moves to an endpoint that never answers leaves it within the
-// session's timeout (not gRPC's longer connect timeout) and attaches at a member that does,
-// its session alive.
+// A session's stream that moves to an endpoint that never answers leaves it well within the
+// session's timeout and attaches at a member that does, its session alive. What bounds the
+// wait there is the members' channel settings (a connection attempt gives up after 100 ms
+// without the server's HTTP/2 settings; gRPC's default is 20 s, past any session timeout).
 TEST(FollowerSessions, AStreamLeavesAnEndpointThatNeverAnswersBeforeItsSessionExpires) {
   MetastoreCluster c;
   c.StartAll();
