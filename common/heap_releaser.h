@@ -19,14 +19,14 @@ namespace warren {
 class HeapReleaser {
  public:
   // Looks every `interval` on a thread of its own; releases when more than `min_free_bytes`
-  // of the heap are free.
+  // lie free below the heap's top (what free() cannot give back by itself).
   HeapReleaser(absl::Duration interval, size_t min_free_bytes);
   ~HeapReleaser();
   HeapReleaser(const HeapReleaser&) = delete;
   HeapReleaser& operator=(const HeapReleaser&) = delete;
 
-  // One look: if more than `min_free_bytes` of the heap are free, gives back the pages it can
-  // and returns true.
+  // One look: if more than `min_free_bytes` lie free below the heap's top, gives back the
+  // pages it can and returns true.
   static bool ReleaseIfOver(size_t min_free_bytes);
 
  private:
